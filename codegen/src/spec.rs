@@ -1,0 +1,405 @@
+//! Reading the description and checking it against what progenitor can handle.
+//!
+//! Progenitor asserts (panics) on several shapes it does not support. Every such shape that a
+//! person editing `spec/` could plausibly write is checked here first, so that the answer is an
+//! error naming the operation and the rule instead of a panic deep inside the generator.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use openapiv3::{OpenAPI, Operation, ReferenceOr, RequestBody, Response, StatusCode};
+
+use crate::CodegenError;
+
+/// Parses a description written as YAML or JSON and checks its OpenAPI version.
+///
+/// The version is read before the document is mapped onto `openapiv3`'s 3.0 model, because a
+/// 3.1 document usually fails that mapping with a message about some unrelated field.
+pub fn parse(text: &str) -> Result<OpenAPI, CodegenError> {
+    // YAML is a superset of JSON, so one parser reads both.
+    let value: serde_json::Value =
+        serde_yaml::from_str(text).map_err(|e| CodegenError::NotYamlOrJson(e.to_string()))?;
+    if !value.is_object() {
+        return Err(CodegenError::NotYamlOrJson(
+            "the top level is not a mapping".to_owned(),
+        ));
+    }
+    let version = match value.get("openapi") {
+        Some(serde_json::Value::String(v)) => v.clone(),
+        Some(other) => other.to_string(),
+        None => String::from("(missing)"),
+    };
+    if !version.trim().starts_with("3.0.") {
+        return Err(CodegenError::UnsupportedVersion(version));
+    }
+    serde_json::from_value(value).map_err(|e| CodegenError::InvalidDocument(e.to_string()))
+}
+
+/// One broken rule, with the place it was broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The operationId, or `METHOD /path` when there is none.
+    pub operation: String,
+    /// What is wrong.
+    pub rule: Rule,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "operation `{}`: {}", self.operation, self.rule)
+    }
+}
+
+/// The rules a description must follow for progenitor and for the security table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// The path item is a `$ref`, which progenitor cannot follow.
+    PathReference,
+    /// An operation without an operationId.
+    MissingOperationId,
+    /// An operationId that does not map predictably onto a Rust method name.
+    OperationIdShape,
+    /// The same operationId twice.
+    DuplicateOperationId,
+    /// A request body with zero or several media types.
+    RequestMediaTypes(Vec<String>),
+    /// A `$ref` that does not point at a component of the right kind.
+    UnresolvedReference(String),
+    /// Error responses whose bodies use different schemas.
+    MixedErrorSchemas(BTreeMap<String, String>),
+    /// An error response without an `application/json` schema.
+    ErrorWithoutJsonBody(String),
+    /// A success response whose body is not `application/json`.
+    SuccessNotJson {
+        /// The response's status.
+        status: String,
+        /// The media types it declares.
+        media_types: Vec<String>,
+    },
+    /// Success responses of different kinds (some with a body, some without, or other schemas).
+    MixedSuccessKinds(BTreeMap<String, String>),
+    /// A security requirement naming a scheme that `components.securitySchemes` lacks.
+    UnknownSecurityScheme(String),
+    /// A security requirement that needs two schemes at once.
+    CombinedSecurityRequirement(Vec<String>),
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::PathReference => f.write_str(
+                "the path item is a $ref; progenitor cannot follow it, so write the path inline",
+            ),
+            Rule::MissingOperationId => f.write_str(
+                "no operationId; progenitor names each client method after it, so add one",
+            ),
+            Rule::OperationIdShape => f.write_str(
+                "the operationId must be lowercase ASCII words joined by `-` (like `create-session`) \
+                 so that its Rust method name is predictable",
+            ),
+            Rule::DuplicateOperationId => {
+                f.write_str("the operationId is used twice; operationIds must be unique")
+            }
+            Rule::RequestMediaTypes(types) => write!(
+                f,
+                "the request body declares {} media types ({}); progenitor needs exactly one",
+                types.len(),
+                types.join(", ")
+            ),
+            Rule::UnresolvedReference(r) => write!(
+                f,
+                "`{r}` does not name a component of the right kind; fix the reference"
+            ),
+            Rule::MixedErrorSchemas(by_status) => write!(
+                f,
+                "error responses use different schemas ({}); progenitor needs one error schema \
+                 per operation, so give them all the same one",
+                join_map(by_status)
+            ),
+            Rule::ErrorWithoutJsonBody(status) => write!(
+                f,
+                "error response {status} has no application/json schema; progenitor needs a body \
+                 schema for every declared error response"
+            ),
+            Rule::SuccessNotJson {
+                status,
+                media_types,
+            } => write!(
+                f,
+                "success response {status} declares {}; declare it as application/json or \
+                 progenitor returns an untyped byte stream",
+                media_types.join(", ")
+            ),
+            Rule::MixedSuccessKinds(by_status) => write!(
+                f,
+                "success responses differ ({}); progenitor needs one success kind per operation",
+                join_map(by_status)
+            ),
+            Rule::UnknownSecurityScheme(name) => write!(
+                f,
+                "security names `{name}`, which components.securitySchemes does not declare"
+            ),
+            Rule::CombinedSecurityRequirement(names) => write!(
+                f,
+                "a security requirement combines {}; each requirement must name one scheme",
+                names.join(" + ")
+            ),
+        }
+    }
+}
+
+fn join_map(map: &BTreeMap<String, String>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An operation as the rest of the crate sees it, after validation.
+#[derive(Debug, Clone)]
+pub(crate) struct OperationView<'a> {
+    pub(crate) operation_id: &'a str,
+    pub(crate) method: String,
+    pub(crate) path: &'a str,
+    pub(crate) operation: &'a Operation,
+    /// Accepted scheme names, in the order the description lists them; empty for none.
+    pub(crate) schemes: Vec<String>,
+}
+
+/// Checks every rule and returns all violations at once, so a spec author fixes them in one go.
+pub fn validate(spec: &OpenAPI) -> Result<(), CodegenError> {
+    let violations = collect(spec).err().unwrap_or_default();
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(CodegenError::InvalidSpec(violations))
+    }
+}
+
+/// The operations in document order, or every rule they break.
+pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OperationView<'_>>, Vec<Violation>> {
+    let mut violations = Vec::new();
+    let mut views = Vec::new();
+    let mut seen = BTreeSet::new();
+    let declared: BTreeSet<&str> = spec
+        .components
+        .as_ref()
+        .map(|c| c.security_schemes.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+
+    for (path, item) in &spec.paths.paths {
+        let item = match item {
+            ReferenceOr::Item(item) => item,
+            ReferenceOr::Reference { .. } => {
+                violations.push(Violation {
+                    operation: path.clone(),
+                    rule: Rule::PathReference,
+                });
+                continue;
+            }
+        };
+        for (method, operation) in item.iter() {
+            let method = method.to_uppercase();
+            let Some(operation_id) = operation.operation_id.as_deref() else {
+                violations.push(Violation {
+                    operation: format!("{method} {path}"),
+                    rule: Rule::MissingOperationId,
+                });
+                continue;
+            };
+            let mut broken = |rule| {
+                violations.push(Violation {
+                    operation: operation_id.to_owned(),
+                    rule,
+                })
+            };
+            if !is_kebab(operation_id) {
+                broken(Rule::OperationIdShape);
+            }
+            if !seen.insert(operation_id) {
+                broken(Rule::DuplicateOperationId);
+            }
+            if let Err(rule) = check_request(spec, operation) {
+                broken(rule);
+            }
+            for rule in check_responses(spec, operation) {
+                broken(rule);
+            }
+            let schemes = match schemes(spec, operation, &declared) {
+                Ok(schemes) => schemes,
+                Err(rule) => {
+                    broken(rule);
+                    Vec::new()
+                }
+            };
+            views.push(OperationView {
+                operation_id,
+                method,
+                path,
+                operation,
+                schemes,
+            });
+        }
+    }
+    if violations.is_empty() {
+        Ok(views)
+    } else {
+        Err(violations)
+    }
+}
+
+fn is_kebab(id: &str) -> bool {
+    id.split('-').all(|word| {
+        !word.is_empty()
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    }) && id.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+fn check_request(spec: &OpenAPI, operation: &Operation) -> Result<(), Rule> {
+    let Some(body) = &operation.request_body else {
+        return Ok(());
+    };
+    let body: &RequestBody = resolve(spec, body, |c, n| c.request_bodies.get(n), "requestBodies")?;
+    if body.content.len() == 1 {
+        Ok(())
+    } else {
+        Err(Rule::RequestMediaTypes(
+            body.content.keys().cloned().collect(),
+        ))
+    }
+}
+
+fn check_responses(spec: &OpenAPI, operation: &Operation) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    let mut errors = BTreeMap::new();
+    let mut successes = BTreeMap::new();
+    let responses = operation
+        .responses
+        .responses
+        .iter()
+        .map(|(s, r)| (status_text(s), is_success(s), r));
+    let default = operation
+        .responses
+        .default
+        .iter()
+        .map(|r| (String::from("default"), false, r));
+    for (status, success, response) in responses.chain(default) {
+        let response: &Response =
+            match resolve(spec, response, |c, n| c.responses.get(n), "responses") {
+                Ok(r) => r,
+                Err(rule) => {
+                    rules.push(rule);
+                    continue;
+                }
+            };
+        let json = response.content.iter().find(|(media, _)| is_json(media));
+        match (success, json) {
+            (true, Some((_, media))) => {
+                successes.insert(status, schema_key(media.schema.as_ref()));
+            }
+            (true, None) if response.content.is_empty() => {
+                successes.insert(status, String::from("no body"));
+            }
+            (true, None) => rules.push(Rule::SuccessNotJson {
+                status,
+                media_types: response.content.keys().cloned().collect(),
+            }),
+            (false, Some((_, media))) if media.schema.is_some() => {
+                errors.insert(status, schema_key(media.schema.as_ref()));
+            }
+            (false, _) => rules.push(Rule::ErrorWithoutJsonBody(status)),
+        }
+    }
+    if successes.values().collect::<BTreeSet<_>>().len() > 1 {
+        rules.push(Rule::MixedSuccessKinds(successes));
+    }
+    if errors.values().collect::<BTreeSet<_>>().len() > 1 {
+        rules.push(Rule::MixedErrorSchemas(errors));
+    }
+    rules
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || media.starts_with("application/json;")
+}
+
+fn is_success(status: &StatusCode) -> bool {
+    match status {
+        StatusCode::Code(code) => (100..400).contains(code),
+        StatusCode::Range(range) => *range < 4,
+    }
+}
+
+fn status_text(status: &StatusCode) -> String {
+    match status {
+        StatusCode::Code(code) => code.to_string(),
+        StatusCode::Range(range) => format!("{range}XX"),
+    }
+}
+
+/// A comparable name for a schema: the reference, or the inline schema as JSON.
+fn schema_key(schema: Option<&ReferenceOr<openapiv3::Schema>>) -> String {
+    match schema {
+        None => String::from("no schema"),
+        Some(ReferenceOr::Reference { reference }) => {
+            reference.rsplit('/').next().unwrap_or(reference).to_owned()
+        }
+        Some(ReferenceOr::Item(inline)) => {
+            serde_json::to_string(inline).unwrap_or_else(|_| String::from("inline schema"))
+        }
+    }
+}
+
+fn resolve<'a, T>(
+    spec: &'a OpenAPI,
+    item: &'a ReferenceOr<T>,
+    lookup: impl Fn(&'a openapiv3::Components, &str) -> Option<&'a ReferenceOr<T>>,
+    kind: &str,
+) -> Result<&'a T, Rule> {
+    match item {
+        ReferenceOr::Item(item) => Ok(item),
+        ReferenceOr::Reference { reference } => {
+            let prefix = format!("#/components/{kind}/");
+            reference
+                .strip_prefix(&prefix)
+                .and_then(|name| lookup(spec.components.as_ref()?, name))
+                .and_then(ReferenceOr::as_item)
+                .ok_or_else(|| Rule::UnresolvedReference(reference.clone()))
+        }
+    }
+}
+
+fn schemes(
+    spec: &OpenAPI,
+    operation: &Operation,
+    declared: &BTreeSet<&str>,
+) -> Result<Vec<String>, Rule> {
+    let requirements = operation
+        .security
+        .as_ref()
+        .or(spec.security.as_ref())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut names = Vec::new();
+    for requirement in requirements {
+        match requirement.len() {
+            // `{}` is the "no authentication" alternative.
+            0 => {}
+            1 => {
+                let name = requirement.keys().next().cloned().unwrap_or_default();
+                if !declared.contains(name.as_str()) {
+                    return Err(Rule::UnknownSecurityScheme(name));
+                }
+                names.push(name);
+            }
+            _ => {
+                return Err(Rule::CombinedSecurityRequirement(
+                    requirement.keys().cloned().collect(),
+                ))
+            }
+        }
+    }
+    Ok(names)
+}

@@ -1,0 +1,114 @@
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{NaiveDateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A UTC instant that reads the date-time forms Infobip sends and writes RFC 3339.
+///
+/// Infobip's examples use `2023-09-01T10:00:00` (no offset: taken as UTC),
+/// `2023-09-01T10:00:00.988+00:00` and `2023-09-01T10:00:00.988+0000`; chrono's RFC 3339
+/// parser, which the generator would otherwise use, rejects the first and the last.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateTime(chrono::DateTime<Utc>);
+
+/// A string that is not a date-time in any form [`DateTime`] accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a date-time: expected RFC 3339 such as 2023-09-01T10:00:00Z, with an optional offset like +0000")]
+pub struct DateTimeError {
+    input: String,
+}
+
+impl DateTime {
+    /// Wraps a chrono instant.
+    pub fn new(instant: chrono::DateTime<Utc>) -> Self {
+        Self(instant)
+    }
+
+    /// The chrono instant.
+    pub fn get(self) -> chrono::DateTime<Utc> {
+        self.0
+    }
+}
+
+impl From<chrono::DateTime<Utc>> for DateTime {
+    fn from(instant: chrono::DateTime<Utc>) -> Self {
+        Self(instant)
+    }
+}
+
+impl From<DateTime> for chrono::DateTime<Utc> {
+    fn from(value: DateTime) -> Self {
+        value.0
+    }
+}
+
+impl FromStr for DateTime {
+    type Err = DateTimeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+            return Ok(Self(t.with_timezone(&Utc)));
+        }
+        // `%z` reads both `+0000` and `+00:00`.
+        if let Ok(t) = chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+            return Ok(Self(t.with_timezone(&Utc)));
+        }
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+            .map(|t| Self(t.and_utc()))
+            .map_err(|_| DateTimeError {
+                input: s.chars().take(64).collect(),
+            })
+    }
+}
+
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+}
+
+impl fmt::Debug for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Serialize for DateTime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DateTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_infobip_forms_and_writes_rfc3339_utc() {
+        for (input, expected) in [
+            ("2023-09-01T10:00:00", "2023-09-01T10:00:00Z"),
+            ("2023-09-01T10:00:00.988+00:00", "2023-09-01T10:00:00.988Z"),
+            ("2023-09-01T10:00:00.988+0000", "2023-09-01T10:00:00.988Z"),
+            ("2023-09-01T12:00:00+0200", "2023-09-01T10:00:00Z"),
+            ("2023-09-01T10:00:00Z", "2023-09-01T10:00:00Z"),
+        ] {
+            let parsed: DateTime = input.parse().unwrap();
+            assert_eq!(parsed.to_string(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects_non_dates_with_a_clear_message() {
+        let err = "yesterday".parse::<DateTime>().unwrap_err();
+        assert!(err.to_string().contains("`yesterday` is not a date-time"));
+    }
+}

@@ -1,0 +1,80 @@
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A password, token or API key secret inside a generated type.
+///
+/// The generator maps every `format: password` string of the description to this type, so that
+/// `{:?}` of a request or response never shows the value. The value is zeroized on drop.
+#[derive(Clone)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(SecretString::from(value.into()))
+    }
+
+    /// The value. Call it only where the value is sent or compared, never to log it.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<SecretString> for Secret {
+    fn from(value: SecretString) -> Self {
+        Self(value)
+    }
+}
+
+impl From<Secret> for SecretString {
+    fn from(value: Secret) -> Self {
+        value.0
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose())
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_and_serde_round_trips() {
+        let secret = Secret::new("hunter2");
+        assert_eq!(format!("{secret:?}"), "Secret([redacted])");
+        let json = serde_json::to_string(&secret).unwrap();
+        assert_eq!(json, "\"hunter2\"");
+        let back: Secret = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.expose(), "hunter2");
+    }
+}

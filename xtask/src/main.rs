@@ -1,0 +1,85 @@
+//! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  regen           regenerate generated-client/src from spec/infobip-auth.yaml
+  regen --check   change nothing; fail if the generated files are stale
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["regen"] => regen(false),
+        ["regen", "--check"] => regen(true),
+        ["help" | "--help" | "-h"] => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown arguments {args:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    // xtask lives one level below the root; this holds wherever the checkout is.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn regen(check: bool) -> Result<(), String> {
+    let root = workspace_root();
+    let spec_path = root.join(codegen::SPEC_PATH);
+    let spec = std::fs::read_to_string(&spec_path)
+        .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let output = codegen::render(&spec).map_err(|e| format!("{}: {e}", codegen::SPEC_PATH))?;
+
+    println!(
+        "{}: {} operations, {} types",
+        codegen::SPEC_PATH,
+        output.operations,
+        output.types
+    );
+    let mut stale = Vec::new();
+    for file in &output.files {
+        let path = root.join(file.path);
+        let current = std::fs::read_to_string(&path).ok();
+        let fresh = current.as_deref() == Some(file.contents.as_str());
+        if fresh {
+            println!("  {} unchanged", file.path);
+        } else if check {
+            println!("  {} is stale", file.path);
+            stale.push(file.path);
+        } else {
+            std::fs::write(&path, &file.contents)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!(
+                "  {} written ({} lines)",
+                file.path,
+                file.contents.lines().count()
+            );
+        }
+    }
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} does not match {}: run `cargo xtask regen` and commit the result",
+            stale.join(", "),
+            codegen::SPEC_PATH
+        ))
+    }
+}
