@@ -32,7 +32,8 @@ pub fn parse(text: &str) -> Result<OpenAPI, CodegenError> {
     if !version.trim().starts_with("3.0.") {
         return Err(CodegenError::UnsupportedVersion(version));
     }
-    serde_json::from_value(value).map_err(|e| CodegenError::InvalidDocument(e.to_string()))
+    // Parsed again rather than converted from `value`, whose maps would lose document order.
+    serde_yaml::from_str(text).map_err(|e| CodegenError::InvalidDocument(e.to_string()))
 }
 
 /// One broken rule, with the place it was broken.

@@ -2430,33 +2430,6 @@ const _: () = {
     {}
 };
 impl Client {
-    /**Get the account balance
-
-Sends a `GET` request to `/account/1/balance`
-
-```ignore
-let response = client.get_account_balance()
-    .send()
-    .await;
-```*/
-    pub fn get_account_balance(&self) -> builder::GetAccountBalance<'_> {
-        builder::GetAccountBalance::new(self)
-    }
-    /**Obtain an OAuth 2.0 access token
-
-Client-credentials grant: the account's username and password are sent as `client_id` and `client_secret`. The token expires after `expires_in` seconds and is never refreshed by the server; ask for a new one.
-
-Sends a `POST` request to `/auth/1/oauth2/token`
-
-```ignore
-let response = client.create_oauth2_token()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn create_oauth2_token(&self) -> builder::CreateOauth2Token<'_> {
-        builder::CreateOauth2Token::new(self)
-    }
     /**Create a session
 
 Logs in with a username and password and returns an IBSSO session token. The session ends after 60 minutes without use, or when it is destroyed. A session that is still valid must be destroyed before a new token can be obtained for the same user.
@@ -2485,6 +2458,21 @@ let response = client.destroy_session()
 ```*/
     pub fn destroy_session(&self) -> builder::DestroySession<'_> {
         builder::DestroySession::new(self)
+    }
+    /**Obtain an OAuth 2.0 access token
+
+Client-credentials grant: the account's username and password are sent as `client_id` and `client_secret`. The token expires after `expires_in` seconds and is never refreshed by the server; ask for a new one.
+
+Sends a `POST` request to `/auth/1/oauth2/token`
+
+```ignore
+let response = client.create_oauth2_token()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_oauth2_token(&self) -> builder::CreateOauth2Token<'_> {
+        builder::CreateOauth2Token::new(self)
     }
     /**List API keys
 
@@ -2566,6 +2554,18 @@ let response = client.update_api_key()
     pub fn update_api_key(&self) -> builder::UpdateApiKey<'_> {
         builder::UpdateApiKey::new(self)
     }
+    /**Get the account balance
+
+Sends a `GET` request to `/account/1/balance`
+
+```ignore
+let response = client.get_account_balance()
+    .send()
+    .await;
+```*/
+    pub fn get_account_balance(&self) -> builder::GetAccountBalance<'_> {
+        builder::GetAccountBalance::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -2576,198 +2576,6 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::get_account_balance`]
-
-[`Client::get_account_balance`]: super::Client::get_account_balance*/
-    #[derive(Debug, Clone)]
-    pub struct GetAccountBalance<'a> {
-        client: &'a super::Client,
-    }
-    impl<'a> GetAccountBalance<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
-        }
-        ///Sends a `GET` request to `/account/1/balance`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::AccountBalance>, Error<types::LegacyApiError>> {
-            let Self { client } = self;
-            let url = format!("{}/account/1/balance", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_balance",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::create_oauth2_token`]
-
-[`Client::create_oauth2_token`]: super::Client::create_oauth2_token*/
-    #[derive(Debug, Clone)]
-    pub struct CreateOauth2Token<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::CreateOAuth2TokenRequest, String>,
-    }
-    impl<'a> CreateOauth2Token<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::CreateOAuth2TokenRequest>,
-            <V as std::convert::TryInto<
-                types::CreateOAuth2TokenRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `CreateOAuth2TokenRequest` for body failed: {}", s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::CreateOAuth2TokenRequest,
-            ) -> types::builder::CreateOAuth2TokenRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/auth/1/oauth2/token`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<types::CreateOAuth2TokenResponse>,
-            Error<types::LegacyApiError>,
-        > {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateOAuth2TokenRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/auth/1/oauth2/token", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form_urlencoded(&body)?
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_oauth2_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::create_session`]
 
 [`Client::create_session`]: super::Client::create_session*/
@@ -2928,6 +2736,122 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
                 204u16 => Ok(ResponseValue::empty(response)),
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_oauth2_token`]
+
+[`Client::create_oauth2_token`]: super::Client::create_oauth2_token*/
+    #[derive(Debug, Clone)]
+    pub struct CreateOauth2Token<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateOAuth2TokenRequest, String>,
+    }
+    impl<'a> CreateOauth2Token<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateOAuth2TokenRequest>,
+            <V as std::convert::TryInto<
+                types::CreateOAuth2TokenRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateOAuth2TokenRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateOAuth2TokenRequest,
+            ) -> types::builder::CreateOAuth2TokenRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/auth/1/oauth2/token`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::CreateOAuth2TokenResponse>,
+            Error<types::LegacyApiError>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateOAuth2TokenRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/auth/1/oauth2/token", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .form_urlencoded(&body)?
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_oauth2_token",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -3523,6 +3447,82 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_account_balance`]
+
+[`Client::get_account_balance`]: super::Client::get_account_balance*/
+    #[derive(Debug, Clone)]
+    pub struct GetAccountBalance<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetAccountBalance<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/account/1/balance`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AccountBalance>, Error<types::LegacyApiError>> {
+            let Self { client } = self;
+            let url = format!("{}/account/1/balance", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_account_balance",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -6,10 +6,10 @@
 /// An authentication scheme declared under `components.securitySchemes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scheme {
-    ///`APIKeyHeader` (api key in the header `authorization`). `Authorization: App <API key secret>`.
-    ApiKeyHeader,
     ///`Basic` (HTTP `basic`). `Authorization: Basic <base64 of username:password>`.
     Basic,
+    ///`APIKeyHeader` (api key in the header `authorization`). `Authorization: App <API key secret>`.
+    ApiKeyHeader,
     ///`IBSSOTokenHeader` (api key in the header `authorization`). `Authorization: IBSSO <session token>` from create-session.
     IbssoTokenHeader,
     ///`OAuth2` (OAuth 2.0). `Authorization: Bearer <access token>` from create-oauth2-token.
@@ -18,16 +18,16 @@ pub enum Scheme {
 impl Scheme {
     /// Every declared scheme, in the description's order.
     pub const ALL: &'static [Scheme] = &[
-        Scheme::ApiKeyHeader,
         Scheme::Basic,
+        Scheme::ApiKeyHeader,
         Scheme::IbssoTokenHeader,
         Scheme::OAuth2,
     ];
     /// The scheme's name in the description.
     pub const fn spec_name(self) -> &'static str {
         match self {
-            Scheme::ApiKeyHeader => "APIKeyHeader",
             Scheme::Basic => "Basic",
+            Scheme::ApiKeyHeader => "APIKeyHeader",
             Scheme::IbssoTokenHeader => "IBSSOTokenHeader",
             Scheme::OAuth2 => "OAuth2",
         }
@@ -36,14 +36,12 @@ impl Scheme {
 /// An operation of the description.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Operation {
-    ///`get-account-balance`: GET /account/1/balance
-    GetAccountBalance,
-    ///`create-oauth2-token`: POST /auth/1/oauth2/token
-    CreateOauth2Token,
     ///`create-session`: POST /auth/1/session
     CreateSession,
     ///`destroy-session`: DELETE /auth/1/session
     DestroySession,
+    ///`create-oauth2-token`: POST /auth/1/oauth2/token
+    CreateOauth2Token,
     ///`get-api-keys-by-filter`: GET /settings/2/api-keys
     GetApiKeysByFilter,
     ///`create-api-key`: POST /settings/2/api-keys
@@ -52,101 +50,95 @@ pub enum Operation {
     GetApiKey,
     ///`update-api-key`: PUT /settings/2/api-keys/{apiKeyId}
     UpdateApiKey,
+    ///`get-account-balance`: GET /account/1/balance
+    GetAccountBalance,
 }
 impl Operation {
     /// Every operation, in the description's order.
     pub const ALL: &'static [Operation] = &[
-        Operation::GetAccountBalance,
-        Operation::CreateOauth2Token,
         Operation::CreateSession,
         Operation::DestroySession,
+        Operation::CreateOauth2Token,
         Operation::GetApiKeysByFilter,
         Operation::CreateApiKey,
         Operation::GetApiKey,
         Operation::UpdateApiKey,
+        Operation::GetAccountBalance,
     ];
     /// Finds an operation by the name progenitor passes to the hooks
     /// (`OperationInfo::operation_id`, the operationId in snake case).
     pub fn from_method_name(name: &str) -> Option<Operation> {
         match name {
-            "get_account_balance" => Some(Operation::GetAccountBalance),
-            "create_oauth2_token" => Some(Operation::CreateOauth2Token),
             "create_session" => Some(Operation::CreateSession),
             "destroy_session" => Some(Operation::DestroySession),
+            "create_oauth2_token" => Some(Operation::CreateOauth2Token),
             "get_api_keys_by_filter" => Some(Operation::GetApiKeysByFilter),
             "create_api_key" => Some(Operation::CreateApiKey),
             "get_api_key" => Some(Operation::GetApiKey),
             "update_api_key" => Some(Operation::UpdateApiKey),
+            "get_account_balance" => Some(Operation::GetAccountBalance),
             _ => None,
         }
     }
     /// The operationId as written in the description.
     pub const fn operation_id(self) -> &'static str {
         match self {
-            Operation::GetAccountBalance => "get-account-balance",
-            Operation::CreateOauth2Token => "create-oauth2-token",
             Operation::CreateSession => "create-session",
             Operation::DestroySession => "destroy-session",
+            Operation::CreateOauth2Token => "create-oauth2-token",
             Operation::GetApiKeysByFilter => "get-api-keys-by-filter",
             Operation::CreateApiKey => "create-api-key",
             Operation::GetApiKey => "get-api-key",
             Operation::UpdateApiKey => "update-api-key",
+            Operation::GetAccountBalance => "get-account-balance",
         }
     }
     /// The client method's name, which is also what the hooks receive.
     pub const fn method_name(self) -> &'static str {
         match self {
-            Operation::GetAccountBalance => "get_account_balance",
-            Operation::CreateOauth2Token => "create_oauth2_token",
             Operation::CreateSession => "create_session",
             Operation::DestroySession => "destroy_session",
+            Operation::CreateOauth2Token => "create_oauth2_token",
             Operation::GetApiKeysByFilter => "get_api_keys_by_filter",
             Operation::CreateApiKey => "create_api_key",
             Operation::GetApiKey => "get_api_key",
             Operation::UpdateApiKey => "update_api_key",
+            Operation::GetAccountBalance => "get_account_balance",
         }
     }
     /// The HTTP method, upper case.
     pub const fn http_method(self) -> &'static str {
         match self {
-            Operation::GetAccountBalance => "GET",
-            Operation::CreateOauth2Token => "POST",
             Operation::CreateSession => "POST",
             Operation::DestroySession => "DELETE",
+            Operation::CreateOauth2Token => "POST",
             Operation::GetApiKeysByFilter => "GET",
             Operation::CreateApiKey => "POST",
             Operation::GetApiKey => "GET",
             Operation::UpdateApiKey => "PUT",
+            Operation::GetAccountBalance => "GET",
         }
     }
     /// The path template.
     pub const fn path(self) -> &'static str {
         match self {
-            Operation::GetAccountBalance => "/account/1/balance",
-            Operation::CreateOauth2Token => "/auth/1/oauth2/token",
             Operation::CreateSession => "/auth/1/session",
             Operation::DestroySession => "/auth/1/session",
+            Operation::CreateOauth2Token => "/auth/1/oauth2/token",
             Operation::GetApiKeysByFilter => "/settings/2/api-keys",
             Operation::CreateApiKey => "/settings/2/api-keys",
             Operation::GetApiKey => "/settings/2/api-keys/{apiKeyId}",
             Operation::UpdateApiKey => "/settings/2/api-keys/{apiKeyId}",
+            Operation::GetAccountBalance => "/account/1/balance",
         }
     }
     /// The schemes the operation accepts, in the description's order; empty when it
     /// takes no authentication.
     pub const fn schemes(self) -> &'static [Scheme] {
         match self {
-            Operation::GetAccountBalance => {
-                &[
-                    Scheme::Basic,
-                    Scheme::ApiKeyHeader,
-                    Scheme::IbssoTokenHeader,
-                    Scheme::OAuth2,
-                ]
-            }
-            Operation::CreateOauth2Token => &[],
             Operation::CreateSession => &[],
             Operation::DestroySession => &[Scheme::IbssoTokenHeader],
+            Operation::CreateOauth2Token => &[],
             Operation::GetApiKeysByFilter => {
                 &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2]
             }
@@ -158,6 +150,14 @@ impl Operation {
             }
             Operation::UpdateApiKey => {
                 &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2]
+            }
+            Operation::GetAccountBalance => {
+                &[
+                    Scheme::Basic,
+                    Scheme::ApiKeyHeader,
+                    Scheme::IbssoTokenHeader,
+                    Scheme::OAuth2,
+                ]
             }
         }
     }
