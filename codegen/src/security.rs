@@ -20,7 +20,12 @@ fn scheme_doc(name: &str, scheme: Option<&SecurityScheme>) -> String {
     let kind = match scheme {
         Some(SecurityScheme::HTTP { scheme, .. }) => format!("HTTP `{scheme}`"),
         Some(SecurityScheme::APIKey { location, name, .. }) => {
-            format!("API key in the {location:?} `{name}`").to_lowercase()
+            let location = match location {
+                openapiv3::APIKeyLocation::Query => "query parameter",
+                openapiv3::APIKeyLocation::Header => "header",
+                openapiv3::APIKeyLocation::Cookie => "cookie",
+            };
+            format!("API key in the {location} `{name}`")
         }
         Some(SecurityScheme::OAuth2 { .. }) => String::from("OAuth 2.0"),
         Some(SecurityScheme::OpenIDConnect { .. }) => String::from("OpenID Connect"),
@@ -120,6 +125,12 @@ pub(crate) fn render(spec: &OpenAPI, operations: &[OperationView<'_>]) -> TokenS
                 match self {
                     #(#scheme_names)*
                 }
+            }
+        }
+
+        impl ::std::fmt::Display for Scheme {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.spec_name())
             }
         }
 

@@ -8,9 +8,9 @@
 pub enum Scheme {
     ///`Basic` (HTTP `basic`). `Authorization: Basic <base64 of username:password>`.
     Basic,
-    ///`APIKeyHeader` (api key in the header `authorization`). `Authorization: App <API key secret>`.
+    ///`APIKeyHeader` (API key in the header `Authorization`). `Authorization: App <API key secret>`.
     ApiKeyHeader,
-    ///`IBSSOTokenHeader` (api key in the header `authorization`). `Authorization: IBSSO <session token>` from create-session.
+    ///`IBSSOTokenHeader` (API key in the header `Authorization`). `Authorization: IBSSO <session token>` from create-session.
     IbssoTokenHeader,
     ///`OAuth2` (OAuth 2.0). `Authorization: Bearer <access token>` from create-oauth2-token.
     OAuth2,
@@ -31,6 +31,11 @@ impl Scheme {
             Scheme::IbssoTokenHeader => "IBSSOTokenHeader",
             Scheme::OAuth2 => "OAuth2",
         }
+    }
+}
+impl ::std::fmt::Display for Scheme {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.spec_name())
     }
 }
 /// An operation of the description.

@@ -1,0 +1,712 @@
+//! The `Authenticator` the builder installs: per-operation headers, the token and session
+//! lifecycles, and the one retry after a 401.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use generated_client::security::{Operation, Scheme};
+use generated_client::types::{CreateOAuth2TokenRequest, CreateSessionRequest, GrantType};
+use generated_client::{Authenticator, BoxFuture, Client, ClientInfo, Error, ResponseValue};
+use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use tracing::field::Empty;
+use tracing::Instrument;
+
+use crate::cache::{refresh_margin, Lifetime, Token, TokenCache};
+use crate::config::{sensitive_header, RetryPolicy};
+use crate::error::{CallError, IntoInfobipError};
+use crate::{AuthError, Clock, InfobipError};
+
+tokio::task_local! {
+    /// The `IBSSO <token>` header that an internal destroy-session call must send: the
+    /// session being ended, which may no longer be the cached one.
+    static SESSION_TO_DESTROY: HeaderValue;
+    /// Where the hooks leave the status and `Retry-After` of a token or session response,
+    /// which progenitor's error loses when the body does not parse.
+    static LAST_RESPONSE: Arc<Mutex<Option<ResponseMeta>>>;
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ResponseMeta {
+    status: u16,
+    retry_after: Option<Duration>,
+}
+
+/// The settings of the token and session lifecycles.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lifecycle {
+    pub(crate) idle: Duration,
+    pub(crate) unsafe_session: bool,
+    pub(crate) margin: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+}
+
+pub(crate) enum Kind {
+    /// Basic and API key: one header, computed at build time.
+    Static(HeaderValue),
+    Session {
+        username: String,
+        password: SecretString,
+    },
+    OAuth {
+        client_id: String,
+        client_secret: SecretString,
+    },
+}
+
+impl Kind {
+    pub(crate) fn session(username: String, password: SecretString) -> Self {
+        Kind::Session { username, password }
+    }
+
+    pub(crate) fn oauth(client_id: String, client_secret: SecretString) -> Self {
+        Kind::OAuth {
+            client_id,
+            client_secret,
+        }
+    }
+}
+
+/// The authenticator behind every client built by [`ClientBuilder`](crate::ClientBuilder).
+pub struct InfobipAuth {
+    scheme: Scheme,
+    kind: Kind,
+    lifecycle: Lifecycle,
+    cache: TokenCache,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for InfobipAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let username = match &self.kind {
+            Kind::Static(_) => None,
+            Kind::Session { username, .. } => Some(username.as_str()),
+            Kind::OAuth { client_id, .. } => Some(client_id.as_str()),
+        };
+        f.debug_struct("InfobipAuth")
+            .field("scheme", &self.scheme)
+            .field("username", &username)
+            .field("credentials", &"[redacted]")
+            .field("token_cached", &self.cache.peek().is_some())
+            .field("lifecycle", &self.lifecycle)
+            .finish()
+    }
+}
+
+impl InfobipAuth {
+    pub(crate) fn new(
+        scheme: Scheme,
+        kind: Kind,
+        lifecycle: Lifecycle,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        // A session is destroyed before it is replaced, so it can never be served stale.
+        let serve_stale = matches!(kind, Kind::OAuth { .. });
+        Self {
+            scheme,
+            kind,
+            lifecycle,
+            cache: TokenCache::new(serve_stale, clock.clone()),
+            clock,
+        }
+    }
+
+    /// The configured scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    fn renews_tokens(&self) -> bool {
+        !matches!(self.kind, Kind::Static(_))
+    }
+
+    /// Ends the session this client holds, if any. A session the server already ended counts
+    /// as ended. The next call that needs a session logs in again.
+    pub async fn logout(&self, client: &Client) -> Result<(), AuthError> {
+        if !matches!(self.kind, Kind::Session { .. }) {
+            return Ok(());
+        }
+        match self.cache.take() {
+            Some(session) => self.destroy(client, session.header.clone()).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn authorize(
+        &self,
+        client: &Client,
+        operation: Operation,
+        request: &mut reqwest::Request,
+    ) -> Result<(), AuthError> {
+        if operation.schemes().is_empty() {
+            // Login calls carry their credentials in the body; an Authorization header here
+            // would at best be ignored.
+            return Ok(());
+        }
+        let header = if operation == Operation::DestroySession {
+            self.destroy_header()?
+        } else if !operation.accepts(self.scheme) {
+            return Err(AuthError::SchemeNotAccepted {
+                operation,
+                scheme: self.scheme,
+            });
+        } else {
+            self.header(client).await?
+        };
+        request.headers_mut().insert(AUTHORIZATION, header);
+        Ok(())
+    }
+
+    /// destroy-session always carries the session's own token, never another credential.
+    fn destroy_header(&self) -> Result<HeaderValue, AuthError> {
+        if let Ok(header) = SESSION_TO_DESTROY.try_with(HeaderValue::clone) {
+            return Ok(header);
+        }
+        if self.scheme != Scheme::IbssoTokenHeader {
+            return Err(AuthError::SchemeNotAccepted {
+                operation: Operation::DestroySession,
+                scheme: self.scheme,
+            });
+        }
+        self.cache
+            .peek()
+            .map(|session| session.header.clone())
+            .ok_or(AuthError::NoSession)
+    }
+
+    /// The header for an ordinary operation; the common case returns without waiting.
+    async fn header(&self, client: &Client) -> Result<HeaderValue, AuthError> {
+        let token = match &self.kind {
+            Kind::Static(header) => return Ok(header.clone()),
+            _ => match self.cache.fresh() {
+                Some(token) => token,
+                None => {
+                    self.cache
+                        .get(|previous| self.fetch(client, previous))
+                        .await?
+                }
+            },
+        };
+        token.touch(self.clock.now());
+        Ok(token.header.clone())
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        client: &'a Client,
+        previous: Option<Arc<Token>>,
+    ) -> BoxFuture<'a, Result<Token, AuthError>> {
+        // Boxed: fetching calls the client, whose hooks call back into this authenticator.
+        match &self.kind {
+            Kind::Session { username, password } => {
+                Box::pin(self.create_session(client, username, password, previous))
+            }
+            Kind::OAuth {
+                client_id,
+                client_secret,
+            } => Box::pin(self.create_token(client, client_id, client_secret)),
+            Kind::Static(_) => Box::pin(async { Err(AuthError::NoSession) }),
+        }
+    }
+
+    async fn create_session(
+        &self,
+        client: &Client,
+        username: &str,
+        password: &SecretString,
+        previous: Option<Arc<Token>>,
+    ) -> Result<Token, AuthError> {
+        if let Some(previous) = previous {
+            // Infobip wants a live session destroyed before a new token is issued. Ours may
+            // still be alive server-side (our expiry keeps a margin); a 401 means it was not.
+            if let Err(error) = self.destroy(client, previous.header.clone()).await {
+                tracing::warn!(error = %error, "could not destroy the previous session; logging in anyway");
+            }
+        }
+        let operation = Operation::CreateSession;
+        let span = fetch_span("infobip_auth.session_create", operation, self.scheme);
+        let idle = self.lifecycle.idle;
+        let margin = refresh_margin(idle, self.lifecycle.margin);
+        self.with_retries(operation, || async {
+            let sent_at = self.clock.now();
+            let body = CreateSessionRequest {
+                username: username.to_owned(),
+                password: password.expose_secret().into(),
+                unsafe_: self.lifecycle.unsafe_session.then_some(true),
+            };
+            let (result, meta) = observe(client.create_session().body(body).send()).await;
+            let response = self.classify(operation, result, meta).await?;
+            let token = response.into_inner().token;
+            Ok(Token::new(
+                SecretString::from(token.expose()),
+                sensitive_header("token", "IBSSO", token.expose())
+                    .map_err(|_| malformed(operation, "the token is not a valid header value"))?,
+                sent_at,
+                Lifetime::Idle {
+                    idle,
+                    margin,
+                    last_use: AtomicU64::new(0),
+                },
+            ))
+        })
+        .instrument(span)
+        .await
+    }
+
+    async fn create_token(
+        &self,
+        client: &Client,
+        client_id: &str,
+        client_secret: &SecretString,
+    ) -> Result<Token, AuthError> {
+        let operation = Operation::CreateOauth2Token;
+        let span = fetch_span("infobip_auth.token_fetch", operation, self.scheme);
+        self.with_retries(operation, || async {
+            // Read before sending, so that network time shortens the token's life rather
+            // than lengthening it.
+            let sent_at = self.clock.now();
+            let body = CreateOAuth2TokenRequest {
+                client_id: client_id.to_owned(),
+                client_secret: client_secret.expose_secret().into(),
+                grant_type: GrantType::ClientCredentials,
+            };
+            let (result, meta) = observe(client.create_oauth2_token().body(body).send()).await;
+            let token = self.classify(operation, result, meta).await?.into_inner();
+            let lifetime = match u64::try_from(token.expires_in) {
+                Ok(secs) if secs > 0 => {
+                    let life = Duration::from_secs(secs);
+                    let expires_at = checked_add(sent_at, life);
+                    Lifetime::Fixed {
+                        refresh_at: checked_add(
+                            sent_at,
+                            life - refresh_margin(life, self.lifecycle.margin),
+                        ),
+                        expires_at,
+                    }
+                }
+                // 0 or less: usable by the callers waiting for this fetch, cached for nobody.
+                _ => Lifetime::Fixed {
+                    refresh_at: sent_at,
+                    expires_at: sent_at,
+                },
+            };
+            Ok(Token::new(
+                SecretString::from(token.access_token.expose()),
+                sensitive_header("access_token", "Bearer", token.access_token.expose())
+                    .map_err(|_| malformed(operation, "the token is not a valid header value"))?,
+                sent_at,
+                lifetime,
+            ))
+        })
+        .instrument(span)
+        .await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the policy runs out.
+    async fn with_retries<T, F, Fut>(
+        &self,
+        operation: Operation,
+        attempt: F,
+    ) -> Result<T, AuthError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let policy = self.lifecycle.retry;
+        let started = Instant::now();
+        let span = tracing::Span::current();
+        let mut attempts = 0;
+        let outcome = loop {
+            attempts += 1;
+            let (cause, retry_after) = match attempt().await {
+                Ok(value) => break Ok(value),
+                Err(Failure::Final(error)) => break Err(error),
+                Err(Failure::Transient { cause, retry_after }) => (cause, retry_after),
+            };
+            if attempts >= policy.max_attempts {
+                break Err(AuthError::Unavailable {
+                    operation,
+                    attempts,
+                    cause,
+                });
+            }
+            let delay = match retry_after {
+                Some(wait) if wait > policy.max_retry_after => {
+                    break Err(AuthError::Unavailable {
+                        operation,
+                        attempts,
+                        cause: format!(
+                            "{cause}; Infobip asked to retry after {} s, longer than the {} s this client waits",
+                            wait.as_secs(),
+                            policy.max_retry_after.as_secs()
+                        ),
+                    })
+                }
+                Some(wait) => wait,
+                None => backoff(&policy, attempts),
+            };
+            tracing::debug!(attempt = attempts, delay_ms = delay.as_millis() as u64, cause = %cause, "retrying");
+            self.clock.sleep(delay).await;
+        };
+        span.record("attempts", attempts);
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record("outcome", if outcome.is_ok() { "ok" } else { "error" });
+        match &outcome {
+            Ok(_) => tracing::info!("obtained"),
+            Err(error) => tracing::warn!(error = %error, "failed"),
+        }
+        outcome
+    }
+
+    /// Sorts a token or session response into success, a failure to retry, or a final one.
+    async fn classify<T, E: IntoInfobipError>(
+        &self,
+        operation: Operation,
+        result: Result<ResponseValue<T>, Error<E>>,
+        meta: Option<ResponseMeta>,
+    ) -> Result<ResponseValue<T>, Failure> {
+        let status = meta.map(|m| m.status);
+        let retry_after = meta.and_then(|m| m.retry_after);
+        let error = match result {
+            Ok(value) => return Ok(value),
+            Err(Error::ErrorResponse(response)) => {
+                let status = response.status().as_u16();
+                response.as_infobip_error(Some(status))
+            }
+            Err(Error::InvalidResponsePayload(body, parse)) => match status {
+                Some(status) if (200..300).contains(&status) => {
+                    // Only the position: the message could quote part of the body.
+                    let detail = format!(
+                        "{:?} JSON error at line {} column {}",
+                        parse.classify(),
+                        parse.line(),
+                        parse.column()
+                    );
+                    return Err(Failure::Final(AuthError::MalformedResponse {
+                        operation,
+                        status,
+                        detail,
+                    }));
+                }
+                _ => InfobipError::from_body(status, &body),
+            },
+            Err(Error::UnexpectedResponse(response)) => {
+                let status = response.status().as_u16();
+                let body = response.bytes().await.unwrap_or_default();
+                InfobipError::from_body(Some(status), &body)
+            }
+            Err(Error::CommunicationError(e) | Error::ResponseBodyError(e)) => {
+                return Err(Failure::Transient {
+                    cause: describe_transport(&e),
+                    retry_after: None,
+                })
+            }
+            Err(Error::InvalidUpgrade(e)) => {
+                return Err(Failure::Final(AuthError::Unavailable {
+                    operation,
+                    attempts: 1,
+                    cause: describe_transport(&e),
+                }))
+            }
+            Err(Error::InvalidRequest(message) | Error::Custom(message)) => {
+                return Err(Failure::Final(AuthError::Unavailable {
+                    operation,
+                    attempts: 1,
+                    cause: message,
+                }))
+            }
+        };
+        let status = error.status.unwrap_or_default();
+        Err(match status {
+            401 => Failure::Final(AuthError::BadCredentials {
+                scheme: self.scheme,
+                operation,
+                error: Box::new(error),
+            }),
+            408 | 429 | 500..=599 => Failure::Transient {
+                cause: error.to_string(),
+                retry_after,
+            },
+            _ if operation == Operation::CreateSession => {
+                Failure::Final(AuthError::SessionRefused {
+                    error: Box::new(error),
+                })
+            }
+            _ => Failure::Final(AuthError::BadCredentials {
+                scheme: self.scheme,
+                operation,
+                error: Box::new(error),
+            }),
+        })
+    }
+
+    /// Ends the session whose header is given; a 401 means it had already ended.
+    async fn destroy(&self, client: &Client, header: HeaderValue) -> Result<(), AuthError> {
+        let span = fetch_span(
+            "infobip_auth.session_destroy",
+            Operation::DestroySession,
+            self.scheme,
+        );
+        let started = Instant::now();
+        async {
+            let call = Box::pin(client.destroy_session().send());
+            let result = SESSION_TO_DESTROY.scope(header, call).await;
+            let outcome = match result {
+                Ok(_) => Ok("destroyed"),
+                Err(e) if e.status() == Some(StatusCode::UNAUTHORIZED) => Ok("already ended"),
+                Err(e) => Err(AuthError::Logout {
+                    cause: describe_client_error(&e),
+                }),
+            };
+            let span = tracing::Span::current();
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            span.record("attempts", 1);
+            match &outcome {
+                Ok(what) => {
+                    span.record("outcome", *what);
+                    tracing::info!(outcome = *what, "session ended");
+                }
+                Err(error) => {
+                    span.record("outcome", "error");
+                    tracing::warn!(error = %error, "session destroy failed");
+                }
+            }
+            outcome.map(|_| ())
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn send_once(
+        &self,
+        client: &Client,
+        operation: Operation,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let used = request.headers().get(AUTHORIZATION).cloned();
+        let response = client.client().execute(request).await;
+        if let Ok(response) = &response {
+            let _ = LAST_RESPONSE.try_with(|slot| {
+                let meta = ResponseMeta {
+                    status: response.status().as_u16(),
+                    retry_after: retry_after(response.headers().get(RETRY_AFTER)),
+                };
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(meta);
+            });
+            let ended =
+                response.status().is_success() || response.status() == StatusCode::UNAUTHORIZED;
+            if operation == Operation::DestroySession && ended {
+                // Whoever destroyed it, that session must not be sent again.
+                if let Some(used) = &used {
+                    self.cache.invalidate(used);
+                }
+            }
+        }
+        response
+    }
+
+    async fn send_with_reauth(
+        &self,
+        client: &Client,
+        operation: Operation,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let used = request.headers().get(AUTHORIZATION).cloned();
+        let retry = request.try_clone();
+        let response = client.client().execute(request).await?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let (Some(mut retry), Some(used)) = (retry, used) else {
+            tracing::debug!(
+                operation = operation.operation_id(),
+                "401 not retried: the request body cannot be replayed"
+            );
+            return Ok(response);
+        };
+        let span = tracing::info_span!(
+            "infobip_auth.retry_401",
+            operation = operation.operation_id(),
+            scheme = %self.scheme,
+            outcome = Empty,
+            duration_ms = Empty,
+        );
+        let started = Instant::now();
+        async {
+            // Only the first caller that saw this token rejected drops it; the others find
+            // the replacement (or the fetch in flight) and share it.
+            self.cache.invalidate(&used);
+            let span = tracing::Span::current();
+            let result = match self.header(client).await {
+                Ok(header) => {
+                    retry.headers_mut().insert(AUTHORIZATION, header);
+                    drop(response);
+                    let retried = client.client().execute(retry).await;
+                    let outcome = match &retried {
+                        Ok(r) if r.status().is_success() => "recovered",
+                        Ok(_) => "retry failed",
+                        Err(_) => "retry not sent",
+                    };
+                    span.record("outcome", outcome);
+                    retried
+                }
+                Err(error) => {
+                    span.record("outcome", "re-authentication failed");
+                    tracing::warn!(error = %error, "could not re-authenticate after a 401; returning the 401");
+                    Ok(response)
+                }
+            };
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            result
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl Authenticator for InfobipAuth {
+    fn prepare<'a>(
+        &'a self,
+        client: &'a Client,
+        operation: Operation,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), Box<dyn std::error::Error + Send + Sync>>> {
+        Box::pin(async move {
+            self.authorize(client, operation, request)
+                .await
+                .map_err(|cause| {
+                    Box::new(CallError {
+                        operation,
+                        scheme: self.scheme,
+                        cause,
+                    }) as Box<dyn std::error::Error + Send + Sync>
+                })
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        client: &'a Client,
+        operation: Operation,
+        request: reqwest::Request,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        // The login calls and destroy-session are never retried: a 401 there is an answer.
+        let retryable = self.renews_tokens()
+            && !operation.schemes().is_empty()
+            && operation != Operation::DestroySession;
+        if retryable {
+            Box::pin(self.send_with_reauth(client, operation, request))
+        } else {
+            Box::pin(self.send_once(client, operation, request))
+        }
+    }
+}
+
+/// How one attempt at the token or session endpoint failed.
+enum Failure {
+    Transient {
+        cause: String,
+        retry_after: Option<Duration>,
+    },
+    Final(AuthError),
+}
+
+fn malformed(operation: Operation, detail: &str) -> Failure {
+    Failure::Final(AuthError::MalformedResponse {
+        operation,
+        status: 200,
+        detail: detail.to_owned(),
+    })
+}
+
+/// Runs a login call with a slot for its status and `Retry-After`.
+async fn observe<T>(call: impl Future<Output = T>) -> (T, Option<ResponseMeta>) {
+    let slot = Arc::new(Mutex::new(None));
+    let result = LAST_RESPONSE.scope(slot.clone(), call).await;
+    let meta = *slot.lock().unwrap_or_else(|p| p.into_inner());
+    (result, meta)
+}
+
+fn fetch_span(name: &'static str, operation: Operation, scheme: Scheme) -> tracing::Span {
+    match name {
+        "infobip_auth.session_create" => tracing::info_span!(
+            "infobip_auth.session_create",
+            operation = operation.operation_id(),
+            scheme = %scheme,
+            outcome = Empty,
+            attempts = Empty,
+            duration_ms = Empty,
+        ),
+        "infobip_auth.session_destroy" => tracing::info_span!(
+            "infobip_auth.session_destroy",
+            operation = operation.operation_id(),
+            scheme = %scheme,
+            outcome = Empty,
+            attempts = Empty,
+            duration_ms = Empty,
+        ),
+        _ => tracing::info_span!(
+            "infobip_auth.token_fetch",
+            operation = operation.operation_id(),
+            scheme = %scheme,
+            outcome = Empty,
+            attempts = Empty,
+            duration_ms = Empty,
+        ),
+    }
+}
+
+fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    let exponential = policy
+        .base_delay
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(policy.max_delay);
+    // Equal jitter: at least half the delay, so retries stay spaced, spread over the rest so
+    // that many clients do not retry in step.
+    exponential / 2 + exponential.mul_f64(fastrand::f64() / 2.0)
+}
+
+fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
+    let seconds: u64 = value?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+fn checked_add(at: Instant, by: Duration) -> Instant {
+    // A huge expires_in must not overflow Instant; a century is forever enough.
+    at.checked_add(by)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(at)
+}
+
+fn describe_transport(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the response body could not be read"
+    } else {
+        "the request failed"
+    };
+    // Without the URL: it is not secret, but the error chain may repeat it many times.
+    match std::error::Error::source(error) {
+        Some(source) => format!("{kind} ({source})"),
+        None => kind.to_owned(),
+    }
+}
+
+fn describe_client_error<E: IntoInfobipError>(error: &Error<E>) -> String {
+    match error {
+        Error::CommunicationError(e) | Error::ResponseBodyError(e) => describe_transport(e),
+        other => InfobipError::from_client_error(other)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| match other.status() {
+                Some(status) => format!("HTTP {status}"),
+                None => String::from("unknown failure"),
+            }),
+    }
+}

@@ -1,0 +1,543 @@
+//! The builder: every setting is checked here, so a bad one fails at start-up, not mid-call.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use generated_client::security::Scheme;
+use generated_client::{Auth, Client};
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::authenticator::{InfobipAuth, Kind, Lifecycle};
+use crate::{AuthError, Clock, SystemClock};
+
+/// How the token and session endpoints are retried when they fail transiently (429, 5xx,
+/// connection errors, timeouts). Bad credentials are never retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Requests sent at most, the first included. `1` disables retries.
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled for each further one, with jitter.
+    pub base_delay: Duration,
+    /// The longest wait between two attempts.
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured; a longer one ends the retries at once.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+enum Credentials {
+    Basic {
+        username: String,
+        password: SecretString,
+    },
+    ApiKey {
+        key: SecretString,
+    },
+    Ibsso {
+        username: String,
+        password: SecretString,
+    },
+    OAuth2 {
+        client_id: String,
+        client_secret: SecretString,
+    },
+}
+
+impl Credentials {
+    fn scheme(&self) -> Scheme {
+        match self {
+            Credentials::Basic { .. } => Scheme::Basic,
+            Credentials::ApiKey { .. } => Scheme::ApiKeyHeader,
+            Credentials::Ibsso { .. } => Scheme::IbssoTokenHeader,
+            Credentials::OAuth2 { .. } => Scheme::OAuth2,
+        }
+    }
+}
+
+/// Builds a [`generated_client::Client`] that authenticates every request with one scheme.
+///
+/// Pick the scheme with [`basic`](Self::basic), [`api_key`](Self::api_key),
+/// [`ibsso`](Self::ibsso) or [`oauth2`](Self::oauth2) (or [`from_env`](Self::from_env)), set
+/// the [`base_url`](Self::base_url), adjust what you need, then [`build`](Self::build).
+/// Everything is validated in `build`, which names the offending setting.
+pub struct ClientBuilder {
+    credentials: Credentials,
+    base_url: Option<String>,
+    http: Option<reqwest::Client>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    session_idle_timeout: Duration,
+    unsafe_session: bool,
+    refresh_margin: Option<Duration>,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let username = match &self.credentials {
+            Credentials::Basic { username, .. } | Credentials::Ibsso { username, .. } => {
+                Some(username.as_str())
+            }
+            Credentials::OAuth2 { client_id, .. } => Some(client_id.as_str()),
+            Credentials::ApiKey { .. } => None,
+        };
+        f.debug_struct("ClientBuilder")
+            .field("scheme", &self.credentials.scheme())
+            .field("username", &username)
+            .field("secret", &"[redacted]")
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("session_idle_timeout", &self.session_idle_timeout)
+            .field("unsafe_session", &self.unsafe_session)
+            .field("refresh_margin", &self.refresh_margin)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Environment variables read by [`ClientBuilder::from_env`].
+pub mod env {
+    /// The base URL, e.g. `https://xxxxx.api.infobip.com`. Required.
+    pub const BASE_URL: &str = "INFOBIP_BASE_URL";
+    /// `basic`, `api-key`, `ibsso` or `oauth2`. Optional when `INFOBIP_API_KEY` is set.
+    pub const AUTH: &str = "INFOBIP_AUTH";
+    /// The API key secret, for `api-key`.
+    pub const API_KEY: &str = "INFOBIP_API_KEY";
+    /// The username, for `basic` and `ibsso` (and `oauth2` without `INFOBIP_CLIENT_ID`).
+    pub const USERNAME: &str = "INFOBIP_USERNAME";
+    /// The password, for `basic` and `ibsso` (and `oauth2` without `INFOBIP_CLIENT_SECRET`).
+    pub const PASSWORD: &str = "INFOBIP_PASSWORD";
+    /// The OAuth client id (the account's username).
+    pub const CLIENT_ID: &str = "INFOBIP_CLIENT_ID";
+    /// The OAuth client secret (the account's password).
+    pub const CLIENT_SECRET: &str = "INFOBIP_CLIENT_SECRET";
+}
+
+impl ClientBuilder {
+    fn new(credentials: Credentials) -> Self {
+        Self {
+            credentials,
+            base_url: None,
+            http: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            session_idle_timeout: Duration::from_secs(60 * 60),
+            unsafe_session: false,
+            refresh_margin: None,
+            retry: RetryPolicy::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// HTTP Basic: `Authorization: Basic base64(username:password)` on every request.
+    /// Simple, but the password travels with each call.
+    pub fn basic(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
+        Self::new(Credentials::Basic {
+            username: username.into(),
+            password: password.into(),
+        })
+    }
+
+    /// API key: `Authorization: App <key>`. Cannot call the API key management operations.
+    pub fn api_key(key: impl Into<SecretString>) -> Self {
+        Self::new(Credentials::ApiKey { key: key.into() })
+    }
+
+    /// IBSSO session: logs in on first use, sends `Authorization: IBSSO <token>`, logs in
+    /// again when the session idles out or is rejected. End it with
+    /// [`ClientExt::logout`](crate::ClientExt::logout).
+    pub fn ibsso(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
+        Self::new(Credentials::Ibsso {
+            username: username.into(),
+            password: password.into(),
+        })
+    }
+
+    /// OAuth 2.0 client credentials (the account's username and password): fetches a token on
+    /// first use, sends `Authorization: Bearer <token>`, renews it before it expires.
+    pub fn oauth2(client_id: impl Into<String>, client_secret: impl Into<SecretString>) -> Self {
+        Self::new(Credentials::OAuth2 {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        })
+    }
+
+    /// Reads the scheme, credentials and base URL from the variables in [`env`].
+    pub fn from_env() -> Result<Self, AuthError> {
+        Self::from_env_with(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, AuthError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.is_empty());
+        let require = |name: &'static str, why: &str| {
+            get(name).ok_or_else(|| AuthError::Config {
+                field: name,
+                reason: format!("is not set; it is needed {why}"),
+            })
+        };
+        let scheme = match get(env::AUTH) {
+            Some(s) => s.to_ascii_lowercase(),
+            None if get(env::API_KEY).is_some() => String::from("api-key"),
+            None => {
+                return Err(AuthError::Config {
+                    field: env::AUTH,
+                    reason: String::from(
+                        "is not set; set it to basic, api-key, ibsso or oauth2 (or set INFOBIP_API_KEY)",
+                    ),
+                })
+            }
+        };
+        let builder = match scheme.as_str() {
+            "basic" => Self::basic(
+                require(env::USERNAME, "for basic")?,
+                require(env::PASSWORD, "for basic")?,
+            ),
+            "api-key" | "apikey" | "app" => Self::api_key(require(env::API_KEY, "for api-key")?),
+            "ibsso" | "session" => Self::ibsso(
+                require(env::USERNAME, "for ibsso")?,
+                require(env::PASSWORD, "for ibsso")?,
+            ),
+            "oauth2" | "oauth" => Self::oauth2(
+                get(env::CLIENT_ID).map(Ok).unwrap_or_else(|| {
+                    require(env::USERNAME, "for oauth2 without INFOBIP_CLIENT_ID")
+                })?,
+                get(env::CLIENT_SECRET).map(Ok).unwrap_or_else(|| {
+                    require(env::PASSWORD, "for oauth2 without INFOBIP_CLIENT_SECRET")
+                })?,
+            ),
+            _ => {
+                return Err(AuthError::Config {
+                    field: env::AUTH,
+                    reason: format!(
+                        "is `{}`; expected basic, api-key, ibsso or oauth2",
+                        scheme.chars().take(32).collect::<String>()
+                    ),
+                })
+            }
+        };
+        Ok(builder.base_url(require(env::BASE_URL, "always")?))
+    }
+
+    /// Infobip's base URL: your personal `https://<subdomain>.api.infobip.com`, or the legacy
+    /// `https://api.infobip.com`. A bare host gets `https://`; `http://` is refused unless the
+    /// host is loopback (for the local sandbox).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Sends requests with this client (its timeouts, proxy and TLS settings apply; the
+    /// builder's `timeout` and `connect_timeout` do not).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Total time allowed for one request, the token and session calls included. 30 s by
+    /// default.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to connect. 10 s by default.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a session survives without use (IBSSO). Infobip's default, 60 minutes, unless
+    /// your account is set up otherwise.
+    pub fn session_idle_timeout(mut self, idle: Duration) -> Self {
+        self.session_idle_timeout = idle;
+        self
+    }
+
+    /// Creates sessions with `unsafe: true`: not bound to the caller's IP address (IBSSO).
+    pub fn unsafe_session(mut self, unsafe_session: bool) -> Self {
+        self.unsafe_session = unsafe_session;
+        self
+    }
+
+    /// How long before expiry a token or session is renewed. By default a tenth of its life,
+    /// between 10 s and 5 minutes; whatever is set, never more than half of its life.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = Some(margin);
+        self
+    }
+
+    /// How the token and session endpoints are retried.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The time source for expiry and backoff. [`SystemClock`] by default; tests pass a
+    /// [`ManualClock`](crate::ManualClock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Validates everything and returns a ready client.
+    pub fn build(self) -> Result<Client, AuthError> {
+        let base_url = normalize_base_url(self.base_url.as_deref().ok_or(AuthError::Config {
+            field: "base_url",
+            reason: String::from(
+                "is not set; use your personal https://<subdomain>.api.infobip.com",
+            ),
+        })?)?;
+        if self.retry.max_attempts == 0 {
+            return Err(AuthError::Config {
+                field: "retry_policy",
+                reason: String::from(
+                    "max_attempts is 0; it counts the first request, so use 1 or more",
+                ),
+            });
+        }
+        if self.session_idle_timeout.is_zero() {
+            return Err(AuthError::Config {
+                field: "session_idle_timeout",
+                reason: String::from("is zero; a session would expire before its first use"),
+            });
+        }
+        let scheme = self.credentials.scheme();
+        let lifecycle = Lifecycle {
+            idle: self.session_idle_timeout,
+            unsafe_session: self.unsafe_session,
+            margin: self.refresh_margin,
+            retry: self.retry,
+        };
+        let kind = match self.credentials {
+            Credentials::Basic { username, password } => {
+                check_username("username", &username)?;
+                if username.contains(':') {
+                    return Err(AuthError::Config {
+                        field: "username",
+                        reason: String::from(
+                            "contains `:`, which Basic authentication uses to separate the username from the password",
+                        ),
+                    });
+                }
+                check_secret("password", &password, false)?;
+                let encoded = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{}", password.expose_secret()));
+                Kind::Static(sensitive_header("password", "Basic", &encoded)?)
+            }
+            Credentials::ApiKey { key } => {
+                check_secret("api_key", &key, true)?;
+                Kind::Static(sensitive_header("api_key", "App", key.expose_secret())?)
+            }
+            Credentials::Ibsso { username, password } => {
+                check_username("username", &username)?;
+                check_secret("password", &password, false)?;
+                Kind::session(username, password)
+            }
+            Credentials::OAuth2 {
+                client_id,
+                client_secret,
+            } => {
+                check_username("client_id", &client_id)?;
+                check_secret("client_secret", &client_secret, false)?;
+                Kind::oauth(client_id, client_secret)
+            }
+        };
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|e| AuthError::Config {
+                    field: "http_client",
+                    reason: format!("the HTTP client could not be created ({e})"),
+                })?,
+        };
+        let auth = InfobipAuth::new(scheme, kind, lifecycle, self.clock);
+        Ok(Client::new_with_client(&base_url, http, Auth::new(auth)))
+    }
+}
+
+fn check_username(field: &'static str, value: &str) -> Result<(), AuthError> {
+    if value.trim().is_empty() {
+        return Err(AuthError::Config {
+            field,
+            reason: String::from("is empty"),
+        });
+    }
+    if value.chars().any(char::is_control) {
+        return Err(AuthError::Config {
+            field,
+            reason: String::from("contains a control character (such as a newline or tab)"),
+        });
+    }
+    Ok(())
+}
+
+/// Checks a secret without ever putting its value into the error.
+fn check_secret(
+    field: &'static str,
+    value: &SecretString,
+    in_header: bool,
+) -> Result<(), AuthError> {
+    let value = value.expose_secret();
+    let reason = if value.trim().is_empty() {
+        "is empty"
+    } else if value.chars().any(char::is_control) {
+        "contains a control character (such as a newline or tab), which cannot be sent in an HTTP header; check for a trailing newline"
+    } else if in_header && value.trim() != value {
+        "has leading or trailing whitespace, which HTTP strips from header values"
+    } else {
+        return Ok(());
+    };
+    Err(AuthError::Config {
+        field,
+        reason: reason.to_owned(),
+    })
+}
+
+/// `<prefix> <value>` as a header value that `Debug` and HTTP/2 header compression treat as
+/// sensitive.
+pub(crate) fn sensitive_header(
+    field: &'static str,
+    prefix: &str,
+    value: &str,
+) -> Result<HeaderValue, AuthError> {
+    let invalid = || {
+        AuthError::Config {
+        field,
+        reason: String::from(
+            "contains characters that cannot be sent in an HTTP header (only visible ASCII is allowed)",
+        ),
+    }
+    };
+    // HTTP tolerates other bytes as "obs-text", but servers and proxies mangle them.
+    if !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err(invalid());
+    }
+    let mut header = HeaderValue::try_from(format!("{prefix} {value}")).map_err(|_| invalid())?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+/// Applies the base URL rules of Infobip's own clients; the result has no trailing slash.
+pub(crate) fn normalize_base_url(input: &str) -> Result<String, AuthError> {
+    let fail = |reason: String| AuthError::Config {
+        field: "base_url",
+        reason,
+    };
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(fail(String::from(
+            "is empty; use your personal https://<subdomain>.api.infobip.com",
+        )));
+    }
+    if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(fail(String::from(
+            "contains whitespace or control characters",
+        )));
+    }
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("https://{trimmed}")
+    };
+    let url =
+        reqwest::Url::parse(&with_scheme).map_err(|e| fail(format!("is not a valid URL ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // The URL is not echoed: it holds credentials.
+        return Err(fail(String::from(
+            "contains credentials; pass them to the builder's scheme method instead",
+        )));
+    }
+    let host = url.host_str().unwrap_or_default().to_owned();
+    if host.is_empty() {
+        return Err(fail(String::from("has no host")));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&host) => {}
+        "http" => {
+            return Err(fail(format!(
+                "uses http:// with `{host}`; Infobip needs https:// (http:// is allowed only for \
+                 localhost and loopback addresses, for local testing)"
+            )))
+        }
+        other => return Err(fail(format!("has the scheme `{other}`; use https://"))),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(fail(String::from(
+            "has a query or fragment; give only scheme, host, port and path",
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        let ok = |s: &str| normalize_base_url(s).unwrap();
+        let err = |s: &str| normalize_base_url(s).unwrap_err().to_string();
+        assert_eq!(ok("xyz.api.infobip.com"), "https://xyz.api.infobip.com");
+        assert_eq!(ok(" https://api.infobip.com/ "), "https://api.infobip.com");
+        assert_eq!(ok("http://localhost:8080"), "http://localhost:8080");
+        assert_eq!(ok("http://127.0.0.1:9/stem/"), "http://127.0.0.1:9/stem");
+        assert_eq!(ok("http://[::1]:9"), "http://[::1]:9");
+        assert!(err("http://api.infobip.com").contains("needs https://"));
+        assert!(err("http://10.0.0.1").contains("needs https://"));
+        assert!(err("ftp://api.infobip.com").contains("scheme `ftp`"));
+        assert!(err("").contains("is empty"));
+        assert!(err("https://exa mple.com").contains("whitespace"));
+        assert!(err("https://user:pw@api.infobip.com").contains("contains credentials"));
+        assert!(!err("https://user:pw@api.infobip.com").contains("pw"));
+        assert!(err("https://api.infobip.com/?x=1").contains("query"));
+        assert!(err("https://").contains("not a valid URL") || err("https://").contains("no host"));
+    }
+
+    #[test]
+    fn secrets_are_checked_without_being_echoed() {
+        let e = check_secret("api_key", &SecretString::from("abc\n"), true).unwrap_err();
+        assert!(!e.to_string().contains("abc"));
+        assert!(e
+            .to_string()
+            .starts_with("invalid `api_key`: contains a control character"));
+        let e = check_secret("api_key", &SecretString::from(" abc"), true).unwrap_err();
+        assert!(e.to_string().contains("whitespace"));
+        check_secret("password", &SecretString::from(" spaces are fine "), false).unwrap();
+        let e = sensitive_header("api_key", "App", "ключ").unwrap_err();
+        assert!(e.to_string().contains("only visible ASCII"));
+        assert!(sensitive_header("api_key", "App", "k")
+            .unwrap()
+            .is_sensitive());
+    }
+}

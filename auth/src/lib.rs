@@ -1,0 +1,151 @@
+//! Infobip's four authentication schemes for [`generated_client::Client`], each a one-line
+//! choice, with tokens and sessions that look after themselves.
+//!
+//! | scheme | header | what this crate does |
+//! |---|---|---|
+//! | [`basic`](ClientBuilder::basic) | `Basic base64(user:pass)` | computes it once |
+//! | [`api_key`](ClientBuilder::api_key) | `App <key>` | sends it; refuses the key-management calls, which Infobip does not allow with a key |
+//! | [`ibsso`](ClientBuilder::ibsso) | `IBSSO <token>` | logs in on first use, tracks the 60-minute idle expiry from the last use, destroys a session before replacing it, logs in again when the server ends it; [`ClientExt::logout`] ends it |
+//! | [`oauth2`](ClientBuilder::oauth2) | `Bearer <token>` | fetches on first use, renews before `expires_in` runs out |
+//!
+//! For the two token schemes: however many calls need a token at once, one request fetches it
+//! and the others wait for it; a failed renewal never throws away a token that still works;
+//! 429, 5xx, timeouts and connection errors from the token endpoint are retried with jittered
+//! backoff (honouring `Retry-After`), bad credentials are not; a 401 on an ordinary call drops
+//! the token, gets one new one (shared by every caller that saw the same 401) and retries the
+//! call once.
+//!
+//! Secrets are held in [`secrecy`] types, headers are marked sensitive, and no `Debug`,
+//! `Display`, error or tracing event of this crate contains a password, key or token.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use auth::ClientBuilder;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // API key: the simplest choice for sending messages.
+//! let client = ClientBuilder::api_key("your-api-key")
+//!     .base_url("https://xxxxx.api.infobip.com")
+//!     .build()?;
+//! let balance = client.get_account_balance().send().await?;
+//! println!("{} {}", balance.balance, balance.currency);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // HTTP Basic: the account's username and password on every request.
+//! let client = auth::ClientBuilder::basic("username", "password")
+//!     .base_url("xxxxx.api.infobip.com") // https:// is added
+//!     .build()?;
+//! let keys = client.get_api_keys_by_filter().enabled(true).send().await?;
+//! println!("{} enabled keys", keys.api_keys.len());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ```no_run
+//! use auth::ClientExt as _;
+//! use std::time::Duration;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // IBSSO: one session, created on first use, ended by logout().
+//! let client = auth::ClientBuilder::ibsso("username", "password")
+//!     .base_url("https://xxxxx.api.infobip.com")
+//!     .session_idle_timeout(Duration::from_secs(60 * 60))
+//!     .build()?;
+//! client.get_account_balance().send().await?;
+//! client.logout().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // OAuth 2.0 client credentials: Bearer tokens renewed before they expire.
+//! let client = auth::ClientBuilder::oauth2("username", "password")
+//!     .base_url("https://xxxxx.api.infobip.com")
+//!     .build()?;
+//! client.get_account_balance().send().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Telling auth failures apart
+//!
+//! Calls return the generated client's `Error<E>`. A failure of this crate before anything
+//! was sent (no token could be obtained, the operation does not accept the scheme) arrives as
+//! `Error::Custom` whose message starts with [`CallError::PREFIX`] and names the operation,
+//! the scheme and the cause; [`is_auth_failure`] checks for it. A 401 that survived the one
+//! retry arrives as `Error::ErrorResponse` with status 401, since Infobip did answer; read it
+//! with [`InfobipError::from_client_error`].
+//!
+//! ```
+//! # async fn run(client: generated_client::Client) {
+//! match client.get_account_balance().send().await {
+//!     Ok(balance) => println!("{}", balance.balance),
+//!     Err(e) if auth::is_auth_failure(&e) => eprintln!("could not authenticate: {e}"),
+//!     Err(e) => match auth::InfobipError::from_client_error(&e) {
+//!         Some(infobip) => eprintln!("Infobip said {} {}", infobip.code, infobip.description),
+//!         None => eprintln!("transport failure: {e}"),
+//!     },
+//! }
+//! # }
+//! ```
+//!
+//! # Environment
+//!
+//! [`ClientBuilder::from_env`] reads `INFOBIP_BASE_URL`, `INFOBIP_AUTH` (`basic`, `api-key`,
+//! `ibsso`, `oauth2`), and `INFOBIP_API_KEY`, `INFOBIP_USERNAME`/`INFOBIP_PASSWORD`, or
+//! `INFOBIP_CLIENT_ID`/`INFOBIP_CLIENT_SECRET`; see [`env`].
+
+mod authenticator;
+mod cache;
+mod clock;
+mod config;
+mod error;
+
+use std::future::Future;
+
+use generated_client::{Client, ClientInfo};
+
+pub use authenticator::InfobipAuth;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{env, ClientBuilder, RetryPolicy};
+pub use error::{
+    is_auth_failure, legacy_code, AuthError, CallError, InfobipError, IntoInfobipError, Resource,
+    Violation,
+};
+pub use generated_client::security::{Operation, Scheme};
+
+/// What a client built by [`ClientBuilder`] can do beyond the generated operations.
+pub trait ClientExt {
+    /// Ends the IBSSO session this client holds (a session the server already ended counts as
+    /// ended); for the other schemes there is nothing to end and this returns `Ok`. The next
+    /// call that needs a session logs in again.
+    ///
+    /// Call it before shutting down: a session cannot be ended from `Drop`, and an abandoned
+    /// one lingers until it idles out.
+    fn logout(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
+
+    /// The scheme the client was built with, or `None` for a client not built by this crate.
+    fn auth_scheme(&self) -> Option<Scheme>;
+}
+
+impl ClientExt for Client {
+    async fn logout(&self) -> Result<(), AuthError> {
+        let auth = self
+            .inner()
+            .downcast_ref::<InfobipAuth>()
+            .ok_or(AuthError::NotAnAuthClient)?;
+        auth.logout(self).await
+    }
+
+    fn auth_scheme(&self) -> Option<Scheme> {
+        self.inner()
+            .downcast_ref::<InfobipAuth>()
+            .map(InfobipAuth::scheme)
+    }
+}
