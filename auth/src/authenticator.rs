@@ -21,6 +21,20 @@ use crate::config::{sensitive_header, RetryPolicy};
 use crate::error::{CallError, IntoInfobipError};
 use crate::{AuthError, Clock, InfobipError};
 
+/// A span for a token, session or retry step; the outcome and timing are recorded at its end.
+macro_rules! auth_span {
+    ($name:literal, $operation:expr, $scheme:expr) => {
+        tracing::info_span!(
+            $name,
+            operation = $operation.operation_id(),
+            scheme = %$scheme,
+            outcome = Empty,
+            attempts = Empty,
+            duration_ms = Empty,
+        )
+    };
+}
+
 tokio::task_local! {
     /// The `IBSSO <token>` header that an internal destroy-session call must send: the
     /// session being ended, which may no longer be the cached one.
@@ -228,7 +242,7 @@ impl InfobipAuth {
             }
         }
         let operation = Operation::CreateSession;
-        let span = fetch_span("infobip_auth.session_create", operation, self.scheme);
+        let span = auth_span!("infobip_auth.session_create", operation, self.scheme);
         let idle = self.lifecycle.idle;
         let margin = refresh_margin(idle, self.lifecycle.margin);
         self.with_retries(operation, || async {
@@ -264,7 +278,7 @@ impl InfobipAuth {
         client_secret: &SecretString,
     ) -> Result<Token, AuthError> {
         let operation = Operation::CreateOauth2Token;
-        let span = fetch_span("infobip_auth.token_fetch", operation, self.scheme);
+        let span = auth_span!("infobip_auth.token_fetch", operation, self.scheme);
         self.with_retries(operation, || async {
             // Read before sending, so that network time shortens the token's life rather
             // than lengthening it.
@@ -446,10 +460,10 @@ impl InfobipAuth {
 
     /// Ends the session whose header is given; a 401 means it had already ended.
     async fn destroy(&self, client: &Client, header: HeaderValue) -> Result<(), AuthError> {
-        let span = fetch_span(
+        let span = auth_span!(
             "infobip_auth.session_destroy",
             Operation::DestroySession,
-            self.scheme,
+            self.scheme
         );
         let started = Instant::now();
         async {
@@ -528,13 +542,7 @@ impl InfobipAuth {
             );
             return Ok(response);
         };
-        let span = tracing::info_span!(
-            "infobip_auth.retry_401",
-            operation = operation.operation_id(),
-            scheme = %self.scheme,
-            outcome = Empty,
-            duration_ms = Empty,
-        );
+        let span = auth_span!("infobip_auth.retry_401", operation, self.scheme);
         let started = Instant::now();
         async {
             // Only the first caller that saw this token rejected drops it; the others find
@@ -629,35 +637,6 @@ async fn observe<T>(call: impl Future<Output = T>) -> (T, Option<ResponseMeta>) 
     let result = LAST_RESPONSE.scope(slot.clone(), call).await;
     let meta = *slot.lock().unwrap_or_else(|p| p.into_inner());
     (result, meta)
-}
-
-fn fetch_span(name: &'static str, operation: Operation, scheme: Scheme) -> tracing::Span {
-    match name {
-        "infobip_auth.session_create" => tracing::info_span!(
-            "infobip_auth.session_create",
-            operation = operation.operation_id(),
-            scheme = %scheme,
-            outcome = Empty,
-            attempts = Empty,
-            duration_ms = Empty,
-        ),
-        "infobip_auth.session_destroy" => tracing::info_span!(
-            "infobip_auth.session_destroy",
-            operation = operation.operation_id(),
-            scheme = %scheme,
-            outcome = Empty,
-            attempts = Empty,
-            duration_ms = Empty,
-        ),
-        _ => tracing::info_span!(
-            "infobip_auth.token_fetch",
-            operation = operation.operation_id(),
-            scheme = %scheme,
-            outcome = Empty,
-            attempts = Empty,
-            duration_ms = Empty,
-        ),
-    }
 }
 
 fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {

@@ -178,7 +178,7 @@ impl ClientBuilder {
         })
     }
 
-    /// Reads the scheme, credentials and base URL from the variables in [`env`].
+    /// Reads the scheme, credentials and base URL from the variables in [`env`](mod@crate::env).
     pub fn from_env() -> Result<Self, AuthError> {
         Self::from_env_with(|name| std::env::var(name).ok())
     }

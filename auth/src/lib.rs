@@ -99,7 +99,7 @@
 //!
 //! [`ClientBuilder::from_env`] reads `INFOBIP_BASE_URL`, `INFOBIP_AUTH` (`basic`, `api-key`,
 //! `ibsso`, `oauth2`), and `INFOBIP_API_KEY`, `INFOBIP_USERNAME`/`INFOBIP_PASSWORD`, or
-//! `INFOBIP_CLIENT_ID`/`INFOBIP_CLIENT_SECRET`; see [`env`].
+//! `INFOBIP_CLIENT_ID`/`INFOBIP_CLIENT_SECRET`; see [`env`](mod@env).
 
 mod authenticator;
 mod cache;
@@ -149,3 +149,8 @@ impl ClientExt for Client {
             .map(InfobipAuth::scheme)
     }
 }
+
+/// The README's examples, compiled as doctests so that it stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

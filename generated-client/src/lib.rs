@@ -57,8 +57,3 @@ pub use datetime::{DateTime, DateTimeError};
 pub use generated::*;
 pub use hooks::{Auth, Authenticator, BoxFuture};
 pub use secret::Secret;
-
-/// The README's examples, compiled as doctests so that it stays true.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
