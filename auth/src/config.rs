@@ -541,3 +541,120 @@ mod tests {
             .is_sensitive());
     }
 }
+
+#[cfg(test)]
+mod env_tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(vars: &[(&str, &str)]) -> Result<ClientBuilder, AuthError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ClientBuilder::from_env_with(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn reads_each_scheme() {
+        let base = (env::BASE_URL, "https://x.api.infobip.com");
+        let cases = [
+            (vec![base, (env::API_KEY, "k")], Scheme::ApiKeyHeader),
+            (
+                vec![
+                    base,
+                    (env::AUTH, "basic"),
+                    (env::USERNAME, "u"),
+                    (env::PASSWORD, "p"),
+                ],
+                Scheme::Basic,
+            ),
+            (
+                vec![
+                    base,
+                    (env::AUTH, "IBSSO"),
+                    (env::USERNAME, "u"),
+                    (env::PASSWORD, "p"),
+                ],
+                Scheme::IbssoTokenHeader,
+            ),
+            (
+                vec![
+                    base,
+                    (env::AUTH, "oauth2"),
+                    (env::CLIENT_ID, "u"),
+                    (env::CLIENT_SECRET, "p"),
+                ],
+                Scheme::OAuth2,
+            ),
+            (
+                vec![
+                    base,
+                    (env::AUTH, "oauth2"),
+                    (env::USERNAME, "u"),
+                    (env::PASSWORD, "p"),
+                ],
+                Scheme::OAuth2,
+            ),
+        ];
+        for (vars, scheme) in cases {
+            let builder = from(&vars).unwrap();
+            assert_eq!(builder.credentials.scheme(), scheme);
+            builder.build().unwrap();
+        }
+    }
+
+    #[test]
+    fn says_which_variable_is_missing_or_wrong() {
+        let err = |vars: &[(&str, &str)]| from(vars).unwrap_err().to_string();
+        assert_eq!(
+            err(&[]),
+            "invalid `INFOBIP_AUTH`: is not set; set it to basic, api-key, ibsso or oauth2 (or set INFOBIP_API_KEY)"
+        );
+        assert_eq!(
+            err(&[(env::AUTH, "basic"), (env::USERNAME, "u")]),
+            "invalid `INFOBIP_PASSWORD`: is not set; it is needed for basic"
+        );
+        assert_eq!(
+            err(&[(env::API_KEY, "k")]),
+            "invalid `INFOBIP_BASE_URL`: is not set; it is needed always"
+        );
+        assert_eq!(
+            err(&[(env::AUTH, "kerberos")]),
+            "invalid `INFOBIP_AUTH`: is `kerberos`; expected basic, api-key, ibsso or oauth2"
+        );
+    }
+
+    #[test]
+    fn build_names_the_bad_setting() {
+        let err = |b: ClientBuilder| b.build().unwrap_err().to_string();
+        let url = "https://api.infobip.com";
+        assert_eq!(
+            err(ClientBuilder::api_key("")),
+            "invalid `base_url`: is not set; use your personal https://<subdomain>.api.infobip.com"
+        );
+        assert_eq!(
+            err(ClientBuilder::api_key("").base_url(url)),
+            "invalid `api_key`: is empty"
+        );
+        assert_eq!(
+            err(ClientBuilder::basic("a:b", "p").base_url(url)),
+            "invalid `username`: contains `:`, which Basic authentication uses to separate the username from the password"
+        );
+        assert_eq!(
+            err(ClientBuilder::ibsso("u\n", "p").base_url(url)),
+            "invalid `username`: contains a control character (such as a newline or tab)"
+        );
+        assert_eq!(
+            err(ClientBuilder::oauth2("u", " ").base_url(url)),
+            "invalid `client_secret`: is empty"
+        );
+        assert!(err(ClientBuilder::api_key("k")
+            .base_url(url)
+            .retry_policy(RetryPolicy {
+                max_attempts: 0,
+                ..RetryPolicy::default()
+            }))
+        .starts_with("invalid `retry_policy`"));
+    }
+}

@@ -349,3 +349,62 @@ impl IntoInfobipError for LegacyApiError {
 pub fn is_auth_failure<E>(error: &generated_client::Error<E>) -> bool {
     matches!(error, generated_client::Error::Custom(m) if m.starts_with(CallError::PREFIX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_body_maps_to_the_new_codes() {
+        let body = br#"{"requestError":{"serviceException":{"messageId":"TOO_MANY_REQUESTS","text":"Slow down","validationErrors":{"size":["must be at most 100","must be positive"]}}}}"#;
+        let error = InfobipError::from_body(Some(429), body);
+        assert_eq!(error.code, "E429");
+        assert_eq!(error.message_id.as_deref(), Some("TOO_MANY_REQUESTS"));
+        assert_eq!(error.description, "Slow down");
+        assert_eq!(error.violations.len(), 2);
+        assert_eq!(error.violations[1].violation, "must be positive");
+        assert_eq!(
+            error.to_string(),
+            "HTTP 429 E429 Slow down; size: must be at most 100; size: must be positive"
+        );
+        for (id, code) in [
+            ("BAD_REQUEST", "E400"),
+            ("UNAUTHORIZED", "E401"),
+            ("FORBIDDEN", "E403"),
+            ("NOT_FOUND", "E404"),
+            ("TOO_MANY_REQUESTS", "E429"),
+            ("GENERAL_ERROR", "E500"),
+        ] {
+            assert_eq!(legacy_code(id), Some(code));
+        }
+    }
+
+    #[test]
+    fn unknown_legacy_ids_fall_back_to_the_status() {
+        let body = br#"{"requestError":{"serviceException":{"messageId":"SOMETHING_NEW"}}}"#;
+        assert_eq!(InfobipError::from_body(Some(418), body).code, "E418");
+        assert_eq!(InfobipError::from_body(None, body).code, "SOMETHING_NEW");
+    }
+
+    #[test]
+    fn new_body_is_read_as_is() {
+        let body = br#"{"errorCode":"E403","description":"Insufficient permissions","action":"Add a scope","violations":[{"property":"scopeGuids","violation":"missing"}],"resources":[{"name":"Docs","url":"https://example.com"}]}"#;
+        let error = InfobipError::from_body(Some(403), body);
+        assert_eq!(error.code, "E403");
+        assert_eq!(error.action.as_deref(), Some("Add a scope"));
+        assert_eq!(error.resources[0].url, "https://example.com");
+        assert_eq!(
+            error.to_string(),
+            "HTTP 403 E403 Insufficient permissions; scopeGuids: missing (action: Add a scope)"
+        );
+    }
+
+    #[test]
+    fn other_bodies_are_kept_raw_and_cut() {
+        let error = InfobipError::from_body(Some(502), b"<html>bad gateway</html>");
+        assert_eq!(error.raw.as_deref(), Some("<html>bad gateway</html>"));
+        let long = vec![b'x'; 10_000];
+        let error = InfobipError::from_body(None, &long);
+        assert_eq!(error.raw.unwrap().chars().count(), RAW_LIMIT + 1);
+    }
+}
