@@ -120,8 +120,8 @@ type Shared = Option<Result<Arc<Token>, AuthError>>;
 pub(crate) struct TokenCache {
     current: ArcSwapOption<Token>,
     inflight: Mutex<Option<watch::Receiver<Shared>>>,
-    /// Whether a stale token may be used while another caller renews it (OAuth: yes; IBSSO:
-    /// no, because renewing destroys the old session first).
+    /// Whether a stale token may be used while another caller renews it, or after a renewal
+    /// failed (OAuth: yes; IBSSO: no, because renewing destroys the old session first).
     serve_stale: bool,
     clock: Arc<dyn Clock>,
 }
@@ -187,7 +187,8 @@ impl TokenCache {
     /// A usable token: the cached one, or one obtained by `fetch`. Concurrent callers share a
     /// single fetch and its outcome. `fetch` receives the token being replaced, if any.
     ///
-    /// A failed fetch never evicts a token that is still valid: the caller gets that token.
+    /// With `serve_stale`, a failed fetch never evicts a token that is still valid: the
+    /// caller gets that token.
     pub(crate) async fn get<F, Fut>(&self, fetch: F) -> Result<Arc<Token>, AuthError>
     where
         F: Fn(Option<Arc<Token>>) -> Fut,
@@ -246,7 +247,10 @@ impl TokenCache {
                             Ok(token)
                         }
                         Err(error) => match current {
-                            Some(old) if old.freshness(self.clock.now()) != Freshness::Expired => {
+                            Some(old)
+                                if self.serve_stale
+                                    && old.freshness(self.clock.now()) != Freshness::Expired =>
+                            {
                                 tracing::warn!(
                                     error = %error,
                                     "renewal failed; keeping the current token, which is still valid"
@@ -349,6 +353,23 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         clock.advance(Duration::from_secs(10)); // now expired
         assert_eq!(cache.get(failing).await.unwrap_err(), AuthError::NoSession);
+    }
+
+    #[tokio::test]
+    async fn without_stale_serving_a_failed_renewal_is_an_error() {
+        // Sessions: the renewal destroyed the old session, so falling back to it is wrong.
+        let clock = ManualClock::new();
+        let cache = TokenCache::new(false, Arc::new(clock.clone()));
+        cache
+            .get(|_| async { Ok(fixed(&clock, Duration::from_secs(100))) })
+            .await
+            .unwrap();
+        clock.advance(Duration::from_secs(95));
+        let err = cache
+            .get(|_| async { Err(AuthError::NoSession) })
+            .await
+            .unwrap_err();
+        assert_eq!(err, AuthError::NoSession);
     }
 
     #[tokio::test]
