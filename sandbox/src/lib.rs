@@ -37,4 +37,4 @@ pub use config::{
     DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
-pub use server::Sandbox;
+pub use server::{Sandbox, SandboxError};

@@ -104,3 +104,52 @@ async fn main() -> ExitCode {
     sandbox.shutdown().await;
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<SandboxConfig>, String> {
+        parse_args(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    #[test]
+    fn options_set_the_config() {
+        let config = parse(&[
+            "--port",
+            "8080",
+            "--session-rule",
+            "strict",
+            "--oauth-expires-in",
+            "-5",
+            "--session-idle-secs",
+            "30",
+            "--no-throttle",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(config.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.session_rule, SessionRule::Strict);
+        assert_eq!(config.oauth_expires_in, -5);
+        assert_eq!(config.session_idle, std::time::Duration::from_secs(30));
+        assert!(!config.throttle);
+
+        let defaults = parse(&[]).unwrap().unwrap();
+        assert_eq!(defaults.bind.port(), 0);
+        assert!(defaults.throttle);
+        assert!(parse(&["--help"]).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_options_say_what_is_expected() {
+        for (args, message) in [
+            (&["--port", "x"][..], "--port takes a number"),
+            (&["--port"][..], "--port needs a value"),
+            (&["--session-rule", "lax"][..], "use reuse, strict or fresh"),
+            (&["--verbose"][..], "unknown option `--verbose`"),
+        ] {
+            let err = parse(args).unwrap_err();
+            assert!(err.contains(message), "{args:?}: {err}");
+        }
+    }
+}

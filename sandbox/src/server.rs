@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+use generated_client::types::{ApiKey, CreateApiKeyRequest};
+
 use crate::config::SandboxConfig;
 use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 use crate::routes::{router, ConnectionKill};
@@ -111,10 +113,41 @@ impl Sandbox {
         self.shared.end_sessions(username);
     }
 
+    /// Creates an API key for `username` without going through HTTP, with the same defaults
+    /// and checks as `POST /settings/2/api-keys`; handy to set up a test. Not logged and not
+    /// throttled.
+    pub fn create_api_key(
+        &self,
+        username: &str,
+        request: CreateApiKeyRequest,
+    ) -> Result<ApiKey, SandboxError> {
+        let account = self
+            .shared
+            .config
+            .accounts
+            .iter()
+            .find(|a| a.username == username)
+            .ok_or_else(|| SandboxError::UnknownUser(username.to_owned()))?;
+        self.shared
+            .create_key(account, request)
+            .map_err(|failure| SandboxError::Refused(failure.text))
+    }
+
     /// How many sessions of `username` are still valid.
     pub fn active_sessions(&self, username: &str) -> usize {
         self.shared.active_sessions(username)
     }
+}
+
+/// Why a direct set-up call such as [`Sandbox::create_api_key`] failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SandboxError {
+    /// No configured account has this username.
+    #[error("no sandbox account is called `{0}`: add it to SandboxConfig::accounts")]
+    UnknownUser(String),
+    /// The request breaks a rule the HTTP endpoint would also enforce.
+    #[error("the sandbox refused the request: {0}")]
+    Refused(String),
 }
 
 impl Drop for Sandbox {

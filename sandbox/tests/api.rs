@@ -1104,3 +1104,156 @@ async fn shutdown_stops_the_server() {
         .unwrap_err();
     assert!(error.is_connect(), "{error:?}");
 }
+
+#[tokio::test]
+async fn generated_client_reads_the_sandboxs_bodies() {
+    use generated_client::types::{
+        ApiKeyPage, CreateOAuth2TokenRequest, CreateSessionRequest, GrantType,
+    };
+    use generated_client::{Auth, Error};
+
+    let env = Env::default().await;
+    let client = generated_client::Client::new_with_client(
+        env.sandbox.base_url(),
+        env.http.clone(),
+        Auth::none(),
+    );
+    let session = client
+        .create_session()
+        .body(CreateSessionRequest {
+            username: DEMO_USERNAME.to_owned(),
+            password: DEMO_PASSWORD.into(),
+            unsafe_: None,
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(env.sandbox.active_sessions(DEMO_USERNAME), 1);
+    assert_eq!(session.token.expose().len(), 36);
+
+    let token = client
+        .create_oauth2_token()
+        .body(CreateOAuth2TokenRequest {
+            client_id: DEMO_USERNAME.to_owned(),
+            client_secret: DEMO_PASSWORD.into(),
+            grant_type: GrantType::ClientCredentials,
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(token.expires_in, 3600);
+    assert_eq!(token.token_type, "Bearer");
+
+    // Both error formats parse into the generated error types.
+    match client
+        .create_session()
+        .body(CreateSessionRequest {
+            username: DEMO_USERNAME.to_owned(),
+            password: "wrong".into(),
+            unsafe_: None,
+        })
+        .send()
+        .await
+    {
+        Err(Error::ErrorResponse(error)) => {
+            let exception = &error.request_error.service_exception;
+            assert_eq!(exception.message_id.as_deref(), Some("UNAUTHORIZED"));
+        }
+        other => panic!("expected a legacy 401, got {other:?}"),
+    }
+    match client.get_api_key().api_key_id("X").send().await {
+        Err(Error::ErrorResponse(error)) => assert_eq!(error.error_code, "E401"),
+        other => panic!("expected a new-format 401, got {other:?}"),
+    }
+
+    env.create_key(json!({"name": "typed", "allowedIPs": ["127.0.0.1"]}))
+        .await;
+    let page: ApiKeyPage = env
+        .get("/settings/2/api-keys")
+        .header("Authorization", basic())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.api_keys[0].name, "typed");
+    assert_eq!(page.api_keys[0].allowed_i_ps, ["127.0.0.1"]);
+    assert_eq!(page.paging.total_count, Some(1));
+}
+
+#[tokio::test]
+async fn create_api_key_helper_sets_up_keys_directly() {
+    use generated_client::types::CreateApiKeyRequest;
+
+    let env = Env::default().await;
+    let request = CreateApiKeyRequest {
+        account_id: None,
+        allowed_i_ps: Vec::new(),
+        name: "direct".to_owned(),
+        permissions: Vec::new(),
+        platform: Vec::new(),
+        scope_guids: None,
+        valid_from: None,
+        valid_to: None,
+    };
+    let key = env
+        .sandbox
+        .create_api_key(DEMO_USERNAME, request.clone())
+        .unwrap();
+    let auth = format!("App {}", key.api_key_secret.unwrap().expose());
+    assert_eq!(status_of(env.balance(&auth)).await, 200);
+    let err = env.sandbox.create_api_key("nobody", request).unwrap_err();
+    assert!(err
+        .to_string()
+        .contains("no sandbox account is called `nobody`"));
+}
+
+/// Linux routes all of 127.0.0.0/8 to loopback, so a client can bind 127.0.0.2 and reach a
+/// server on 127.0.0.1 from a different source address.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn sessions_and_keys_are_bound_to_addresses() {
+    let env = Env::default().await;
+    let other = Client::builder()
+        .no_proxy()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let from_other = |auth: &str| {
+        other
+            .get(env.url("/account/1/balance"))
+            .header("Authorization", auth)
+    };
+
+    // A session is bound to its creator's address unless created with `unsafe`.
+    let bound = format!("IBSSO {}", env.session().await);
+    let text = legacy(
+        from_other(&bound).send().await.unwrap(),
+        401,
+        "UNAUTHORIZED",
+    )
+    .await;
+    assert!(text.contains("another IP address"), "{text}");
+    assert_eq!(status_of(env.balance(&bound)).await, 200);
+    env.destroy(&bound).await;
+    let response = env
+        .http
+        .post(env.url("/auth/1/session"))
+        .json(&json!({"username": DEMO_USERNAME, "password": DEMO_PASSWORD, "unsafe": true}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let unbound = format!("IBSSO {}", body["token"].as_str().unwrap());
+    assert_eq!(status_of(from_other(&unbound)).await, 200);
+
+    // allowedIPs with a /32 admits one address and not its neighbour.
+    let key = env
+        .create_key(json!({"name": "one host", "allowedIPs": ["127.0.0.2/32"]}))
+        .await;
+    assert_eq!(status_of(from_other(&app(&key))).await, 200);
+    assert_eq!(status_of(env.balance(&app(&key))).await, 401);
+}
