@@ -9,6 +9,25 @@
 //! without sleeping, [`Sandbox::inject`] makes the next calls fail, and
 //! [`Sandbox::requests`] shows exactly what the client sent.
 //!
+//! # Choices where Infobip's documentation is silent
+//! - A create-session while the user holds a valid session follows [`SessionRule`]; `Strict`
+//!   answers 403 `FORBIDDEN` (legacy body) because the request is well formed but refused.
+//! - `oauth_expires_in` of zero or below issues a token that is already expired, and reports
+//!   that value in `expires_in`.
+//! - Sessions are bound to the creator's address unless created with `unsafe: true`.
+//! - API keys need the `PUBLIC_API` permission to reach the balance endpoint; keys are
+//!   visible to, and can be made for, their own account only (another `accountId`: 403).
+//! - `size` above 100 is served as 100; `size` below 1, a negative `page`, or an unknown
+//!   `orderBy` (supported: `name`, `id`, `validFrom`, `validTo`) is a 400.
+//! - On update, an `allowedIPs`, `permissions` or `platform` that is present replaces the
+//!   stored one even when empty; an omitted one is kept.
+//! - Throttling counts per account and endpoint: 10 per rolling second for create-session,
+//!   destroy-session, token, list and get; 40 per rolling day for creates and for updates;
+//!   the balance endpoint declares no limit. A 429 carries `Retry-After`.
+//! - Injected faults apply before authentication, as a failing gateway would.
+//! - The token endpoint's `error` string uses OAuth 2.0 codes: `invalid_request` (400),
+//!   `invalid_client` (401), otherwise the legacy `messageId` in lower case.
+//!
 //! ```no_run
 //! use sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
 //!

@@ -62,6 +62,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<SandboxCo
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
+        // stdout carries only the banner, so scripts can read the base URL from it.
+        .with_writer(std::io::stderr)
         .init();
     let config = match parse_args(std::env::args().skip(1)) {
         Ok(Some(config)) => config,

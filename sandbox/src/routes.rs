@@ -150,13 +150,11 @@ fn issue_token(
     let token = shared.issue_oauth(client_id, client_secret)?;
     Ok(Json(CreateOAuth2TokenResponse {
         access_token: Secret::new(token),
-        expires_in: i32::try_from(shared.config.oauth_expires_in).unwrap_or(
-            if shared.config.oauth_expires_in > 0 {
-                i32::MAX
-            } else {
-                i32::MIN
-            },
-        ),
+        // The spec's field is int32; a configured lifetime beyond it is reported saturated.
+        expires_in: shared
+            .config
+            .oauth_expires_in
+            .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
         token_type: "Bearer".to_owned(),
     }))
 }
@@ -320,13 +318,11 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
         scheme,
         status: None,
     });
-    // Only the scheme's name and the path: header values, bodies and queries hold secrets.
-    tracing::info!(
-        method = %parts.method,
-        path = parts.uri.path(),
-        scheme = scheme.map_or("none", SchemeUsed::name),
-        "request"
-    );
+    // Only the method, path and scheme name: header values, bodies and queries (`apiKeySecret`)
+    // hold secrets.
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let scheme_name = scheme.map_or("none", SchemeUsed::name);
     let kill = parts.extensions.get::<ConnectionKill>().cloned();
     let fault = endpoint.and_then(|e| shared.take_fault(e).map(|f| (e, f)));
     let response = match fault {
@@ -351,10 +347,7 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
         )
             .into_response(),
         Some((_, Fault::DropConnection { .. })) => {
-            tracing::info!(
-                path = parts.uri.path(),
-                "dropping the connection (injected)"
-            );
+            tracing::info!(%method, %path, scheme = scheme_name, "dropping the connection (injected fault)");
             if let Some(ConnectionKill(kill)) = kill {
                 kill.notify_one();
             }
@@ -369,6 +362,12 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
         None => next.run(Request::from_parts(parts, Body::from(body))).await,
     };
     shared.record_status(id, response.status().as_u16());
-    tracing::info!(status = response.status().as_u16(), "response");
+    tracing::info!(
+        %method,
+        %path,
+        scheme = scheme_name,
+        status = response.status().as_u16(),
+        "handled"
+    );
     response
 }
