@@ -1,0 +1,155 @@
+//! Error answers in the two body formats Infobip uses.
+
+use std::collections::HashMap;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use generated_client::types::{
+    ApiError, ApiErrorViolation, LegacyApiError, LegacyRequestError, LegacyServiceException,
+};
+
+use crate::model::{Endpoint, ErrorFormat};
+
+/// An error answer, rendered in whichever format the endpoint uses.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub status: StatusCode,
+    pub text: String,
+    pub violations: Vec<(String, String)>,
+    pub retry_after: Option<u64>,
+}
+
+impl Failure {
+    pub fn new(status: StatusCode, text: impl Into<String>) -> Self {
+        Self {
+            status,
+            text: text.into(),
+            violations: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn unauthorized(text: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, text)
+    }
+
+    pub fn forbidden(text: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, text)
+    }
+
+    pub fn bad_request(text: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, text)
+    }
+
+    pub fn invalid(property: &str, violation: impl Into<String>) -> Self {
+        let violation = violation.into();
+        Self {
+            violations: vec![(property.to_owned(), violation.clone())],
+            ..Self::bad_request(format!("Invalid `{property}`: {violation}"))
+        }
+    }
+
+    pub fn not_found(text: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, text)
+    }
+
+    pub fn too_many(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
+        }
+    }
+
+    pub fn with_retry_after(mut self, seconds: Option<u64>) -> Self {
+        self.retry_after = seconds;
+        self
+    }
+
+    pub fn render(self, endpoint: Endpoint) -> Response {
+        let mut response = match endpoint.error_format() {
+            ErrorFormat::Legacy => (self.status, Json(self.legacy(None))).into_response(),
+            ErrorFormat::LegacyOAuth => {
+                let error = oauth_error(self.status);
+                (self.status, Json(self.legacy(Some(error)))).into_response()
+            }
+            ErrorFormat::New => (self.status, Json(self.new_format())).into_response(),
+        };
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+
+    fn legacy(&self, error: Option<String>) -> LegacyApiError {
+        let mut validation_errors: HashMap<String, Vec<String>> = HashMap::new();
+        for (property, violation) in &self.violations {
+            validation_errors
+                .entry(property.clone())
+                .or_default()
+                .push(violation.clone());
+        }
+        LegacyApiError {
+            error,
+            request_error: LegacyRequestError {
+                service_exception: LegacyServiceException {
+                    message_id: Some(legacy_message_id(self.status).to_owned()),
+                    text: Some(self.text.clone()),
+                    validation_errors,
+                },
+            },
+        }
+    }
+
+    fn new_format(&self) -> ApiError {
+        ApiError {
+            error_code: format!("E{}", self.status.as_u16()),
+            description: self.text.clone(),
+            action: action(self.status).to_owned(),
+            violations: self
+                .violations
+                .iter()
+                .map(|(property, violation)| ApiErrorViolation {
+                    property: Some(property.clone()),
+                    violation: Some(violation.clone()),
+                })
+                .collect(),
+            resources: Vec::new(),
+        }
+    }
+}
+
+/// The legacy `messageId`, per Infobip's Java client's mapping to the E-codes.
+fn legacy_message_id(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "BAD_REQUEST",
+        401 => "UNAUTHORIZED",
+        403 => "FORBIDDEN",
+        404 => "NOT_FOUND",
+        429 => "TOO_MANY_REQUESTS",
+        _ => "GENERAL_ERROR",
+    }
+}
+
+/// The token endpoint's deprecated `error` string, in OAuth 2.0's (RFC 6749) vocabulary where
+/// one applies.
+fn oauth_error(status: StatusCode) -> String {
+    match status.as_u16() {
+        400 => "invalid_request".to_owned(),
+        401 => "invalid_client".to_owned(),
+        _ => legacy_message_id(status).to_ascii_lowercase(),
+    }
+}
+
+fn action(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Check the request against the API description and correct it.",
+        401 => "Check the credentials and the Authorization header's scheme, then try again.",
+        403 => "Use credentials whose API scopes include one this endpoint requires.",
+        404 => "Check the identifier in the path.",
+        429 => "Slow down; retry after the time in the Retry-After header.",
+        _ => "Try again later.",
+    }
+}

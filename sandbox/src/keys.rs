@@ -1,0 +1,272 @@
+//! API keys (v2) as the sandbox stores them, and the checks a key must pass to be used.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Months, Utc};
+use generated_client::types::{
+    ApiKey, CreateApiKeyRequest, Permission, Platform, UpdateApiKeyRequest,
+};
+use generated_client::Secret;
+
+use crate::errors::Failure;
+use crate::state::random_hex;
+
+#[derive(Debug, Clone)]
+pub(crate) struct StoredKey {
+    pub id: String,
+    pub secret: String,
+    pub account_id: String,
+    pub name: String,
+    pub allowed_ips: Vec<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: DateTime<Utc>,
+    pub enabled: bool,
+    pub permissions: Vec<Permission>,
+    pub platform: Vec<Platform>,
+    pub scope_guids: Vec<String>,
+}
+
+/// Which fields an update request contains. The generated type cannot tell an omitted list
+/// from an empty one (both deserialize to `vec![]`), and for `allowedIPs` the difference
+/// matters: an empty list lifts the restriction, an omitted one keeps it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Present {
+    pub allowed_ips: bool,
+    pub permissions: bool,
+    pub platform: bool,
+}
+
+impl StoredKey {
+    pub fn create(
+        request: CreateApiKeyRequest,
+        account_id: String,
+        default_scopes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Self, Failure> {
+        if request.name.trim().is_empty() {
+            return Err(Failure::invalid("name", "must not be blank"));
+        }
+        let permissions = if request.permissions.is_empty() {
+            vec![Permission::PublicApi]
+        } else {
+            request.permissions
+        };
+        let scope_guids = request
+            .scope_guids
+            .unwrap_or_else(|| default_scopes.to_vec());
+        let key = Self {
+            id: random_hex(16).to_ascii_uppercase(),
+            secret: format!("{}-{}", random_hex(16), crate::state::random_uuid()),
+            account_id,
+            name: request.name,
+            allowed_ips: request.allowed_i_ps,
+            valid_from: request.valid_from.map_or(now, |t| t.get()),
+            valid_to: request
+                .valid_to
+                .map(|t| t.get())
+                .unwrap_or_else(|| now.checked_add_months(Months::new(12)).unwrap_or(now)),
+            enabled: true,
+            permissions,
+            platform: with_platform_keys(request.platform),
+            scope_guids,
+        };
+        key.validate()?;
+        Ok(key)
+    }
+
+    /// Applies an update: every field given replaces the stored one.
+    pub fn update(&self, request: UpdateApiKeyRequest, present: Present) -> Result<Self, Failure> {
+        let mut key = self.clone();
+        if let Some(account_id) = request.account_id {
+            if account_id != key.account_id {
+                return Err(Failure::invalid(
+                    "accountId",
+                    "a key cannot be moved to another account",
+                ));
+            }
+        }
+        if let Some(name) = request.name {
+            if name.trim().is_empty() {
+                return Err(Failure::invalid("name", "must not be blank"));
+            }
+            key.name = name;
+        }
+        if present.allowed_ips {
+            key.allowed_ips = request.allowed_i_ps;
+        }
+        if let Some(valid_from) = request.valid_from {
+            key.valid_from = valid_from.get();
+        }
+        if let Some(valid_to) = request.valid_to {
+            key.valid_to = valid_to.get();
+        }
+        if let Some(enabled) = request.enabled {
+            key.enabled = enabled;
+        }
+        if present.permissions {
+            key.permissions = request.permissions;
+        }
+        if present.platform {
+            key.platform = with_platform_keys(request.platform);
+        }
+        if let Some(scopes) = request.scope_guids {
+            key.scope_guids = scopes;
+        }
+        key.validate()?;
+        Ok(key)
+    }
+
+    fn validate(&self) -> Result<(), Failure> {
+        if let Some(bad) = self.allowed_ips.iter().find(|r| IpRule::parse(r).is_none()) {
+            return Err(Failure::invalid(
+                "allowedIPs",
+                format!("`{bad}` is neither an IP address nor a CIDR range"),
+            ));
+        }
+        if self.valid_to <= self.valid_from {
+            return Err(Failure::invalid("validTo", "must be after validFrom"));
+        }
+        if self.permissions.contains(&Permission::PublicApi)
+            && self.permissions.contains(&Permission::WebSdk)
+        {
+            return Err(Failure::invalid(
+                "permissions",
+                "PUBLIC_API and WEB_SDK cannot be combined",
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = self.scope_guids.iter().find(|s| !seen.insert(s.as_str())) {
+            return Err(Failure::invalid(
+                "scopeGuids",
+                format!("`{dup}` is listed twice; scopes must be unique"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Why the key cannot be used right now from `peer`, if it cannot.
+    pub fn refusal(&self, now: DateTime<Utc>, peer: IpAddr) -> Option<&'static str> {
+        if !self.enabled {
+            return Some("The API key has been revoked");
+        }
+        if now < self.valid_from {
+            return Some("The API key is not valid yet");
+        }
+        if now >= self.valid_to {
+            return Some("The API key has expired");
+        }
+        let allowed = self.allowed_ips.is_empty()
+            || self
+                .allowed_ips
+                .iter()
+                .filter_map(|r| IpRule::parse(r))
+                .any(|rule| rule.contains(peer));
+        if !allowed {
+            return Some("The API key may not be used from this IP address");
+        }
+        None
+    }
+
+    pub fn to_api(&self) -> ApiKey {
+        ApiKey {
+            account_id: Some(self.account_id.clone()),
+            allowed_i_ps: self.allowed_ips.clone(),
+            api_key_secret: Some(Secret::new(self.secret.clone())),
+            enabled: Some(self.enabled),
+            id: Some(self.id.clone()),
+            name: self.name.clone(),
+            permissions: self.permissions.clone(),
+            platform: self.platform.clone(),
+            scope_guids: Some(self.scope_guids.clone()),
+            valid_from: Some(self.valid_from.into()),
+            valid_to: Some(self.valid_to.into()),
+        }
+    }
+}
+
+/// `platform[].key` is read-only and assigned by Infobip.
+fn with_platform_keys(platform: Vec<Platform>) -> Vec<Platform> {
+    platform
+        .into_iter()
+        .map(|mut p| {
+            if p.key.is_none() {
+                p.key = Some(random_hex(8).to_ascii_uppercase());
+            }
+            p
+        })
+        .collect()
+}
+
+/// One `allowedIPs` entry: an address, or a CIDR range such as `10.0.0.0/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IpRule {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRule {
+    pub fn parse(rule: &str) -> Option<Self> {
+        let (addr, prefix) = match rule.trim().split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (rule.trim(), None),
+        };
+        let network: IpAddr = addr.parse().ok()?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(Self { network, prefix })
+    }
+
+    pub fn contains(self, ip: IpAddr) -> bool {
+        match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_rules_match_addresses_and_ranges() {
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        for (rule, expected) in [
+            ("127.0.0.1", true),
+            ("127.0.0.2", false),
+            ("127.0.0.0/8", true),
+            ("10.0.0.0/8", false),
+            ("0.0.0.0/0", true),
+            ("::1", false),
+            ("::/0", false),
+        ] {
+            assert_eq!(
+                IpRule::parse(rule).unwrap().contains(local),
+                expected,
+                "{rule}"
+            );
+        }
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert!(IpRule::parse("127.0.0.1").unwrap().contains(mapped));
+        assert!(IpRule::parse("::1/128")
+            .unwrap()
+            .contains("::1".parse().unwrap()));
+        for bad in ["localhost", "10.0.0.0/33", "1.2.3.4/x", ""] {
+            assert!(IpRule::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,258 @@
+use std::time::Duration;
+
+use axum::http::Method;
+use generated_client::security::{Operation, Scheme};
+
+/// An operation of the spec, as the sandbox serves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    /// `POST /auth/1/session`
+    CreateSession,
+    /// `DELETE /auth/1/session`
+    DestroySession,
+    /// `POST /auth/1/oauth2/token`
+    CreateOAuth2Token,
+    /// `GET /settings/2/api-keys`
+    GetApiKeysByFilter,
+    /// `POST /settings/2/api-keys`
+    CreateApiKey,
+    /// `GET /settings/2/api-keys/{apiKeyId}`
+    GetApiKey,
+    /// `PUT /settings/2/api-keys/{apiKeyId}`
+    UpdateApiKey,
+    /// `GET /account/1/balance`
+    GetAccountBalance,
+}
+
+/// Which error body an endpoint answers with at Infobip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ErrorFormat {
+    /// `{"requestError":{"serviceException":{...}}}`
+    Legacy,
+    /// The legacy body plus the token endpoint's top-level `error` string.
+    LegacyOAuth,
+    /// `{"errorCode":"E401",...}`
+    New,
+}
+
+impl Endpoint {
+    /// Every endpoint.
+    pub const ALL: [Endpoint; 8] = [
+        Endpoint::CreateSession,
+        Endpoint::DestroySession,
+        Endpoint::CreateOAuth2Token,
+        Endpoint::GetApiKeysByFilter,
+        Endpoint::CreateApiKey,
+        Endpoint::GetApiKey,
+        Endpoint::UpdateApiKey,
+        Endpoint::GetAccountBalance,
+    ];
+
+    /// The spec's operation, whose `security` list decides the accepted schemes.
+    pub fn operation(self) -> Operation {
+        match self {
+            Endpoint::CreateSession => Operation::CreateSession,
+            Endpoint::DestroySession => Operation::DestroySession,
+            Endpoint::CreateOAuth2Token => Operation::CreateOauth2Token,
+            Endpoint::GetApiKeysByFilter => Operation::GetApiKeysByFilter,
+            Endpoint::CreateApiKey => Operation::CreateApiKey,
+            Endpoint::GetApiKey => Operation::GetApiKey,
+            Endpoint::UpdateApiKey => Operation::UpdateApiKey,
+            Endpoint::GetAccountBalance => Operation::GetAccountBalance,
+        }
+    }
+
+    /// Whether the spec lets this endpoint be called with `scheme`.
+    pub fn accepts(self, scheme: SchemeUsed) -> bool {
+        self.operation().accepts(scheme.spec_scheme())
+    }
+
+    /// Finds the endpoint a request is for.
+    pub fn route(method: &Method, path: &str) -> Option<Endpoint> {
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let endpoint = match (method.as_str(), path) {
+            ("POST", "/auth/1/session") => Endpoint::CreateSession,
+            ("DELETE", "/auth/1/session") => Endpoint::DestroySession,
+            ("POST", "/auth/1/oauth2/token") => Endpoint::CreateOAuth2Token,
+            ("GET", "/settings/2/api-keys") => Endpoint::GetApiKeysByFilter,
+            ("POST", "/settings/2/api-keys") => Endpoint::CreateApiKey,
+            ("GET", "/account/1/balance") => Endpoint::GetAccountBalance,
+            (method, path) => {
+                let id = path.strip_prefix("/settings/2/api-keys/")?;
+                if id.is_empty() || id.contains('/') {
+                    return None;
+                }
+                match method {
+                    "GET" => Endpoint::GetApiKey,
+                    "PUT" => Endpoint::UpdateApiKey,
+                    _ => return None,
+                }
+            }
+        };
+        Some(endpoint)
+    }
+
+    pub(crate) fn error_format(self) -> ErrorFormat {
+        match self {
+            Endpoint::CreateOAuth2Token => ErrorFormat::LegacyOAuth,
+            Endpoint::CreateSession | Endpoint::DestroySession | Endpoint::GetAccountBalance => {
+                ErrorFormat::Legacy
+            }
+            Endpoint::GetApiKeysByFilter
+            | Endpoint::CreateApiKey
+            | Endpoint::GetApiKey
+            | Endpoint::UpdateApiKey => ErrorFormat::New,
+        }
+    }
+
+    /// The start of a success body, cut off: what [`Fault::MalformedBody`] sends.
+    pub(crate) fn truncated_body(self) -> &'static str {
+        match self {
+            Endpoint::CreateSession => r#"{"token":"3f2a"#,
+            Endpoint::DestroySession => r#"{"requestErr"#,
+            Endpoint::CreateOAuth2Token => r#"{"access_tok"#,
+            Endpoint::GetApiKeysByFilter => r#"{"apiKeys":[{"id":"#,
+            Endpoint::CreateApiKey | Endpoint::GetApiKey | Endpoint::UpdateApiKey => {
+                r#"{"id":"A1B2","apiKeySec"#
+            }
+            Endpoint::GetAccountBalance => r#"{"balance":12"#,
+        }
+    }
+}
+
+/// The scheme an `Authorization` header names, by its exact, case-sensitive prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SchemeUsed {
+    /// `Basic <base64(username:password)>`
+    Basic,
+    /// `App <api key secret>`
+    ApiKey,
+    /// `IBSSO <session token>`
+    Ibsso,
+    /// `Bearer <access token>`
+    Bearer,
+}
+
+impl SchemeUsed {
+    /// Splits a header value into its scheme and credential. Infobip refuses `BASIC` or `APP`,
+    /// so the prefixes are matched exactly.
+    pub fn parse(header: &str) -> Option<(SchemeUsed, &str)> {
+        const PREFIXES: [(&str, SchemeUsed); 4] = [
+            ("Basic ", SchemeUsed::Basic),
+            ("App ", SchemeUsed::ApiKey),
+            ("IBSSO ", SchemeUsed::Ibsso),
+            ("Bearer ", SchemeUsed::Bearer),
+        ];
+        PREFIXES.iter().find_map(|(prefix, scheme)| {
+            header
+                .strip_prefix(prefix)
+                .map(|credential| (*scheme, credential.trim()))
+        })
+    }
+
+    /// The matching scheme of the spec.
+    pub fn spec_scheme(self) -> Scheme {
+        match self {
+            SchemeUsed::Basic => Scheme::Basic,
+            SchemeUsed::ApiKey => Scheme::ApiKeyHeader,
+            SchemeUsed::Ibsso => Scheme::IbssoTokenHeader,
+            SchemeUsed::Bearer => Scheme::OAuth2,
+        }
+    }
+
+    /// A name for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemeUsed::Basic => "Basic",
+            SchemeUsed::ApiKey => "App",
+            SchemeUsed::Ibsso => "IBSSO",
+            SchemeUsed::Bearer => "Bearer",
+        }
+    }
+}
+
+/// A misbehaviour to inject into the next calls of one endpoint, with
+/// [`Sandbox::inject`](crate::Sandbox::inject). Faults queue up per endpoint and apply in order;
+/// each fault covers its next `times` calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer `status` with a body in the endpoint's error format, and a `Retry-After` header
+    /// when given.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// Seconds for `Retry-After`.
+        retry_after: Option<u64>,
+        /// How many calls.
+        times: usize,
+    },
+    /// Wait (in real time) before handling the call normally.
+    Delay {
+        /// How long.
+        delay: Duration,
+        /// How many calls.
+        times: usize,
+    },
+    /// Answer 200 with a JSON body cut off in the middle.
+    MalformedBody {
+        /// How many calls.
+        times: usize,
+    },
+    /// Close the connection without sending any response.
+    DropConnection {
+        /// How many calls.
+        times: usize,
+    },
+}
+
+impl Fault {
+    /// One call answered with `status` and no `Retry-After`.
+    pub fn status(status: u16) -> Self {
+        Fault::Status {
+            status,
+            retry_after: None,
+            times: 1,
+        }
+    }
+
+    pub(crate) fn times_mut(&mut self) -> &mut usize {
+        match self {
+            Fault::Status { times, .. }
+            | Fault::Delay { times, .. }
+            | Fault::MalformedBody { times }
+            | Fault::DropConnection { times } => times,
+        }
+    }
+}
+
+/// One request as the sandbox received it. Holds full header values and bodies, secrets
+/// included, because tests assert on the exact wire form; it is never logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    /// Headers in arrival order, names lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body as text (lossy for non-UTF-8 bytes).
+    pub body: String,
+    /// The endpoint the request was routed to; `None` for unknown paths.
+    pub endpoint: Option<Endpoint>,
+    /// The scheme the `Authorization` header named, accepted or not.
+    pub scheme: Option<SchemeUsed>,
+    /// The response status; `None` when the connection was dropped instead.
+    pub status: Option<u16>,
+}
+
+impl RecordedRequest {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}

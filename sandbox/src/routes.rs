@@ -1,0 +1,373 @@
+//! The HTTP surface: one handler per operation of the spec, plus the middleware that records
+//! requests and plays injected faults.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use generated_client::types::{
+    AccountBalance, CreateApiKeyRequest, CreateOAuth2TokenResponse, CreateSessionRequest,
+    CreateSessionResponse, OrderDirection, UpdateApiKeyRequest,
+};
+use generated_client::Secret;
+use serde::de::DeserializeOwned;
+use tokio::sync::Notify;
+
+use crate::errors::Failure;
+use crate::keys::Present;
+use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
+use crate::state::{KeyFilter, Principal, Shared};
+
+/// Lets a handler close its connection without answering (see [`Fault::DropConnection`]).
+#[derive(Clone, Debug)]
+pub(crate) struct ConnectionKill(pub Arc<Notify>);
+
+type AppState = State<Arc<Shared>>;
+type Peer = ConnectInfo<SocketAddr>;
+
+/// Request bodies larger than this are refused; the real bodies are a few hundred bytes.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/auth/1/session",
+            post(create_session).delete(destroy_session),
+        )
+        .route("/auth/1/oauth2/token", post(create_oauth2_token))
+        .route("/settings/2/api-keys", get(list_keys).post(create_key))
+        .route("/settings/2/api-keys/{id}", get(get_key).put(update_key))
+        .route("/account/1/balance", get(balance))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), record))
+        .with_state(shared)
+}
+
+fn respond<T: IntoResponse>(endpoint: Endpoint, result: Result<T, Failure>) -> Response {
+    match result {
+        Ok(ok) => ok.into_response(),
+        Err(failure) => failure.render(endpoint),
+    }
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Authentication, scope and rate limit, in the order Infobip answers 401, 403, 429.
+fn guard(
+    shared: &Shared,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<Principal, Failure> {
+    let principal = shared.authenticate(endpoint, authorization(headers), peer.ip())?;
+    shared.require_scope(&principal)?;
+    shared.admit(&principal.account.account_id, endpoint)?;
+    Ok(principal)
+}
+
+/// Reads a JSON body without insisting on its content type, and reports what is wrong in the
+/// endpoint's error format rather than axum's plain text.
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body)
+        .map_err(|e| Failure::bad_request(format!("The request body is not valid: {e}")))
+}
+
+async fn create_session(State(shared): AppState, ConnectInfo(peer): Peer, body: Bytes) -> Response {
+    let result = parse_json::<CreateSessionRequest>(&body).and_then(|request| {
+        let token = shared.create_session(
+            &request.username,
+            request.password.expose(),
+            request.unsafe_.unwrap_or(false),
+            peer.ip(),
+        )?;
+        Ok(Json(CreateSessionResponse {
+            token: Secret::new(token),
+        }))
+    });
+    respond(Endpoint::CreateSession, result)
+}
+
+async fn destroy_session(
+    State(shared): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+) -> Response {
+    let result = shared
+        .destroy_session(authorization(&headers), peer.ip())
+        .map(|()| StatusCode::OK);
+    respond(Endpoint::DestroySession, result)
+}
+
+async fn create_oauth2_token(State(shared): AppState, headers: HeaderMap, body: Bytes) -> Response {
+    respond(
+        Endpoint::CreateOAuth2Token,
+        issue_token(&shared, &headers, &body),
+    )
+}
+
+fn issue_token(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Json<CreateOAuth2TokenResponse>, Failure> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(Failure::bad_request(
+            "The token request must be application/x-www-form-urlencoded",
+        ));
+    }
+    let fields: HashMap<String, String> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| Failure::bad_request(format!("The form body is not valid: {e}")))?;
+    let field = |name: &str| {
+        fields
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Failure::invalid(name, "is required"))
+    };
+    let grant_type = field("grant_type")?;
+    if grant_type != "client_credentials" {
+        return Err(Failure::invalid(
+            "grant_type",
+            "only `client_credentials` is supported",
+        ));
+    }
+    let client_id = field("client_id")?;
+    let client_secret = field("client_secret")?;
+    let token = shared.issue_oauth(client_id, client_secret)?;
+    Ok(Json(CreateOAuth2TokenResponse {
+        access_token: Secret::new(token),
+        // The spec's field is int32; a configured lifetime beyond it is reported saturated.
+        expires_in: shared
+            .config
+            .oauth_expires_in
+            .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
+        token_type: "Bearer".to_owned(),
+    }))
+}
+
+async fn balance(State(shared): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Response {
+    let result = guard(&shared, Endpoint::GetAccountBalance, &headers, peer).map(|principal| {
+        Json(AccountBalance {
+            balance: principal.account.balance,
+            currency: "EUR".to_owned(),
+        })
+    });
+    respond(Endpoint::GetAccountBalance, result)
+}
+
+async fn list_keys(
+    State(shared): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let endpoint = Endpoint::GetApiKeysByFilter;
+    let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
+        let filter = key_filter(query)?;
+        shared.list_keys(&principal.account, filter)
+    });
+    respond(endpoint, result.map(Json))
+}
+
+fn key_filter(mut query: HashMap<String, String>) -> Result<KeyFilter, Failure> {
+    fn number(query: &HashMap<String, String>, name: &str) -> Result<Option<i32>, Failure> {
+        query
+            .get(name)
+            .map(|v| {
+                v.parse::<i32>()
+                    .map_err(|_| Failure::invalid(name, "must be an integer"))
+            })
+            .transpose()
+    }
+    let page = number(&query, "page")?.unwrap_or(0);
+    if page < 0 {
+        return Err(Failure::invalid("page", "must be 0 or more"));
+    }
+    let size = number(&query, "size")?.unwrap_or(100);
+    if size < 1 {
+        return Err(Failure::invalid("size", "must be at least 1"));
+    }
+    let enabled = query
+        .get("enabled")
+        .map(|v| match v.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(Failure::invalid("enabled", "must be true or false")),
+        })
+        .transpose()?;
+    let order_direction = query
+        .get("orderDirection")
+        .map(|v| {
+            v.parse::<OrderDirection>()
+                .map_err(|_| Failure::invalid("orderDirection", "must be ASC or DESC"))
+        })
+        .transpose()?;
+    Ok(KeyFilter {
+        account_id: query.remove("accountId"),
+        name: query.remove("name"),
+        enabled,
+        secret: query.remove("apiKeySecret"),
+        page,
+        // Infobip's maximum; a larger request gets a full page rather than an error.
+        size: size.min(100),
+        order_by: query.remove("orderBy"),
+        order_direction,
+    })
+}
+
+async fn create_key(
+    State(shared): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let endpoint = Endpoint::CreateApiKey;
+    let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
+        let request = parse_json::<CreateApiKeyRequest>(&body)?;
+        shared.create_key(&principal.account, request)
+    });
+    respond(endpoint, result.map(Json))
+}
+
+async fn get_key(
+    State(shared): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let endpoint = Endpoint::GetApiKey;
+    let result = guard(&shared, endpoint, &headers, peer)
+        .and_then(|principal| shared.get_key(&principal.account, &id));
+    respond(endpoint, result.map(Json))
+}
+
+async fn update_key(
+    State(shared): AppState,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let endpoint = Endpoint::UpdateApiKey;
+    let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
+        let request = parse_json::<UpdateApiKeyRequest>(&body)?;
+        let raw = parse_json::<serde_json::Map<String, serde_json::Value>>(&body)?;
+        let present = Present {
+            allowed_ips: raw.contains_key("allowedIPs"),
+            permissions: raw.contains_key("permissions"),
+            platform: raw.contains_key("platform"),
+        };
+        shared.update_key(&principal.account, &id, request, present)
+    });
+    respond(endpoint, result.map(Json))
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({
+            "requestError": {"serviceException": {
+                "messageId": "NOT_FOUND",
+                "text": "The sandbox serves only the operations of spec/infobip-auth.yaml",
+            }}
+        })),
+    )
+        .into_response()
+}
+
+/// Records every request, then plays the endpoint's next injected fault, if any.
+async fn record(State(shared): AppState, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let endpoint = Endpoint::route(&parts.method, parts.uri.path());
+    let scheme = authorization(&parts.headers)
+        .and_then(SchemeUsed::parse)
+        .map(|(scheme, _)| scheme);
+    let id = shared.record(RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        endpoint,
+        scheme,
+        status: None,
+    });
+    // Only the method, path and scheme name: header values, bodies and queries (`apiKeySecret`)
+    // hold secrets.
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let scheme_name = scheme.map_or("none", SchemeUsed::name);
+    let kill = parts.extensions.get::<ConnectionKill>().cloned();
+    let fault = endpoint.and_then(|e| shared.take_fault(e).map(|f| (e, f)));
+    let response = match fault {
+        Some((
+            endpoint,
+            Fault::Status {
+                status,
+                retry_after,
+                ..
+            },
+        )) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let text = status.canonical_reason().unwrap_or("Injected failure");
+            Failure::new(status, format!("{text} (injected by the sandbox)"))
+                .with_retry_after(retry_after)
+                .render(endpoint)
+        }
+        Some((endpoint, Fault::MalformedBody { .. })) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            endpoint.truncated_body(),
+        )
+            .into_response(),
+        Some((_, Fault::DropConnection { .. })) => {
+            tracing::info!(%method, %path, scheme = scheme_name, "dropping the connection (injected fault)");
+            if let Some(ConnectionKill(kill)) = kill {
+                kill.notify_one();
+            }
+            // The connection task drops this future together with the connection.
+            std::future::pending::<()>().await;
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Some((_, Fault::Delay { delay, .. })) => {
+            tokio::time::sleep(delay).await;
+            next.run(Request::from_parts(parts, Body::from(body))).await
+        }
+        None => next.run(Request::from_parts(parts, Body::from(body))).await,
+    };
+    shared.record_status(id, response.status().as_u16());
+    tracing::info!(
+        %method,
+        %path,
+        scheme = scheme_name,
+        status = response.status().as_u16(),
+        "handled"
+    );
+    response
+}
