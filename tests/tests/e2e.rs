@@ -1,0 +1,240 @@
+//! Every scheme through `auth` and the generated client against the sandbox.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use auth::{ClientExt as _, InfobipError};
+use common::{default_world, world};
+use generated_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
+use generated_client::Error;
+use sandbox::{Endpoint, SandboxConfig, SchemeUsed, SessionRule, DEMO_USERNAME, MANAGE_SCOPE};
+
+const MIN: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn balance_with_each_scheme() {
+    let w = default_world().await;
+    let secret = w.new_key_secret("balance");
+    for (client, scheme) in [
+        (w.basic(), SchemeUsed::Basic),
+        (w.api_key(&secret), SchemeUsed::ApiKey),
+        (w.ibsso(), SchemeUsed::Ibsso),
+        (w.oauth2(), SchemeUsed::Bearer),
+    ] {
+        let balance = client.get_account_balance().send().await.unwrap();
+        assert_eq!(balance.currency, "EUR");
+        assert_eq!(
+            w.sandbox
+                .count_with(Endpoint::GetAccountBalance, Some(scheme)),
+            1,
+            "{scheme:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_key_lifecycle_with_basic_and_oauth() {
+    let w = default_world().await;
+    for manager in [w.basic(), w.oauth2()] {
+        // Create a key, use it.
+        let key = manager
+            .create_api_key()
+            .body(
+                CreateApiKeyRequest::builder()
+                    .name("e2e")
+                    .scope_guids(vec![MANAGE_SCOPE.to_owned()]),
+            )
+            .send()
+            .await
+            .unwrap();
+        let id = key.id.clone().unwrap();
+        let user = w.api_key(key.api_key_secret.as_ref().unwrap().expose());
+        user.get_account_balance().send().await.unwrap();
+
+        // An API key may not manage keys: refused before any network.
+        let err = user.get_api_key().api_key_id(&id).send().await.unwrap_err();
+        assert!(auth::is_auth_failure(&err), "{err}");
+
+        // Narrow its scopes to nothing: 403 in the balance endpoint's (legacy) format.
+        manager
+            .update_api_key()
+            .api_key_id(&id)
+            .body(UpdateApiKeyRequest::builder().scope_guids(Vec::<String>::new()))
+            .send()
+            .await
+            .unwrap();
+        let err = user.get_account_balance().send().await.unwrap_err();
+        let infobip = InfobipError::from_client_error(&err).unwrap();
+        assert_eq!((infobip.status, infobip.code.as_str()), (Some(403), "E403"));
+        assert_eq!(infobip.message_id.as_deref(), Some("FORBIDDEN"));
+
+        // Give the scope back, then revoke it: 401.
+        manager
+            .update_api_key()
+            .api_key_id(&id)
+            .body(UpdateApiKeyRequest::builder().scope_guids(vec![MANAGE_SCOPE.to_owned()]))
+            .send()
+            .await
+            .unwrap();
+        user.get_account_balance().send().await.unwrap();
+        let revoked = manager
+            .update_api_key()
+            .api_key_id(&id)
+            .body(UpdateApiKeyRequest::builder().enabled(false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoked.enabled, Some(false));
+        let err = user.get_account_balance().send().await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+        let listed = manager
+            .get_api_keys_by_filter()
+            .enabled(false)
+            .send()
+            .await
+            .unwrap();
+        assert!(listed.api_keys.iter().any(|k| k.id.as_deref() == Some(&id)));
+    }
+}
+
+#[tokio::test]
+async fn ibsso_login_use_logout() {
+    let w = default_world().await;
+    let client = w.ibsso();
+    client.get_account_balance().send().await.unwrap();
+    client.get_api_keys_by_filter().send().await.unwrap();
+    assert_eq!(w.sandbox.active_sessions(DEMO_USERNAME), 1);
+    assert_eq!(w.sandbox.count(Endpoint::CreateSession), 1);
+    client.logout().await.unwrap();
+    assert_eq!(w.sandbox.active_sessions(DEMO_USERNAME), 0);
+    assert_eq!(w.sandbox.count(Endpoint::DestroySession), 1);
+}
+
+#[tokio::test]
+async fn ibsso_recovers_when_the_server_ends_the_session() {
+    let w = default_world().await;
+    let client = w.ibsso();
+    client.get_account_balance().send().await.unwrap();
+    w.sandbox.end_sessions(DEMO_USERNAME);
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(Endpoint::CreateSession), 2);
+    assert_eq!(
+        w.sandbox.count(Endpoint::GetAccountBalance),
+        3,
+        "1 + rejected + retried"
+    );
+}
+
+#[tokio::test]
+async fn oauth_token_is_renewed_before_the_server_expires_it() {
+    let w = world(SandboxConfig::for_tests().with_oauth_expires_in(60)).await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.clock.advance(Duration::from_secs(45));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(Endpoint::CreateOAuth2Token), 1);
+    // 60 s tokens are renewed 10 s early: at 51 s, before the server would refuse it.
+    w.clock.advance(Duration::from_secs(6));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(Endpoint::CreateOAuth2Token), 2);
+    let statuses: Vec<Option<u16>> = w.sandbox.requests().iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|s| *s == Some(200)), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn oauth_recovers_when_the_server_rejects_a_token_early() {
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    // The server refuses the cached token before it expires (revoked, or clocks disagree).
+    w.sandbox
+        .inject(Endpoint::GetAccountBalance, sandbox::Fault::status(401));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(Endpoint::CreateOAuth2Token), 2);
+    assert_eq!(w.sandbox.count(Endpoint::GetAccountBalance), 3);
+}
+
+async fn session_rule_world(rule: SessionRule) -> common::World {
+    world(SandboxConfig::for_tests().with_session_rule(rule)).await
+}
+
+#[tokio::test]
+async fn the_client_works_under_each_session_rule() {
+    for rule in [SessionRule::Reuse, SessionRule::Strict, SessionRule::Fresh] {
+        let w = session_rule_world(rule).await;
+        let client = w.ibsso();
+        client.get_account_balance().send().await.unwrap();
+        // Idle past the client's margin: it destroys its session, then creates a new one,
+        // which every reading of "destroy it first" allows.
+        w.clock.advance(56 * MIN);
+        client.get_account_balance().send().await.unwrap();
+        // The server ends it: one re-login, one retry.
+        w.sandbox.end_sessions(DEMO_USERNAME);
+        client.get_account_balance().send().await.unwrap();
+        client.logout().await.unwrap();
+        assert_eq!(w.sandbox.count(Endpoint::CreateSession), 3, "{rule:?}");
+        assert_eq!(w.sandbox.active_sessions(DEMO_USERNAME), 0, "{rule:?}");
+        let failures: Vec<_> = w
+            .sandbox
+            .requests()
+            .into_iter()
+            .filter(|r| r.endpoint == Some(Endpoint::CreateSession) && r.status != Some(200))
+            .collect();
+        assert!(failures.is_empty(), "{rule:?}: {failures:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_session_held_elsewhere_is_handled_per_rule() {
+    for rule in [SessionRule::Reuse, SessionRule::Strict, SessionRule::Fresh] {
+        let w = session_rule_world(rule).await;
+        let elsewhere = w.ibsso();
+        elsewhere.get_account_balance().send().await.unwrap();
+        let client = w.ibsso();
+        let result = client.get_account_balance().send().await;
+        match rule {
+            SessionRule::Strict => {
+                let err = result.unwrap_err();
+                assert!(auth::is_auth_failure(&err));
+                let message = err.to_string();
+                assert!(
+                    message.contains("Infobip refused to create a session"),
+                    "{message}"
+                );
+                assert!(
+                    message.contains("If another process or client holds a session for this user"),
+                    "{message}"
+                );
+                // Once the other holder logs out, the client gets in.
+                elsewhere.logout().await.unwrap();
+                client.get_account_balance().send().await.unwrap();
+            }
+            _ => {
+                result.unwrap();
+                elsewhere.get_account_balance().send().await.unwrap();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn key_management_errors_arrive_in_the_new_format() {
+    let w = default_world().await;
+    let err = w
+        .basic()
+        .get_api_key()
+        .api_key_id("no-such-key")
+        .send()
+        .await
+        .unwrap_err();
+    let Error::ErrorResponse(body) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(body.status(), 404);
+    assert_eq!(body.error_code, "E404");
+    let infobip = InfobipError::from_client_error(&err).unwrap();
+    assert_eq!(infobip.code, "E404");
+}
