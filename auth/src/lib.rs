@@ -119,6 +119,7 @@ pub use error::{
     Violation,
 };
 pub use generated_client::security::{Operation, Scheme};
+pub use generated_client::BoxFuture;
 
 /// What a client built by [`ClientBuilder`] can do beyond the generated operations.
 pub trait ClientExt {

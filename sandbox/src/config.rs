@@ -129,6 +129,11 @@ impl Clock for SystemClock {
 }
 
 /// A clock that stands still until [`ManualClock::advance`] moves it.
+///
+/// It is also an [`auth::Clock`], so one clock can drive the sandbox and a client together:
+/// `SandboxConfig::for_tests().with_clock(clock.clone())` and
+/// `ClientBuilder::...().clock(clock.clone())`. As an `auth::Clock`, `sleep` advances it at
+/// once instead of waiting.
 #[derive(Debug)]
 pub struct ManualClock {
     start: Instant,
@@ -263,5 +268,16 @@ impl SandboxConfig {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+}
+
+impl auth::Clock for ManualClock {
+    fn now(&self) -> Instant {
+        Clock::now(self)
+    }
+
+    fn sleep(&self, duration: Duration) -> auth::BoxFuture<'static, ()> {
+        self.advance(duration);
+        Box::pin(std::future::ready(()))
     }
 }

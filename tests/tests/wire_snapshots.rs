@@ -13,7 +13,11 @@ use sandbox::RecordedRequest;
 fn render(requests: &[RecordedRequest], key_secret: Option<&str>) -> String {
     let mut out = String::new();
     for r in requests {
-        let query = r.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default();
+        let query = r
+            .query
+            .as_deref()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
         out.push_str(&format!("{} {}{query}\n", r.method, r.path));
         let mut headers: Vec<(String, String)> = r
             .headers
@@ -33,7 +37,10 @@ fn render(requests: &[RecordedRequest], key_secret: Option<&str>) -> String {
         if !r.body.is_empty() {
             out.push_str(&format!("  body: {}\n", r.body));
         }
-        out.push_str(&format!("  -> {}\n", r.status.map_or("dropped".into(), |s| s.to_string())));
+        out.push_str(&format!(
+            "  -> {}\n",
+            r.status.map_or("dropped".into(), |s| s.to_string())
+        ));
     }
     out
 }
@@ -70,7 +77,10 @@ async fn requests_of_each_scheme() {
     ] {
         w.sandbox.clear_log();
         calls(&client).await;
-        report.push_str(&format!("## {name}\n{}\n", render(&w.sandbox.requests(), Some(&secret))));
+        report.push_str(&format!(
+            "## {name}\n{}\n",
+            render(&w.sandbox.requests(), Some(&secret))
+        ));
     }
     insta::assert_snapshot!(report);
 }

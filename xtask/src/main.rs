@@ -1,5 +1,7 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 
+mod demo;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,6 +11,7 @@ usage: cargo xtask <task>
 tasks:
   regen           regenerate generated-client/src from spec/infobip-auth.yaml
   regen --check   change nothing; fail if the generated files are stale
+  demo            start the sandbox in-process and walk through every scheme end to end
 ";
 
 fn main() -> ExitCode {
@@ -17,6 +20,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["regen"] => regen(false),
         ["regen", "--check"] => regen(true),
+        ["demo"] => demo(),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             Ok(())
@@ -30,6 +34,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn demo() -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(demo::run())
 }
 
 fn workspace_root() -> PathBuf {

@@ -2,60 +2,23 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use auth::ClientBuilder;
 use generated_client::types::CreateApiKeyRequest;
-use generated_client::{BoxFuture, Client};
-use sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE};
+use generated_client::Client;
+use sandbox::{ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE};
 
-/// One clock for the client and the sandbox, so that expiry can be driven on both sides at
-/// once without waiting.
-#[derive(Debug, Clone)]
-pub struct SharedClock(Arc<Mutex<(Instant, chrono::DateTime<chrono::Utc>)>>);
-
-impl SharedClock {
-    pub fn new() -> Self {
-        Self(Arc::new(Mutex::new((Instant::now(), chrono::Utc::now()))))
-    }
-
-    pub fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap();
-        now.0 += by;
-        now.1 += chrono::Duration::from_std(by).unwrap();
-    }
-}
-
-impl auth::Clock for SharedClock {
-    fn now(&self) -> Instant {
-        self.0.lock().unwrap().0
-    }
-
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        self.advance(duration);
-        Box::pin(std::future::ready(()))
-    }
-}
-
-impl sandbox::Clock for SharedClock {
-    fn now(&self) -> Instant {
-        self.0.lock().unwrap().0
-    }
-
-    fn utc_now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.lock().unwrap().1
-    }
-}
-
+/// A sandbox and the clients' clock: one manual clock drives both, so expiry happens on
+/// both sides at once without waiting.
 pub struct World {
     pub sandbox: Sandbox,
-    pub clock: SharedClock,
+    pub clock: Arc<ManualClock>,
 }
 
 pub async fn world(config: SandboxConfig) -> World {
-    let clock = SharedClock::new();
-    let sandbox = Sandbox::start(config.with_clock(Arc::new(clock.clone())))
+    let clock = ManualClock::new();
+    let sandbox = Sandbox::start(config.with_clock(clock.clone()))
         .await
         .unwrap();
     World { sandbox, clock }

@@ -1,0 +1,287 @@
+//! `cargo xtask demo`: every scheme, end to end, against a sandbox started in-process.
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth::{ClientBuilder, ClientExt as _, InfobipError};
+use futures_util::future::join_all;
+use generated_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
+use generated_client::Client;
+use sandbox::{
+    Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME,
+    MANAGE_SCOPE,
+};
+
+type StepResult = Result<String, String>;
+
+struct Demo {
+    sandbox: Sandbox,
+    /// Drives token and session expiry on both sides, so renewal shows without waiting.
+    clock: Arc<ManualClock>,
+    seen: usize,
+    failures: Vec<String>,
+}
+
+/// Runs the demo; `Err` lists the steps that failed.
+pub async fn run() -> Result<(), String> {
+    let clock = ManualClock::new();
+    let config = SandboxConfig::default().with_clock(clock.clone());
+    let sandbox = Sandbox::start(config)
+        .await
+        .map_err(|e| format!("the sandbox could not start: {e}"))?;
+    println!(
+        "Infobip auth demo against the local sandbox at {} (account `{DEMO_USERNAME}`; \
+         expiry runs on a simulated clock)",
+        sandbox.base_url()
+    );
+    let mut demo = Demo {
+        sandbox,
+        clock,
+        seen: 0,
+        failures: Vec::new(),
+    };
+
+    let basic = demo.client(ClientBuilder::basic(DEMO_USERNAME, DEMO_PASSWORD))?;
+    let oauth = demo.client(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD))?;
+    let ibsso = demo.client(ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD))?;
+
+    demo.step("Basic: read the balance", balance(&basic)).await;
+    demo.step(
+        "OAuth 2.0: the first call fetches a token, the second reuses it",
+        async {
+            balance(&oauth).await?;
+            balance(&oauth).await
+        },
+    )
+    .await;
+    let clock = demo.clock.clone();
+    demo.step(
+        "OAuth 2.0: 56 minutes later the token is renewed before it expires",
+        async {
+            clock.advance(Duration::from_secs(56 * 60));
+            balance(&oauth).await
+        },
+    )
+    .await;
+    let cold = demo.client(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD))?;
+    demo.step(
+        "OAuth 2.0: 50 concurrent calls on a cold client share one token request",
+        async {
+            let results = join_all((0..50).map(|_| cold.get_account_balance().send())).await;
+            let ok = results.iter().filter(|r| r.is_ok()).count();
+            (ok == 50)
+                .then(|| format!("{ok}/50 calls succeeded with one token"))
+                .ok_or_else(|| format!("only {ok}/50 calls succeeded"))
+        },
+    )
+    .await;
+
+    demo.step(
+        "IBSSO: log in on first use, then list the API keys",
+        async {
+            balance(&ibsso).await?;
+            let keys = ibsso
+                .get_api_keys_by_filter()
+                .send()
+                .await
+                .map_err(|e| describe(&e))?;
+            Ok(format!(
+                "{} key(s) listed with the same session",
+                keys.api_keys.len()
+            ))
+        },
+    )
+    .await;
+    let sandbox_ends = |demo: &Demo| demo.sandbox.end_sessions(DEMO_USERNAME);
+    sandbox_ends(&demo);
+    demo.step(
+        "IBSSO: the server ended the session; the client logs in again and retries once",
+        balance(&ibsso),
+    )
+    .await;
+    demo.step("IBSSO: log out", async {
+        ibsso.logout().await.map_err(|e| e.to_string())?;
+        Ok(String::from("session destroyed"))
+    })
+    .await;
+
+    let mut key = None;
+    demo.step(
+        "API key: create one with Basic (scope account-management:manage)",
+        async {
+            let created = basic
+                .create_api_key()
+                .body(
+                    CreateApiKeyRequest::builder()
+                        .name("demo key")
+                        .scope_guids(vec![MANAGE_SCOPE.to_owned()]),
+                )
+                .send()
+                .await
+                .map_err(|e| describe(&e))?
+                .into_inner();
+            let id = created.id.clone().unwrap_or_default();
+            key = Some(created);
+            Ok(format!("key {id} created (its secret is not printed)"))
+        },
+    )
+    .await;
+    let Some(key) = key else {
+        return demo.finish().await;
+    };
+    let id = key.id.clone().unwrap_or_default();
+    let secret = key
+        .api_key_secret
+        .as_ref()
+        .map(|s| s.expose().to_owned())
+        .unwrap_or_default();
+    let app = demo.client(ClientBuilder::api_key(secret))?;
+    demo.step("API key: read the balance with the new key", balance(&app))
+        .await;
+    demo.step(
+        "API key: managing keys is refused before anything is sent",
+        async {
+            match app.get_api_keys_by_filter().send().await {
+                Err(e) if auth::is_auth_failure(&e) => {
+                    Ok(String::from("refused locally, as expected"))
+                }
+                Err(e) => Err(describe(&e)),
+                Ok(_) => Err(String::from("an API key was allowed to list keys")),
+            }
+        },
+    )
+    .await;
+    demo.step(
+        "API key: remove its scopes, then it is refused with 403",
+        async {
+            update(
+                &basic,
+                &id,
+                UpdateApiKeyRequest::builder().scope_guids(Vec::<String>::new()),
+            )
+            .await?;
+            expect_status(&app, 403).await
+        },
+    )
+    .await;
+    demo.step(
+        "API key: revoke it (enabled: false), then it is refused with 401",
+        async {
+            update(&basic, &id, UpdateApiKeyRequest::builder().enabled(false)).await?;
+            expect_status(&app, 401).await
+        },
+    )
+    .await;
+
+    demo.sandbox
+        .inject(Endpoint::CreateOAuth2Token, Fault::status(503));
+    let retrying = demo.client(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD))?;
+    demo.step(
+        "OAuth 2.0: the token endpoint answers 503 once; the client backs off and retries",
+        balance(&retrying),
+    )
+    .await;
+
+    demo.finish().await
+}
+
+impl Demo {
+    fn client(&self, builder: ClientBuilder) -> Result<Client, String> {
+        builder
+            .base_url(self.sandbox.base_url())
+            .clock(self.clock.clone())
+            .build()
+            .map_err(|e| e.to_string())
+    }
+
+    async fn step(&mut self, name: &str, work: impl Future<Output = StepResult>) {
+        println!("\n* {name}");
+        let outcome = work.await;
+        let requests = self.sandbox.requests();
+        let lines: Vec<String> = requests
+            .iter()
+            .skip(self.seen)
+            .map(|r| {
+                let scheme = r.scheme.map_or("no auth", |s| s.name());
+                let status = r.status.map_or("dropped".into(), |s| s.to_string());
+                format!("{:<6} {:<26} {:<8} -> {status}", r.method, r.path, scheme)
+            })
+            .collect();
+        // Identical requests in a row (a burst of concurrent calls) print once, counted.
+        for run in lines.chunk_by(|a, b| a == b) {
+            match run.len() {
+                1 => println!("    {}", run[0]),
+                n => println!("    {}  x{n}", run[0]),
+            }
+        }
+        self.seen = requests.len();
+        match outcome {
+            Ok(what) => println!("  ok: {what}"),
+            Err(why) => {
+                println!("  FAILED: {why}");
+                self.failures.push(name.to_owned());
+            }
+        }
+    }
+
+    async fn finish(self) -> Result<(), String> {
+        let total = self.seen;
+        self.sandbox.shutdown().await;
+        if self.failures.is_empty() {
+            println!("\nall steps passed ({total} requests)");
+            Ok(())
+        } else {
+            let mut message = format!("{} step(s) failed:", self.failures.len());
+            for failure in &self.failures {
+                let _ = write!(message, "\n  - {failure}");
+            }
+            Err(message)
+        }
+    }
+}
+
+async fn balance(client: &Client) -> StepResult {
+    let balance = client
+        .get_account_balance()
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    Ok(format!(
+        "balance {:.2} {}",
+        balance.balance, balance.currency
+    ))
+}
+
+async fn update(
+    client: &Client,
+    id: &str,
+    body: generated_client::types::builder::UpdateApiKeyRequest,
+) -> Result<(), String> {
+    client
+        .update_api_key()
+        .api_key_id(id)
+        .body(body)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| describe(&e))
+}
+
+async fn expect_status(client: &Client, status: u16) -> StepResult {
+    match client.get_account_balance().send().await {
+        Err(e) if e.status().map(|s| s.as_u16()) == Some(status) => Ok(format!(
+            "refused as expected: {}",
+            InfobipError::from_client_error(&e).map_or_else(|| e.to_string(), |i| i.to_string())
+        )),
+        Err(e) => Err(describe(&e)),
+        Ok(_) => Err(format!("expected {status}, the call succeeded")),
+    }
+}
+
+fn describe<E: auth::IntoInfobipError + std::fmt::Debug>(
+    error: &generated_client::Error<E>,
+) -> String {
+    InfobipError::from_client_error(error).map_or_else(|| error.to_string(), |e| e.to_string())
+}

@@ -1,0 +1,56 @@
+//! `cargo xtask demo` runs every step against the sandbox, prints no secret, and exits 0.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+#[test]
+fn demo_passes_every_step_without_printing_secrets() {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("all steps passed"), "{stdout}");
+    assert!(!stdout.contains("FAILED"), "{stdout}");
+    for expected in [
+        "Basic: read the balance",
+        "OAuth 2.0: 50 concurrent calls on a cold client share one token request",
+        "POST   /auth/1/oauth2/token       no auth  -> 503",
+        "IBSSO: the server ended the session",
+        "DELETE /auth/1/session            IBSSO    -> 200",
+        "GET    /account/1/balance         App      -> 403",
+        "GET    /account/1/balance         App      -> 401",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing `{expected}` in:\n{stdout}"
+        );
+    }
+    // One token request for the 50 concurrent calls: the burst prints as one counted line.
+    assert!(
+        stdout.contains("GET    /account/1/balance         Bearer   -> 200  x50"),
+        "{stdout}"
+    );
+    for secret in [sandbox::DEMO_PASSWORD, "Basic ZGVt", "IBSSO ", "Bearer "] {
+        let leaked = stdout
+            .lines()
+            .any(|l| l.contains(secret) && !l.contains("->"));
+        assert!(!leaked, "`{secret}` printed:\n{stdout}");
+    }
+    assert!(!stdout.contains(sandbox::DEMO_PASSWORD) && !stderr.contains(sandbox::DEMO_PASSWORD));
+}
+
+#[test]
+fn unknown_task_fails_with_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("frobnicate")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .contains("usage: cargo xtask"));
+}
