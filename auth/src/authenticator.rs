@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::field::Empty;
 use tracing::Instrument;
 
-use crate::cache::{refresh_margin, Lifetime, Token, TokenCache};
+use crate::cache::{refresh_margin, Lease, Lifetime, Token, TokenCache};
 use crate::config::{sensitive_header, RetryPolicy};
 use crate::error::{CallError, IntoInfobipError};
 use crate::{AuthError, Clock, InfobipError};
@@ -144,10 +144,16 @@ impl InfobipAuth {
         if !matches!(self.kind, Kind::Session { .. }) {
             return Ok(());
         }
-        match self.cache.take() {
-            Some(session) => self.destroy(client, session.header.clone()).await,
-            None => Ok(()),
+        let Some(session) = self.cache.take() else {
+            return Ok(());
+        };
+        let result = self.destroy(client, session.header.clone()).await;
+        if result.is_err() {
+            // Still alive server-side: keep holding it, so that the next login (or logout)
+            // destroys it first instead of leaving it to block new sessions.
+            self.cache.restore(session);
         }
+        result
     }
 
     async fn authorize(
@@ -198,11 +204,7 @@ impl InfobipAuth {
             Kind::Static(header) => return Ok(header.clone()),
             _ => match self.cache.fresh() {
                 Some(token) => token,
-                None => {
-                    self.cache
-                        .get(|previous| self.fetch(client, previous))
-                        .await?
-                }
+                None => self.cache.get(|lease| start_fetch(client, lease)).await?,
             },
         };
         token.touch(self.clock.now());
@@ -339,7 +341,22 @@ impl InfobipAuth {
             let (cause, retry_after) = match attempt().await {
                 Ok(value) => break Ok(value),
                 Err(Failure::Final(error)) => break Err(error),
-                Err(Failure::Transient { cause, retry_after }) => (cause, retry_after),
+                Err(Failure::Transient {
+                    cause,
+                    retry_after,
+                    may_have_acted,
+                }) => {
+                    if may_have_acted && operation == Operation::CreateSession {
+                        break Err(AuthError::Unavailable {
+                            operation,
+                            attempts,
+                            cause: format!(
+                                "{cause} (not retried: the server may have created a session)"
+                            ),
+                        });
+                    }
+                    (cause, retry_after)
+                }
             };
             if attempts >= policy.max_attempts {
                 break Err(AuthError::Unavailable {
@@ -360,7 +377,8 @@ impl InfobipAuth {
                         ),
                     })
                 }
-                Some(wait) => wait,
+                // Retry-After is a minimum; a 0 still gets the backoff's spacing.
+                Some(wait) => wait.max(backoff(&policy, attempts)),
                 None => backoff(&policy, attempts),
             };
             tracing::debug!(attempt = attempts, delay_ms = delay.as_millis() as u64, cause = %cause, "retrying");
@@ -417,7 +435,9 @@ impl InfobipAuth {
                 return Err(Failure::Transient {
                     cause: describe_transport(&e),
                     retry_after: None,
-                })
+                    // A refused connection never reached the server.
+                    may_have_acted: !e.is_connect(),
+                });
             }
             Err(Error::InvalidUpgrade(e)) => {
                 return Err(Failure::Final(AuthError::Unavailable {
@@ -444,6 +464,8 @@ impl InfobipAuth {
             408 | 429 | 500..=599 => Failure::Transient {
                 cause: error.to_string(),
                 retry_after,
+                // 429 and 503 say the request was not processed.
+                may_have_acted: !matches!(status, 429 | 503),
             },
             _ if operation == Operation::CreateSession => {
                 Failure::Final(AuthError::SessionRefused {
@@ -576,6 +598,20 @@ impl InfobipAuth {
     }
 }
 
+/// Starts a token or session fetch in its own task, so that it finishes (and the session it
+/// creates is recorded) even if the call that needed it is cancelled.
+fn start_fetch(client: &Client, lease: Lease) {
+    let client = client.clone();
+    let fetch = async move {
+        let result = match client.inner().downcast_ref::<InfobipAuth>() {
+            Some(auth) => auth.fetch(&client, lease.previous()).await,
+            None => Err(AuthError::NotAnAuthClient),
+        };
+        lease.complete(result);
+    };
+    tokio::spawn(fetch.in_current_span());
+}
+
 impl Authenticator for InfobipAuth {
     fn prepare<'a>(
         &'a self,
@@ -619,6 +655,9 @@ enum Failure {
     Transient {
         cause: String,
         retry_after: Option<Duration>,
+        /// Whether the server may have acted on the request (a timeout after sending, a
+        /// 500): resending a create-session could then leave a second session behind.
+        may_have_acted: bool,
     },
     Final(AuthError),
 }
@@ -649,9 +688,15 @@ fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
     exponential / 2 + exponential.mul_f64(fastrand::f64() / 2.0)
 }
 
+/// `Retry-After` as delay-seconds or as an HTTP date.
 fn retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
-    let seconds: u64 = value?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds))
+    let value = value?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.signed_duration_since(chrono::Utc::now());
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
 fn checked_add(at: Instant, by: Duration) -> Instant {

@@ -1,6 +1,5 @@
 //! The token cache: lock-free reads, one fetch at a time, failures shared with every waiter.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -70,24 +69,30 @@ impl Token {
     }
 
     pub(crate) fn freshness(&self, now: Instant) -> Freshness {
+        // `None`: later than an `Instant` can say (an absurd idle timeout), so not yet.
         let (refresh_at, expires_at) = match &self.lifetime {
             Lifetime::Fixed {
                 refresh_at,
                 expires_at,
-            } => (*refresh_at, *expires_at),
+            } => (Some(*refresh_at), Some(*expires_at)),
             Lifetime::Idle {
                 idle,
                 margin,
                 last_use,
             } => {
-                let last =
-                    self.obtained_at + Duration::from_nanos(last_use.load(Ordering::Relaxed));
-                (last + idle.saturating_sub(*margin), last + *idle)
+                let last = self
+                    .obtained_at
+                    .checked_add(Duration::from_nanos(last_use.load(Ordering::Relaxed)));
+                (
+                    last.and_then(|l| l.checked_add(idle.saturating_sub(*margin))),
+                    last.and_then(|l| l.checked_add(*idle)),
+                )
             }
         };
-        if now < refresh_at {
+        let before = |deadline: Option<Instant>| deadline.is_none_or(|d| now < d);
+        if before(refresh_at) {
             Freshness::Fresh
-        } else if now < expires_at {
+        } else if before(expires_at) {
             Freshness::Stale
         } else {
             Freshness::Expired
@@ -116,63 +121,127 @@ pub(crate) fn refresh_margin(lifetime: Duration, configured: Option<Duration>) -
 
 type Shared = Option<Result<Arc<Token>, AuthError>>;
 
+/// After a renewal of a still-valid token fails, no other renewal starts for this long, so
+/// that an outage of the token endpoint is not met with a burst from every call.
+const RENEWAL_COOLDOWN: Duration = Duration::from_secs(10);
+
 /// One cached token, renewed by at most one fetch at a time.
-pub(crate) struct TokenCache {
+pub(crate) struct TokenCache(Arc<Inner>);
+
+struct Inner {
     current: ArcSwapOption<Token>,
     inflight: Mutex<Option<watch::Receiver<Shared>>>,
-    /// Whether a stale token may be used while another caller renews it, or after a renewal
-    /// failed (OAuth: yes; IBSSO: no, because renewing destroys the old session first).
+    /// Whether a stale token may be used while it is renewed in the background, or after a
+    /// renewal failed (OAuth: yes; IBSSO: no, because renewing destroys the old session).
     serve_stale: bool,
     clock: Arc<dyn Clock>,
+    renewal_failed_at: Mutex<Option<Instant>>,
 }
 
-enum Role {
-    Leader(watch::Sender<Shared>),
-    Follower(watch::Receiver<Shared>),
+impl Inner {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<watch::Receiver<Shared>>> {
+        self.inflight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn failed_at(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.renewal_failed_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
 }
 
-/// Clears the in-flight slot when the leader finishes or is cancelled, so that waiters of a
-/// cancelled fetch elect a new leader instead of waiting forever.
-struct SlotGuard<'a>(&'a TokenCache);
+/// The right, and the duty, to obtain the next token: held by one fetch at a time. Whoever
+/// holds it must [`complete`](Lease::complete) it; dropped uncompleted, it lets the waiting
+/// callers elect a new leader.
+pub(crate) struct Lease {
+    inner: Arc<Inner>,
+    tx: watch::Sender<Shared>,
+    previous: Option<Arc<Token>>,
+    completed: bool,
+}
 
-impl Drop for SlotGuard<'_> {
+impl Lease {
+    /// The token being replaced, if any (an IBSSO session to destroy first).
+    pub(crate) fn previous(&self) -> Option<Arc<Token>> {
+        self.previous.clone()
+    }
+
+    /// Stores the outcome and hands it to every waiting caller.
+    ///
+    /// A failure does not evict a token that is still valid (with `serve_stale`): the waiting
+    /// callers get that token, as long as nobody has dropped it since (a 401 would have).
+    pub(crate) fn complete(mut self, result: Result<Token, AuthError>) {
+        let inner = &self.inner;
+        let outcome = match result {
+            Ok(token) => {
+                let token = Arc::new(token);
+                inner.current.store(Some(token.clone()));
+                *inner.failed_at() = None;
+                Ok(token)
+            }
+            Err(error) => {
+                let still_current = inner.current.load_full();
+                match (&self.previous, still_current) {
+                    (Some(previous), Some(current))
+                        if inner.serve_stale
+                            && Arc::ptr_eq(previous, &current)
+                            && current.freshness(inner.clock.now()) != Freshness::Expired =>
+                    {
+                        *inner.failed_at() = Some(inner.clock.now());
+                        tracing::warn!(
+                            error = %error,
+                            "renewal failed; keeping the current token, which is still valid"
+                        );
+                        Ok(current)
+                    }
+                    _ => Err(error),
+                }
+            }
+        };
+        self.tx.send_replace(Some(outcome));
+        *inner.slot() = None;
+        self.completed = true;
+    }
+}
+
+impl Drop for Lease {
     fn drop(&mut self) {
-        *self.0.slot() = None;
+        if !self.completed {
+            // The fetch died (a panic): free the slot; dropping `tx` wakes the waiters.
+            *self.inner.slot() = None;
+        }
     }
 }
 
 impl TokenCache {
     pub(crate) fn new(serve_stale: bool, clock: Arc<dyn Clock>) -> Self {
-        Self {
+        Self(Arc::new(Inner {
             current: ArcSwapOption::empty(),
             inflight: Mutex::new(None),
             serve_stale,
             clock,
-        }
-    }
-
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<watch::Receiver<Shared>>> {
-        self.inflight.lock().unwrap_or_else(|p| p.into_inner())
+            renewal_failed_at: Mutex::new(None),
+        }))
     }
 
     /// The cached token, whatever its state.
     pub(crate) fn peek(&self) -> Option<Arc<Token>> {
-        self.current.load_full()
+        self.0.current.load_full()
     }
 
     /// The cached token if it can be sent without waiting: the hot path, lock-free.
     pub(crate) fn fresh(&self) -> Option<Arc<Token>> {
-        let token = self.current.load_full()?;
-        (token.freshness(self.clock.now()) == Freshness::Fresh).then_some(token)
+        let token = self.0.current.load_full()?;
+        (token.freshness(self.0.clock.now()) == Freshness::Fresh).then_some(token)
     }
 
     /// Drops the cached token if it is the one sent as `used` (the server rejected it).
     /// Returns whether it was dropped; `false` means another caller already replaced it.
     pub(crate) fn invalidate(&self, used: &HeaderValue) -> bool {
-        let current = self.current.load_full();
+        let current = self.0.current.load_full();
         match current {
             Some(token) if token.header == *used => {
-                let previous = self.current.compare_and_swap(&Some(token.clone()), None);
+                let previous = self.0.current.compare_and_swap(&Some(token.clone()), None);
                 previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, &token))
             }
             _ => false,
@@ -181,33 +250,49 @@ impl TokenCache {
 
     /// Forgets the cached token and returns it.
     pub(crate) fn take(&self) -> Option<Arc<Token>> {
-        self.current.swap(None)
+        self.0.current.swap(None)
     }
 
-    /// A usable token: the cached one, or one obtained by `fetch`. Concurrent callers share a
-    /// single fetch and its outcome. `fetch` receives the token being replaced, if any.
+    /// Puts back a token that [`take`](Self::take) removed, unless another one has been
+    /// stored since.
+    pub(crate) fn restore(&self, token: Arc<Token>) {
+        let none: Option<Arc<Token>> = None;
+        self.0.current.compare_and_swap(&none, Some(token));
+    }
+
+    /// A usable token: the cached one, or the outcome of the one fetch in flight.
     ///
-    /// With `serve_stale`, a failed fetch never evicts a token that is still valid: the
-    /// caller gets that token.
-    pub(crate) async fn get<F, Fut>(&self, fetch: F) -> Result<Arc<Token>, AuthError>
-    where
-        F: Fn(Option<Arc<Token>>) -> Fut,
-        Fut: Future<Output = Result<Token, AuthError>>,
-    {
+    /// When a fetch is needed and none is in flight, `start` receives the [`Lease`] and must
+    /// arrange for it to be completed; it should run the fetch in its own task, so that the
+    /// fetch finishes even if this caller is cancelled. Every caller meanwhile waits for the
+    /// outcome, except that with `serve_stale` a token that is due for renewal but still valid
+    /// is returned at once while it is renewed in the background.
+    pub(crate) async fn get(&self, start: impl Fn(Lease)) -> Result<Arc<Token>, AuthError> {
+        let inner = &self.0;
         loop {
-            let current = self.current.load_full();
+            let now = inner.clock.now();
+            let current = inner.current.load_full();
             let state = current
                 .as_ref()
-                .map(|t| t.freshness(self.clock.now()))
-                .unwrap_or(Freshness::Expired);
-            if let (Some(token), Freshness::Fresh) = (&current, state) {
-                return Ok(token.clone());
+                .map_or(Freshness::Expired, |t| t.freshness(now));
+            let stale = match (&current, state) {
+                (Some(token), Freshness::Fresh) => return Ok(token.clone()),
+                (Some(token), Freshness::Stale) if inner.serve_stale => Some(token.clone()),
+                _ => None,
+            };
+            if let Some(token) = &stale {
+                let cooling = inner
+                    .failed_at()
+                    .is_some_and(|failed| now < failed + RENEWAL_COOLDOWN);
+                if cooling {
+                    return Ok(token.clone());
+                }
             }
 
-            let role = {
-                let mut slot = self.slot();
+            let (rx, lease) = {
+                let mut slot = inner.slot();
                 match &*slot {
-                    Some(rx) => Role::Follower(rx.clone()),
+                    Some(rx) => (rx.clone(), None),
                     None => {
                         // A leader that finished between our load and taking the slot has
                         // already stored its token: look again before fetching a second one.
@@ -215,54 +300,31 @@ impl TokenCache {
                             return Ok(token);
                         }
                         let (tx, rx) = watch::channel(None);
-                        *slot = Some(rx);
-                        Role::Leader(tx)
+                        *slot = Some(rx.clone());
+                        let lease = Lease {
+                            inner: inner.clone(),
+                            tx,
+                            previous: current.clone(),
+                            completed: false,
+                        };
+                        (rx, Some(lease))
                     }
                 }
             };
-
-            match role {
-                Role::Follower(mut rx) => {
-                    if self.serve_stale && state == Freshness::Stale {
-                        if let Some(token) = current {
-                            return Ok(token);
-                        }
-                    }
-                    match rx.wait_for(Option::is_some).await {
-                        Ok(outcome) => {
-                            if let Some(outcome) = outcome.clone() {
-                                return outcome;
-                            }
-                        }
-                        // The leader was cancelled; elect a new one.
-                        Err(_) => continue,
-                    }
-                }
-                Role::Leader(tx) => {
-                    let _guard = SlotGuard(self);
-                    let outcome = match fetch(current.clone()).await {
-                        Ok(token) => {
-                            let token = Arc::new(token);
-                            self.current.store(Some(token.clone()));
-                            Ok(token)
-                        }
-                        Err(error) => match current {
-                            Some(old)
-                                if self.serve_stale
-                                    && old.freshness(self.clock.now()) != Freshness::Expired =>
-                            {
-                                tracing::warn!(
-                                    error = %error,
-                                    "renewal failed; keeping the current token, which is still valid"
-                                );
-                                Ok(old)
-                            }
-                            _ => Err(error),
-                        },
-                    };
-                    tx.send_replace(Some(outcome.clone()));
-                    return outcome;
-                }
+            if let Some(lease) = lease {
+                start(lease);
+            }
+            if let Some(token) = stale {
+                return Ok(token);
+            }
+            let mut rx = rx;
+            let outcome = match rx.wait_for(Option::is_some).await {
+                Ok(outcome) => outcome.clone(),
+                // The fetch died without an outcome; elect a new leader.
+                Err(_) => None,
+            };
+            if let Some(outcome) = outcome {
+                return outcome;
             }
         }
     }
@@ -273,6 +335,17 @@ mod tests {
     use super::*;
     use crate::ManualClock;
     use std::sync::atomic::AtomicUsize;
+
+    /// A `start` that completes the lease at once with `make()`, counting the fetches.
+    fn with<'a>(
+        calls: &'a AtomicUsize,
+        make: impl Fn() -> Result<Token, AuthError> + 'a,
+    ) -> impl Fn(Lease) + 'a {
+        move |lease| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            lease.complete(make());
+        }
+    }
 
     fn fixed(clock: &ManualClock, life: Duration) -> Token {
         let now = clock.now();
@@ -335,24 +408,75 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn failed_renewal_keeps_a_valid_token_and_fails_without_one() {
+    async fn a_failed_renewal_keeps_a_valid_token_cools_down_then_fails_once_expired() {
         let clock = ManualClock::new();
         let cache = TokenCache::new(true, Arc::new(clock.clone()));
+        let calls = AtomicUsize::new(0);
+        let life = Duration::from_secs(100);
         let first = cache
-            .get(|_| async { Ok(fixed(&clock, Duration::from_secs(100))) })
+            .get(with(&calls, || Ok(fixed(&clock, life))))
             .await
             .unwrap();
-        clock.advance(Duration::from_secs(95)); // inside the 10 s margin
-        let calls = AtomicUsize::new(0);
-        let failing = |_| async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(AuthError::NoSession)
-        };
-        let kept = cache.get(failing).await.unwrap();
+        clock.advance(Duration::from_secs(91)); // inside the 10 s margin: stale
+        let failing = with(&calls, || Err(AuthError::NoSession));
+        let kept = cache.get(&failing).await.unwrap();
         assert!(Arc::ptr_eq(&first, &kept));
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-        clock.advance(Duration::from_secs(10)); // now expired
-        assert_eq!(cache.get(failing).await.unwrap_err(), AuthError::NoSession);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Within the cooldown, no new renewal is attempted.
+        clock.advance(Duration::from_secs(5));
+        assert!(Arc::ptr_eq(&first, &cache.get(&failing).await.unwrap()));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        clock.advance(Duration::from_secs(5)); // now expired
+        assert_eq!(cache.get(&failing).await.unwrap_err(), AuthError::NoSession);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_stale_token_is_served_while_the_renewal_runs() {
+        let clock = ManualClock::new();
+        let cache = TokenCache::new(true, Arc::new(clock.clone()));
+        let calls = AtomicUsize::new(0);
+        let first = cache
+            .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
+            .await
+            .unwrap();
+        clock.advance(Duration::from_secs(95));
+        let parked = std::sync::Mutex::new(None);
+        // The renewal is started but not finished: callers still get the stale token.
+        let token = cache
+            .get(|lease| *parked.lock().unwrap() = Some(lease))
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &token));
+        let again = cache
+            .get(|_| unreachable!("one renewal at a time"))
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        let lease = parked.lock().unwrap().take().unwrap();
+        lease.complete(Ok(fixed(&clock, Duration::from_secs(100))));
+        let renewed = cache.get(|_| unreachable!("fresh")).await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &renewed));
+    }
+
+    #[tokio::test]
+    async fn a_lease_dropped_without_an_outcome_lets_a_waiter_fetch() {
+        let clock = ManualClock::new();
+        let cache = TokenCache::new(false, Arc::new(clock.clone()));
+        let calls = AtomicUsize::new(0);
+        // First leader "dies"; the same caller is elected again and completes.
+        let token = cache
+            .get(|lease| {
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    drop(lease);
+                } else {
+                    lease.complete(Ok(fixed(&clock, Duration::from_secs(100))));
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert!(Arc::ptr_eq(&token, &cache.peek().unwrap()));
     }
 
     #[tokio::test]
@@ -360,24 +484,64 @@ mod tests {
         // Sessions: the renewal destroyed the old session, so falling back to it is wrong.
         let clock = ManualClock::new();
         let cache = TokenCache::new(false, Arc::new(clock.clone()));
+        let calls = AtomicUsize::new(0);
         cache
-            .get(|_| async { Ok(fixed(&clock, Duration::from_secs(100))) })
+            .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
             .await
             .unwrap();
         clock.advance(Duration::from_secs(95));
         let err = cache
-            .get(|_| async { Err(AuthError::NoSession) })
+            .get(with(&calls, || Err(AuthError::NoSession)))
             .await
             .unwrap_err();
         assert_eq!(err, AuthError::NoSession);
     }
 
     #[tokio::test]
+    async fn a_failed_renewal_does_not_resurrect_a_token_dropped_meanwhile() {
+        let clock = ManualClock::new();
+        let cache = TokenCache::new(true, Arc::new(clock.clone()));
+        let calls = AtomicUsize::new(0);
+        cache
+            .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
+            .await
+            .unwrap();
+        clock.advance(Duration::from_secs(95));
+        let parked = std::sync::Mutex::new(None);
+        cache
+            .get(|lease| *parked.lock().unwrap() = Some(lease))
+            .await
+            .unwrap();
+        // A 401 drops the token while the renewal is in flight; the renewal then fails.
+        assert!(cache.invalidate(&HeaderValue::from_static("Bearer t")));
+        let lease = parked.lock().unwrap().take().unwrap();
+        lease.complete(Err(AuthError::NoSession));
+        assert!(cache.peek().is_none());
+    }
+
+    #[test]
+    fn an_absurd_idle_timeout_never_overflows() {
+        let clock = ManualClock::new();
+        let token = Token::new(
+            SecretString::from("s"),
+            HeaderValue::from_static("IBSSO s"),
+            clock.now(),
+            Lifetime::Idle {
+                idle: Duration::MAX,
+                margin: Duration::from_secs(300),
+                last_use: AtomicU64::new(u64::MAX),
+            },
+        );
+        assert_eq!(token.freshness(clock.now()), Freshness::Fresh);
+    }
+
+    #[tokio::test]
     async fn invalidate_only_drops_the_token_that_was_used() {
         let clock = ManualClock::new();
         let cache = TokenCache::new(true, Arc::new(clock.clone()));
+        let calls = AtomicUsize::new(0);
         cache
-            .get(|_| async { Ok(fixed(&clock, Duration::from_secs(100))) })
+            .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
             .await
             .unwrap();
         assert!(!cache.invalidate(&HeaderValue::from_static("Bearer other")));

@@ -100,7 +100,17 @@ impl fmt::Debug for ClientBuilder {
             .field("scheme", &self.credentials.scheme())
             .field("username", &username)
             .field("secret", &"[redacted]")
-            .field("base_url", &self.base_url)
+            // A URL with `user:password@` would print the password.
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(|url| {
+                    if url.contains('@') {
+                        "[contains credentials: redacted]"
+                    } else {
+                        url
+                    }
+                }),
+            )
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("session_idle_timeout", &self.session_idle_timeout)

@@ -51,9 +51,10 @@ pub enum AuthError {
     /// cause is a session for the same user that this client does not hold.
     #[error(
         "Infobip refused to create a session ({error}). If another process or client holds a \
-         session for this user, Infobip may refuse new ones until that session is destroyed \
-         (DELETE /auth/1/session with its token) or idles out (60 minutes): end it there, or \
-         use OAuth 2.0 or an API key, which have no such limit"
+         session for this user (or this client could not destroy its previous one), Infobip \
+         may refuse new ones until that session is destroyed (DELETE /auth/1/session with its \
+         token) or idles out (60 minutes): end it there, or use OAuth 2.0 or an API key, which \
+         have no such limit"
     )]
     SessionRefused {
         /// Infobip's error.

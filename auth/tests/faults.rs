@@ -293,3 +293,39 @@ async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
     );
     assert_eq!(env.count("POST", TOKEN), 1);
 }
+
+#[tokio::test]
+async fn a_session_create_that_may_have_succeeded_is_not_resent() {
+    // A 500 or a timeout may come after the server created the session: resending could
+    // leave one behind (and Infobip may then refuse every new one).
+    let env = env().await;
+    env.fake.fail_next_login(Reply::json(500, LEGACY_500));
+    let client = env.ibsso().build().unwrap();
+    let err = client.get_account_balance().send().await.unwrap_err();
+    assert_eq!(env.count("POST", SESSION), 1);
+    assert!(
+        err.to_string()
+            .contains("(not retried: the server may have created a session)"),
+        "{err}"
+    );
+    // 503 and 429 mean "not processed": those are retried.
+    env.fake.fail_next_login(Reply::json(503, LEGACY_500));
+    env.fake.fail_next_login(Reply::json(429, "{}"));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(env.count("POST", SESSION), 4);
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let env = env().await;
+    let in_ten_seconds = (chrono::Utc::now() + chrono::Duration::seconds(10)).to_rfc2822();
+    env.fake
+        .fail_next_login(Reply::json(429, "{}").header("retry-after", &in_ten_seconds));
+    let client = env.oauth2().build().unwrap();
+    client.get_account_balance().send().await.unwrap();
+    let [slept] = env.clock.slept().try_into().unwrap();
+    assert!(
+        slept > Duration::from_secs(7) && slept <= Duration::from_secs(10),
+        "{slept:?}"
+    );
+}

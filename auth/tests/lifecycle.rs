@@ -60,14 +60,28 @@ async fn expires_in_zero_or_negative_means_do_not_cache() {
 }
 
 #[tokio::test]
-async fn huge_expires_in_does_not_overflow() {
+async fn the_largest_expires_in_is_cached_for_its_whole_life() {
     let env = env().await;
-    env.fake.set_expires_in(i64::from(i32::MAX));
+    env.fake.set_expires_in(i64::from(i32::MAX)); // 68 years
     let client = env.oauth2().build().unwrap();
     client.get_account_balance().send().await.unwrap();
-    env.clock.advance(Duration::from_secs(365 * 24 * 3600));
+    env.clock.advance(Duration::from_secs(60 * 365 * 24 * 3600));
     client.get_account_balance().send().await.unwrap();
     assert_eq!(env.count("POST", TOKEN), 1);
+}
+
+#[tokio::test]
+async fn an_absurd_idle_timeout_does_not_panic() {
+    let env = env().await;
+    let client = env
+        .ibsso()
+        .session_idle_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    client.get_account_balance().send().await.unwrap();
+    env.clock.advance(Duration::from_secs(10 * 365 * 24 * 3600));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(env.count("POST", SESSION), 1);
 }
 
 #[tokio::test]
@@ -149,6 +163,11 @@ async fn logout_reports_a_server_failure() {
         err.to_string(),
         "destroying the session failed: HTTP 500 E500 Something went wrong; it ends by itself after 60 idle minutes"
     );
+    // The session is still alive server-side, so the client keeps it: the next logout ends it.
+    assert!(env.fake.is_valid("IBSSO ibsso-1-SECRET"));
+    client.logout().await.unwrap();
+    assert!(!env.fake.is_valid("IBSSO ibsso-1-SECRET"));
+    assert_eq!(env.count("DELETE", SESSION), 2);
 }
 
 #[tokio::test]

@@ -67,6 +67,7 @@ async fn explicit_login_calls_never_carry_credentials_in_a_header() {
     for client in [
         env.basic().build().unwrap(),
         env.api_key().build().unwrap(),
+        env.ibsso().build().unwrap(),
         env.oauth2().build().unwrap(),
     ] {
         let _ = client
@@ -78,9 +79,19 @@ async fn explicit_login_calls_never_carry_credentials_in_a_header() {
             )
             .send()
             .await;
+        let _ = client
+            .create_oauth2_token()
+            .body(
+                generated_client::types::CreateOAuth2TokenRequest::builder()
+                    .client_id("x")
+                    .client_secret("y")
+                    .grant_type(generated_client::types::GrantType::ClientCredentials),
+            )
+            .send()
+            .await;
     }
     let requests = env.server.take_requests();
-    assert_eq!(requests.len(), 3);
+    assert_eq!(requests.len(), 8);
     assert!(requests.iter().all(|r| r.header("authorization").is_none()));
 }
 

@@ -61,7 +61,9 @@ async fn no_secret_reaches_debug_display_errors_or_traces() {
     // Renewal, 401 recovery, a failing token endpoint, bad credentials, a refused session.
     let oauth = env.oauth2().build().unwrap();
     oauth.get_account_balance().send().await.unwrap();
-    env.clock.advance(Duration::from_secs(3500));
+    // Past expiry, so the renewal finishes before the call (no background renewal is still
+    // running when everything is revoked below).
+    env.clock.advance(Duration::from_secs(3700));
     oauth.get_account_balance().send().await.unwrap();
     env.fake.revoke_all();
     oauth.get_account_balance().send().await.unwrap();
@@ -98,6 +100,36 @@ async fn no_secret_reaches_debug_display_errors_or_traces() {
         .await
         .unwrap_err();
     printed.push(format!("{err} {err:?}"));
+
+    // A timeout, a refused connection, an explicit destroy, a failed logout.
+    env.fake
+        .fail_next_login(Reply::empty(200).delayed(Duration::from_secs(2)));
+    let slow = env
+        .ibsso()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let err = slow.get_account_balance().send().await.unwrap_err();
+    printed.push(format!("{err} {err:?}"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let nowhere = ClientBuilder::oauth2("fake-user", PASSWORD)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .clock(env.clock.clone())
+        .build()
+        .unwrap();
+    let err = nowhere.get_account_balance().send().await.unwrap_err();
+    printed.push(format!("{err} {err:?}"));
+    let session = env.ibsso().build().unwrap();
+    session.get_account_balance().send().await.unwrap();
+    session.destroy_session().send().await.unwrap();
+    session.get_account_balance().send().await.unwrap();
+    env.server.reply(Reply::json(500, "{}"));
+    let err = session.logout().await.unwrap_err();
+    printed.push(format!("{err} {err:?} {session:?}"));
 
     // Configuration errors built from secrets.
     for builder in [
