@@ -225,9 +225,10 @@ impl Fault {
     }
 }
 
-/// One request as the sandbox received it. Holds full header values and bodies, secrets
-/// included, because tests assert on the exact wire form; it is never logged.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One request as the sandbox received it. Its fields hold full header values and bodies,
+/// secrets included, because tests assert on the exact wire form; it is never logged, and its
+/// `Debug` redacts the `Authorization` value and the bodies of the login calls.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
     /// HTTP method, upper case.
     pub method: String,
@@ -245,6 +246,47 @@ pub struct RecordedRequest {
     pub scheme: Option<SchemeUsed>,
     /// The response status; `None` when the connection was dropped instead.
     pub status: Option<u16>,
+}
+
+impl std::fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if name.eq_ignore_ascii_case("authorization") {
+                    "[redacted]"
+                } else {
+                    value.as_str()
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        // Login bodies carry passwords; API key responses are not recorded at all.
+        let body = match self.endpoint {
+            Some(Endpoint::CreateSession | Endpoint::CreateOAuth2Token) => "[redacted]",
+            _ => self.body.as_str(),
+        };
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field(
+                "query",
+                &self.query.as_deref().map(|q| {
+                    if q.contains("apiKeySecret") {
+                        "[redacted: has apiKeySecret]"
+                    } else {
+                        q
+                    }
+                }),
+            )
+            .field("headers", &headers)
+            .field("body", &body)
+            .field("endpoint", &self.endpoint)
+            .field("scheme", &self.scheme)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 impl RecordedRequest {
