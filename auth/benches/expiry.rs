@@ -101,8 +101,8 @@ fn criterion_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, cases: &[C
 const ROUNDS: usize = 20;
 
 fn summary(rt: &tokio::runtime::Runtime, server: &Server, cases: &[Case]) {
-    let mut walls = vec![Vec::new(), Vec::new()];
-    let mut latencies = vec![Vec::new(), Vec::new()];
+    let mut walls = [Vec::new(), Vec::new()];
+    let mut latencies = [Vec::new(), Vec::new()];
     let tokens_before = server.token_requests.load(Ordering::SeqCst);
     rt.block_on(async {
         for round in 0..ROUNDS {
