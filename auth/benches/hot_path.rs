@@ -26,6 +26,9 @@ const THREADS: usize = 8;
 enum Case {
     Client(Client),
     Mutex(Mutex<HeaderValue>),
+    /// A `from_static` header: no shared state at all, so it shows how far the machine itself
+    /// lets a thread-local loop scale (summary only).
+    Local,
 }
 
 impl Case {
@@ -44,6 +47,10 @@ impl Case {
             }
             Case::Mutex(header) => {
                 let value = header.lock().unwrap().clone();
+                request.headers_mut().insert(AUTHORIZATION, value);
+            }
+            Case::Local => {
+                let value = HeaderValue::from_static("Bearer bench-token-1");
                 request.headers_mut().insert(AUTHORIZATION, value);
             }
         }
@@ -135,33 +142,38 @@ fn summary(setup: &Setup) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!();
     println!(
-        "hot path summary: median of {REPEATS} runs of {CALLS} calls per thread ({cores} cores)"
+        "hot path summary: median of {REPEATS} runs of {CALLS} calls per thread ({cores} cores); rates in million calls/s"
     );
     println!(
-        "{:<18} {:>12} {:>18} {:>18} {:>12} {:>16}",
-        "case", "1 thread", "1 thread calls/s", "8 threads calls/s", "scaling", "8 thr. vs api key"
+        "{:<18} {:>10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>12}",
+        "case", "1 thread", "1 thr.", "2 thr.", "8 thr.", "scale x2", "scale x8", "8 thr./api"
     );
+    let local = Case::Local;
+    let cases = setup
+        .cases
+        .iter()
+        .map(|(name, case)| (*name, case))
+        .chain([("local_reference", &local)]);
     let mut api_key_rate = None;
-    for (name, case) in &setup.cases {
-        let mut single = Vec::new();
-        let mut multi = Vec::new();
-        for _ in 0..REPEATS {
-            single.push(run_threads(case, &setup.request, 1, CALLS));
-            multi.push(run_threads(case, &setup.request, THREADS, CALLS));
-        }
-        let single = common::median(&mut single).as_secs_f64();
-        let multi = common::median(&mut multi).as_secs_f64();
-        let single_rate = CALLS as f64 / single;
-        let multi_rate = (CALLS * THREADS as u64) as f64 / multi;
-        let base = *api_key_rate.get_or_insert(multi_rate);
+    for (name, case) in cases {
+        let rate = |threads: usize| {
+            let mut runs: Vec<_> = (0..REPEATS)
+                .map(|_| run_threads(case, &setup.request, threads, CALLS))
+                .collect();
+            (CALLS * threads as u64) as f64 / common::median(&mut runs).as_secs_f64()
+        };
+        let (one, two, eight) = (rate(1), rate(2), rate(THREADS));
+        let base = *api_key_rate.get_or_insert(eight);
         println!(
-            "{:<18} {:>9.1} ns {:>16.2} M {:>16.2} M {:>11.2}x {:>16.3}",
+            "{:<18} {:>7.1} ns {:>9.2} {:>9.2} {:>9.2} {:>9.2}x {:>9.2}x {:>12.3}",
             name,
-            single * 1e9 / CALLS as f64,
-            single_rate / 1e6,
-            multi_rate / 1e6,
-            multi_rate / single_rate,
-            multi_rate / base
+            1e9 / one,
+            one / 1e6,
+            two / 1e6,
+            eight / 1e6,
+            two / one,
+            eight / one,
+            eight / base
         );
     }
 }

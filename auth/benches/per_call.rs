@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use auth::ClientBuilder;
 use common::{Server, API_KEY, PASSWORD, USERNAME};
 use criterion::Criterion;
-use generated_client::Client;
+use generated_client::{Auth, Client};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use std::sync::atomic::Ordering;
 
@@ -38,6 +38,7 @@ fn http_client() -> reqwest::Client {
 struct Setup {
     server: Server,
     baseline: Baseline,
+    no_auth: Client,
     api_key: Client,
     oauth2: Client,
     ibsso: Client,
@@ -81,14 +82,16 @@ async fn generated_call(client: &Client) -> f64 {
 #[derive(Clone, Copy)]
 enum Variant {
     Baseline,
+    NoAuth,
     ApiKey,
     OAuth2,
     Ibsso,
 }
 
 impl Variant {
-    const ALL: [Variant; 4] = [
+    const ALL: [Variant; 5] = [
         Variant::Baseline,
+        Variant::NoAuth,
         Variant::ApiKey,
         Variant::OAuth2,
         Variant::Ibsso,
@@ -97,6 +100,7 @@ impl Variant {
     fn name(self) -> &'static str {
         match self {
             Variant::Baseline => "baseline_reqwest_static_header",
+            Variant::NoAuth => "generated_no_auth_reference",
             Variant::ApiKey => "generated_api_key",
             Variant::OAuth2 => "generated_oauth2_cached_token",
             Variant::Ibsso => "generated_ibsso_cached_session",
@@ -114,6 +118,10 @@ impl Setup {
         };
         let build = |builder: ClientBuilder| builder.base_url(&server.base_url).build().unwrap();
         let setup = Setup {
+            // The generated code with an authenticator that adds nothing (the loopback server
+            // does not check credentials): separates the generated client's own cost from
+            // the auth crate's.
+            no_auth: Client::new_with_client(&server.base_url, http_client(), Auth::none()),
             baseline,
             api_key: build(ClientBuilder::api_key(API_KEY)),
             oauth2: build(ClientBuilder::oauth2(USERNAME, PASSWORD)),
@@ -132,6 +140,7 @@ impl Setup {
     async fn call(&self, variant: Variant) -> f64 {
         match variant {
             Variant::Baseline => self.baseline.call().await,
+            Variant::NoAuth => generated_call(&self.no_auth).await,
             Variant::ApiKey => generated_call(&self.api_key).await,
             Variant::OAuth2 => generated_call(&self.oauth2).await,
             Variant::Ibsso => generated_call(&self.ibsso).await,
@@ -158,50 +167,53 @@ fn criterion_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, setup: &Se
     group.finish();
 }
 
-/// Rounds of the interleaved comparison, and calls per variant in each round.
-const ROUNDS: usize = 40;
-const CALLS: usize = 250;
+/// Rounds of the interleaved comparison (each round makes one call of every variant, in a
+/// rotating order), and how many blocks of rounds the spread is computed over.
+const ROUNDS: usize = 25_000;
+const BLOCKS: usize = 25;
 
 fn interleaved(rt: &tokio::runtime::Runtime, setup: &Setup) {
     let n = Variant::ALL.len();
-    let mut all: Vec<Vec<Duration>> = vec![Vec::with_capacity(ROUNDS * CALLS); n];
-    let mut round_ratios: Vec<Vec<f64>> = vec![Vec::with_capacity(ROUNDS); n];
+    let mut all: Vec<Vec<Duration>> = vec![Vec::with_capacity(ROUNDS); n];
     rt.block_on(async {
         for round in 0..ROUNDS {
-            let mut medians = vec![Duration::ZERO; n];
-            // Rotate the order so that no variant always runs first (or last) in a round.
+            // Alternating call by call pairs the variants as closely as possible: whatever
+            // else the machine is doing slows all of them alike.
             for k in 0..n {
                 let i = (round + k) % n;
-                let mut samples = Vec::with_capacity(CALLS);
-                for _ in 0..CALLS {
-                    let start = Instant::now();
-                    std::hint::black_box(setup.call(Variant::ALL[i]).await);
-                    samples.push(start.elapsed());
-                }
-                all[i].extend_from_slice(&samples);
-                medians[i] = common::median(&mut samples);
-            }
-            for i in 0..n {
-                round_ratios[i].push(medians[i].as_secs_f64() / medians[0].as_secs_f64());
+                let start = Instant::now();
+                std::hint::black_box(setup.call(Variant::ALL[i]).await);
+                all[i].push(start.elapsed());
             }
         }
     });
-    let base = common::median(&mut all[0]).as_secs_f64();
+    // The ratio of medians within each block of consecutive rounds, for the spread.
+    let block = ROUNDS / BLOCKS;
+    let mut block_ratios: Vec<Vec<f64>> = vec![Vec::with_capacity(BLOCKS); n];
+    for b in 0..BLOCKS {
+        let range = b * block..(b + 1) * block;
+        let base = common::median(&mut all[0][range.clone()].to_vec()).as_secs_f64();
+        for i in 0..n {
+            let median = common::median(&mut all[i][range.clone()].to_vec()).as_secs_f64();
+            block_ratios[i].push(median / base);
+        }
+    }
+    let base = common::median(&mut all[0].clone()).as_secs_f64();
     println!();
     println!(
-        "per-call overhead, interleaved: {ROUNDS} rounds x {CALLS} calls per variant, ratio of medians vs the hand-written call"
+        "per-call overhead, interleaved call by call: {ROUNDS} calls per variant; ratio of medians vs the hand-written call"
     );
     println!(
-        "{:<34} {:>12} {:>10} {:>10} {:>24}",
-        "variant", "median", "p90", "ratio", "per-round ratio p10..p90"
+        "{:<34} {:>12} {:>12} {:>8} {:>26}",
+        "variant", "median", "p90", "ratio", "ratio in blocks p10..p90"
     );
     for (i, variant) in Variant::ALL.iter().enumerate() {
         let median = common::median(&mut all[i]);
         let p90 = common::percentile(&mut all[i], 0.9);
-        let lo = common::quantile(&mut round_ratios[i], 0.1);
-        let hi = common::quantile(&mut round_ratios[i], 0.9);
+        let lo = common::quantile(&mut block_ratios[i], 0.1);
+        let hi = common::quantile(&mut block_ratios[i], 0.9);
         println!(
-            "{:<34} {:>12} {:>10} {:>10.3} {:>15.3}..{:.3}",
+            "{:<34} {:>12} {:>12} {:>8.3} {:>17.3}..{:.3}",
             variant.name(),
             common::micros(median),
             common::micros(p90),
