@@ -12,6 +12,8 @@ tasks:
   regen           regenerate generated-client/src from spec/infobip-auth.yaml
   regen --check   change nothing; fail if the generated files are stale
   demo            start the sandbox in-process and walk through every scheme end to end
+  bench [ARGS]    run every benchmark: `cargo bench --workspace ARGS` (see BENCHMARKS.md),
+                  e.g. `cargo xtask bench -- --quick` or `cargo xtask bench --no-run`
 ";
 
 fn main() -> ExitCode {
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         ["regen"] => regen(false),
         ["regen", "--check"] => regen(true),
         ["demo"] => demo(),
+        ["bench", rest @ ..] => bench(rest),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             Ok(())
@@ -48,6 +51,23 @@ fn workspace_root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs `cargo bench --workspace` with `extra` appended, from the workspace root.
+fn bench(extra: &[&str]) -> Result<(), String> {
+    // Cargo sets CARGO for the programs it runs; fall back to the one on PATH.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["bench", "--workspace"])
+        .args(extra)
+        .status()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo bench --workspace failed ({status})"))
+    }
 }
 
 fn regen(check: bool) -> Result<(), String> {

@@ -1,0 +1,243 @@
+//! Per-call overhead: the generated client with each scheme against a hand-written `reqwest`
+//! call with a static header, all hitting the same loopback endpoint in the same run.
+//!
+//! Criterion measures each variant on its own; afterwards an interleaved run (every round
+//! times each variant in turn, so drift from other load on the machine hits all of them alike)
+//! prints the ratio of medians against the hand-written call.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use auth::ClientBuilder;
+use common::{Server, API_KEY, PASSWORD, USERNAME};
+use criterion::Criterion;
+use generated_client::{Auth, Client};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
+use std::sync::atomic::Ordering;
+
+/// What the hand-written call parses the body into.
+#[derive(serde::Deserialize)]
+struct Balance {
+    balance: f64,
+    currency: String,
+}
+
+/// The same timeouts as the builder's defaults, so the comparison is about auth and the
+/// generated code, not about reqwest's timer.
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("reqwest client")
+}
+
+struct Setup {
+    server: Server,
+    baseline: Baseline,
+    no_auth: Client,
+    api_key: Client,
+    oauth2: Client,
+    ibsso: Client,
+}
+
+/// The hand-written call: a static `App` header, JSON parsed into a small struct.
+struct Baseline {
+    http: reqwest::Client,
+    url: String,
+    header: HeaderValue,
+}
+
+impl Baseline {
+    async fn call(&self) -> f64 {
+        let response = self
+            .http
+            .get(&self.url)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(AUTHORIZATION, self.header.clone())
+            .send()
+            .await
+            .expect("send");
+        assert!(response.status().is_success());
+        let balance: Balance = response.json().await.expect("json");
+        assert_eq!(balance.currency, "EUR");
+        balance.balance
+    }
+}
+
+async fn generated_call(client: &Client) -> f64 {
+    let balance = client
+        .get_account_balance()
+        .send()
+        .await
+        .expect("balance")
+        .into_inner();
+    assert_eq!(balance.currency, "EUR");
+    balance.balance
+}
+
+#[derive(Clone, Copy)]
+enum Variant {
+    Baseline,
+    NoAuth,
+    ApiKey,
+    OAuth2,
+    Ibsso,
+}
+
+impl Variant {
+    const ALL: [Variant; 5] = [
+        Variant::Baseline,
+        Variant::NoAuth,
+        Variant::ApiKey,
+        Variant::OAuth2,
+        Variant::Ibsso,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Baseline => "baseline_reqwest_static_header",
+            Variant::NoAuth => "generated_no_auth_reference",
+            Variant::ApiKey => "generated_api_key",
+            Variant::OAuth2 => "generated_oauth2_cached_token",
+            Variant::Ibsso => "generated_ibsso_cached_session",
+        }
+    }
+}
+
+impl Setup {
+    async fn new() -> Self {
+        let server = Server::start().await;
+        let baseline = Baseline {
+            http: http_client(),
+            url: server.balance_url(),
+            header: HeaderValue::from_str(&format!("App {API_KEY}")).expect("header"),
+        };
+        let build = |builder: ClientBuilder| builder.base_url(&server.base_url).build().unwrap();
+        let setup = Setup {
+            // The generated code with an authenticator that adds nothing (the loopback server
+            // does not check credentials): separates the generated client's own cost from
+            // the auth crate's.
+            no_auth: Client::new_with_client(&server.base_url, http_client(), Auth::none()),
+            baseline,
+            api_key: build(ClientBuilder::api_key(API_KEY)),
+            oauth2: build(ClientBuilder::oauth2(USERNAME, PASSWORD)),
+            ibsso: build(ClientBuilder::ibsso(USERNAME, PASSWORD)),
+            server,
+        };
+        // Warm every client: the token and the session are fetched here, connections opened.
+        for variant in Variant::ALL {
+            for _ in 0..10 {
+                setup.call(variant).await;
+            }
+        }
+        setup
+    }
+
+    async fn call(&self, variant: Variant) -> f64 {
+        match variant {
+            Variant::Baseline => self.baseline.call().await,
+            Variant::NoAuth => generated_call(&self.no_auth).await,
+            Variant::ApiKey => generated_call(&self.api_key).await,
+            Variant::OAuth2 => generated_call(&self.oauth2).await,
+            Variant::Ibsso => generated_call(&self.ibsso).await,
+        }
+    }
+
+    fn logins(&self) -> (usize, usize) {
+        (
+            self.server.token_requests.load(Ordering::SeqCst),
+            self.server.session_requests.load(Ordering::SeqCst),
+        )
+    }
+}
+
+fn criterion_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, setup: &Setup) {
+    let mut group = c.benchmark_group("per_call");
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(4));
+    for variant in Variant::ALL {
+        group.bench_function(variant.name(), |b| {
+            b.to_async(rt).iter(|| setup.call(variant));
+        });
+    }
+    group.finish();
+}
+
+/// Rounds of the interleaved comparison (each round makes one call of every variant, in a
+/// rotating order), and how many blocks of rounds the spread is computed over.
+const ROUNDS: usize = 25_000;
+const BLOCKS: usize = 25;
+
+fn interleaved(rt: &tokio::runtime::Runtime, setup: &Setup) {
+    let n = Variant::ALL.len();
+    let mut all: Vec<Vec<Duration>> = vec![Vec::with_capacity(ROUNDS); n];
+    rt.block_on(async {
+        for round in 0..ROUNDS {
+            // Alternating call by call pairs the variants as closely as possible: whatever
+            // else the machine is doing slows all of them alike.
+            for k in 0..n {
+                let i = (round + k) % n;
+                let start = Instant::now();
+                std::hint::black_box(setup.call(Variant::ALL[i]).await);
+                all[i].push(start.elapsed());
+            }
+        }
+    });
+    // The ratio of medians within each block of consecutive rounds, for the spread.
+    let block = ROUNDS / BLOCKS;
+    let mut block_ratios: Vec<Vec<f64>> = vec![Vec::with_capacity(BLOCKS); n];
+    for b in 0..BLOCKS {
+        let range = b * block..(b + 1) * block;
+        let base = common::median(&mut all[0][range.clone()].to_vec()).as_secs_f64();
+        for i in 0..n {
+            let median = common::median(&mut all[i][range.clone()].to_vec()).as_secs_f64();
+            block_ratios[i].push(median / base);
+        }
+    }
+    let base = common::median(&mut all[0].clone()).as_secs_f64();
+    println!();
+    println!(
+        "per-call overhead, interleaved call by call: {ROUNDS} calls per variant; ratio of medians vs the hand-written call"
+    );
+    println!(
+        "{:<34} {:>12} {:>12} {:>8} {:>26}",
+        "variant", "median", "p90", "ratio", "ratio in blocks p10..p90"
+    );
+    for (i, variant) in Variant::ALL.iter().enumerate() {
+        let median = common::median(&mut all[i]);
+        let p90 = common::percentile(&mut all[i], 0.9);
+        let lo = common::quantile(&mut block_ratios[i], 0.1);
+        let hi = common::quantile(&mut block_ratios[i], 0.9);
+        println!(
+            "{:<34} {:>12} {:>12} {:>8.3} {:>17.3}..{:.3}",
+            variant.name(),
+            common::micros(median),
+            common::micros(p90),
+            median.as_secs_f64() / base,
+            lo,
+            hi
+        );
+    }
+}
+
+fn main() {
+    let rt = common::runtime();
+    let setup = rt.block_on(Setup::new());
+    let mut c = Criterion::default().configure_from_args();
+    criterion_benches(&mut c, &rt, &setup);
+    c.final_summary();
+    if !common::quick_mode() {
+        interleaved(&rt, &setup);
+    }
+    let (tokens, sessions) = setup.logins();
+    println!("token requests: {tokens}, session requests: {sessions} (1 each expected: cached)");
+    assert_eq!(
+        (tokens, sessions),
+        (1, 1),
+        "the token or session was not cached"
+    );
+}

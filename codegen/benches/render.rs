@@ -1,0 +1,93 @@
+//! Regeneration cost: `codegen::render` on the checked-in description and on synthetic ones
+//! with 10x and 100x as many operations, to show how the cost grows with the spec's size.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use serde_yaml::{Mapping, Value};
+
+fn checked_in_spec() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../", "spec/infobip-auth.yaml");
+    std::fs::read_to_string(path).expect("read spec/infobip-auth.yaml")
+}
+
+/// The description with its paths repeated `factor` times in all: copy `k` (from 1) lives
+/// under `/copy{k}` and its operationIds end in `-copy{k}`, so they stay kebab-case and unique.
+/// The copies share the components (schemas, responses), as real endpoints of one API do.
+fn scaled_spec(original: &str, factor: usize) -> String {
+    let mut doc: Value = serde_yaml::from_str(original).expect("the spec is YAML");
+    let paths = doc
+        .get("paths")
+        .and_then(Value::as_mapping)
+        .expect("the spec has paths")
+        .clone();
+    let mut scaled = Mapping::new();
+    for (path, item) in &paths {
+        scaled.insert(path.clone(), item.clone());
+    }
+    for copy in 1..factor {
+        for (path, item) in &paths {
+            let path = format!("/copy{copy}{}", path.as_str().expect("paths are strings"));
+            let mut item = item.clone();
+            if let Some(methods) = item.as_mapping_mut() {
+                for (_, operation) in methods.iter_mut() {
+                    let Some(operation) = operation.as_mapping_mut() else {
+                        continue;
+                    };
+                    let Some(id) = operation.get("operationId").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let id = format!("{id}-copy{copy}");
+                    operation.insert("operationId".into(), id.into());
+                }
+            }
+            scaled.insert(path.into(), item);
+        }
+    }
+    doc["paths"] = Value::Mapping(scaled);
+    serde_yaml::to_string(&doc).expect("serialise the scaled spec")
+}
+
+fn regeneration(c: &mut Criterion) {
+    let original = checked_in_spec();
+    let mut group = c.benchmark_group("regeneration");
+    // A render of the 100x spec takes seconds: ten samples are plenty to see the trend.
+    group.sample_size(10);
+    // Flat: every sample runs the same number of renders, so the 100x case needs 10, not 55.
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(5));
+    for factor in [1usize, 10, 100] {
+        let spec = if factor == 1 {
+            original.clone()
+        } else {
+            scaled_spec(&original, factor)
+        };
+        // Render once outside the measurement: checks the synthetic spec is accepted and gives
+        // the operation count for the throughput figure.
+        let output = codegen::render(&spec)
+            .unwrap_or_else(|e| panic!("the {factor}x spec does not render: {e}"));
+        let operations = output.operations;
+        let lines: usize = output
+            .files
+            .iter()
+            .map(|f| f.contents.lines().count())
+            .sum();
+        eprintln!("regeneration/{factor}x: {operations} operations, {lines} lines of output");
+        group.throughput(Throughput::Elements(operations as u64));
+        group.bench_with_input(
+            BenchmarkId::new("render", format!("{factor}x-{operations}-ops")),
+            &spec,
+            |b, spec| b.iter(|| codegen::render(spec).expect("render")),
+        );
+    }
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    regeneration(&mut c);
+    c.final_summary();
+}
