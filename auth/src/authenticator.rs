@@ -259,8 +259,7 @@ impl InfobipAuth {
             let token = response.into_inner().token;
             Ok(Token::new(
                 SecretString::from(token.expose()),
-                sensitive_header("token", "IBSSO", token.expose())
-                    .map_err(|_| malformed(operation, "the token is not a valid header value"))?,
+                server_token_header(operation, "token", "IBSSO", token.expose())?,
                 sent_at,
                 Lifetime::Idle {
                     idle,
@@ -312,8 +311,12 @@ impl InfobipAuth {
             };
             Ok(Token::new(
                 SecretString::from(token.access_token.expose()),
-                sensitive_header("access_token", "Bearer", token.access_token.expose())
-                    .map_err(|_| malformed(operation, "the token is not a valid header value"))?,
+                server_token_header(
+                    operation,
+                    "access_token",
+                    "Bearer",
+                    token.access_token.expose(),
+                )?,
                 sent_at,
                 lifetime,
             ))
@@ -660,6 +663,33 @@ enum Failure {
         may_have_acted: bool,
     },
     Final(AuthError),
+}
+
+/// The header for a token the server issued, refused when it could not be sent as issued:
+/// an empty token would go out as a bare `Bearer `, and HTTP strips the padding of a padded
+/// one, so the server would see a different token from the one it issued.
+fn server_token_header(
+    operation: Operation,
+    field: &'static str,
+    prefix: &str,
+    token: &str,
+) -> Result<HeaderValue, Failure> {
+    let header = sensitive_header(field, prefix, token).map_err(|_| {
+        malformed(
+            operation,
+            &format!("`{field}` is not a valid header value (only visible ASCII can be sent)"),
+        )
+    })?;
+    if token.is_empty() {
+        return Err(malformed(operation, &format!("`{field}` is empty")));
+    }
+    if token.trim() != token {
+        return Err(malformed(
+            operation,
+            &format!("`{field}` has leading or trailing whitespace"),
+        ));
+    }
+    Ok(header)
 }
 
 fn malformed(operation: Operation, detail: &str) -> Failure {

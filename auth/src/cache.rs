@@ -104,10 +104,19 @@ impl Token {
         if let Lifetime::Idle { last_use, .. } = &self.lifetime {
             let since = now.saturating_duration_since(self.obtained_at);
             let nanos = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX);
-            last_use.fetch_max(nanos, Ordering::Relaxed);
+            // A write on every call makes every thread fight for one cache line; recording a
+            // use at most once per TOUCH_GRANULARITY keeps the hot path read-only. Erring
+            // early only makes the session look idle a little sooner than it is.
+            let recorded = last_use.load(Ordering::Relaxed);
+            if nanos.saturating_sub(recorded) >= TOUCH_GRANULARITY_NANOS {
+                last_use.fetch_max(nanos, Ordering::Relaxed);
+            }
         }
     }
 }
+
+/// How stale the recorded last use of a session may be (see [`Token::touch`]).
+const TOUCH_GRANULARITY_NANOS: u64 = 1_000_000_000;
 
 /// How early a token is renewed: a tenth of its life, at least 10 s and at most 5 minutes,
 /// and never more than half of its life, so that a short-lived token is not renewed on every
@@ -405,6 +414,34 @@ mod tests {
         assert_eq!(token.freshness(clock.now()), Freshness::Stale);
         clock.advance(Duration::from_secs(200));
         assert_eq!(token.freshness(clock.now()), Freshness::Expired);
+    }
+
+    #[test]
+    fn uses_closer_together_than_the_granularity_are_recorded_once() {
+        let clock = ManualClock::new();
+        let token = Token::new(
+            SecretString::from("s"),
+            HeaderValue::from_static("IBSSO s"),
+            clock.now(),
+            Lifetime::Idle {
+                idle: Duration::from_secs(3600),
+                margin: Duration::from_secs(300),
+                last_use: AtomicU64::new(0),
+            },
+        );
+        let recorded = || match &token.lifetime {
+            Lifetime::Idle { last_use, .. } => last_use.load(Ordering::Relaxed),
+            Lifetime::Fixed { .. } => unreachable!(),
+        };
+        clock.advance(Duration::from_millis(999));
+        token.touch(clock.now());
+        assert_eq!(recorded(), 0);
+        clock.advance(Duration::from_millis(1));
+        token.touch(clock.now());
+        assert_eq!(recorded(), TOUCH_GRANULARITY_NANOS);
+        // An older use (from a caller that read the clock earlier) never moves it back.
+        token.touch(clock.now() - Duration::from_millis(500));
+        assert_eq!(recorded(), TOUCH_GRANULARITY_NANOS);
     }
 
     #[tokio::test]

@@ -160,7 +160,10 @@ pub struct InfobipError {
     pub resources: Vec<Resource>,
     /// The legacy `messageId` (e.g. `UNAUTHORIZED`), when the body was in the legacy format.
     pub message_id: Option<String>,
-    /// The body as received, when it was in neither format (cut to 2 KiB).
+    /// The body as received, when it was in neither format (cut to 2 KiB). In a JSON body,
+    /// the values of fields that carry secrets (`token`, `access_token`, `password`,
+    /// `client_secret`, `apiKeySecret`, ...) are replaced by `[redacted]`: a success body
+    /// that failed to parse lands here too.
     pub raw: Option<String>,
 }
 
@@ -184,6 +187,35 @@ pub struct Resource {
 
 const RAW_LIMIT: usize = 2048;
 
+/// Whether a JSON field of this name may hold a secret.
+fn is_secret_field(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["token", "secret", "password", "authorization"]
+        .iter()
+        .any(|s| name.contains(s))
+}
+
+/// Replaces, at any depth, the values of fields whose names say they hold a secret; true if
+/// it replaced any.
+fn redact(json: &mut serde_json::Value) -> bool {
+    match json {
+        serde_json::Value::Object(fields) => {
+            let mut redacted = false;
+            for (name, value) in fields.iter_mut() {
+                if is_secret_field(name) {
+                    *value = serde_json::Value::String(String::from("[redacted]"));
+                    redacted = true;
+                } else {
+                    redacted |= redact(value);
+                }
+            }
+            redacted
+        }
+        serde_json::Value::Array(items) => items.iter_mut().fold(false, |r, v| redact(v) | r),
+        _ => false,
+    }
+}
+
 /// Maps a legacy `messageId` onto the newer error codes, as Infobip's Java client does.
 pub fn legacy_code(message_id: &str) -> Option<&'static str> {
     Some(match message_id {
@@ -206,7 +238,15 @@ impl InfobipError {
         if let Ok(legacy) = serde_json::from_slice::<LegacyApiError>(body) {
             return Self::from_legacy(status, &legacy);
         }
-        let text = String::from_utf8_lossy(body);
+        // Re-serialised only when something was redacted, so that any other body is kept
+        // byte for byte (field order and spacing included).
+        let redacted = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|mut json| redact(&mut json).then(|| json.to_string()));
+        let text = match redacted {
+            Some(json) => std::borrow::Cow::Owned(json),
+            None => String::from_utf8_lossy(body),
+        };
         let mut raw: String = text.chars().take(RAW_LIMIT).collect();
         if raw.len() < text.len() {
             raw.push('…');
@@ -259,6 +299,11 @@ impl InfobipError {
             .or_else(|| status.map(|s| format!("E{s}")))
             .or_else(|| message_id.clone())
             .unwrap_or_default();
+        // `validationErrors` is a map, read into a `HashMap` whose iteration order changes
+        // from one read to the next; sorting by property makes the same body always read as
+        // the same error (and the same text). Messages keep the server's order.
+        let mut properties: Vec<_> = exception.validation_errors.iter().collect();
+        properties.sort_by(|a, b| a.0.cmp(b.0));
         Self {
             status,
             code,
@@ -268,9 +313,8 @@ impl InfobipError {
                 .or_else(|| error.error.clone())
                 .unwrap_or_default(),
             action: None,
-            violations: exception
-                .validation_errors
-                .iter()
+            violations: properties
+                .into_iter()
                 .flat_map(|(property, messages)| {
                     messages.iter().map(move |m| Violation {
                         property: property.clone(),
@@ -407,5 +451,17 @@ mod tests {
         let long = vec![b'x'; 10_000];
         let error = InfobipError::from_body(None, &long);
         assert_eq!(error.raw.unwrap().chars().count(), RAW_LIMIT + 1);
+    }
+
+    #[test]
+    fn secrets_in_an_unreadable_json_body_are_redacted() {
+        // A token response whose `expires_in` is not a number fails to parse and lands here.
+        let body = br#"{"access_token":"tok-S3CRET","expires_in":"soon","nested":[{"apiKeySecret":"key-S3CRET","Password":"pw-S3CRET","name":"kept"}]}"#;
+        let error = InfobipError::from_body(Some(200), body);
+        let raw = error.raw.unwrap();
+        assert!(!raw.contains("S3CRET"), "{raw}");
+        assert!(raw.contains(r#""access_token":"[redacted]""#), "{raw}");
+        assert!(raw.contains(r#""expires_in":"soon""#), "{raw}");
+        assert!(raw.contains(r#""name":"kept""#), "{raw}");
     }
 }

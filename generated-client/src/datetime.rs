@@ -51,8 +51,13 @@ impl FromStr for DateTime {
         if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
             return Ok(Self(t.with_timezone(&Utc)));
         }
-        // `%z` reads both `+0000` and `+00:00`.
-        if let Ok(t) = chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        // `%z` reads both `+0000` and `+00:00`, and `%Y` the signed, wider years that
+        // `Display` writes for instants outside 0000..=9999, which RFC 3339 cannot express.
+        let with_offset = match s.strip_suffix(['Z', 'z']) {
+            Some(local) => std::borrow::Cow::Owned(format!("{local}+0000")),
+            None => std::borrow::Cow::Borrowed(s),
+        };
+        if let Ok(t) = chrono::DateTime::parse_from_str(&with_offset, "%Y-%m-%dT%H:%M:%S%.f%z") {
             return Ok(Self(t.with_timezone(&Utc)));
         }
         NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
