@@ -19,6 +19,7 @@ use tracing::Instrument;
 use crate::cache::{refresh_margin, Lease, Lifetime, Token, TokenCache};
 use crate::config::{sensitive_header, RetryPolicy};
 use crate::error::{CallError, IntoInfobipError};
+use crate::shared::Shared;
 use crate::{AuthError, Clock, InfobipError};
 
 /// A span for a token, session or retry step; the outcome and timing are recorded at its end.
@@ -92,6 +93,8 @@ pub struct InfobipAuth {
     lifecycle: Lifecycle,
     cache: TokenCache,
     clock: Arc<dyn Clock>,
+    /// A store shared with other clients or processes, if configured.
+    shared: Option<Arc<Shared>>,
 }
 
 impl fmt::Debug for InfobipAuth {
@@ -107,6 +110,7 @@ impl fmt::Debug for InfobipAuth {
             .field("credentials", &"[redacted]")
             .field("token_cached", &self.cache.peek().is_some())
             .field("lifecycle", &self.lifecycle)
+            .field("shared_store", &self.shared.is_some())
             .finish()
     }
 }
@@ -117,6 +121,7 @@ impl InfobipAuth {
         kind: Kind,
         lifecycle: Lifecycle,
         clock: Arc<dyn Clock>,
+        shared: Option<Shared>,
     ) -> Self {
         // A session is destroyed before it is replaced, so it can never be served stale.
         let serve_stale = matches!(kind, Kind::OAuth { .. });
@@ -126,7 +131,14 @@ impl InfobipAuth {
             lifecycle,
             cache: TokenCache::new(serve_stale, clock.clone()),
             clock,
+            shared: shared.map(Arc::new),
         }
+    }
+
+    /// The key of this client's entry in its shared token store, if it has one.
+    #[doc(hidden)]
+    pub fn store_key(&self) -> Option<&str> {
+        self.shared.as_deref().map(Shared::key)
     }
 
     /// The configured scheme.
@@ -148,6 +160,11 @@ impl InfobipAuth {
             return Ok(());
         };
         let result = self.destroy(client, session.header.clone()).await;
+        if result.is_ok() {
+            if let Some(shared) = &self.shared {
+                shared.discard(&session.header).await;
+            }
+        }
         if result.is_err() {
             // Still alive server-side: keep holding it, so that the next login (or logout)
             // destroys it first instead of leaving it to block new sessions.
@@ -208,10 +225,28 @@ impl InfobipAuth {
             },
         };
         token.touch(self.clock.now());
+        if let Some(shared) = &self.shared {
+            shared.used(&token.header);
+        }
         Ok(token.header.clone())
     }
 
+    /// A new token: from the shared store when there is one (which fetches only if no other
+    /// process has, or is about to), otherwise from Infobip.
     fn fetch<'a>(
+        &'a self,
+        client: &'a Client,
+        previous: Option<Arc<Token>>,
+    ) -> BoxFuture<'a, Result<Token, AuthError>> {
+        match &self.shared {
+            Some(shared) => Box::pin(shared.obtain(previous, |previous| {
+                self.fetch_from_infobip(client, previous)
+            })),
+            None => self.fetch_from_infobip(client, previous),
+        }
+    }
+
+    fn fetch_from_infobip<'a>(
         &'a self,
         client: &'a Client,
         previous: Option<Arc<Token>>,
@@ -572,7 +607,16 @@ impl InfobipAuth {
         async {
             // Only the first caller that saw this token rejected drops it; the others find
             // the replacement (or the fetch in flight) and share it.
-            self.cache.invalidate(&used);
+            if let Some(shared) = &self.shared {
+                // Before the cache lets go of it, so that no fetch from now on takes it from
+                // the store again.
+                shared.reject(&used);
+            }
+            if self.cache.invalidate(&used) {
+                if let Some(shared) = &self.shared {
+                    shared.discard(&used).await;
+                }
+            }
             let span = tracing::Span::current();
             let result = match self.header(client).await {
                 Ok(header) => {

@@ -13,12 +13,12 @@ use crate::{AuthError, Clock};
 
 /// A token or session in the cache.
 pub(crate) struct Token {
-    /// Kept for zeroization on drop; the header carries the value on the wire.
-    _secret: SecretString,
+    /// Zeroized on drop; what a shared store keeps. The header carries it on the wire.
+    pub(crate) secret: SecretString,
     /// `Bearer <token>` or `IBSSO <token>`, marked sensitive.
     pub(crate) header: HeaderValue,
     obtained_at: Instant,
-    lifetime: Lifetime,
+    pub(crate) lifetime: Lifetime,
 }
 
 impl std::fmt::Debug for Token {
@@ -61,7 +61,7 @@ impl Token {
         lifetime: Lifetime,
     ) -> Self {
         Self {
-            _secret: secret,
+            secret,
             header,
             obtained_at,
             lifetime,

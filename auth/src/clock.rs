@@ -1,6 +1,6 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use generated_client::BoxFuture;
 
@@ -12,6 +12,13 @@ pub trait Clock: fmt::Debug + Send + Sync + 'static {
     /// The current monotonic instant.
     fn now(&self) -> Instant;
 
+    /// The current wall-clock time. Only a [shared token store](crate::TokenStore) uses it:
+    /// an `Instant` means nothing to another process, so shared tokens carry their expiry as
+    /// wall-clock time. A fake clock should move it together with [`now`](Self::now).
+    fn wall(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
     /// Waits for `duration` (between retries of the token endpoint).
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
 }
@@ -19,6 +26,10 @@ pub trait Clock: fmt::Debug + Send + Sync + 'static {
 impl<C: Clock + ?Sized> Clock for Arc<C> {
     fn now(&self) -> Instant {
         (**self).now()
+    }
+
+    fn wall(&self) -> SystemTime {
+        (**self).wall()
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
@@ -49,6 +60,8 @@ pub struct ManualClock {
 
 #[derive(Debug)]
 struct ManualState {
+    start: Instant,
+    start_wall: SystemTime,
     now: Instant,
     slept: Vec<Duration>,
 }
@@ -56,9 +69,12 @@ struct ManualState {
 impl ManualClock {
     /// A clock starting at the current instant.
     pub fn new() -> Self {
+        let now = Instant::now();
         Self {
             state: Arc::new(Mutex::new(ManualState {
-                now: Instant::now(),
+                start: now,
+                start_wall: SystemTime::now(),
+                now,
                 slept: Vec::new(),
             })),
         }
@@ -89,6 +105,15 @@ impl Default for ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
         self.lock().now
+    }
+
+    fn wall(&self) -> SystemTime {
+        let state = self.lock();
+        let moved = state.now.saturating_duration_since(state.start);
+        state
+            .start_wall
+            .checked_add(moved)
+            .unwrap_or(state.start_wall)
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {

@@ -12,6 +12,8 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::authenticator::{InfobipAuth, Kind, Lifecycle};
+use crate::shared::{Shared, SharedKind, StoreSettings};
+use crate::store::{EncryptionKey, TokenStore};
 use crate::{AuthError, Clock, SystemClock};
 
 /// How the token and session endpoints are retried when they fail transiently (429, 5xx,
@@ -81,10 +83,22 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     session_idle_timeout: Duration,
-    unsafe_session: bool,
+    /// `None` until set: a shared store makes sessions unsafe unless told otherwise (which
+    /// `build` then refuses).
+    unsafe_session: Option<bool>,
     refresh_margin: Option<Duration>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    store: Option<StoreChoice>,
+    store_lease: Duration,
+    store_timeout: Duration,
+}
+
+enum StoreChoice {
+    Given(Arc<dyn TokenStore>, EncryptionKey),
+    /// Opened in `build`, so that a bad URL is reported there with the other settings.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    RedisUrl(SecretString, EncryptionKey),
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -117,6 +131,15 @@ impl fmt::Debug for ClientBuilder {
             .field("unsafe_session", &self.unsafe_session)
             .field("refresh_margin", &self.refresh_margin)
             .field("retry", &self.retry)
+            .field(
+                "token_store",
+                &self.store.as_ref().map(|store| match store {
+                    StoreChoice::Given(store, _) => format!("{store:?}"),
+                    StoreChoice::RedisUrl(..) => String::from("redis ([redacted] URL)"),
+                }),
+            )
+            .field("store_lease", &self.store_lease)
+            .field("store_timeout", &self.store_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +160,11 @@ pub mod env {
     pub const CLIENT_ID: &str = "INFOBIP_CLIENT_ID";
     /// The OAuth client secret (the account's password).
     pub const CLIENT_SECRET: &str = "INFOBIP_CLIENT_SECRET";
+    /// A Redis URL (`redis://` or `rediss://`) to share tokens across processes; needs the
+    /// `redis` feature and [`TOKEN_STORE_KEY`]. Optional.
+    pub const TOKEN_STORE: &str = "INFOBIP_TOKEN_STORE";
+    /// The store's encryption key: 32 bytes in standard base64 (`openssl rand -base64 32`).
+    pub const TOKEN_STORE_KEY: &str = "INFOBIP_TOKEN_STORE_KEY";
 }
 
 impl ClientBuilder {
@@ -148,10 +176,13 @@ impl ClientBuilder {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             session_idle_timeout: Duration::from_secs(60 * 60),
-            unsafe_session: false,
+            unsafe_session: None,
             refresh_margin: None,
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock),
+            store: None,
+            store_lease: Duration::from_secs(10),
+            store_timeout: Duration::from_secs(1),
         }
     }
 
@@ -242,7 +273,27 @@ impl ClientBuilder {
                 })
             }
         };
-        Ok(builder.base_url(require(env::BASE_URL, "always")?))
+        let builder = builder.base_url(require(env::BASE_URL, "always")?);
+        match get(env::TOKEN_STORE) {
+            None => Ok(builder),
+            Some(url) => {
+                let key = EncryptionKey::from_base64(&require(
+                    env::TOKEN_STORE_KEY,
+                    "with INFOBIP_TOKEN_STORE, to encrypt the tokens in it",
+                )?)
+                .map_err(|e| match e {
+                    AuthError::Config { reason, .. } => AuthError::Config {
+                        field: env::TOKEN_STORE_KEY,
+                        reason,
+                    },
+                    other => other,
+                })?;
+                Ok(Self {
+                    store: Some(StoreChoice::RedisUrl(SecretString::from(url), key)),
+                    ..builder
+                })
+            }
+        }
     }
 
     /// Infobip's base URL: your personal `https://<subdomain>.api.infobip.com`, or the legacy
@@ -281,8 +332,46 @@ impl ClientBuilder {
     }
 
     /// Creates sessions with `unsafe: true`: not bound to the caller's IP address (IBSSO).
+    /// Off by default, except with a shared token store, where a session is used from many
+    /// hosts and must not be bound to one (setting it off there is refused by `build`).
     pub fn unsafe_session(mut self, unsafe_session: bool) -> Self {
-        self.unsafe_session = unsafe_session;
+        self.unsafe_session = Some(unsafe_session);
+        self
+    }
+
+    /// Shares OAuth tokens and IBSSO sessions through `store` with every client, in this
+    /// process or another, built with the same store, base URL, scheme and user: together
+    /// they fetch one token per expiry. Values are encrypted with `key`, which they must all
+    /// use. No effect for Basic and API key, which have nothing to share.
+    ///
+    /// IBSSO sessions in a shared store are created with `unsafe: true` (not bound to one IP
+    /// address), since every host uses them; a logout by one client ends the session for
+    /// all, and the others log in again on their next call.
+    pub fn token_store(mut self, store: impl TokenStore, key: EncryptionKey) -> Self {
+        self.store = Some(StoreChoice::Given(Arc::new(store), key));
+        self
+    }
+
+    /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::RedisStore) at `url`
+    /// (`redis://` or `rediss://`, with `user:password@` if needed): how a fleet of replicas
+    /// shares tokens. The URL is checked by `build`.
+    #[cfg(feature = "redis")]
+    pub fn redis_token_store(mut self, url: impl Into<String>, key: EncryptionKey) -> Self {
+        self.store = Some(StoreChoice::RedisUrl(SecretString::from(url.into()), key));
+        self
+    }
+
+    /// How long another process waits for a lock holder that went silent (died) before it
+    /// takes over. The holder renews it while it works. 10 s by default.
+    pub fn store_lease(mut self, lease: Duration) -> Self {
+        self.store_lease = lease;
+        self
+    }
+
+    /// The longest one call to the token store may take before the client stops waiting for
+    /// it and uses its own cache. 1 s by default.
+    pub fn store_timeout(mut self, timeout: Duration) -> Self {
+        self.store_timeout = timeout;
         self
     }
 
@@ -329,11 +418,43 @@ impl ClientBuilder {
             });
         }
         let scheme = self.credentials.scheme();
+        let shares = self.store.is_some()
+            && matches!(
+                self.credentials,
+                Credentials::Ibsso { .. } | Credentials::OAuth2 { .. }
+            );
+        if shares
+            && matches!(self.credentials, Credentials::Ibsso { .. })
+            && self.unsafe_session == Some(false)
+        {
+            return Err(AuthError::Config {
+                field: "unsafe_session",
+                reason: String::from(
+                    "is off, but a session in a shared token store is used from many hosts and must not be bound to one IP address; remove unsafe_session(false)",
+                ),
+            });
+        }
+        for (field, value) in [
+            ("store_lease", self.store_lease),
+            ("store_timeout", self.store_timeout),
+        ] {
+            if shares && value.is_zero() {
+                return Err(AuthError::Config {
+                    field,
+                    reason: String::from("is zero"),
+                });
+            }
+        }
         let lifecycle = Lifecycle {
             idle: self.session_idle_timeout,
-            unsafe_session: self.unsafe_session,
+            unsafe_session: self.unsafe_session.unwrap_or(shares),
             margin: self.refresh_margin,
             retry: self.retry,
+        };
+        let user = match &self.credentials {
+            Credentials::Ibsso { username, .. } => username.clone(),
+            Credentials::OAuth2 { client_id, .. } => client_id.clone(),
+            _ => String::new(),
         };
         let kind = match self.credentials {
             Credentials::Basic { username, password } => {
@@ -380,9 +501,62 @@ impl ClientBuilder {
                     reason: format!("the HTTP client could not be created ({e})"),
                 })?,
         };
-        let auth = InfobipAuth::new(scheme, kind, lifecycle, self.clock);
+        let shared = match self.store.filter(|_| shares) {
+            None => None,
+            Some(choice) => {
+                let (store, key) = match choice {
+                    StoreChoice::Given(store, key) => (store, key),
+                    StoreChoice::RedisUrl(url, key) => (open_redis(&url)?, key),
+                };
+                let kind = match scheme {
+                    Scheme::IbssoTokenHeader => SharedKind::Session {
+                        idle: lifecycle.idle,
+                        margin: crate::cache::refresh_margin(lifecycle.idle, lifecycle.margin),
+                    },
+                    _ => SharedKind::OAuth,
+                };
+                // A process waits for another's fetch at most as long as a fetch can take
+                // (every attempt timing out, with backoff), and a lease more.
+                let retry = lifecycle.retry;
+                let max_wait = self
+                    .timeout
+                    .saturating_mul(retry.max_attempts)
+                    .saturating_add(retry.max_delay.saturating_mul(retry.max_attempts - 1))
+                    .saturating_add(self.store_lease);
+                Some(Shared::new(
+                    store,
+                    &key,
+                    &base_url,
+                    scheme,
+                    &user,
+                    kind,
+                    StoreSettings {
+                        lease: self.store_lease,
+                        timeout: self.store_timeout,
+                        max_wait,
+                    },
+                    self.clock.clone(),
+                ))
+            }
+        };
+        let auth = InfobipAuth::new(scheme, kind, lifecycle, self.clock, shared);
         Ok(Client::new_with_client(&base_url, http, Auth::new(auth)))
     }
+}
+
+#[cfg(feature = "redis")]
+fn open_redis(url: &SecretString) -> Result<Arc<dyn TokenStore>, AuthError> {
+    Ok(Arc::new(crate::RedisStore::open(url.expose_secret())?))
+}
+
+#[cfg(not(feature = "redis"))]
+fn open_redis(_: &SecretString) -> Result<Arc<dyn TokenStore>, AuthError> {
+    Err(AuthError::Config {
+        field: env::TOKEN_STORE,
+        reason: String::from(
+            "is set, but this build has no Redis support; enable the auth crate's `redis` feature",
+        ),
+    })
 }
 
 fn check_username(field: &'static str, value: &str) -> Result<(), AuthError> {

@@ -106,6 +106,10 @@ mod cache;
 mod clock;
 mod config;
 mod error;
+#[cfg(feature = "redis")]
+mod redis_store;
+mod shared;
+mod store;
 
 use std::future::Future;
 
@@ -120,6 +124,9 @@ pub use error::{
 };
 pub use generated_client::security::{Operation, Scheme};
 pub use generated_client::BoxFuture;
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
+pub use store::{EncryptionKey, MemoryStore, StoreError, Stored, TokenStore};
 
 /// What a client built by [`ClientBuilder`] can do beyond the generated operations.
 pub trait ClientExt {

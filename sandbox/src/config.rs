@@ -276,6 +276,10 @@ impl auth::Clock for ManualClock {
         Clock::now(self)
     }
 
+    fn wall(&self) -> std::time::SystemTime {
+        std::time::SystemTime::from(Clock::utc_now(self))
+    }
+
     fn sleep(&self, duration: Duration) -> auth::BoxFuture<'static, ()> {
         self.advance(duration);
         Box::pin(std::future::ready(()))

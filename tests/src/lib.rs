@@ -385,3 +385,89 @@ pub mod fake {
         base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{PASSWORD}"))
     }
 }
+
+pub mod redis_server {
+    //! A real `redis-server` on a loopback port, for the token store tests.
+
+    // Test support: failing to start the server is a failed test, with the reason.
+    #![allow(clippy::expect_used)]
+
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Command, Stdio};
+
+    /// A `redis-server` child process, killed on drop. Nothing is persisted.
+    pub struct RedisServer {
+        child: Option<Child>,
+        port: u16,
+    }
+
+    impl RedisServer {
+        /// Starts `redis-server` on a free loopback port and waits until it accepts
+        /// connections.
+        ///
+        /// # Panics
+        /// If `redis-server` is not installed (`apt-get install redis-server`; `.ci/run`
+        /// installs it) or does not start.
+        pub fn start() -> Self {
+            let mut last = String::new();
+            // The port is picked by the OS, then handed to redis-server; another process may
+            // take it in between, so a failed start is retried on a new port.
+            for _ in 0..5 {
+                let port = std::net::TcpListener::bind("127.0.0.1:0")
+                    .and_then(|l| l.local_addr())
+                    .map(|a| a.port())
+                    .expect("a free loopback port");
+                let spawned = Command::new("redis-server")
+                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                    .args(["--save", "", "--appendonly", "no", "--loglevel", "notice"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn();
+                let mut child = match spawned {
+                    Ok(child) => child,
+                    Err(e) => panic!(
+                        "cannot run redis-server ({e}); install it with `apt-get install redis-server` (.ci/run does)"
+                    ),
+                };
+                let stdout = child.stdout.take().expect("piped stdout");
+                let mut lines = BufReader::new(stdout).lines();
+                // Read its log until it is ready, or until it exits (EOF).
+                let ready = lines.by_ref().map_while(Result::ok).any(|line| {
+                    last = line.clone();
+                    line.contains("Ready to accept connections")
+                });
+                if ready {
+                    // Keep draining its log so that it never blocks on a full pipe.
+                    std::thread::spawn(move || lines.for_each(drop));
+                    return Self {
+                        child: Some(child),
+                        port,
+                    };
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            panic!("redis-server did not start; its last line: {last}");
+        }
+
+        /// `redis://127.0.0.1:PORT`.
+        pub fn url(&self) -> String {
+            format!("redis://127.0.0.1:{}", self.port)
+        }
+
+        /// Kills the server (to test a store that goes away mid-run).
+        pub fn stop(&mut self) {
+            if let Some(mut child) = self.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+
+    impl Drop for RedisServer {
+        fn drop(&mut self) {
+            self.stop();
+        }
+    }
+}

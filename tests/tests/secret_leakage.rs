@@ -7,6 +7,8 @@
 mod common;
 
 use std::io::Write;
+
+use base64::Engine as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -167,6 +169,34 @@ async fn no_secret_appears_in_any_output() {
         let err = bad.build().unwrap_err();
         printed.push(format!("{err} {err:?}"));
     }
+    // Token stores: the Redis URL carries a password, the encryption key is a secret too.
+    let store_key = base64::engine::general_purpose::STANDARD.encode([42u8; 32]);
+    let redis_url = format!("redis://:{DEMO_PASSWORD}@127.0.0.1:1/0");
+    let encryption = || auth::EncryptionKey::from_base64(&store_key).unwrap();
+    printed.push(format!("{:?}", encryption()));
+    printed.push(format!("{:?}", auth::RedisStore::open(&redis_url).unwrap()));
+    let err = auth::RedisStore::open(&format!("http://:{DEMO_PASSWORD}@h")).unwrap_err();
+    printed.push(format!("{err} {err:?}"));
+    let stored = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
+        .base_url(w.sandbox.base_url())
+        .redis_token_store(redis_url.as_str(), encryption());
+    printed.push(format!("{stored:?}"));
+    let memory = auth::MemoryStore::new();
+    let shared = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
+        .base_url(w.sandbox.base_url())
+        .token_store(memory.clone(), encryption())
+        .build()
+        .unwrap();
+    shared.get_account_balance().send().await.unwrap();
+    printed.push(format!("{shared:?} {memory:?}"));
+    printed.push(format!("{:?}", auth::StoreError::new("the store failed")));
+    printed.push(format!(
+        "{:?}",
+        auth::Stored {
+            value: DEMO_PASSWORD.as_bytes().to_vec(),
+            ttl: None
+        }
+    ));
     printed.push(format!("{:?}", w.sandbox.config()));
     printed.push(format!("{:?}", sandbox::Account::demo()));
     for request in w.sandbox.requests() {
@@ -185,7 +215,7 @@ async fn no_secret_appears_in_any_output() {
 
     // The secrets: the password, its Basic form, every key secret, every token the sandbox
     // issued (read back from the requests that carried them).
-    let mut secrets = vec![DEMO_PASSWORD.to_owned()];
+    let mut secrets = vec![DEMO_PASSWORD.to_owned(), store_key.clone()];
     secrets.push(base64_basic());
     secrets.extend(key_secrets);
     for r in w

@@ -1,0 +1,260 @@
+//! The Redis [`TokenStore`], for fleets: every replica of a service shares one token.
+
+use std::fmt;
+use std::time::Duration;
+
+use generated_client::BoxFuture;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::Script;
+use tokio::sync::OnceCell;
+
+use crate::store::{StoreError, Stored, TokenStore};
+use crate::AuthError;
+
+/// A [`TokenStore`] on Redis (`redis://` or `rediss://` for TLS, with `user:password@` if the
+/// server wants them, and an optional `/db`).
+///
+/// It connects on first use and reconnects by itself; while Redis is unreachable, clients fall
+/// back to their own caches. Values are written encrypted by the client; locks are plain
+/// `SET NX PX` keys released and extended by Lua scripts that check their owner.
+pub struct RedisStore {
+    client: redis::Client,
+    connection: OnceCell<ConnectionManager>,
+    /// The URL without its password, for `Debug`.
+    shown: String,
+    timeout: Duration,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &self.shown)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+const REMOVE_IF: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0";
+
+const EXTEND_IF: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0";
+
+/// Takes a free lock, or renews one the owner already holds.
+const TRY_LOCK: &str = r"
+local holder = redis.call('GET', KEYS[1])
+if holder == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+elseif holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0";
+
+const UNLOCK: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+return 0";
+
+impl RedisStore {
+    /// A store for the Redis server at `url`. Nothing is connected until first use; a URL
+    /// that is not `redis://` or `rediss://` is refused here.
+    pub fn open(url: &str) -> Result<Self, AuthError> {
+        let fail = |reason: String| AuthError::Config {
+            field: "token_store",
+            reason,
+        };
+        let parsed = reqwest::Url::parse(url.trim()).map_err(|_| {
+            fail(String::from(
+                "is not a URL; expected redis://[user:password@]host[:port][/db] or rediss://...",
+            ))
+        })?;
+        if !matches!(parsed.scheme(), "redis" | "rediss") {
+            return Err(fail(format!(
+                "has the scheme `{}`; expected redis:// or rediss:// (TLS)",
+                parsed.scheme().chars().take(16).collect::<String>()
+            )));
+        }
+        let mut shown = parsed.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("[redacted]"));
+        }
+        let client = redis::Client::open(url.trim()).map_err(|e| {
+            fail(format!(
+                "is not a Redis URL the client accepts ({:?})",
+                e.kind()
+            ))
+        })?;
+        Ok(Self {
+            client,
+            connection: OnceCell::new(),
+            shown: shown.to_string(),
+            timeout: Duration::from_secs(1),
+        })
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        self.connection
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout))
+                    // The client bounds and retries each call itself; a manager that kept
+                    // reconnecting would only hold calls up while Redis is down.
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(100));
+                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+                    .map_err(|e| failed(&e))
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// Redis errors name the command and the server's answer, never the values sent.
+fn failed(error: &redis::RedisError) -> StoreError {
+    StoreError::new(format!("redis: {error}"))
+}
+
+fn millis(ttl: Duration) -> u64 {
+    // Redis refuses an expiry of 0.
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl TokenStore for RedisStore {
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.connection().await?;
+            let (value, ttl): (Option<Vec<u8>>, i64) = redis::pipe()
+                .cmd("GET")
+                .arg(key)
+                .cmd("PTTL")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| failed(&e))?;
+            Ok(value.map(|value| Stored {
+                value,
+                // -1: no expiry; -2: gone since the GET.
+                ttl: u64::try_from(ttl).ok().map(Duration::from_millis),
+            }))
+        })
+    }
+
+    fn save<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.connection().await?;
+            redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| failed(&e))
+        })
+    }
+
+    fn remove_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.connection().await?;
+            let removed: i64 = Script::new(REMOVE_IF)
+                .key(key)
+                .arg(expected)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| failed(&e))?;
+            Ok(removed == 1)
+        })
+    }
+
+    fn extend_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.connection().await?;
+            let extended: i64 = Script::new(EXTEND_IF)
+                .key(key)
+                .arg(expected)
+                .arg(millis(ttl))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| failed(&e))?;
+            Ok(extended == 1)
+        })
+    }
+
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.connection().await?;
+            let taken: i64 = Script::new(TRY_LOCK)
+                .key(key)
+                .arg(owner)
+                .arg(millis(lease))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| failed(&e))?;
+            Ok(taken == 1)
+        })
+    }
+
+    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.connection().await?;
+            Script::new(UNLOCK)
+                .key(key)
+                .arg(owner)
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(|e| failed(&e))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_passwords_never_shown() {
+        let store = RedisStore::open("redis://:hunter2-S3CRET@127.0.0.1:6390/2").unwrap();
+        let shown = format!("{store:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("127.0.0.1:6390/2"), "{shown}");
+        assert!(RedisStore::open("rediss://cache.example.com").is_ok());
+        let e = RedisStore::open("http://cache.example.com")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("token_store") && e.contains("redis://"), "{e}");
+        let e = RedisStore::open("not a url :hunter2")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+}

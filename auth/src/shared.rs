@@ -1,0 +1,562 @@
+//! Distributed single-flight over a [`TokenStore`]: one process fetches, the others wait for
+//! what it stores, and a dead holder's lock is taken over when its lease runs out.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use generated_client::security::Scheme;
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::cache::{Lifetime, Token};
+use crate::config::sensitive_header;
+use crate::store::{EncryptionKey, StoreError, TokenStore};
+use crate::{AuthError, Clock};
+
+/// The first byte of every stored value: the layout (nonce, then ciphertext) and what is
+/// encrypted may change; a reader that does not know the version treats the entry as missing.
+const FORMAT: u8 = 1;
+const NONCE_LEN: usize = 24;
+/// At most one warning about the store per this period; the others are counted.
+const WARN_EVERY: Duration = Duration::from_secs(30);
+
+/// The settings of a shared store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StoreSettings {
+    /// How long a lock holder may go silent before another process takes over.
+    pub(crate) lease: Duration,
+    /// The longest any one store call may take.
+    pub(crate) timeout: Duration,
+    /// The longest a process waits for another's fetch before fetching itself.
+    pub(crate) max_wait: Duration,
+}
+
+/// What the store holds for one account and scheme.
+pub(crate) enum SharedKind {
+    /// OAuth: times are wall-clock milliseconds, since an `Instant` means nothing elsewhere.
+    OAuth,
+    /// IBSSO: the store's own expiry is the session's idle clock, restarted on use.
+    Session { idle: Duration, margin: Duration },
+}
+
+pub(crate) struct Shared {
+    store: Arc<dyn TokenStore>,
+    cipher: XChaCha20Poly1305,
+    key: String,
+    lock_key: String,
+    owner: String,
+    kind: SharedKind,
+    prefix: &'static str,
+    settings: StoreSettings,
+    clock: Arc<dyn Clock>,
+    warnings: Mutex<Warnings>,
+    /// The last token the server rejected with a 401: never taken from the store again, even
+    /// before another process has replaced it there.
+    rejected: Mutex<Option<HeaderValue>>,
+    /// When this process last restarted the stored session's idle clock, in milliseconds
+    /// since `created`; `u64::MAX` for never.
+    last_extend: AtomicU64,
+    created: Instant,
+}
+
+#[derive(Default)]
+struct Warnings {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+/// The encrypted content of an entry.
+#[derive(Serialize, Deserialize)]
+struct Plain {
+    token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_at_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at_ms: Option<u64>,
+}
+
+impl Drop for Plain {
+    fn drop(&mut self) {
+        self.token.zeroize();
+    }
+}
+
+/// A usable token read from the store.
+pub(crate) struct Found {
+    token: Token,
+    fresh: bool,
+}
+
+/// What a store read or write came to, for the caller's control flow.
+enum Next {
+    Done(Token),
+    Hold(Option<Found>),
+    Bypass(StoreError),
+}
+
+impl Shared {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        store: Arc<dyn TokenStore>,
+        encryption: &EncryptionKey,
+        base_url: &str,
+        scheme: Scheme,
+        username: &str,
+        kind: SharedKind,
+        settings: StoreSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let (scheme_name, prefix) = match kind {
+            SharedKind::OAuth => ("oauth2", "Bearer"),
+            SharedKind::Session { .. } => ("ibsso", "IBSSO"),
+        };
+        debug_assert!(matches!(scheme, Scheme::OAuth2 | Scheme::IbssoTokenHeader));
+        // The user name is hashed: a store operator sees which base URL and scheme an entry
+        // belongs to, not whose it is.
+        let user = hex(&Sha256::digest(username.as_bytes()));
+        let key = format!("infobip-auth:v1:{base_url}:{scheme_name}:{user}");
+        Self {
+            store,
+            cipher: XChaCha20Poly1305::new(encryption.bytes().into()),
+            lock_key: format!("{key}:lock"),
+            key,
+            owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
+            kind,
+            prefix,
+            settings,
+            clock,
+            warnings: Mutex::new(Warnings::default()),
+            rejected: Mutex::new(None),
+            last_extend: AtomicU64::new(u64::MAX),
+            created: Instant::now(),
+        }
+    }
+
+    /// The store key of this client's entry (tests inspect the store through it).
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// A token from the store, or from `fetch` run by the one process holding the store's
+    /// lock. `previous` is the token this process is replacing (an IBSSO session to destroy
+    /// first). When the store fails, `fetch` runs anyway: the store must never stop calls.
+    pub(crate) async fn obtain<F, Fut>(
+        &self,
+        previous: Option<Arc<Token>>,
+        fetch: F,
+    ) -> Result<Token, AuthError>
+    where
+        F: FnOnce(Option<Arc<Token>>) -> Fut,
+        Fut: Future<Output = Result<Token, AuthError>>,
+    {
+        let next = self.wait_for_turn().await;
+        let found = match next {
+            Next::Done(token) => return Ok(token),
+            Next::Bypass(error) => {
+                self.warn(&error);
+                return fetch(previous).await;
+            }
+            Next::Hold(found) => found,
+        };
+        // Whatever the store holds is being replaced: a session in it must be destroyed
+        // before a new one can be created (it is ours, shared or not).
+        let replaced = found.map(|f| Arc::new(f.token)).or(previous);
+        let result = {
+            let fetch = std::pin::pin!(fetch(replaced));
+            let renew = std::pin::pin!(self.keep_lock());
+            match futures_util::future::select(fetch, renew).await {
+                futures_util::future::Either::Left((result, _)) => result,
+                futures_util::future::Either::Right(((), fetch)) => fetch.await,
+            }
+        };
+        if let Ok(token) = &result {
+            if let Err(error) = self.write(token).await {
+                self.warn(&error);
+            }
+        }
+        if let Err(error) = self
+            .bounded(self.store.unlock(&self.lock_key, &self.owner))
+            .await
+        {
+            // Its lease runs out on its own.
+            self.warn(&error);
+        }
+        result
+    }
+
+    /// Waits until the store has a fresh token, this process holds the lock, or the store
+    /// must be bypassed.
+    async fn wait_for_turn(&self) -> Next {
+        let started = Instant::now();
+        let mut waited = false;
+        loop {
+            let found = match self.read().await {
+                Ok(found) => found,
+                Err(error) => return Next::Bypass(error),
+            };
+            if let Some(found) = found {
+                if found.fresh {
+                    if waited {
+                        tracing::debug!(
+                            "token taken from the store after another process fetched it"
+                        );
+                    }
+                    return Next::Done(found.token);
+                }
+            }
+            match self
+                .bounded(
+                    self.store
+                        .try_lock(&self.lock_key, &self.owner, self.settings.lease),
+                )
+                .await
+            {
+                Err(error) => return Next::Bypass(error),
+                Ok(true) => {
+                    tracing::debug!("token lock acquired");
+                    // The previous holder may have stored a token between our read and our
+                    // lock: look once more before asking Infobip.
+                    return match self.read().await {
+                        Ok(Some(found)) if found.fresh => {
+                            let _ = self
+                                .bounded(self.store.unlock(&self.lock_key, &self.owner))
+                                .await;
+                            Next::Done(found.token)
+                        }
+                        Ok(found) => Next::Hold(found),
+                        Err(error) => Next::Bypass(error),
+                    };
+                }
+                Ok(false) => {
+                    if started.elapsed() >= self.settings.max_wait {
+                        return Next::Bypass(StoreError::new(format!(
+                            "another process has held the token lock for over {:?} without storing a token",
+                            self.settings.max_wait
+                        )));
+                    }
+                    waited = true;
+                    // Real time, not the injectable clock: this waits for other processes.
+                    let poll = Duration::from_millis(25 + fastrand::u64(0..50));
+                    tokio::time::sleep(poll).await;
+                }
+            }
+        }
+    }
+
+    /// Renews the lock's lease while a fetch runs; returns if the lock was lost.
+    async fn keep_lock(&self) {
+        let every = (self.settings.lease / 3).max(Duration::from_millis(10));
+        loop {
+            tokio::time::sleep(every).await;
+            match self
+                .bounded(
+                    self.store
+                        .try_lock(&self.lock_key, &self.owner, self.settings.lease),
+                )
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!("the token lock was taken over while this process was fetching; another process may fetch too");
+                    return std::future::pending().await;
+                }
+                Err(error) => self.warn(&error),
+            }
+        }
+    }
+
+    /// The token in the store, if it is there, readable with our key, and still valid.
+    async fn read(&self) -> Result<Option<Found>, StoreError> {
+        let Some(stored) = self.bounded(self.store.load(&self.key)).await? else {
+            return Ok(None);
+        };
+        let Some(plain) = self.open(&stored.value) else {
+            self.warn(&StoreError::new(
+                "an entry could not be decrypted (another encryption key, or tampered with); treating it as missing",
+            ));
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let (lifetime, fresh) = match &self.kind {
+            SharedKind::OAuth => {
+                let wall = millis(self.clock.wall());
+                let (Some(refresh_at), Some(expires_at)) =
+                    (plain.refresh_at_ms, plain.expires_at_ms)
+                else {
+                    return Ok(None);
+                };
+                if wall >= expires_at {
+                    return Ok(None);
+                }
+                let after = |at: u64| now + Duration::from_millis(at.saturating_sub(wall));
+                (
+                    Lifetime::Fixed {
+                        refresh_at: after(refresh_at.min(expires_at)),
+                        expires_at: after(expires_at),
+                    },
+                    wall < refresh_at,
+                )
+            }
+            SharedKind::Session { idle, margin } => {
+                let left = stored.ttl.unwrap_or(*idle).min(*idle);
+                if left.is_zero() {
+                    return Ok(None);
+                }
+                // As if last used `idle - left` ago, which is what the store's expiry says.
+                (
+                    Lifetime::Idle {
+                        idle: *idle,
+                        margin: *margin,
+                        last_use: AtomicU64::new(0),
+                    },
+                    left > *margin,
+                )
+            }
+        };
+        let obtained_at = match (&self.kind, stored.ttl) {
+            (SharedKind::Session { idle, .. }, Some(left)) => {
+                now.checked_sub(idle.saturating_sub(left)).unwrap_or(now)
+            }
+            _ => now,
+        };
+        let header = sensitive_header("token", self.prefix, &plain.token)
+            .map_err(|_| StoreError::new("a stored token is not a valid header value"))?;
+        let rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
+        if rejected.as_ref() == Some(&header) {
+            return Ok(None);
+        }
+        drop(rejected);
+        Ok(Some(Found {
+            token: Token::new(
+                SecretString::from(plain.token.as_str()),
+                header,
+                obtained_at,
+                lifetime,
+            ),
+            fresh,
+        }))
+    }
+
+    /// Stores a token this process just obtained.
+    async fn write(&self, token: &Token) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let (plain, ttl) = match (&self.kind, &token.lifetime) {
+            (
+                SharedKind::OAuth,
+                Lifetime::Fixed {
+                    refresh_at,
+                    expires_at,
+                },
+            ) => {
+                let left = expires_at.saturating_duration_since(now);
+                if left.is_zero() {
+                    // `expires_in` of 0 or less: for the callers that waited, for nobody else.
+                    return Ok(());
+                }
+                let wall = millis(self.clock.wall());
+                let at = |i: &Instant| {
+                    wall.saturating_add(
+                        u64::try_from(i.saturating_duration_since(now).as_millis())
+                            .unwrap_or(u64::MAX),
+                    )
+                };
+                (
+                    Plain {
+                        token: token.secret.expose_secret().to_owned(),
+                        refresh_at_ms: Some(at(refresh_at)),
+                        expires_at_ms: Some(at(expires_at)),
+                    },
+                    left,
+                )
+            }
+            (SharedKind::Session { idle, .. }, _) => (
+                Plain {
+                    token: token.secret.expose_secret().to_owned(),
+                    refresh_at_ms: None,
+                    expires_at_ms: None,
+                },
+                *idle,
+            ),
+            (SharedKind::OAuth, Lifetime::Idle { .. }) => return Ok(()),
+        };
+        let sealed = self.seal(&plain)?;
+        self.last_extend
+            .store(self.since_created(), Ordering::Relaxed);
+        self.bounded(self.store.save(&self.key, sealed, ttl)).await
+    }
+
+    /// Marks the token sent as `used` as rejected by the server.
+    pub(crate) fn reject(&self, used: &HeaderValue) {
+        *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) = Some(used.clone());
+    }
+
+    /// Removes the stored token if it is the one sent as `used` (the server rejected it, or
+    /// it was logged out), so that no other process picks it up.
+    pub(crate) async fn discard(&self, used: &HeaderValue) {
+        let result = async {
+            let Some(stored) = self.bounded(self.store.load(&self.key)).await? else {
+                return Ok(());
+            };
+            if self.holds(&stored.value, used) {
+                self.bounded(self.store.remove_if(&self.key, &stored.value))
+                    .await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(error) = result {
+            self.warn(&error);
+        }
+    }
+
+    /// For sessions: restarts the stored session's idle clock if this process has not done
+    /// so for a while, in the background. Called on every use; cheap when there is nothing
+    /// to do.
+    pub(crate) fn used(self: &Arc<Self>, header: &HeaderValue) {
+        let SharedKind::Session { idle, .. } = self.kind else {
+            return;
+        };
+        // A twelfth of the idle timeout (5 minutes of 60): often enough that the store never
+        // forgets a session the fleet is using, rarely enough to cost nothing.
+        let every = u64::try_from((idle / 12).as_millis()).unwrap_or(u64::MAX);
+        let now = self.since_created();
+        let last = self.last_extend.load(Ordering::Relaxed);
+        if last != u64::MAX && now.saturating_sub(last) < every {
+            return;
+        }
+        if self
+            .last_extend
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        let this = self.clone();
+        let header = header.clone();
+        tokio::spawn(async move {
+            let result = async {
+                let Some(stored) = this.bounded(this.store.load(&this.key)).await? else {
+                    return Ok(());
+                };
+                if this.holds(&stored.value, &header) {
+                    this.bounded(this.store.extend_if(&this.key, &stored.value, idle))
+                        .await?;
+                }
+                Ok(())
+            }
+            .await;
+            if let Err(error) = result {
+                this.warn(&error);
+            }
+        });
+    }
+
+    fn since_created(&self) -> u64 {
+        u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// Whether `sealed` holds the token sent as `header`.
+    fn holds(&self, sealed: &[u8], header: &HeaderValue) -> bool {
+        self.open(sealed).is_some_and(|plain| {
+            sensitive_header("token", self.prefix, &plain.token).is_ok_and(|h| h == header)
+        })
+    }
+
+    fn seal(&self, plain: &Plain) -> Result<Vec<u8>, StoreError> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(plain).map_err(|_| StoreError::new("could not encode a token"))?,
+        );
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: &json,
+                    // Binds the value to its key: an entry copied under another account's
+                    // key does not decrypt.
+                    aad: self.key.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::new("could not encrypt a token"))?;
+        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
+        sealed.push(FORMAT);
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        Ok(sealed)
+    }
+
+    fn open(&self, sealed: &[u8]) -> Option<Plain> {
+        let (&format, rest) = sealed.split_first()?;
+        if format != FORMAT || rest.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        let json = Zeroizing::new(
+            self.cipher
+                .decrypt(
+                    XNonce::from_slice(nonce),
+                    Payload {
+                        msg: ciphertext,
+                        aad: self.key.as_bytes(),
+                    },
+                )
+                .ok()?,
+        );
+        serde_json::from_slice(&json).ok()
+    }
+
+    /// Bounds a store call by the configured timeout.
+    async fn bounded<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        tokio::time::timeout(self.settings.timeout, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::new(format!(
+                    "no answer within {:?}",
+                    self.settings.timeout
+                )))
+            })
+    }
+
+    fn warn(&self, error: &StoreError) {
+        let mut warnings = self.warnings.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if warnings.last.is_some_and(|last| now < last + WARN_EVERY) {
+            warnings.suppressed += 1;
+            return;
+        }
+        let suppressed = std::mem::take(&mut warnings.suppressed);
+        warnings.last = Some(now);
+        drop(warnings);
+        tracing::warn!(
+            suppressed,
+            "token store: {error}; this process relies on its own cache meanwhile"
+        );
+    }
+}
+
+fn millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

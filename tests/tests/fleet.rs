@@ -1,0 +1,688 @@
+//! Shared token stores: a fleet of processes (real `redis-server`, real child processes)
+//! behaves like one client; the store never holds a readable secret; a wrong key, a tampered
+//! entry or a dead Redis never stops calls.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use auth::{ClientBuilder, ClientExt as _, EncryptionKey, InfobipAuth};
+use base64::Engine as _;
+use generated_client::{Client, ClientInfo as _};
+use sandbox::{Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
+use workspace_tests::redis_server::RedisServer;
+
+const KEY: [u8; 32] = [7; 32];
+
+fn key_b64(key: [u8; 32]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+/// A sandbox on a manual clock, on its own runtime so that the test thread can block on
+/// child processes.
+struct Infobip {
+    /// Runs the sandbox.
+    _runtime: tokio::runtime::Runtime,
+    sandbox: Sandbox,
+    clock: Arc<ManualClock>,
+}
+
+impl Infobip {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let clock = ManualClock::new();
+        let sandbox = runtime
+            .block_on(Sandbox::start(
+                SandboxConfig::for_tests().with_clock(clock.clone()),
+            ))
+            .unwrap();
+        Self {
+            _runtime: runtime,
+            sandbox,
+            clock,
+        }
+    }
+}
+
+/// How long any one answer of a member may take: a hung test fails instead of waiting.
+const ANSWER_WITHIN: Duration = Duration::from_secs(60);
+
+/// One `fleet-member` process.
+struct Member {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: Receiver<String>,
+}
+
+/// The lines of `from`, read on their own thread, so that a reader can give up waiting.
+fn lines_of(from: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Member {
+    fn spawn(infobip: &Infobip, redis: &RedisServer, scheme: &str, lease_ms: u64) -> Self {
+        Self::spawn_with(infobip, redis, scheme, lease_ms, Stdio::null())
+    }
+
+    fn spawn_with(
+        infobip: &Infobip,
+        redis: &RedisServer,
+        scheme: &str,
+        lease_ms: u64,
+        stderr: Stdio,
+    ) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fleet-member"))
+            .env_clear()
+            .env("INFOBIP_BASE_URL", infobip.sandbox.base_url())
+            .env("INFOBIP_AUTH", scheme)
+            .env("INFOBIP_USERNAME", DEMO_USERNAME)
+            .env("INFOBIP_PASSWORD", DEMO_PASSWORD)
+            .env("INFOBIP_TOKEN_STORE", redis.url())
+            .env("INFOBIP_TOKEN_STORE_KEY", key_b64(KEY))
+            .env("FLEET_LEASE_MS", lease_ms.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = lines_of(child.stdout.take().unwrap());
+        let mut member = Self {
+            child,
+            stdin,
+            stdout,
+        };
+        assert_eq!(member.answer(), "ready");
+        member
+    }
+
+    fn send(&mut self, command: &str) {
+        writeln!(self.stdin, "{command}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn answer(&mut self) -> String {
+        self.stdout
+            .recv_timeout(ANSWER_WITHIN)
+            .expect("the member answers in time")
+    }
+
+    /// Sends `command` to every member first, then collects the answers: the members work
+    /// at the same time.
+    fn all(members: &mut [Member], command: &str) -> Vec<String> {
+        for member in members.iter_mut() {
+            member.send(command);
+        }
+        members.iter_mut().map(Member::answer).collect()
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn assert_all_ok(answers: &[String], calls: usize) {
+    for answer in answers {
+        assert!(
+            answer.starts_with(&format!("done ok={calls} err=0")),
+            "{answer}"
+        );
+    }
+}
+
+#[test]
+fn eight_processes_fetch_one_oauth_token_cold_and_one_per_expiry() {
+    let redis = RedisServer::start();
+    let infobip = Infobip::start();
+    let mut fleet: Vec<Member> = (0..8)
+        .map(|_| Member::spawn(&infobip, &redis, "oauth2", 10_000))
+        .collect();
+
+    assert_all_ok(&Member::all(&mut fleet, "burst 100"), 100);
+    assert_eq!(infobip.sandbox.count(Endpoint::CreateOAuth2Token), 1);
+
+    // The token expires for Infobip and for every replica at once.
+    infobip.clock.advance(Duration::from_secs(3700));
+    for answer in Member::all(&mut fleet, "advance 3700") {
+        assert_eq!(answer, "advanced");
+    }
+    assert_all_ok(&Member::all(&mut fleet, "burst 100"), 100);
+    assert_eq!(infobip.sandbox.count(Endpoint::CreateOAuth2Token), 2);
+
+    let balance = infobip.sandbox.count(Endpoint::GetAccountBalance);
+    assert_eq!(balance, 1600);
+    assert!(infobip
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Some(Endpoint::GetAccountBalance))
+        .all(|r| r.status == Some(200)));
+}
+
+#[test]
+fn eight_processes_share_one_unsafe_session_and_a_logout_ends_it_for_all() {
+    let redis = RedisServer::start();
+    let infobip = Infobip::start();
+    let mut fleet: Vec<Member> = (0..8)
+        .map(|_| Member::spawn(&infobip, &redis, "ibsso", 10_000))
+        .collect();
+
+    assert_all_ok(&Member::all(&mut fleet, "burst 100"), 100);
+    assert_eq!(infobip.sandbox.count(Endpoint::CreateSession), 1);
+    let create = infobip
+        .sandbox
+        .requests()
+        .into_iter()
+        .find(|r| r.endpoint == Some(Endpoint::CreateSession))
+        .unwrap();
+    assert!(create.body.contains(r#""unsafe":true"#), "not IP-bound");
+
+    // One replica logs out: the session ends for Infobip and disappears from the store.
+    fleet[0].send("logout");
+    assert_eq!(fleet[0].answer(), "logged-out ok");
+    assert_eq!(infobip.sandbox.count(Endpoint::DestroySession), 1);
+    assert_eq!(infobip.sandbox.active_sessions(DEMO_USERNAME), 0);
+
+    // The others still hold it, are refused, and log in again once between them.
+    assert_all_ok(&Member::all(&mut fleet, "burst 50"), 50);
+    assert_eq!(infobip.sandbox.count(Endpoint::CreateSession), 2);
+    assert_eq!(infobip.sandbox.active_sessions(DEMO_USERNAME), 1);
+}
+
+#[test]
+fn a_lock_holder_that_dies_is_taken_over_within_the_lease() {
+    let redis = RedisServer::start();
+    let infobip = Infobip::start();
+    // The first token request hangs, so its sender dies holding the lock.
+    infobip.sandbox.inject(
+        Endpoint::CreateOAuth2Token,
+        Fault::Delay {
+            delay: Duration::from_secs(60),
+            times: 1,
+        },
+    );
+    let lease = Duration::from_millis(1000);
+    let mut holder = Member::spawn_with(
+        &infobip,
+        &redis,
+        "oauth2",
+        lease.as_millis() as u64,
+        Stdio::piped(),
+    );
+    let events = lines_of(holder.child.stderr.take().unwrap());
+    holder.send("burst 1");
+    loop {
+        let event = events
+            .recv_timeout(ANSWER_WITHIN)
+            .expect("the holder takes the lock");
+        if event.contains("token lock acquired") {
+            break;
+        }
+    }
+    // Wait for its request to arrive, so that it dies mid-fetch, not before.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while infobip.sandbox.count(Endpoint::CreateOAuth2Token) < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the holder never asked for a token"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    holder.child.kill().unwrap();
+    holder.child.wait().unwrap();
+
+    let mut taker = Member::spawn(&infobip, &redis, "oauth2", lease.as_millis() as u64);
+    let started = Instant::now();
+    taker.send("burst 20");
+    assert_eq!(taker.answer(), "done ok=20 err=0 ");
+    let took = started.elapsed();
+    assert_eq!(infobip.sandbox.count(Endpoint::CreateOAuth2Token), 2);
+    assert!(
+        took < lease + Duration::from_secs(5),
+        "took over in {took:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// In one process: the store's contents, keys, and outages.
+// ---------------------------------------------------------------------------------------
+
+/// Collects every tracing event of the current thread as text.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `test` on a current-thread runtime with every event captured: the client's
+/// background tasks run on this thread too, so nothing escapes the capture.
+fn capturing<F: std::future::Future>(test: impl FnOnce(Captured) -> F) -> F::Output {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(test(captured))
+}
+
+async fn sandbox(clock: &Arc<ManualClock>) -> Sandbox {
+    Sandbox::start(SandboxConfig::for_tests().with_clock(clock.clone()))
+        .await
+        .unwrap()
+}
+
+fn redis_client(
+    sandbox: &Sandbox,
+    clock: &Arc<ManualClock>,
+    redis: &str,
+    key: [u8; 32],
+    builder: ClientBuilder,
+) -> Client {
+    builder
+        .base_url(sandbox.base_url())
+        .clock(clock.clone())
+        .redis_token_store(redis, EncryptionKey::from_bytes(key))
+        .store_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap()
+}
+
+fn store_key(client: &Client) -> String {
+    client
+        .inner()
+        .downcast_ref::<InfobipAuth>()
+        .and_then(InfobipAuth::store_key)
+        .unwrap()
+        .to_owned()
+}
+
+async fn connect(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+async fn balance_ok(client: &Client, calls: usize) {
+    let results =
+        futures_util::future::join_all((0..calls).map(|_| client.get_account_balance().send()))
+            .await;
+    for result in results {
+        result.unwrap();
+    }
+}
+
+#[test]
+fn a_wrong_key_or_a_tampered_entry_is_a_miss_with_a_warning() {
+    let redis = RedisServer::start();
+    capturing(|captured| async move {
+        let clock = ManualClock::new();
+        let sandbox = sandbox(&clock).await;
+        let oauth = || ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD);
+        let first = redis_client(&sandbox, &clock, &redis.url(), KEY, oauth());
+        balance_ok(&first, 1).await;
+        assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1);
+
+        // Same user, another key: the entry reads as missing, the client fetches its own
+        // token and stores it under its key.
+        let other_key = [9; 32];
+        let stranger = redis_client(&sandbox, &clock, &redis.url(), other_key, oauth());
+        balance_ok(&stranger, 1).await;
+        assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 2);
+        assert!(captured.text().contains("could not be decrypted"));
+        let friend = redis_client(&sandbox, &clock, &redis.url(), other_key, oauth());
+        balance_ok(&friend, 1).await;
+        assert_eq!(
+            sandbox.count(Endpoint::CreateOAuth2Token),
+            2,
+            "read, not fetched"
+        );
+
+        // One flipped bit in the stored ciphertext: a miss, never a token.
+        let key = store_key(&friend);
+        let mut conn = connect(&redis.url()).await;
+        let mut value: Vec<u8> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let last = value.len() - 1;
+        value[last] ^= 1;
+        redis::cmd("SET")
+            .arg(&key)
+            .arg(value)
+            .arg("KEEPTTL")
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        let after_tamper = captured.text().matches("could not be decrypted").count();
+        let reader = redis_client(&sandbox, &clock, &redis.url(), other_key, oauth());
+        balance_ok(&reader, 1).await;
+        assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 3);
+        assert!(captured.text().matches("could not be decrypted").count() > after_tamper);
+    });
+}
+
+#[test]
+fn calls_keep_working_when_redis_stops_mid_run() {
+    let mut redis = RedisServer::start();
+    let url = redis.url();
+    capturing(|captured| async move {
+        let clock = ManualClock::new();
+        let sandbox = sandbox(&clock).await;
+        let client = redis_client(
+            &sandbox,
+            &clock,
+            &url,
+            KEY,
+            ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD),
+        );
+        balance_ok(&client, 10).await;
+        assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1);
+
+        redis.stop();
+        let started = Instant::now();
+        // The cached token needs no store.
+        balance_ok(&client, 100).await;
+        // An expiry with the store gone: one fetch from this process, as without a store.
+        clock.advance(Duration::from_secs(3700));
+        balance_ok(&client, 100).await;
+        clock.advance(Duration::from_secs(3700));
+        balance_ok(&client, 100).await;
+        let took = started.elapsed();
+        assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 3);
+        // Bounded by the store timeout (500 ms) per fetch, not hanging.
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        let warnings = captured
+            .text()
+            .lines()
+            .filter(|l| l.contains("WARN") && l.contains("token store"))
+            .count();
+        assert_eq!(warnings, 1, "rate-limited: {}", captured.text());
+    });
+}
+
+#[test]
+fn nothing_secret_is_readable_in_redis() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    capturing(|captured| async move {
+        let clock = ManualClock::new();
+        let sandbox = sandbox(&clock).await;
+        let oauth = redis_client(
+            &sandbox,
+            &clock,
+            &url,
+            KEY,
+            ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD),
+        );
+        let ibsso = redis_client(
+            &sandbox,
+            &clock,
+            &url,
+            KEY,
+            ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD),
+        );
+        balance_ok(&oauth, 5).await;
+        balance_ok(&ibsso, 5).await;
+        // Every token the sandbox saw, as sent.
+        let tokens: Vec<String> = sandbox
+            .requests()
+            .iter()
+            .filter_map(|r| r.header("authorization"))
+            .filter_map(|h| h.split_once(' ').map(|(_, t)| t.to_owned()))
+            .collect();
+        assert!(tokens.len() >= 2);
+
+        let mut conn = connect(&url).await;
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("*")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        let mut everything = keys.join("\n");
+        for key in &keys {
+            let value: Vec<u8> = redis::cmd("GET")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            everything.push_str(&String::from_utf8_lossy(&value));
+            // Base64 of a secret would hide it from a substring search.
+            everything.push_str(&base64::engine::general_purpose::STANDARD.encode(&value));
+        }
+        let mut secrets = vec![DEMO_PASSWORD.to_owned()];
+        secrets.extend(tokens);
+        // Not even whose tokens they are: the user name is hashed.
+        for secret in secrets.iter().chain([&DEMO_USERNAME.to_owned()]) {
+            assert!(
+                !everything.contains(secret.as_str()),
+                "found {secret:?} in redis"
+            );
+        }
+        for key in &keys {
+            assert!(key.starts_with(&format!("infobip-auth:v1:{}:", sandbox.base_url())));
+        }
+        ibsso.logout().await.unwrap();
+        // Neither the events nor the store's own errors show a secret.
+        let text = captured.text();
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "a secret reached the logs");
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// The in-process store, a store that never answers, and the settings a fleet needs.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn clients_sharing_a_memory_store_fetch_once_per_expiry() {
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = auth::MemoryStore::new();
+    let build = |builder: ClientBuilder| {
+        builder
+            .base_url(sandbox.base_url())
+            .clock(clock.clone())
+            .token_store(store.clone(), EncryptionKey::from_bytes(KEY))
+            .build()
+            .unwrap()
+    };
+    // Four clients, each with its own connection pool and its own cache: four services.
+    let oauth: Vec<Client> = (0..4)
+        .map(|_| build(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)))
+        .collect();
+    let ibsso: Vec<Client> = (0..4)
+        .map(|_| build(ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD)))
+        .collect();
+    async fn burst(clients: &[Client]) {
+        let calls = (0..1000).map(|i| clients[i % clients.len()].get_account_balance().send());
+        for result in futures_util::future::join_all(calls).await {
+            result.unwrap();
+        }
+    }
+    burst(&oauth).await;
+    burst(&ibsso).await;
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1);
+    assert_eq!(sandbox.count(Endpoint::CreateSession), 1);
+
+    clock.advance(Duration::from_secs(3700));
+    burst(&oauth).await;
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 2);
+}
+
+/// A store whose every call hangs.
+#[derive(Debug)]
+struct Silent;
+
+impl auth::TokenStore for Silent {
+    fn load<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> auth::BoxFuture<'a, Result<Option<auth::Stored>, auth::StoreError>> {
+        Box::pin(std::future::pending())
+    }
+    fn save<'a>(
+        &'a self,
+        _: &'a str,
+        _: Vec<u8>,
+        _: Duration,
+    ) -> auth::BoxFuture<'a, Result<(), auth::StoreError>> {
+        Box::pin(std::future::pending())
+    }
+    fn remove_if<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a [u8],
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+        Box::pin(std::future::pending())
+    }
+    fn extend_if<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a [u8],
+        _: Duration,
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+        Box::pin(std::future::pending())
+    }
+    fn try_lock<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: Duration,
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+        Box::pin(std::future::pending())
+    }
+    fn unlock<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+    ) -> auth::BoxFuture<'a, Result<(), auth::StoreError>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_never_answers_costs_at_most_its_timeout() {
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    for builder in [
+        ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD),
+        ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD),
+    ] {
+        let client = builder
+            .base_url(sandbox.base_url())
+            .clock(clock.clone())
+            .token_store(Silent, EncryptionKey::from_bytes(KEY))
+            .store_timeout(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        balance_ok(&client, 100).await;
+        // One read times out, then the fetch and the write go ahead without the store.
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1);
+    assert_eq!(sandbox.count(Endpoint::CreateSession), 1);
+}
+
+#[test]
+fn a_shared_session_cannot_be_ip_bound_and_store_settings_are_checked() {
+    let shared = |builder: ClientBuilder| {
+        builder
+            .base_url("https://api.infobip.com")
+            .token_store(auth::MemoryStore::new(), EncryptionKey::from_bytes(KEY))
+    };
+    let refused = |builder: ClientBuilder| match builder.build() {
+        Err(auth::AuthError::Config { field, reason }) => format!("{field}: {reason}"),
+        other => panic!("accepted: {other:?}"),
+    };
+    let e = refused(shared(ClientBuilder::ibsso("u", "p")).unsafe_session(false));
+    assert!(e.starts_with("unsafe_session:") && e.contains("IP"), "{e}");
+    let e = refused(shared(ClientBuilder::oauth2("u", "p")).store_lease(Duration::ZERO));
+    assert!(e.starts_with("store_lease:"), "{e}");
+    let e = refused(shared(ClientBuilder::oauth2("u", "p")).store_timeout(Duration::ZERO));
+    assert!(e.starts_with("store_timeout:"), "{e}");
+    // Basic and API key have nothing to share: the store is not used, and not an error.
+    shared(ClientBuilder::api_key("k")).build().unwrap();
+
+    let env = |vars: &'static [(&str, &str)]| {
+        ClientBuilder::from_env_with(move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+    };
+    let base = [
+        ("INFOBIP_BASE_URL", "https://api.infobip.com"),
+        ("INFOBIP_AUTH", "oauth2"),
+        ("INFOBIP_USERNAME", "u"),
+        ("INFOBIP_PASSWORD", "p"),
+        ("INFOBIP_TOKEN_STORE", "redis://127.0.0.1:1"),
+    ];
+    let e = env(Box::leak(Box::new(base))).unwrap_err().to_string();
+    assert!(e.contains("INFOBIP_TOKEN_STORE_KEY"), "{e}");
+    let mut with_bad_key = base.to_vec();
+    with_bad_key.push(("INFOBIP_TOKEN_STORE_KEY", "c2hvcnQ="));
+    let e = env(with_bad_key.leak()).unwrap_err().to_string();
+    assert!(
+        e.contains("INFOBIP_TOKEN_STORE_KEY") && e.contains("32 bytes"),
+        "{e}"
+    );
+    let mut with_key = base.to_vec();
+    let good = Box::leak(key_b64(KEY).into_boxed_str());
+    with_key.push(("INFOBIP_TOKEN_STORE_KEY", good));
+    env(with_key.leak()).unwrap().build().unwrap();
+    let mut not_redis = base.to_vec();
+    not_redis[4] = ("INFOBIP_TOKEN_STORE", "memcached://127.0.0.1:1");
+    not_redis.push(("INFOBIP_TOKEN_STORE_KEY", good));
+    let e = env(not_redis.leak())
+        .unwrap()
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("token_store") && e.contains("redis://"), "{e}");
+}
