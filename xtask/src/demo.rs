@@ -175,6 +175,30 @@ pub async fn run() -> Result<(), String> {
     )
     .await;
 
+    // Three services sharing a token store (in-process here; Redis for a fleet).
+    let store = auth::MemoryStore::new();
+    // A real key comes from your secrets (`openssl rand -base64 32`).
+    let key = auth::EncryptionKey::from_bytes([7; 32]);
+    let services = (0..3)
+        .map(|_| {
+            demo.client(
+                ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
+                    .token_store(store.clone(), key.clone()),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    demo.step(
+        "Shared token store: three services, 60 concurrent calls, one token between them",
+        async {
+            let calls = (0..60).map(|i| services[i % 3].get_account_balance().send());
+            let ok = join_all(calls).await.iter().filter(|r| r.is_ok()).count();
+            (ok == 60)
+                .then(|| format!("{ok}/60 calls succeeded"))
+                .ok_or_else(|| format!("only {ok}/60 calls succeeded"))
+        },
+    )
+    .await;
+
     demo.sandbox
         .inject(Endpoint::CreateOAuth2Token, Fault::status(503));
     let retrying = demo.client(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD))?;

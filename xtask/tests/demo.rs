@@ -34,6 +34,20 @@ fn demo_passes_every_step_without_printing_secrets() {
         stdout.contains("GET    /account/1/balance         Bearer   -> 200  x50"),
         "{stdout}"
     );
+    // Three services sharing a store: one token request in that step, then the 60 calls.
+    let shared = stdout
+        .split("\n* ")
+        .find(|step| step.starts_with("Shared token store"))
+        .expect("the shared store step");
+    assert_eq!(
+        shared.matches("/auth/1/oauth2/token").count(),
+        1,
+        "{shared}"
+    );
+    assert!(
+        shared.contains("GET    /account/1/balance         Bearer   -> 200  x60"),
+        "{shared}"
+    );
     for secret in [sandbox::DEMO_PASSWORD, "Basic ZGVt", "IBSSO ", "Bearer "] {
         let leaked = stdout
             .lines()
