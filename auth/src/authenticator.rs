@@ -150,14 +150,21 @@ impl InfobipAuth {
         !matches!(self.kind, Kind::Static(_))
     }
 
-    /// Ends the session this client holds, if any. A session the server already ended counts
-    /// as ended. The next call that needs a session logs in again.
+    /// Ends the session this client holds, if any (with a shared token store: the session
+    /// the store holds, whichever process created it). A session the server already ended
+    /// counts as ended. The next call that needs a session logs in again.
     pub async fn logout(&self, client: &Client) -> Result<(), AuthError> {
         if !matches!(self.kind, Kind::Session { .. }) {
             return Ok(());
         }
-        let Some(session) = self.cache.take() else {
-            return Ok(());
+        let session = match (self.cache.take(), &self.shared) {
+            (Some(session), _) => session,
+            // Another process of the fleet created it: the logout still ends it for all.
+            (None, Some(shared)) => match shared.current().await {
+                Some(session) => Arc::new(session),
+                None => return Ok(()),
+            },
+            (None, None) => return Ok(()),
         };
         let result = self.destroy(client, session.header.clone()).await;
         if result.is_ok() {

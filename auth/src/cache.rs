@@ -68,6 +68,35 @@ impl Token {
         }
     }
 
+    /// A copy of this token, with its lifetime as it stands.
+    pub(crate) fn duplicate(&self) -> Token {
+        use secrecy::ExposeSecret as _;
+        let lifetime = match &self.lifetime {
+            Lifetime::Fixed {
+                refresh_at,
+                expires_at,
+            } => Lifetime::Fixed {
+                refresh_at: *refresh_at,
+                expires_at: *expires_at,
+            },
+            Lifetime::Idle {
+                idle,
+                margin,
+                last_use,
+            } => Lifetime::Idle {
+                idle: *idle,
+                margin: *margin,
+                last_use: AtomicU64::new(last_use.load(Ordering::Relaxed)),
+            },
+        };
+        Token {
+            secret: SecretString::from(self.secret.expose_secret()),
+            header: self.header.clone(),
+            obtained_at: self.obtained_at,
+            lifetime,
+        }
+    }
+
     pub(crate) fn freshness(&self, now: Instant) -> Freshness {
         // `None`: later than an `Instant` can say (an absurd idle timeout), so not yet.
         let (refresh_at, expires_at) = match &self.lifetime {

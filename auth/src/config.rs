@@ -362,7 +362,8 @@ impl ClientBuilder {
     }
 
     /// How long another process waits for a lock holder that went silent (died) before it
-    /// takes over. The holder renews it while it works. 10 s by default.
+    /// takes over. The holder renews it every third of it while it works, so it must be at
+    /// least three [`store_timeout`](Self::store_timeout)s. 10 s by default.
     pub fn store_lease(mut self, lease: Duration) -> Self {
         self.store_lease = lease;
         self
@@ -445,6 +446,18 @@ impl ClientBuilder {
                 });
             }
         }
+        // The holder renews its lease every third of it, and a renewal may take a whole
+        // store timeout: a shorter lease would lapse while its holder is alive and working.
+        if shares && self.store_lease < self.store_timeout.saturating_mul(3) {
+            return Err(AuthError::Config {
+                field: "store_lease",
+                reason: format!(
+                    "is {:?}, shorter than three store timeouts ({:?}); the lock would lapse while its holder still works",
+                    self.store_lease,
+                    self.store_timeout.saturating_mul(3)
+                ),
+            });
+        }
         let lifecycle = Lifecycle {
             idle: self.session_idle_timeout,
             unsafe_session: self.unsafe_session.unwrap_or(shares),
@@ -506,7 +519,7 @@ impl ClientBuilder {
             Some(choice) => {
                 let (store, key) = match choice {
                     StoreChoice::Given(store, key) => (store, key),
-                    StoreChoice::RedisUrl(url, key) => (open_redis(&url)?, key),
+                    StoreChoice::RedisUrl(url, key) => (open_redis(&url, self.store_timeout)?, key),
                 };
                 let kind = match scheme {
                     Scheme::IbssoTokenHeader => SharedKind::Session {
@@ -516,12 +529,14 @@ impl ClientBuilder {
                     _ => SharedKind::OAuth,
                 };
                 // A process waits for another's fetch at most as long as a fetch can take
-                // (every attempt timing out, with backoff), and a lease more.
+                // (every attempt timing out, the longest waits between them), and a lease
+                // more.
                 let retry = lifecycle.retry;
+                let longest_wait = retry.max_delay.max(retry.max_retry_after);
                 let max_wait = self
                     .timeout
                     .saturating_mul(retry.max_attempts)
-                    .saturating_add(retry.max_delay.saturating_mul(retry.max_attempts - 1))
+                    .saturating_add(longest_wait.saturating_mul(retry.max_attempts - 1))
                     .saturating_add(self.store_lease);
                 Some(Shared::new(
                     store,
@@ -545,12 +560,15 @@ impl ClientBuilder {
 }
 
 #[cfg(feature = "redis")]
-fn open_redis(url: &SecretString) -> Result<Arc<dyn TokenStore>, AuthError> {
-    Ok(Arc::new(crate::RedisStore::open(url.expose_secret())?))
+fn open_redis(url: &SecretString, timeout: Duration) -> Result<Arc<dyn TokenStore>, AuthError> {
+    Ok(Arc::new(crate::RedisStore::open_with_timeout(
+        url.expose_secret(),
+        timeout,
+    )?))
 }
 
 #[cfg(not(feature = "redis"))]
-fn open_redis(_: &SecretString) -> Result<Arc<dyn TokenStore>, AuthError> {
+fn open_redis(_: &SecretString, _: Duration) -> Result<Arc<dyn TokenStore>, AuthError> {
     Err(AuthError::Config {
         field: env::TOKEN_STORE,
         reason: String::from(

@@ -102,8 +102,9 @@
 //! `RedisStore` (feature `redis`; `ClientBuilder::redis_token_store`) across a fleet. One
 //! process at a time holds the store's lock and fetches; the others wait for what it stores,
 //! and take over if it dies. Stored tokens are encrypted with the [`EncryptionKey`] every
-//! member shares; a store that fails is bypassed, never waited on beyond
-//! [`store_timeout`](ClientBuilder::store_timeout).
+//! member shares. Each store call is bounded by
+//! [`store_timeout`](ClientBuilder::store_timeout); a store that fails is bypassed, and the
+//! process fetches for itself.
 //!
 //! ```
 //! use auth::{ClientBuilder, EncryptionKey, MemoryStore};

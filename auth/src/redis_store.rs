@@ -34,6 +34,18 @@ impl fmt::Debug for RedisStore {
     }
 }
 
+/// The value and its TTL read together: a value deleted or replaced between a GET and a
+/// PTTL would otherwise be paired with another value's lifetime.
+const LOAD: &str = r"
+return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}";
+
+const SAVE_IF_LOCKED: &str = r"
+if redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0";
+
 const REMOVE_IF: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -46,15 +58,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
-/// Takes a free lock, or renews one the owner already holds.
-const TRY_LOCK: &str = r"
-local holder = redis.call('GET', KEYS[1])
-if holder == false then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-elseif holder == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
+const RENEW_LOCK: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0";
 
@@ -68,6 +74,12 @@ impl RedisStore {
     /// A store for the Redis server at `url`. Nothing is connected until first use; a URL
     /// that is not `redis://` or `rediss://` is refused here.
     pub fn open(url: &str) -> Result<Self, AuthError> {
+        Self::open_with_timeout(url, Duration::from_secs(1))
+    }
+
+    /// Like [`open`](Self::open), giving up on connecting and on each answer after
+    /// `timeout` (the builder passes its `store_timeout`).
+    pub fn open_with_timeout(url: &str, timeout: Duration) -> Result<Self, AuthError> {
         let fail = |reason: String| AuthError::Config {
             field: "token_store",
             reason,
@@ -97,7 +109,7 @@ impl RedisStore {
             client,
             connection: OnceCell::new(),
             shown: shown.to_string(),
-            timeout: Duration::from_secs(1),
+            timeout,
         })
     }
 
@@ -133,38 +145,39 @@ impl TokenStore for RedisStore {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>> {
         Box::pin(async move {
             let mut conn = self.connection().await?;
-            let (value, ttl): (Option<Vec<u8>>, i64) = redis::pipe()
-                .cmd("GET")
-                .arg(key)
-                .cmd("PTTL")
-                .arg(key)
-                .query_async(&mut conn)
+            let (value, ttl): (Option<Vec<u8>>, i64) = Script::new(LOAD)
+                .key(key)
+                .invoke_async(&mut conn)
                 .await
                 .map_err(|e| failed(&e))?;
             Ok(value.map(|value| Stored {
                 value,
-                // -1: no expiry; -2: gone since the GET.
+                // -1: no expiry (never written by this crate).
                 ttl: u64::try_from(ttl).ok().map(Duration::from_millis),
             }))
         })
     }
 
-    fn save<'a>(
+    fn save_if_locked<'a>(
         &'a self,
         key: &'a str,
         value: Vec<u8>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        lock: &'a str,
+        owner: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let mut conn = self.connection().await?;
-            redis::cmd("SET")
-                .arg(key)
+            let saved: i64 = Script::new(SAVE_IF_LOCKED)
+                .key(key)
+                .key(lock)
                 .arg(value)
-                .arg("PX")
                 .arg(millis(ttl))
-                .query_async::<()>(&mut conn)
+                .arg(owner)
+                .invoke_async(&mut conn)
                 .await
-                .map_err(|e| failed(&e))
+                .map_err(|e| failed(&e))?;
+            Ok(saved == 1)
         })
     }
 
@@ -212,14 +225,35 @@ impl TokenStore for RedisStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let mut conn = self.connection().await?;
-            let taken: i64 = Script::new(TRY_LOCK)
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(key)
+                .arg(owner)
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(lease))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| failed(&e))?;
+            Ok(taken.is_some())
+        })
+    }
+
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.connection().await?;
+            let renewed: i64 = Script::new(RENEW_LOCK)
                 .key(key)
                 .arg(owner)
                 .arg(millis(lease))
                 .invoke_async(&mut conn)
                 .await
                 .map_err(|e| failed(&e))?;
-            Ok(taken == 1)
+            Ok(renewed == 1)
         })
     }
 

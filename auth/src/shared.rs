@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::cache::{Lifetime, Token};
+use crate::cache::{Freshness, Lifetime, Token};
 use crate::config::sensitive_header;
 use crate::store::{EncryptionKey, StoreError, TokenStore};
 use crate::{AuthError, Clock};
@@ -156,14 +156,30 @@ impl Shared {
         F: FnOnce(Option<Arc<Token>>) -> Fut,
         Fut: Future<Output = Result<Token, AuthError>>,
     {
-        let next = self.wait_for_turn().await;
+        let next = self.wait_for_turn(previous.is_some()).await;
         let found = match next {
             Next::Done(token) => return Ok(token),
             Next::Bypass(error) => {
                 self.warn(&error);
-                return fetch(previous).await;
+                return match (&self.kind, previous) {
+                    // Without the store we cannot tell whether other processes still use
+                    // this session: keep using it (each use keeps it alive) rather than
+                    // destroy it under them, until it has really expired.
+                    (SharedKind::Session { .. }, Some(previous))
+                        if previous.freshness(self.clock.now()) != Freshness::Expired =>
+                    {
+                        Ok(previous.duplicate())
+                    }
+                    (_, previous) => fetch(previous).await,
+                };
             }
             Next::Hold(found) => found,
+        };
+        // An OAuth token in the store that is due for renewal but still valid is what the
+        // callers get if the renewal fails.
+        let fallback = match (&self.kind, &found) {
+            (SharedKind::OAuth, Some(found)) => Some(found.token.duplicate()),
+            _ => None,
         };
         // Whatever the store holds is being replaced: a session in it must be destroyed
         // before a new one can be created (it is ours, shared or not).
@@ -176,11 +192,20 @@ impl Shared {
                 futures_util::future::Either::Right(((), fetch)) => fetch.await,
             }
         };
-        if let Ok(token) = &result {
-            if let Err(error) = self.write(token).await {
-                self.warn(&error);
+        let result = match (result, fallback) {
+            (Err(error), Some(fallback)) => {
+                tracing::warn!(error = %error, "renewal failed; using the stored token, which is still valid");
+                Ok(fallback)
             }
-        }
+            (result, _) => {
+                if let Ok(token) = &result {
+                    if let Err(error) = self.write(token).await {
+                        self.warn(&error);
+                    }
+                }
+                result
+            }
+        };
         if let Err(error) = self
             .bounded(self.store.unlock(&self.lock_key, &self.owner))
             .await
@@ -192,8 +217,9 @@ impl Shared {
     }
 
     /// Waits until the store has a fresh token, this process holds the lock, or the store
-    /// must be bypassed.
-    async fn wait_for_turn(&self) -> Next {
+    /// must be bypassed. `has_previous`: this process already has a token to serve while it
+    /// waits (stale OAuth tokens are served by its own cache).
+    async fn wait_for_turn(&self, has_previous: bool) -> Next {
         let started = Instant::now();
         let mut waited = false;
         loop {
@@ -201,8 +227,8 @@ impl Shared {
                 Ok(found) => found,
                 Err(error) => return Next::Bypass(error),
             };
-            if let Some(found) = found {
-                if found.fresh {
+            let found = match found {
+                Some(found) if found.fresh => {
                     if waited {
                         tracing::debug!(
                             "token taken from the store after another process fetched it"
@@ -210,7 +236,8 @@ impl Shared {
                     }
                     return Next::Done(found.token);
                 }
-            }
+                found => found,
+            };
             match self
                 .bounded(
                     self.store
@@ -231,10 +258,22 @@ impl Shared {
                             Next::Done(found.token)
                         }
                         Ok(found) => Next::Hold(found),
-                        Err(error) => Next::Bypass(error),
+                        // We hold the lock: keep it, fetch, and try to store the result,
+                        // rather than leave the lock to lapse while the others wait.
+                        Err(error) => {
+                            self.warn(&error);
+                            Next::Hold(None)
+                        }
                     };
                 }
                 Ok(false) => {
+                    // A process with nothing to serve takes a valid OAuth token due for
+                    // renewal rather than wait: its cache serves it while renewing.
+                    if let (SharedKind::OAuth, Some(found), false) =
+                        (&self.kind, &found, has_previous)
+                    {
+                        return Next::Done(found.token.duplicate());
+                    }
                     if started.elapsed() >= self.settings.max_wait {
                         return Next::Bypass(StoreError::new(format!(
                             "another process has held the token lock for over {:?} without storing a token",
@@ -258,7 +297,7 @@ impl Shared {
             match self
                 .bounded(
                     self.store
-                        .try_lock(&self.lock_key, &self.owner, self.settings.lease),
+                        .renew_lock(&self.lock_key, &self.owner, self.settings.lease),
                 )
                 .await
             {
@@ -305,7 +344,10 @@ impl Shared {
                 )
             }
             SharedKind::Session { idle, margin } => {
-                let left = stored.ttl.unwrap_or(*idle).min(*idle);
+                // No TTL: not an entry this crate wrote, or one that vanished as it was read.
+                let Some(left) = stored.ttl.map(|ttl| ttl.min(*idle)) else {
+                    return Ok(None);
+                };
                 if left.is_zero() {
                     return Ok(None);
                 }
@@ -389,7 +431,28 @@ impl Shared {
         let sealed = self.seal(&plain)?;
         self.last_extend
             .store(self.since_created(), Ordering::Relaxed);
-        self.bounded(self.store.save(&self.key, sealed, ttl)).await
+        let saved = self
+            .bounded(
+                self.store
+                    .save_if_locked(&self.key, sealed, ttl, &self.lock_key, &self.owner),
+            )
+            .await?;
+        if !saved {
+            tracing::warn!("the token lock was taken over before the token was stored; the new holder's token stands");
+        }
+        Ok(())
+    }
+
+    /// The valid token in the store, fresh or not (for a logout from a process that does
+    /// not hold the session itself).
+    pub(crate) async fn current(&self) -> Option<Token> {
+        match self.read().await {
+            Ok(found) => found.map(|f| f.token),
+            Err(error) => {
+                self.warn(&error);
+                None
+            }
+        }
     }
 
     /// Marks the token sent as `used` as rejected by the server.
@@ -420,12 +483,14 @@ impl Shared {
     /// so for a while, in the background. Called on every use; cheap when there is nothing
     /// to do.
     pub(crate) fn used(self: &Arc<Self>, header: &HeaderValue) {
-        let SharedKind::Session { idle, .. } = self.kind else {
+        let SharedKind::Session { idle, margin } = self.kind else {
             return;
         };
-        // A twelfth of the idle timeout (5 minutes of 60): often enough that the store never
-        // forgets a session the fleet is using, rarely enough to cost nothing.
-        let every = u64::try_from((idle / 12).as_millis()).unwrap_or(u64::MAX);
+        // A twelfth of the idle timeout (5 minutes of 60), and more often than half the
+        // renewal margin: the store's idle clock never lags far enough behind the fleet's
+        // last use to make another process think the session is due for replacement.
+        let every = (idle / 12).min(margin / 2);
+        let every = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
         let now = self.since_created();
         let last = self.last_extend.load(Ordering::Relaxed);
         if last != u64::MAX && now.saturating_sub(last) < every {

@@ -33,13 +33,17 @@ pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     /// The value stored at `key` and how long it has left, or `None` if there is none.
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;
 
-    /// Stores `value` at `key`, replacing any value, to expire after `ttl`.
-    fn save<'a>(
+    /// Stores `value` at `key`, replacing any value, to expire after `ttl`, if (and only if)
+    /// `owner` still holds the lock `lock`; returns whether it did. Atomic: a holder whose
+    /// lease ran out and was taken over cannot overwrite what the new holder stores.
+    fn save_if_locked<'a>(
         &'a self,
         key: &'a str,
         value: Vec<u8>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+        lock: &'a str,
+        owner: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Deletes `key` if (and only if) it still holds `expected`; returns whether it did.
     fn remove_if<'a>(
@@ -58,8 +62,17 @@ pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Takes the lock `key` for `owner` for `lease`, unless someone else holds it; returns
-    /// whether `owner` now holds it. Taking a lock `owner` already holds renews its lease.
+    /// whether `owner` now holds it.
     fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Extends the lease of the lock `key` to `lease` from now if `owner` still holds it;
+    /// returns whether it does. Never takes a free lock.
+    fn renew_lock<'a>(
         &'a self,
         key: &'a str,
         owner: &'a str,
@@ -206,22 +219,30 @@ impl TokenStore for MemoryStore {
         Box::pin(std::future::ready(Ok(found)))
     }
 
-    fn save<'a>(
+    fn save_if_locked<'a>(
         &'a self,
         key: &'a str,
         value: Vec<u8>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.with(|entries, now| {
-            entries.insert(
-                key.to_owned(),
-                Entry {
-                    value,
-                    expires_at: deadline(now, ttl),
-                },
-            )
+        lock: &'a str,
+        owner: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let saved = self.with(|entries, now| {
+            let holds = entries
+                .get(lock)
+                .is_some_and(|e| e.value == owner.as_bytes());
+            if holds {
+                entries.insert(
+                    key.to_owned(),
+                    Entry {
+                        value,
+                        expires_at: deadline(now, ttl),
+                    },
+                );
+            }
+            holds
         });
-        Box::pin(std::future::ready(Ok(())))
+        Box::pin(std::future::ready(Ok(saved)))
     }
 
     fn remove_if<'a>(
@@ -261,9 +282,9 @@ impl TokenStore for MemoryStore {
         owner: &'a str,
         lease: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let taken = self.with(|entries, now| match entries.get_mut(key) {
-            Some(e) if e.value != owner.as_bytes() => false,
-            _ => {
+        let taken = self.with(|entries, now| match entries.get(key) {
+            Some(_) => false,
+            None => {
                 entries.insert(
                     key.to_owned(),
                     Entry {
@@ -275,6 +296,22 @@ impl TokenStore for MemoryStore {
             }
         });
         Box::pin(std::future::ready(Ok(taken)))
+    }
+
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let renewed = self.with(|entries, now| match entries.get_mut(key) {
+            Some(e) if e.value == owner.as_bytes() => {
+                e.expires_at = deadline(now, lease);
+                true
+            }
+            _ => false,
+        });
+        Box::pin(std::future::ready(Ok(renewed)))
     }
 
     fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
@@ -298,10 +335,22 @@ mod tests {
     async fn the_memory_store_keeps_values_and_locks_until_they_expire() {
         let store = MemoryStore::new();
         assert!(store.load("k").await.unwrap().is_none());
-        store
-            .save("k", b"v1".to_vec(), Duration::from_secs(60))
+        let minute = Duration::from_secs(60);
+        // Only the holder of the lock writes.
+        assert!(!store
+            .save_if_locked("k", b"v1".to_vec(), minute, "l", "a")
             .await
-            .unwrap();
+            .unwrap());
+        assert!(store.try_lock("l", "a", minute).await.unwrap());
+        assert!(!store
+            .save_if_locked("k", b"v1".to_vec(), minute, "l", "b")
+            .await
+            .unwrap());
+        assert!(store
+            .save_if_locked("k", b"v1".to_vec(), minute, "l", "a")
+            .await
+            .unwrap());
+        store.unlock("l", "a").await.unwrap();
         let found = store.load("k").await.unwrap().unwrap();
         assert_eq!(found.value, b"v1");
         assert!(found.ttl.unwrap() <= Duration::from_secs(60));
@@ -309,36 +358,32 @@ mod tests {
         assert!(store.remove_if("k", b"v1").await.unwrap());
         assert!(store.load("k").await.unwrap().is_none());
 
+        assert!(store.try_lock("g", "a", minute).await.unwrap());
         store
-            .save("gone", b"v".to_vec(), Duration::ZERO)
+            .save_if_locked("gone", b"v".to_vec(), Duration::ZERO, "g", "a")
             .await
             .unwrap();
         assert!(store.load("gone").await.unwrap().is_none());
+        store.unlock("g", "a").await.unwrap();
 
-        assert!(store
-            .try_lock("l", "a", Duration::from_secs(60))
-            .await
-            .unwrap());
-        assert!(!store
-            .try_lock("l", "b", Duration::from_secs(60))
-            .await
-            .unwrap());
-        assert!(store
-            .try_lock("l", "a", Duration::from_secs(60))
-            .await
-            .unwrap());
+        assert!(store.try_lock("l", "a", minute).await.unwrap());
+        assert!(!store.try_lock("l", "b", minute).await.unwrap());
+        assert!(
+            !store.try_lock("l", "a", minute).await.unwrap(),
+            "taken, even by its owner"
+        );
+        assert!(store.renew_lock("l", "a", minute).await.unwrap());
+        assert!(!store.renew_lock("l", "b", minute).await.unwrap());
         store.unlock("l", "b").await.unwrap();
-        assert!(!store
-            .try_lock("l", "b", Duration::from_secs(60))
-            .await
-            .unwrap());
+        assert!(!store.try_lock("l", "b", minute).await.unwrap());
         store.unlock("l", "a").await.unwrap();
+        assert!(
+            !store.renew_lock("l", "a", minute).await.unwrap(),
+            "never takes a free lock"
+        );
         assert!(store.try_lock("l", "b", Duration::ZERO).await.unwrap());
         // A lease of zero has already run out: anyone may take it over.
-        assert!(store
-            .try_lock("l", "c", Duration::from_secs(60))
-            .await
-            .unwrap());
+        assert!(store.try_lock("l", "c", minute).await.unwrap());
     }
 
     #[test]

@@ -220,7 +220,7 @@ fn a_lock_holder_that_dies_is_taken_over_within_the_lease() {
             times: 1,
         },
     );
-    let lease = Duration::from_millis(1000);
+    let lease = Duration::from_millis(3000);
     let mut holder = Member::spawn_with(
         &infobip,
         &redis,
@@ -249,13 +249,19 @@ fn a_lock_holder_that_dies_is_taken_over_within_the_lease() {
     }
     holder.child.kill().unwrap();
     holder.child.wait().unwrap();
+    let killed = Instant::now();
 
     let mut taker = Member::spawn(&infobip, &redis, "oauth2", lease.as_millis() as u64);
-    let started = Instant::now();
     taker.send("burst 20");
     assert_eq!(taker.answer(), "done ok=20 err=0 ");
-    let took = started.elapsed();
+    let took = killed.elapsed();
     assert_eq!(infobip.sandbox.count(Endpoint::CreateOAuth2Token), 2);
+    // The holder renewed its lease every second, so the lock outlived it by 2 to 3 s: the
+    // taker waited for that (a lock that was ignored would not make it wait), and no longer.
+    assert!(
+        took >= lease - lease / 3 - Duration::from_millis(100),
+        "did not wait for the lease: {took:?}"
+    );
     assert!(
         took < lease + Duration::from_secs(5),
         "took over in {took:?}"
@@ -551,6 +557,12 @@ async fn clients_sharing_a_memory_store_fetch_once_per_expiry() {
     clock.advance(Duration::from_secs(3700));
     burst(&oauth).await;
     assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 2);
+    // Every token came from the store or the one fetch: none was sent and refused.
+    assert!(sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Some(Endpoint::GetAccountBalance))
+        .all(|r| r.status == Some(200)));
 }
 
 /// A store whose every call hangs.
@@ -564,12 +576,22 @@ impl auth::TokenStore for Silent {
     ) -> auth::BoxFuture<'a, Result<Option<auth::Stored>, auth::StoreError>> {
         Box::pin(std::future::pending())
     }
-    fn save<'a>(
+    fn save_if_locked<'a>(
         &'a self,
         _: &'a str,
         _: Vec<u8>,
         _: Duration,
-    ) -> auth::BoxFuture<'a, Result<(), auth::StoreError>> {
+        _: &'a str,
+        _: &'a str,
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+        Box::pin(std::future::pending())
+    }
+    fn renew_lock<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: Duration,
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn remove_if<'a>(
@@ -685,4 +707,210 @@ fn a_shared_session_cannot_be_ip_bound_and_store_settings_are_checked() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("token_store") && e.contains("redis://"), "{e}");
+}
+
+/// A `MemoryStore` that fails on demand: every call while `down`, and the load numbered
+/// `fail_load` (1-based).
+#[derive(Debug, Clone, Default)]
+struct Flaky {
+    inner: auth::MemoryStore,
+    down: Arc<std::sync::atomic::AtomicBool>,
+    loads: Arc<std::sync::atomic::AtomicUsize>,
+    fail_load: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Flaky {
+    fn check(&self) -> Result<(), auth::StoreError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(auth::StoreError::new("down"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl auth::TokenStore for Flaky {
+    fn load<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> auth::BoxFuture<'a, Result<Option<auth::Stored>, auth::StoreError>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.loads.fetch_add(1, SeqCst) + 1;
+        if n == self.fail_load.load(SeqCst) {
+            return Box::pin(async { Err(auth::StoreError::new("one failed read")) });
+        }
+        Box::pin(async move {
+            self.check()?;
+            self.inner.load(key).await
+        })
+    }
+    fn save_if_locked<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+        lock: &'a str,
+        owner: &'a str,
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner
+                .save_if_locked(key, value, ttl, lock, owner)
+                .await
+        })
+    }
+    fn remove_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.remove_if(key, expected).await
+        })
+    }
+    fn extend_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+        ttl: Duration,
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.extend_if(key, expected, ttl).await
+        })
+    }
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.try_lock(key, owner, lease).await
+        })
+    }
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.renew_lock(key, owner, lease).await
+        })
+    }
+    fn unlock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> auth::BoxFuture<'a, Result<(), auth::StoreError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.unlock(key, owner).await
+        })
+    }
+}
+
+fn on_store(
+    sandbox: &Sandbox,
+    clock: &Arc<ManualClock>,
+    store: &Flaky,
+    builder: ClientBuilder,
+) -> Client {
+    builder
+        .base_url(sandbox.base_url())
+        .clock(clock.clone())
+        .token_store(store.clone(), EncryptionKey::from_bytes(KEY))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_read_under_the_lock_still_stores_the_token_and_frees_the_lock() {
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    // The second read is the one made after taking the lock.
+    store
+        .fail_load
+        .store(2, std::sync::atomic::Ordering::SeqCst);
+    let oauth = || ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD);
+    balance_ok(&on_store(&sandbox, &clock, &store, oauth()), 1).await;
+    let started = Instant::now();
+    balance_ok(&on_store(&sandbox, &clock, &store, oauth()), 1).await;
+    // Read from the store at once: no second fetch, no wait for a 10 s lease to lapse.
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_store_outage_never_destroys_the_session_the_others_use() {
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let ibsso = || ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD);
+    let (a, b) = (
+        on_store(&sandbox, &clock, &store, ibsso()),
+        on_store(&sandbox, &clock, &store, ibsso()),
+    );
+    balance_ok(&a, 1).await;
+    balance_ok(&b, 1).await;
+    assert_eq!(sandbox.count(Endpoint::CreateSession), 1);
+    // 56 minutes on, both local copies are due for renewal; B takes the session from the
+    // store again (the store's idle clock, kept by the fleet, says it is fresh).
+    clock.advance(Duration::from_secs(56 * 60));
+    balance_ok(&b, 1).await;
+    // Then the store fails while A renews: A keeps using the session instead of destroying
+    // it under B.
+    store.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    balance_ok(&a, 5).await;
+    balance_ok(&b, 5).await;
+    assert_eq!(sandbox.count(Endpoint::DestroySession), 0);
+    assert_eq!(sandbox.count(Endpoint::CreateSession), 1);
+}
+
+#[tokio::test]
+async fn a_new_replica_uses_a_valid_stored_token_when_renewal_fails() {
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let oauth = || ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD);
+    balance_ok(&on_store(&sandbox, &clock, &store, oauth()), 1).await;
+    // Inside the renewal margin (the last 5 minutes of an hour), with Infobip failing.
+    clock.advance(Duration::from_secs(3400));
+    sandbox.inject(
+        Endpoint::CreateOAuth2Token,
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+            times: 100,
+        },
+    );
+    let fresh_replica = on_store(&sandbox, &clock, &store, oauth());
+    balance_ok(&fresh_replica, 3).await;
+    // It tried to renew (once, with its retries) and used the stored token meanwhile.
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1 + 3);
+}
+
+#[tokio::test]
+async fn a_logout_from_a_replica_that_never_called_ends_the_shared_session() {
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let ibsso = || ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD);
+    let worker = on_store(&sandbox, &clock, &store, ibsso());
+    balance_ok(&worker, 1).await;
+    assert_eq!(sandbox.active_sessions(DEMO_USERNAME), 1);
+    on_store(&sandbox, &clock, &store, ibsso())
+        .logout()
+        .await
+        .unwrap();
+    assert_eq!(sandbox.count(Endpoint::DestroySession), 1);
+    assert_eq!(sandbox.active_sessions(DEMO_USERNAME), 0);
+    // The worker is refused once, logs in again, and carries on.
+    balance_ok(&worker, 1).await;
+    assert_eq!(sandbox.count(Endpoint::CreateSession), 2);
 }
