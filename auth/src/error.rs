@@ -76,6 +76,20 @@ pub enum AuthError {
         cause: String,
     },
 
+    /// Another process sharing the token store failed to obtain a token a few seconds ago;
+    /// rather than repeat its requests, this one reports its failure.
+    #[error(
+        "`{}` failed moments ago for a client sharing this token store (another process, or \
+         this one): {cause}. It is tried again once 10 s have passed",
+        .operation.operation_id()
+    )]
+    FailedElsewhere {
+        /// The token or session operation.
+        operation: Operation,
+        /// The other process's error.
+        cause: String,
+    },
+
     /// The token or session endpoint answered success with a body that is not a token.
     #[error(
         "`{}` answered HTTP {status} with a body that is not a token ({detail}); this is a \

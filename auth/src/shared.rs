@@ -26,6 +26,10 @@ const FORMAT: u8 = 1;
 const NONCE_LEN: usize = 24;
 /// At most one warning about the store per this period; the others are counted.
 const WARN_EVERY: Duration = Duration::from_secs(30);
+/// After a process failed to obtain a token, how long the others take its failure as theirs
+/// instead of asking Infobip again (the same cooldown a lone client keeps between failed
+/// renewals).
+const SHARED_FAILURE_FOR: Duration = Duration::from_secs(10);
 
 /// The settings of a shared store.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +55,7 @@ pub(crate) struct Shared {
     cipher: XChaCha20Poly1305,
     key: String,
     lock_key: String,
+    failed_key: String,
     owner: String,
     kind: SharedKind,
     prefix: &'static str,
@@ -82,6 +87,12 @@ struct Plain {
     expires_at_ms: Option<u64>,
 }
 
+/// The encrypted content of a failure marker: why the last fetch failed.
+#[derive(Serialize, Deserialize)]
+struct SharedFailure {
+    cause: String,
+}
+
 impl Drop for Plain {
     fn drop(&mut self) {
         self.token.zeroize();
@@ -99,6 +110,8 @@ enum Next {
     Done(Token),
     Hold(Option<Found>),
     Bypass(StoreError),
+    /// Another process failed moments ago; its failure stands for this one too.
+    FailedElsewhere(String),
 }
 
 impl Shared {
@@ -126,6 +139,7 @@ impl Shared {
             store,
             cipher: XChaCha20Poly1305::new(encryption.bytes().into()),
             lock_key: format!("{key}:lock"),
+            failed_key: format!("{key}:failed"),
             key,
             owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
             kind,
@@ -159,6 +173,12 @@ impl Shared {
         let next = self.wait_for_turn(previous.is_some()).await;
         let found = match next {
             Next::Done(token) => return Ok(token),
+            Next::FailedElsewhere(cause) => {
+                return Err(AuthError::FailedElsewhere {
+                    operation: self.operation(),
+                    cause,
+                })
+            }
             Next::Bypass(error) => {
                 self.warn(&error);
                 return match (&self.kind, previous) {
@@ -196,6 +216,14 @@ impl Shared {
             (Err(error), Some(fallback)) => {
                 tracing::warn!(error = %error, "renewal failed; using the stored token, which is still valid");
                 Ok(fallback)
+            }
+            (Err(error), None) => {
+                // Shared, so that the rest of the fleet does not repeat the same failing
+                // requests one process after another.
+                if let Err(store_error) = self.record_failure(&error).await {
+                    self.warn(&store_error);
+                }
+                Err(error)
             }
             (result, _) => {
                 if let Ok(token) = &result {
@@ -248,6 +276,12 @@ impl Shared {
                 Err(error) => return Next::Bypass(error),
                 Ok(true) => {
                     tracing::debug!("token lock acquired");
+                    if let Some(cause) = self.recent_failure().await {
+                        let _ = self
+                            .bounded(self.store.unlock(&self.lock_key, &self.owner))
+                            .await;
+                        return Next::FailedElsewhere(cause);
+                    }
                     // The previous holder may have stored a token between our read and our
                     // lock: look once more before asking Infobip.
                     return match self.read().await {
@@ -443,6 +477,43 @@ impl Shared {
         Ok(())
     }
 
+    /// The token or session operation this store entry comes from.
+    fn operation(&self) -> generated_client::security::Operation {
+        match self.kind {
+            SharedKind::OAuth => generated_client::security::Operation::CreateOauth2Token,
+            SharedKind::Session { .. } => generated_client::security::Operation::CreateSession,
+        }
+    }
+
+    /// Records why this process, holding the lock, failed to obtain a token.
+    async fn record_failure(&self, error: &AuthError) -> Result<(), StoreError> {
+        let sealed = self.seal_at(
+            &self.failed_key,
+            &SharedFailure {
+                cause: error.to_string(),
+            },
+        )?;
+        self.bounded(self.store.save_if_locked(
+            &self.failed_key,
+            sealed,
+            SHARED_FAILURE_FOR,
+            &self.lock_key,
+            &self.owner,
+        ))
+        .await
+        .map(drop)
+    }
+
+    /// Why a process failed to obtain a token in the last few seconds, if one did.
+    async fn recent_failure(&self) -> Option<String> {
+        let stored = self
+            .bounded(self.store.load(&self.failed_key))
+            .await
+            .ok()??;
+        self.open_at::<SharedFailure>(&self.failed_key, &stored.value)
+            .map(|failure| failure.cause.clone())
+    }
+
     /// The valid token in the store, fresh or not (for a logout from a process that does
     /// not hold the session itself).
     pub(crate) async fn current(&self) -> Option<Token> {
@@ -535,6 +606,15 @@ impl Shared {
     }
 
     fn seal(&self, plain: &Plain) -> Result<Vec<u8>, StoreError> {
+        self.seal_at(&self.key, plain)
+    }
+
+    fn open(&self, sealed: &[u8]) -> Option<Plain> {
+        self.open_at(&self.key, sealed)
+    }
+
+    /// Encrypts `plain` for the store key `key`.
+    fn seal_at<T: Serialize>(&self, key: &str, plain: &T) -> Result<Vec<u8>, StoreError> {
         let json = Zeroizing::new(
             serde_json::to_vec(plain).map_err(|_| StoreError::new("could not encode a token"))?,
         );
@@ -547,7 +627,7 @@ impl Shared {
                     msg: &json,
                     // Binds the value to its key: an entry copied under another account's
                     // key does not decrypt.
-                    aad: self.key.as_bytes(),
+                    aad: key.as_bytes(),
                 },
             )
             .map_err(|_| StoreError::new("could not encrypt a token"))?;
@@ -558,7 +638,8 @@ impl Shared {
         Ok(sealed)
     }
 
-    fn open(&self, sealed: &[u8]) -> Option<Plain> {
+    /// Decrypts what [`seal_at`](Self::seal_at) wrote for `key`; `None` if it cannot.
+    fn open_at<T: serde::de::DeserializeOwned>(&self, key: &str, sealed: &[u8]) -> Option<T> {
         let (&format, rest) = sealed.split_first()?;
         if format != FORMAT || rest.len() < NONCE_LEN {
             return None;
@@ -570,7 +651,7 @@ impl Shared {
                     XNonce::from_slice(nonce),
                     Payload {
                         msg: ciphertext,
-                        aad: self.key.as_bytes(),
+                        aad: key.as_bytes(),
                     },
                 )
                 .ok()?,

@@ -914,3 +914,42 @@ async fn a_logout_from_a_replica_that_never_called_ends_the_shared_session() {
     balance_ok(&worker, 1).await;
     assert_eq!(sandbox.count(Endpoint::CreateSession), 2);
 }
+
+#[tokio::test]
+async fn a_failure_is_shared_instead_of_repeated_by_every_replica() {
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    sandbox.inject(
+        Endpoint::CreateOAuth2Token,
+        Fault::Status {
+            status: 500,
+            retry_after: None,
+            times: 100,
+        },
+    );
+    let replicas: Vec<Client> = (0..4)
+        .map(|_| {
+            on_store(
+                &sandbox,
+                &clock,
+                &store,
+                ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD),
+            )
+        })
+        .collect();
+    let first = replicas[0].get_account_balance().send().await.unwrap_err();
+    assert!(auth::is_auth_failure(&first), "{first}");
+    assert_eq!(
+        sandbox.count(Endpoint::CreateOAuth2Token),
+        3,
+        "one retry sequence"
+    );
+    for replica in &replicas[1..] {
+        let e = replica.get_account_balance().send().await.unwrap_err();
+        assert!(auth::is_auth_failure(&e), "{e}");
+        assert!(e.to_string().contains("sharing this token store"), "{e}");
+    }
+    // Nobody repeated the failing requests.
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 3);
+}
