@@ -365,16 +365,24 @@ impl Shared {
                 else {
                     return Ok(None);
                 };
-                if wall >= expires_at {
+                // What is left by this host's clock, and no more than the store's own expiry
+                // allows (one clock for the whole fleet): a host whose clock runs behind
+                // never sends a token the others know to have expired.
+                let mut left = expires_at.saturating_sub(wall);
+                if let Some(ttl) = stored.ttl {
+                    left = left.min(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+                }
+                if left == 0 {
                     return Ok(None);
                 }
-                let after = |at: u64| now + Duration::from_millis(at.saturating_sub(wall));
+                let margin = expires_at.saturating_sub(refresh_at);
+                let after = |ms: u64| now + Duration::from_millis(ms);
                 (
                     Lifetime::Fixed {
-                        refresh_at: after(refresh_at.min(expires_at)),
-                        expires_at: after(expires_at),
+                        refresh_at: after(left.saturating_sub(margin)),
+                        expires_at: after(left),
                     },
-                    wall < refresh_at,
+                    left > margin,
                 )
             }
             SharedKind::Session { idle, margin } => {
@@ -705,4 +713,68 @@ fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ManualClock, MemoryStore};
+
+    fn shared(user: &str, key: [u8; 32]) -> Shared {
+        Shared::new(
+            Arc::new(MemoryStore::new()),
+            &EncryptionKey::from_bytes(key),
+            "https://api.infobip.com",
+            Scheme::OAuth2,
+            user,
+            SharedKind::OAuth,
+            StoreSettings {
+                lease: Duration::from_secs(10),
+                timeout: Duration::from_secs(1),
+                max_wait: Duration::from_secs(60),
+            },
+            Arc::new(ManualClock::new()),
+        )
+    }
+
+    fn plain(token: &str) -> Plain {
+        Plain {
+            token: token.to_owned(),
+            refresh_at_ms: Some(1),
+            expires_at_ms: Some(2),
+        }
+    }
+
+    #[test]
+    fn entries_open_only_with_their_key_under_their_name_and_untouched() {
+        let alice = shared("alice", [1; 32]);
+        let sealed = alice.seal(&plain("tok-SECRET")).unwrap();
+        assert_eq!(alice.open(&sealed).unwrap().token, "tok-SECRET");
+        // Random nonces: the same token never seals to the same bytes.
+        assert_ne!(alice.seal(&plain("tok-SECRET")).unwrap(), sealed);
+        assert!(!String::from_utf8_lossy(&sealed).contains("tok-SECRET"));
+
+        // Another key; the same key under another user's name (copied entry); a flipped bit;
+        // a cut value; an unknown format version.
+        assert!(shared("alice", [2; 32]).open(&sealed).is_none());
+        assert!(shared("bob", [1; 32]).open(&sealed).is_none());
+        for i in [0, 1, 30, sealed.len() - 1] {
+            let mut tampered = sealed.clone();
+            tampered[i] ^= 1;
+            assert!(alice.open(&tampered).is_none(), "bit flipped at {i}");
+        }
+        assert!(alice.open(&sealed[..sealed.len() - 1]).is_none());
+        assert!(alice.open(&[]).is_none());
+    }
+
+    #[test]
+    fn keys_name_the_base_url_and_scheme_but_not_the_user() {
+        let key = shared("alice@example.com", [1; 32]).key;
+        assert!(
+            key.starts_with("infobip-auth:v1:https://api.infobip.com:oauth2:"),
+            "{key}"
+        );
+        assert!(!key.contains("alice"), "{key}");
+        assert_ne!(key, shared("bob", [1; 32]).key);
+    }
 }
