@@ -170,14 +170,29 @@ impl Shared {
         F: FnOnce(Option<Arc<Token>>) -> Fut,
         Fut: Future<Output = Result<Token, AuthError>>,
     {
-        let next = self.wait_for_turn(previous.is_some()).await;
+        let now = self.clock.now();
+        let previous_valid = previous
+            .as_ref()
+            .is_some_and(|p| p.freshness(now) != Freshness::Expired);
+        let next = self.wait_for_turn(previous_valid).await;
         let found = match next {
             Next::Done(token) => return Ok(token),
             Next::FailedElsewhere(cause) => {
-                return Err(AuthError::FailedElsewhere {
+                let error = AuthError::FailedElsewhere {
                     operation: self.operation(),
                     cause,
-                })
+                };
+                return match (&self.kind, previous) {
+                    // A session that is still valid stays in use (the session cache has no
+                    // stale fallback of its own); OAuth callers are served the current token
+                    // by the cache, which also starts its cooldown on this error.
+                    (SharedKind::Session { .. }, Some(previous))
+                        if previous.freshness(self.clock.now()) != Freshness::Expired =>
+                    {
+                        Ok(previous.duplicate())
+                    }
+                    _ => Err(error),
+                };
             }
             Next::Bypass(error) => {
                 self.warn(&error);
@@ -214,8 +229,18 @@ impl Shared {
         };
         let result = match (result, fallback) {
             (Err(error), Some(fallback)) => {
-                tracing::warn!(error = %error, "renewal failed; using the stored token, which is still valid");
-                Ok(fallback)
+                // Recorded either way, so that neither this process nor the others retry
+                // at once: the stored token serves everyone until the marker lapses.
+                if let Err(store_error) = self.record_failure(&error).await {
+                    self.warn(&store_error);
+                }
+                if previous_valid {
+                    // The cache keeps serving its token and starts its cooldown on an error.
+                    Err(error)
+                } else {
+                    tracing::warn!(error = %error, "renewal failed; using the stored token, which is still valid");
+                    Ok(fallback)
+                }
             }
             (Err(error), None) => {
                 // Shared, so that the rest of the fleet does not repeat the same failing
@@ -276,6 +301,18 @@ impl Shared {
                 Err(error) => return Next::Bypass(error),
                 Ok(true) => {
                     tracing::debug!("token lock acquired");
+                    // A process with nothing to serve takes a valid stored OAuth token before
+                    // it would report another process's failure.
+                    if let (SharedKind::OAuth, Some(found), false) =
+                        (&self.kind, &found, has_previous)
+                    {
+                        if self.recent_failure().await.is_some() {
+                            let _ = self
+                                .bounded(self.store.unlock(&self.lock_key, &self.owner))
+                                .await;
+                            return Next::Done(found.token.duplicate());
+                        }
+                    }
                     if let Some(cause) = self.recent_failure().await {
                         let _ = self
                             .bounded(self.store.unlock(&self.lock_key, &self.owner))

@@ -953,3 +953,42 @@ async fn a_failure_is_shared_instead_of_repeated_by_every_replica() {
     // Nobody repeated the failing requests.
     assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 3);
 }
+
+#[tokio::test]
+async fn a_failing_renewal_is_not_retried_on_every_call() {
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let replicas: Vec<Client> = (0..4)
+        .map(|_| {
+            on_store(
+                &sandbox,
+                &clock,
+                &store,
+                ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD),
+            )
+        })
+        .collect();
+    for replica in &replicas {
+        balance_ok(replica, 1).await;
+    }
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1);
+    // Inside the renewal margin, with the token endpoint refusing (a rotated secret).
+    clock.advance(Duration::from_secs(3400));
+    sandbox.inject(
+        Endpoint::CreateOAuth2Token,
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+            times: 10_000,
+        },
+    );
+    // Steady traffic from every replica: served by the still-valid token throughout.
+    for _ in 0..50 {
+        for replica in &replicas {
+            balance_ok(replica, 1).await;
+        }
+    }
+    // One renewal attempt (with its retries) for the whole fleet, not one per call.
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1 + 3);
+}
