@@ -1,6 +1,7 @@
 //! The Redis [`TokenStore`], for fleets: every replica of a service shares one token.
 
 use std::fmt;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use generated_client::BoxFuture;
@@ -36,39 +37,63 @@ impl fmt::Debug for RedisStore {
 
 /// The value and its TTL read together: a value deleted or replaced between a GET and a
 /// PTTL would otherwise be paired with another value's lifetime.
-const LOAD: &str = r"
-return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}";
+static LOAD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}",
+    )
+});
 
-const SAVE_IF_LOCKED: &str = r"
+static SAVE_IF_LOCKED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('GET', KEYS[2]) == ARGV[3] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 1
 end
-return 0";
+return 0",
+    )
+});
 
-const REMOVE_IF: &str = r"
+static REMOVE_IF: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
-return 0";
+return 0",
+    )
+});
 
-const EXTEND_IF: &str = r"
+static EXTEND_IF: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return 0";
+return 0",
+    )
+});
 
-const RENEW_LOCK: &str = r"
+static RENEW_LOCK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return 0";
+return 0",
+    )
+});
 
-const UNLOCK: &str = r"
+static UNLOCK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
 end
-return 0";
+return 0",
+    )
+});
 
 impl RedisStore {
     /// A store for the Redis server at `url`. Nothing is connected until first use; a URL
@@ -131,6 +156,18 @@ impl RedisStore {
     }
 }
 
+impl RedisStore {
+    /// Runs a script on the shared connection. The scripts are statics, so each one's SHA-1
+    /// is computed once; Redis runs it by hash after the first call.
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        script: redis::ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.connection().await?;
+        script.invoke_async(&mut conn).await.map_err(|e| failed(&e))
+    }
+}
+
 /// Redis errors name the command and the server's answer, never the values sent.
 fn failed(error: &redis::RedisError) -> StoreError {
     StoreError::new(format!("redis: {error}"))
@@ -144,12 +181,7 @@ fn millis(ttl: Duration) -> u64 {
 impl TokenStore for RedisStore {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.connection().await?;
-            let (value, ttl): (Option<Vec<u8>>, i64) = Script::new(LOAD)
-                .key(key)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(|e| failed(&e))?;
+            let (value, ttl): (Option<Vec<u8>>, i64) = self.run(LOAD.key(key)).await?;
             Ok(value.map(|value| Stored {
                 value,
                 // -1: no expiry (never written by this crate).
@@ -167,17 +199,9 @@ impl TokenStore for RedisStore {
         owner: &'a str,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.connection().await?;
-            let saved: i64 = Script::new(SAVE_IF_LOCKED)
-                .key(key)
-                .key(lock)
-                .arg(value)
-                .arg(millis(ttl))
-                .arg(owner)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(|e| failed(&e))?;
-            Ok(saved == 1)
+            let mut script = SAVE_IF_LOCKED.key(key);
+            script.key(lock).arg(value).arg(millis(ttl)).arg(owner);
+            Ok(self.run::<i64>(script).await? == 1)
         })
     }
 
@@ -187,14 +211,9 @@ impl TokenStore for RedisStore {
         expected: &'a [u8],
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.connection().await?;
-            let removed: i64 = Script::new(REMOVE_IF)
-                .key(key)
-                .arg(expected)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(|e| failed(&e))?;
-            Ok(removed == 1)
+            let mut script = REMOVE_IF.key(key);
+            script.arg(expected);
+            Ok(self.run::<i64>(script).await? == 1)
         })
     }
 
@@ -205,15 +224,9 @@ impl TokenStore for RedisStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.connection().await?;
-            let extended: i64 = Script::new(EXTEND_IF)
-                .key(key)
-                .arg(expected)
-                .arg(millis(ttl))
-                .invoke_async(&mut conn)
-                .await
-                .map_err(|e| failed(&e))?;
-            Ok(extended == 1)
+            let mut script = EXTEND_IF.key(key);
+            script.arg(expected).arg(millis(ttl));
+            Ok(self.run::<i64>(script).await? == 1)
         })
     }
 
@@ -245,28 +258,17 @@ impl TokenStore for RedisStore {
         lease: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.connection().await?;
-            let renewed: i64 = Script::new(RENEW_LOCK)
-                .key(key)
-                .arg(owner)
-                .arg(millis(lease))
-                .invoke_async(&mut conn)
-                .await
-                .map_err(|e| failed(&e))?;
-            Ok(renewed == 1)
+            let mut script = RENEW_LOCK.key(key);
+            script.arg(owner).arg(millis(lease));
+            Ok(self.run::<i64>(script).await? == 1)
         })
     }
 
     fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut conn = self.connection().await?;
-            Script::new(UNLOCK)
-                .key(key)
-                .arg(owner)
-                .invoke_async::<i64>(&mut conn)
-                .await
-                .map(drop)
-                .map_err(|e| failed(&e))
+            let mut script = UNLOCK.key(key);
+            script.arg(owner);
+            self.run::<i64>(script).await.map(drop)
         })
     }
 }

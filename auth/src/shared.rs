@@ -177,35 +177,21 @@ impl Shared {
         let next = self.wait_for_turn(previous_valid).await;
         let found = match next {
             Next::Done(token) => return Ok(token),
+            // OAuth callers are served the current token by the cache, which also starts
+            // its cooldown on this error.
             Next::FailedElsewhere(cause) => {
-                let error = AuthError::FailedElsewhere {
-                    operation: self.operation(),
-                    cause,
-                };
-                return match (&self.kind, previous) {
-                    // A session that is still valid stays in use (the session cache has no
-                    // stale fallback of its own); OAuth callers are served the current token
-                    // by the cache, which also starts its cooldown on this error.
-                    (SharedKind::Session { .. }, Some(previous))
-                        if previous.freshness(self.clock.now()) != Freshness::Expired =>
-                    {
-                        Ok(previous.duplicate())
-                    }
-                    _ => Err(error),
-                };
+                return self
+                    .session_kept(&previous)
+                    .ok_or(AuthError::FailedElsewhere {
+                        operation: self.operation(),
+                        cause,
+                    })
             }
             Next::Bypass(error) => {
                 self.warn(&error);
-                return match (&self.kind, previous) {
-                    // Without the store we cannot tell whether other processes still use
-                    // this session: keep using it (each use keeps it alive) rather than
-                    // destroy it under them, until it has really expired.
-                    (SharedKind::Session { .. }, Some(previous))
-                        if previous.freshness(self.clock.now()) != Freshness::Expired =>
-                    {
-                        Ok(previous.duplicate())
-                    }
-                    (_, previous) => fetch(previous).await,
+                return match self.session_kept(&previous) {
+                    Some(session) => Ok(session),
+                    None => fetch(previous).await,
                 };
             }
             Next::Hold(found) => found,
@@ -227,46 +213,54 @@ impl Shared {
                 futures_util::future::Either::Right(((), fetch)) => fetch.await,
             }
         };
-        let result = match (result, fallback) {
-            (Err(error), Some(fallback)) => {
-                // Recorded either way, so that neither this process nor the others retry
-                // at once: the stored token serves everyone until the marker lapses.
+        let result = match result {
+            Ok(token) => {
+                if let Err(error) = self.write(&token).await {
+                    self.warn(&error);
+                }
+                Ok(token)
+            }
+            Err(error) => {
+                // Shared, so that neither this process nor the rest of the fleet repeats the
+                // same failing requests one after another.
                 if let Err(store_error) = self.record_failure(&error).await {
                     self.warn(&store_error);
                 }
-                if previous_valid {
-                    // The cache keeps serving its token and starts its cooldown on an error.
-                    Err(error)
-                } else {
-                    tracing::warn!(error = %error, "renewal failed; using the stored token, which is still valid");
-                    Ok(fallback)
-                }
-            }
-            (Err(error), None) => {
-                // Shared, so that the rest of the fleet does not repeat the same failing
-                // requests one process after another.
-                if let Err(store_error) = self.record_failure(&error).await {
-                    self.warn(&store_error);
-                }
-                Err(error)
-            }
-            (result, _) => {
-                if let Ok(token) = &result {
-                    if let Err(error) = self.write(token).await {
-                        self.warn(&error);
+                match fallback {
+                    // Without a token of its own, this process serves the stored one; with
+                    // one, its cache keeps serving it and starts its cooldown on the error.
+                    Some(fallback) if !previous_valid => {
+                        tracing::warn!(error = %error, "renewal failed; using the stored token, which is still valid");
+                        Ok(fallback)
                     }
+                    _ => Err(error),
                 }
-                result
             }
         };
-        if let Err(error) = self
-            .bounded(self.store.unlock(&self.lock_key, &self.owner))
-            .await
-        {
+        if let Err(error) = self.unlock().await {
             // Its lease runs out on its own.
             self.warn(&error);
         }
         result
+    }
+
+    /// Without the store to say whether other processes still use it, a session that is
+    /// still valid is kept in use (each use keeps it alive) rather than destroyed under
+    /// them; the session cache has no stale fallback of its own.
+    fn session_kept(&self, previous: &Option<Arc<Token>>) -> Option<Token> {
+        match (&self.kind, previous) {
+            (SharedKind::Session { .. }, Some(previous))
+                if previous.freshness(self.clock.now()) != Freshness::Expired =>
+            {
+                Some(previous.duplicate())
+            }
+            _ => None,
+        }
+    }
+
+    async fn unlock(&self) -> Result<(), StoreError> {
+        self.bounded(self.store.unlock(&self.lock_key, &self.owner))
+            .await
     }
 
     /// Waits until the store has a fresh token, this process holds the lock, or the store
@@ -301,31 +295,20 @@ impl Shared {
                 Err(error) => return Next::Bypass(error),
                 Ok(true) => {
                     tracing::debug!("token lock acquired");
-                    // A process with nothing to serve takes a valid stored OAuth token before
-                    // it would report another process's failure.
-                    if let (SharedKind::OAuth, Some(found), false) =
-                        (&self.kind, &found, has_previous)
-                    {
-                        if self.recent_failure().await.is_some() {
-                            let _ = self
-                                .bounded(self.store.unlock(&self.lock_key, &self.owner))
-                                .await;
-                            return Next::Done(found.token.duplicate());
-                        }
-                    }
                     if let Some(cause) = self.recent_failure().await {
-                        let _ = self
-                            .bounded(self.store.unlock(&self.lock_key, &self.owner))
-                            .await;
-                        return Next::FailedElsewhere(cause);
+                        let _ = self.unlock().await;
+                        // A process with nothing to serve takes a valid stored OAuth token
+                        // rather than report another process's failure.
+                        return match (&self.kind, found, has_previous) {
+                            (SharedKind::OAuth, Some(found), false) => Next::Done(found.token),
+                            _ => Next::FailedElsewhere(cause),
+                        };
                     }
                     // The previous holder may have stored a token between our read and our
                     // lock: look once more before asking Infobip.
                     return match self.read().await {
                         Ok(Some(found)) if found.fresh => {
-                            let _ = self
-                                .bounded(self.store.unlock(&self.lock_key, &self.owner))
-                                .await;
+                            let _ = self.unlock().await;
                             Next::Done(found.token)
                         }
                         Ok(found) => Next::Hold(found),
@@ -580,11 +563,8 @@ impl Shared {
     /// it was logged out), so that no other process picks it up.
     pub(crate) async fn discard(&self, used: &HeaderValue) {
         let result = async {
-            let Some(stored) = self.bounded(self.store.load(&self.key)).await? else {
-                return Ok(());
-            };
-            if self.holds(&stored.value, used) {
-                self.bounded(self.store.remove_if(&self.key, &stored.value))
+            if let Some(sealed) = self.stored_as(used).await? {
+                self.bounded(self.store.remove_if(&self.key, &sealed))
                     .await?;
             }
             Ok(())
@@ -593,6 +573,15 @@ impl Shared {
         if let Err(error) = result {
             self.warn(&error);
         }
+    }
+
+    /// The stored value, if it holds the token sent as `header` (what a compare-and-delete
+    /// or compare-and-extend must name).
+    async fn stored_as(&self, header: &HeaderValue) -> Result<Option<Vec<u8>>, StoreError> {
+        let stored = self.bounded(self.store.load(&self.key)).await?;
+        Ok(stored
+            .map(|stored| stored.value)
+            .filter(|sealed| self.holds(sealed, header)))
     }
 
     /// For sessions: restarts the stored session's idle clock if this process has not done
@@ -623,11 +612,8 @@ impl Shared {
         let header = header.clone();
         tokio::spawn(async move {
             let result = async {
-                let Some(stored) = this.bounded(this.store.load(&this.key)).await? else {
-                    return Ok(());
-                };
-                if this.holds(&stored.value, &header) {
-                    this.bounded(this.store.extend_if(&this.key, &stored.value, idle))
+                if let Some(sealed) = this.stored_as(&header).await? {
+                    this.bounded(this.store.extend_if(&this.key, &sealed, idle))
                         .await?;
                 }
                 Ok(())
