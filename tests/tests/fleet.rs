@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth::{ClientBuilder, ClientExt as _, EncryptionKey, InfobipAuth};
@@ -15,6 +15,7 @@ use base64::Engine as _;
 use generated_client::{Client, ClientInfo as _};
 use sandbox::{Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
 use workspace_tests::redis_server::RedisServer;
+use workspace_tests::CapturedLogs;
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -272,37 +273,11 @@ fn a_lock_holder_that_dies_is_taken_over_within_the_lease() {
 // In one process: the store's contents, keys, and outages.
 // ---------------------------------------------------------------------------------------
 
-/// Collects every tracing event of the current thread as text.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Runs `test` on a current-thread runtime with every event captured: the client's
 /// background tasks run on this thread too, so nothing escapes the capture.
-fn capturing<F: std::future::Future>(test: impl FnOnce(Captured) -> F) -> F::Output {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+fn capturing<F: std::future::Future>(test: impl FnOnce(CapturedLogs) -> F) -> F::Output {
+    let captured = CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -720,11 +695,15 @@ struct Flaky {
 }
 
 impl Flaky {
-    fn check(&self) -> Result<(), auth::StoreError> {
+    /// `call` on the inner store, unless the store is down.
+    fn guarded<'a, T: Send + 'a>(
+        &'a self,
+        call: impl FnOnce() -> auth::BoxFuture<'a, Result<T, auth::StoreError>>,
+    ) -> auth::BoxFuture<'a, Result<T, auth::StoreError>> {
         if self.down.load(std::sync::atomic::Ordering::SeqCst) {
-            Err(auth::StoreError::new("down"))
+            Box::pin(async { Err(auth::StoreError::new("down")) })
         } else {
-            Ok(())
+            call()
         }
     }
 }
@@ -739,10 +718,7 @@ impl auth::TokenStore for Flaky {
         if n == self.fail_load.load(SeqCst) {
             return Box::pin(async { Err(auth::StoreError::new("one failed read")) });
         }
-        Box::pin(async move {
-            self.check()?;
-            self.inner.load(key).await
-        })
+        self.guarded(|| self.inner.load(key))
     }
     fn save_if_locked<'a>(
         &'a self,
@@ -752,22 +728,14 @@ impl auth::TokenStore for Flaky {
         lock: &'a str,
         owner: &'a str,
     ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner
-                .save_if_locked(key, value, ttl, lock, owner)
-                .await
-        })
+        self.guarded(|| self.inner.save_if_locked(key, value, ttl, lock, owner))
     }
     fn remove_if<'a>(
         &'a self,
         key: &'a str,
         expected: &'a [u8],
     ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.remove_if(key, expected).await
-        })
+        self.guarded(|| self.inner.remove_if(key, expected))
     }
     fn extend_if<'a>(
         &'a self,
@@ -775,10 +743,7 @@ impl auth::TokenStore for Flaky {
         expected: &'a [u8],
         ttl: Duration,
     ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.extend_if(key, expected, ttl).await
-        })
+        self.guarded(|| self.inner.extend_if(key, expected, ttl))
     }
     fn try_lock<'a>(
         &'a self,
@@ -786,10 +751,7 @@ impl auth::TokenStore for Flaky {
         owner: &'a str,
         lease: Duration,
     ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.try_lock(key, owner, lease).await
-        })
+        self.guarded(|| self.inner.try_lock(key, owner, lease))
     }
     fn renew_lock<'a>(
         &'a self,
@@ -797,20 +759,14 @@ impl auth::TokenStore for Flaky {
         owner: &'a str,
         lease: Duration,
     ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.renew_lock(key, owner, lease).await
-        })
+        self.guarded(|| self.inner.renew_lock(key, owner, lease))
     }
     fn unlock<'a>(
         &'a self,
         key: &'a str,
         owner: &'a str,
     ) -> auth::BoxFuture<'a, Result<(), auth::StoreError>> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.unlock(key, owner).await
-        })
+        self.guarded(|| self.inner.unlock(key, owner))
     }
 }
 

@@ -6,41 +6,20 @@
 
 mod common;
 
-use std::io::Write;
-
 use base64::Engine as _;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use auth::{ClientBuilder, ClientExt as _, InfobipError, RetryPolicy};
 use common::default_world;
 use generated_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
 use sandbox::{Endpoint, Fault, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use workspace_tests::CapturedLogs;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_appears_in_any_output() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let capture = CapturedLogs::default();
     // Global: the sandbox and the spawned fetches log from other threads and tasks.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    tracing::subscriber::set_global_default(capture.subscriber()).unwrap();
 
     let w = default_world().await;
     let mut printed: Vec<String> = Vec::new();
@@ -238,7 +217,7 @@ async fn no_secret_appears_in_any_output() {
         secrets.len()
     );
 
-    let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let traces = String::from_utf8(capture.bytes()).unwrap();
     assert!(traces.contains("infobip_auth.token_fetch"));
     assert!(traces.contains("infobip_auth.session_create"));
     assert!(traces.contains("infobip_auth.retry_401"));
