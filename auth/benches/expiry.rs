@@ -13,10 +13,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auth::{ClientBuilder, ManualClock};
 use common::{Server, PASSWORD, USERNAME};
 use criterion::{BenchmarkId, Criterion};
-use generated_client::Client;
+use infobip_auth::{ClientBuilder, ManualClock};
+use infobip_client::Client;
 use tokio::task::JoinSet;
 
 const CONCURRENT: usize = 1_000;

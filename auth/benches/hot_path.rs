@@ -13,11 +13,11 @@ mod common;
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use auth::{ClientBuilder, InfobipAuth, Operation};
 use common::{Server, API_KEY, PASSWORD, USERNAME};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use futures_util::FutureExt as _;
-use generated_client::{Authenticator, Client, ClientInfo};
+use infobip_auth::{ClientBuilder, InfobipAuth, Operation};
+use infobip_client::{Authenticator, Client, ClientInfo};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 
 const THREADS: usize = 8;

@@ -11,10 +11,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use auth::ClientBuilder;
 use common::{Server, API_KEY, PASSWORD, USERNAME};
 use criterion::Criterion;
-use generated_client::{Auth, Client};
+use infobip_auth::ClientBuilder;
+use infobip_client::{Auth, Client};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use std::sync::atomic::Ordering;
 

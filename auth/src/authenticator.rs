@@ -7,9 +7,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use generated_client::security::{Operation, Scheme};
-use generated_client::types::{CreateOAuth2TokenRequest, CreateSessionRequest, GrantType};
-use generated_client::{Authenticator, BoxFuture, Client, ClientInfo, Error, ResponseValue};
+use infobip_client::security::{Operation, Scheme};
+use infobip_client::types::{CreateOAuth2TokenRequest, CreateSessionRequest, GrantType};
+use infobip_client::{Authenticator, BoxFuture, Client, ClientInfo, Error, ResponseValue};
 use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};

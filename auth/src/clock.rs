@@ -2,7 +2,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use generated_client::BoxFuture;
+use infobip_client::BoxFuture;
 
 /// The time source behind every expiry decision and every backoff wait.
 ///

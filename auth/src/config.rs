@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use generated_client::security::Scheme;
-use generated_client::{Auth, Client};
+use infobip_client::security::Scheme;
+use infobip_client::{Auth, Client};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -70,7 +70,7 @@ impl Credentials {
     }
 }
 
-/// Builds a [`generated_client::Client`] that authenticates every request with one scheme.
+/// Builds a [`infobip_client::Client`] that authenticates every request with one scheme.
 ///
 /// Pick the scheme with [`basic`](Self::basic), [`api_key`](Self::api_key),
 /// [`ibsso`](Self::ibsso) or [`oauth2`](Self::oauth2) (or [`from_env`](Self::from_env)), set

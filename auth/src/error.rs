@@ -1,7 +1,7 @@
 use std::fmt;
 
-use generated_client::security::Operation;
-use generated_client::types::{ApiError, LegacyApiError};
+use infobip_client::security::Operation;
+use infobip_client::types::{ApiError, LegacyApiError};
 
 use crate::Scheme;
 
@@ -147,7 +147,7 @@ pub struct CallError {
 }
 
 impl CallError {
-    /// The start of every auth failure message inside `generated_client::Error::Custom`.
+    /// The start of every auth failure message inside `infobip_client::Error::Custom`.
     pub const PREFIX: &'static str = "infobip auth failed for ";
 }
 
@@ -344,13 +344,13 @@ impl InfobipError {
 
     /// Infobip's error inside an error of the generated client, if it carries a response.
     pub fn from_client_error<E: IntoInfobipError>(
-        error: &generated_client::Error<E>,
+        error: &infobip_client::Error<E>,
     ) -> Option<Self> {
         match error {
-            generated_client::Error::ErrorResponse(response) => {
+            infobip_client::Error::ErrorResponse(response) => {
                 Some(response.as_infobip_error(Some(response.status().as_u16())))
             }
-            generated_client::Error::InvalidResponsePayload(body, _) => {
+            infobip_client::Error::InvalidResponsePayload(body, _) => {
                 Some(Self::from_body(None, body))
             }
             _ => None,
@@ -405,8 +405,8 @@ impl IntoInfobipError for LegacyApiError {
 /// Such failures arrive as `Error::Custom` with a message naming the operation, the scheme and
 /// the cause. A 401 that survived the one retry arrives as `Error::ErrorResponse` with status
 /// 401 instead, since the server did answer.
-pub fn is_auth_failure<E>(error: &generated_client::Error<E>) -> bool {
-    matches!(error, generated_client::Error::Custom(m) if m.starts_with(CallError::PREFIX))
+pub fn is_auth_failure<E>(error: &infobip_client::Error<E>) -> bool {
+    matches!(error, infobip_client::Error::Custom(m) if m.starts_with(CallError::PREFIX))
 }
 
 #[cfg(test)]

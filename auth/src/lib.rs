@@ -1,4 +1,4 @@
-//! Infobip's four authentication schemes for [`generated_client::Client`], each a one-line
+//! Infobip's four authentication schemes for [`infobip_client::Client`], each a one-line
 //! choice, with tokens and sessions that look after themselves.
 //!
 //! | scheme | header | what this crate does |
@@ -21,7 +21,7 @@
 //! # Examples
 //!
 //! ```no_run
-//! use auth::ClientBuilder;
+//! use infobip_auth::ClientBuilder;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // API key: the simplest choice for sending messages.
@@ -37,7 +37,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // HTTP Basic: the account's username and password on every request.
-//! let client = auth::ClientBuilder::basic("username", "password")
+//! let client = infobip_auth::ClientBuilder::basic("username", "password")
 //!     .base_url("xxxxx.api.infobip.com") // https:// is added
 //!     .build()?;
 //! let keys = client.get_api_keys_by_filter().enabled(true).send().await?;
@@ -47,12 +47,12 @@
 //! ```
 //!
 //! ```no_run
-//! use auth::ClientExt as _;
+//! use infobip_auth::ClientExt as _;
 //! use std::time::Duration;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // IBSSO: one session, created on first use, ended by logout().
-//! let client = auth::ClientBuilder::ibsso("username", "password")
+//! let client = infobip_auth::ClientBuilder::ibsso("username", "password")
 //!     .base_url("https://xxxxx.api.infobip.com")
 //!     .session_idle_timeout(Duration::from_secs(60 * 60))
 //!     .build()?;
@@ -65,7 +65,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // OAuth 2.0 client credentials: Bearer tokens renewed before they expire.
-//! let client = auth::ClientBuilder::oauth2("username", "password")
+//! let client = infobip_auth::ClientBuilder::oauth2("username", "password")
 //!     .base_url("https://xxxxx.api.infobip.com")
 //!     .build()?;
 //! client.get_account_balance().send().await?;
@@ -83,11 +83,11 @@
 //! with [`InfobipError::from_client_error`].
 //!
 //! ```
-//! # async fn run(client: generated_client::Client) {
+//! # async fn run(client: infobip_client::Client) {
 //! match client.get_account_balance().send().await {
 //!     Ok(balance) => println!("{}", balance.balance),
-//!     Err(e) if auth::is_auth_failure(&e) => eprintln!("could not authenticate: {e}"),
-//!     Err(e) => match auth::InfobipError::from_client_error(&e) {
+//!     Err(e) if infobip_auth::is_auth_failure(&e) => eprintln!("could not authenticate: {e}"),
+//!     Err(e) => match infobip_auth::InfobipError::from_client_error(&e) {
 //!         Some(infobip) => eprintln!("Infobip said {} {}", infobip.code, infobip.description),
 //!         None => eprintln!("transport failure: {e}"),
 //!     },
@@ -107,7 +107,7 @@
 //! process fetches for itself.
 //!
 //! ```
-//! use auth::{ClientBuilder, EncryptionKey, MemoryStore};
+//! use infobip_auth::{ClientBuilder, EncryptionKey, MemoryStore};
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = MemoryStore::new();
@@ -144,7 +144,7 @@ mod store;
 
 use std::future::Future;
 
-use generated_client::{Client, ClientInfo};
+use infobip_client::{Client, ClientInfo};
 
 pub use authenticator::InfobipAuth;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -153,8 +153,8 @@ pub use error::{
     is_auth_failure, legacy_code, AuthError, CallError, InfobipError, IntoInfobipError, Resource,
     Violation,
 };
-pub use generated_client::security::{Operation, Scheme};
-pub use generated_client::BoxFuture;
+pub use infobip_client::security::{Operation, Scheme};
+pub use infobip_client::BoxFuture;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 pub use store::{EncryptionKey, MemoryStore, StoreError, Stored, TokenStore};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use generated_client::security::Scheme;
+use infobip_client::security::Scheme;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -506,10 +506,10 @@ impl Shared {
     }
 
     /// The token or session operation this store entry comes from.
-    fn operation(&self) -> generated_client::security::Operation {
+    fn operation(&self) -> infobip_client::security::Operation {
         match self.kind {
-            SharedKind::OAuth => generated_client::security::Operation::CreateOauth2Token,
-            SharedKind::Session { .. } => generated_client::security::Operation::CreateSession,
+            SharedKind::OAuth => infobip_client::security::Operation::CreateOauth2Token,
+            SharedKind::Session { .. } => infobip_client::security::Operation::CreateSession,
         }
     }
 

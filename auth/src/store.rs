@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use generated_client::BoxFuture;
+use infobip_client::BoxFuture;
 use secrecy::{ExposeSecret, SecretBox};
 
 use crate::AuthError;

@@ -7,9 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use auth::{ClientBuilder, InfobipError, RetryPolicy};
 use common::{env, BALANCE, SESSION, TOKEN};
-use generated_client::Error;
+use infobip_auth::{ClientBuilder, InfobipError, RetryPolicy};
+use infobip_client::Error;
 use workspace_tests::Reply;
 
 const LEGACY_500: &str = r#"{"requestError":{"serviceException":{"messageId":"GENERAL_ERROR","text":"Something went wrong"}}}"#;
@@ -51,7 +51,7 @@ async fn when_the_retry_is_rejected_too_the_401_reaches_the_caller() {
         panic!("expected the server's 401, got {err:?}")
     };
     assert_eq!(response.status(), 401);
-    assert!(!auth::is_auth_failure(&err));
+    assert!(!infobip_auth::is_auth_failure(&err));
     let infobip = InfobipError::from_client_error(&err).unwrap();
     assert_eq!(infobip.code, "E401");
     assert_eq!(infobip.message_id.as_deref(), Some("UNAUTHORIZED"));
@@ -94,7 +94,7 @@ async fn token_error(replies: Vec<Reply>) -> (String, common::Env) {
     }
     let client = env.oauth2().build().unwrap();
     let err = client.get_account_balance().send().await.unwrap_err();
-    assert!(auth::is_auth_failure(&err), "{err:?}");
+    assert!(infobip_auth::is_auth_failure(&err), "{err:?}");
     let Error::Custom(message) = err else {
         unreachable!()
     };
@@ -226,7 +226,7 @@ async fn a_refused_connection_is_retried_then_reported() {
         .local_addr()
         .unwrap()
         .port();
-    let clock = auth::ManualClock::new();
+    let clock = infobip_auth::ManualClock::new();
     let client = ClientBuilder::oauth2("u", "p")
         .base_url(format!("http://127.0.0.1:{port}"))
         .clock(clock.clone())
@@ -265,13 +265,16 @@ async fn a_session_refused_because_another_is_active_says_what_to_do() {
 
 #[tokio::test]
 async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
-    use generated_client::{Authenticator as _, ClientInfo as _};
+    use infobip_client::{Authenticator as _, ClientInfo as _};
     let env = env().await;
     let client = env.oauth2().build().unwrap();
     client.get_account_balance().send().await.unwrap();
     env.fake.revoke_all();
 
-    let auth = client.inner().downcast_ref::<auth::InfobipAuth>().unwrap();
+    let auth = client
+        .inner()
+        .downcast_ref::<infobip_auth::InfobipAuth>()
+        .unwrap();
     let url = format!("{}{BALANCE}", env.server.base_url());
     let stream = futures_util::stream::iter([Ok::<_, std::io::Error>("streamed")]);
     let mut request = reqwest::Client::new()
@@ -280,7 +283,7 @@ async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
         .build()
         .unwrap();
     assert!(request.try_clone().is_none());
-    let operation = auth::Operation::GetAccountBalance;
+    let operation = infobip_auth::Operation::GetAccountBalance;
     auth.prepare(&client, operation, &mut request)
         .await
         .unwrap();

@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use auth::ClientExt as _;
 use common::{env, BALANCE, SESSION, TOKEN};
+use infobip_auth::ClientExt as _;
 use workspace_tests::Reply;
 
 const MIN: Duration = Duration::from_secs(60);

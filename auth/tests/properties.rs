@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use auth::{env, AuthError, ClientBuilder, InfobipError, Resource, Violation};
-use generated_client::types::{ApiError, LegacyApiError};
-use generated_client::{ClientInfo as _, ResponseValue};
+use infobip_auth::{env, AuthError, ClientBuilder, InfobipError, Resource, Violation};
+use infobip_client::types::{ApiError, LegacyApiError};
+use infobip_client::{ClientInfo as _, ResponseValue};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::json;
@@ -582,7 +582,7 @@ proptest! {
         let code = reqwest::StatusCode::from_u16(status).unwrap();
         let legacy_bytes = serde_json::to_vec(&legacy.json()).unwrap();
         let parsed: LegacyApiError = serde_json::from_slice(&legacy_bytes).unwrap();
-        let response = generated_client::Error::ErrorResponse(ResponseValue::new(
+        let response = infobip_client::Error::ErrorResponse(ResponseValue::new(
             parsed,
             code,
             reqwest::header::HeaderMap::new(),
@@ -595,7 +595,7 @@ proptest! {
 
         let new_bytes = serde_json::to_vec(&new.json()).unwrap();
         let parsed: ApiError = serde_json::from_slice(&new_bytes).unwrap();
-        let response = generated_client::Error::ErrorResponse(ResponseValue::new(
+        let response = infobip_client::Error::ErrorResponse(ResponseValue::new(
             parsed,
             code,
             reqwest::header::HeaderMap::new(),
@@ -606,13 +606,13 @@ proptest! {
         );
 
         let parse_error = serde_json::from_slice::<serde_json::Value>(b"{").unwrap_err();
-        let invalid: generated_client::Error<ApiError> =
-            generated_client::Error::InvalidResponsePayload(payload.clone().into(), parse_error);
+        let invalid: infobip_client::Error<ApiError> =
+            infobip_client::Error::InvalidResponsePayload(payload.clone().into(), parse_error);
         prop_assert_eq!(
             InfobipError::from_client_error(&invalid).map(by_property),
             Some(by_property(InfobipError::from_body(None, &payload)))
         );
-        let custom: generated_client::Error<ApiError> = generated_client::Error::Custom(String::from_utf8_lossy(&payload).into_owned());
+        let custom: infobip_client::Error<ApiError> = infobip_client::Error::Custom(String::from_utf8_lossy(&payload).into_owned());
         prop_assert_eq!(InfobipError::from_client_error(&custom), None);
     }
 }
@@ -648,7 +648,7 @@ proptest! {
 // The base URL
 // ----------------------------------------------------------------------------------------
 
-fn build_with_url(url: &str) -> Result<generated_client::Client, AuthError> {
+fn build_with_url(url: &str) -> Result<infobip_client::Client, AuthError> {
     ClientBuilder::api_key("k")
         .http_client(http())
         .base_url(url)
@@ -814,7 +814,7 @@ fn with_user() -> impl Strategy<Value = WithUser> {
     select(vec![WithUser::Basic, WithUser::Ibsso, WithUser::OAuth2])
 }
 
-fn build_api_key(key: &str) -> Result<generated_client::Client, AuthError> {
+fn build_api_key(key: &str) -> Result<infobip_client::Client, AuthError> {
     ClientBuilder::api_key(key)
         .http_client(http())
         .base_url(GOOD_URL)
@@ -1091,7 +1091,10 @@ fn call_with_server_token(token: &str, oauth: bool) -> (Result<(), String>, Vec<
         .block_on(async { client.get_account_balance().send().await })
         .map(|_| ())
         .map_err(|e| {
-            assert!(auth::is_auth_failure(&e), "not an auth failure: {e}");
+            assert!(
+                infobip_auth::is_auth_failure(&e),
+                "not an auth failure: {e}"
+            );
             e.to_string()
         });
     let sent = server

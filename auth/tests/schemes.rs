@@ -4,8 +4,8 @@
 
 mod common;
 
-use auth::{AuthError, ClientExt as _, Operation, Scheme};
 use common::{env, BALANCE, SESSION, TOKEN};
+use infobip_auth::{AuthError, ClientExt as _, Operation, Scheme};
 use workspace_tests::fake::{basic_credentials, API_KEY};
 
 #[tokio::test]
@@ -73,7 +73,7 @@ async fn explicit_login_calls_never_carry_credentials_in_a_header() {
         let _ = client
             .create_session()
             .body(
-                generated_client::types::CreateSessionRequest::builder()
+                infobip_client::types::CreateSessionRequest::builder()
                     .username("x")
                     .password("y"),
             )
@@ -82,10 +82,10 @@ async fn explicit_login_calls_never_carry_credentials_in_a_header() {
         let _ = client
             .create_oauth2_token()
             .body(
-                generated_client::types::CreateOAuth2TokenRequest::builder()
+                infobip_client::types::CreateOAuth2TokenRequest::builder()
                     .client_id("x")
                     .client_secret("y")
-                    .grant_type(generated_client::types::GrantType::ClientCredentials),
+                    .grant_type(infobip_client::types::GrantType::ClientCredentials),
             )
             .send()
             .await;
@@ -100,7 +100,7 @@ async fn an_operation_that_does_not_accept_the_scheme_fails_before_any_network()
     let env = env().await;
     let client = env.api_key().build().unwrap();
     let err = client.get_api_keys_by_filter().send().await.unwrap_err();
-    assert!(auth::is_auth_failure(&err), "{err:?}");
+    assert!(infobip_auth::is_auth_failure(&err), "{err:?}");
     let message = err.to_string();
     assert!(
         message.contains("`get-api-keys-by-filter` does not accept APIKeyHeader; it accepts Basic, IBSSOTokenHeader, OAuth2"),

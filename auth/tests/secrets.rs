@@ -8,9 +8,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use auth::{ClientBuilder, ClientExt as _};
 use common::env;
-use generated_client::types::{CreateOAuth2TokenRequest, CreateSessionRequest, GrantType};
+use infobip_auth::{ClientBuilder, ClientExt as _};
+use infobip_client::types::{CreateOAuth2TokenRequest, CreateSessionRequest, GrantType};
 use workspace_tests::fake::{basic_credentials, API_KEY, PASSWORD, TOKEN_MARK};
 use workspace_tests::Reply;
 
@@ -95,7 +95,7 @@ async fn no_secret_reaches_debug_display_errors_or_traces() {
         .build()
         .unwrap()
         .create_api_key()
-        .body(generated_client::types::CreateApiKeyRequest::builder().name("x"))
+        .body(infobip_client::types::CreateApiKeyRequest::builder().name("x"))
         .send()
         .await
         .unwrap_err();
@@ -164,7 +164,7 @@ async fn no_secret_reaches_debug_display_errors_or_traces() {
             grant_type: GrantType::ClientCredentials,
         }
     ));
-    printed.push(format!("{:?}", generated_client::Secret::new(API_KEY)));
+    printed.push(format!("{:?}", infobip_client::Secret::new(API_KEY)));
 
     for (i, text) in printed.iter().enumerate() {
         assert_clean(&format!("printed value #{i}"), text);

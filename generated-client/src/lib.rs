@@ -13,9 +13,9 @@
 //! succeed):
 //!
 //! ```no_run
-//! use generated_client::{Auth, Client};
+//! use infobip_client::{Auth, Client};
 //!
-//! # async fn run() -> Result<(), generated_client::Error<generated_client::types::LegacyApiError>> {
+//! # async fn run() -> Result<(), infobip_client::Error<infobip_client::types::LegacyApiError>> {
 //! let client = Client::new_with_client(
 //!     "https://api.infobip.com",
 //!     reqwest::Client::new(),
@@ -24,10 +24,10 @@
 //! let token = client
 //!     .create_oauth2_token()
 //!     .body(
-//!         generated_client::types::CreateOAuth2TokenRequest::builder()
+//!         infobip_client::types::CreateOAuth2TokenRequest::builder()
 //!             .client_id("user")
 //!             .client_secret("password")
-//!             .grant_type(generated_client::types::GrantType::ClientCredentials),
+//!             .grant_type(infobip_client::types::GrantType::ClientCredentials),
 //!     )
 //!     .send()
 //!     .await?;

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{FixedOffset, SecondsFormat, TimeZone, Timelike, Utc};
-use generated_client::types::{ApiKey, CreateOAuth2TokenResponse, CreateSessionResponse};
-use generated_client::DateTime;
+use infobip_client::types::{ApiKey, CreateOAuth2TokenResponse, CreateSessionResponse};
+use infobip_client::DateTime;
 use proptest::prelude::*;
 use serde_json::json;
 

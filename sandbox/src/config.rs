@@ -130,9 +130,9 @@ impl Clock for SystemClock {
 
 /// A clock that stands still until [`ManualClock::advance`] moves it.
 ///
-/// It is also an [`auth::Clock`], so one clock can drive the sandbox and a client together:
+/// It is also an [`infobip_auth::Clock`], so one clock can drive the sandbox and a client together:
 /// `SandboxConfig::for_tests().with_clock(clock.clone())` and
-/// `ClientBuilder::...().clock(clock.clone())`. As an `auth::Clock`, `sleep` advances it at
+/// `ClientBuilder::...().clock(clock.clone())`. As an `infobip_auth::Clock`, `sleep` advances it at
 /// once instead of waiting.
 #[derive(Debug)]
 pub struct ManualClock {
@@ -271,7 +271,7 @@ impl SandboxConfig {
     }
 }
 
-impl auth::Clock for ManualClock {
+impl infobip_auth::Clock for ManualClock {
     fn now(&self) -> Instant {
         Clock::now(self)
     }
@@ -280,7 +280,7 @@ impl auth::Clock for ManualClock {
         std::time::SystemTime::from(Clock::utc_now(self))
     }
 
-    fn sleep(&self, duration: Duration) -> auth::BoxFuture<'static, ()> {
+    fn sleep(&self, duration: Duration) -> infobip_auth::BoxFuture<'static, ()> {
         self.advance(duration);
         Box::pin(std::future::ready(()))
     }

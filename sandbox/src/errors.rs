@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use generated_client::types::{
+use infobip_client::types::{
     ApiError, ApiErrorViolation, LegacyApiError, LegacyRequestError, LegacyServiceException,
 };
 

@@ -3,10 +3,10 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Months, Utc};
-use generated_client::types::{
+use infobip_client::types::{
     ApiKey, CreateApiKeyRequest, Permission, Platform, UpdateApiKeyRequest,
 };
-use generated_client::Secret;
+use infobip_client::Secret;
 
 use crate::errors::Failure;
 use crate::state::random_hex;

@@ -29,7 +29,7 @@
 //!   `invalid_client` (401), otherwise the legacy `messageId` in lower case.
 //!
 //! ```no_run
-//! use sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
+//! use infobip_sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
 //!
 //! # async fn run() -> std::io::Result<()> {
 //! let sandbox = Sandbox::start(SandboxConfig::for_tests()).await?;

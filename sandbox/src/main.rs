@@ -1,12 +1,14 @@
-//! `cargo run -p sandbox -- --port 8080`: serves the sandbox until Ctrl-C.
+//! `cargo run -p infobip-sandbox -- --port 8080`: serves the sandbox until Ctrl-C.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
-use sandbox::{Sandbox, SandboxConfig, SessionRule, DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME};
+use infobip_sandbox::{
+    Sandbox, SandboxConfig, SessionRule, DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME,
+};
 
 const USAGE: &str = "\
-Usage: sandbox [OPTIONS]
+Usage: infobip-sandbox [OPTIONS]
 
 A local stand-in for Infobip's authentication endpoints.
 

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use axum::http::Method;
-use generated_client::security::{Operation, Scheme};
+use infobip_client::security::{Operation, Scheme};
 
 /// An operation of the spec, as the sandbox serves it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -12,11 +12,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use generated_client::types::{
+use infobip_client::types::{
     AccountBalance, CreateApiKeyRequest, CreateOAuth2TokenResponse, CreateSessionRequest,
     CreateSessionResponse, OrderDirection, UpdateApiKeyRequest,
 };
-use generated_client::Secret;
+use infobip_client::Secret;
 use serde::de::DeserializeOwned;
 use tokio::sync::Notify;
 

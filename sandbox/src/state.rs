@@ -6,8 +6,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use generated_client::types::{ApiKey, ApiKeyPage, CreateApiKeyRequest, OrderDirection, Paging};
-use generated_client::types::{Permission, UpdateApiKeyRequest};
+use infobip_client::types::{ApiKey, ApiKeyPage, CreateApiKeyRequest, OrderDirection, Paging};
+use infobip_client::types::{Permission, UpdateApiKeyRequest};
 
 use crate::config::{Account, SandboxConfig, SessionRule, MANAGE_SCOPE};
 use crate::errors::Failure;

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, RequestBuilder, Response, StatusCode};
-use sandbox::{
+use infobip_sandbox::{
     Account, Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, SchemeUsed, SessionRule,
     DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 
 struct Env {
@@ -1107,13 +1107,13 @@ async fn shutdown_stops_the_server() {
 
 #[tokio::test]
 async fn generated_client_reads_the_sandboxs_bodies() {
-    use generated_client::types::{
+    use infobip_client::types::{
         ApiKeyPage, CreateOAuth2TokenRequest, CreateSessionRequest, GrantType,
     };
-    use generated_client::{Auth, Error};
+    use infobip_client::{Auth, Error};
 
     let env = Env::default().await;
-    let client = generated_client::Client::new_with_client(
+    let client = infobip_client::Client::new_with_client(
         env.sandbox.base_url(),
         env.http.clone(),
         Auth::none(),
@@ -1186,7 +1186,7 @@ async fn generated_client_reads_the_sandboxs_bodies() {
 
 #[tokio::test]
 async fn create_api_key_helper_sets_up_keys_directly() {
-    use generated_client::types::CreateApiKeyRequest;
+    use infobip_client::types::CreateApiKeyRequest;
 
     let env = Env::default().await;
     let request = CreateApiKeyRequest {

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use base64::Engine;
+use infobip_sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
 use reqwest::Client;
-use sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
 use serde_json::{json, Value};
 
 /// Collects formatted log output, to check it for secrets.

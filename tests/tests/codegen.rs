@@ -52,7 +52,7 @@ fn security_table() {
 /// in it must be one progenitor generated.
 #[test]
 fn generated_security_table_matches_the_spec() {
-    use generated_client::security::{Operation, Scheme};
+    use infobip_client::security::{Operation, Scheme};
     let summary: String = Operation::ALL
         .iter()
         .map(|op| {

@@ -6,11 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use auth::{ClientExt as _, InfobipError};
 use common::{default_world, world};
-use generated_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
-use generated_client::Error;
-use sandbox::{Endpoint, SandboxConfig, SchemeUsed, SessionRule, DEMO_USERNAME, MANAGE_SCOPE};
+use infobip_auth::{ClientExt as _, InfobipError};
+use infobip_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
+use infobip_client::Error;
+use infobip_sandbox::{
+    Endpoint, SandboxConfig, SchemeUsed, SessionRule, DEMO_USERNAME, MANAGE_SCOPE,
+};
 
 const MIN: Duration = Duration::from_secs(60);
 
@@ -56,7 +58,7 @@ async fn api_key_lifecycle_with_basic_and_oauth() {
 
         // An API key may not manage keys: refused before any network.
         let err = user.get_api_key().api_key_id(&id).send().await.unwrap_err();
-        assert!(auth::is_auth_failure(&err), "{err}");
+        assert!(infobip_auth::is_auth_failure(&err), "{err}");
 
         // Narrow its scopes to nothing: 403 in the balance endpoint's (legacy) format.
         manager
@@ -150,8 +152,10 @@ async fn oauth_recovers_when_the_server_rejects_a_token_early() {
     let client = w.oauth2();
     client.get_account_balance().send().await.unwrap();
     // The server refuses the cached token before it expires (revoked, or clocks disagree).
-    w.sandbox
-        .inject(Endpoint::GetAccountBalance, sandbox::Fault::status(401));
+    w.sandbox.inject(
+        Endpoint::GetAccountBalance,
+        infobip_sandbox::Fault::status(401),
+    );
     client.get_account_balance().send().await.unwrap();
     assert_eq!(w.sandbox.count(Endpoint::CreateOAuth2Token), 2);
     assert_eq!(w.sandbox.count(Endpoint::GetAccountBalance), 3);
@@ -198,7 +202,7 @@ async fn a_session_held_elsewhere_is_handled_per_rule() {
         match rule {
             SessionRule::Strict => {
                 let err = result.unwrap_err();
-                assert!(auth::is_auth_failure(&err));
+                assert!(infobip_auth::is_auth_failure(&err));
                 let message = err.to_string();
                 assert!(
                     message.contains("Infobip refused to create a session"),

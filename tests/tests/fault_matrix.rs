@@ -8,10 +8,10 @@ mod common;
 
 use std::time::Duration;
 
-use auth::{ClientBuilder, ClientExt as _};
 use common::{default_world, world, World};
-use generated_client::Error;
-use sandbox::{Endpoint, Fault, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
+use infobip_auth::{ClientBuilder, ClientExt as _};
+use infobip_client::Error;
+use infobip_sandbox::{Endpoint, Fault, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
 use workspace_tests::{RecordingServer, Reply};
 
 const TOKEN: Endpoint = Endpoint::CreateOAuth2Token;
@@ -29,9 +29,9 @@ fn assert_never_bare(w: &World) {
 }
 
 /// The auth failure message of a balance call, which must be an auth failure.
-async fn auth_failure(client: &generated_client::Client) -> String {
+async fn auth_failure(client: &infobip_client::Client) -> String {
     let err = client.get_account_balance().send().await.unwrap_err();
-    assert!(auth::is_auth_failure(&err), "{err:?}");
+    assert!(infobip_auth::is_auth_failure(&err), "{err:?}");
     err.to_string()
 }
 
@@ -81,10 +81,10 @@ async fn token_429_with_and_without_retry_after() {
     })
     .await;
     let before = std::time::Instant::now();
-    let t0 = auth::Clock::now(&*w.clock);
+    let t0 = infobip_auth::Clock::now(&*w.clock);
     w.oauth2().get_account_balance().send().await.unwrap();
     // The wait happened on the (shared, manual) clock: 4 s of it, no real seconds.
-    assert!(auth::Clock::now(&*w.clock) - t0 >= Duration::from_secs(4));
+    assert!(infobip_auth::Clock::now(&*w.clock) - t0 >= Duration::from_secs(4));
     assert!(before.elapsed() < Duration::from_secs(4));
     assert_eq!(w.sandbox.count(TOKEN), 2);
 
@@ -94,9 +94,9 @@ async fn token_429_with_and_without_retry_after() {
         times: 1,
     })
     .await;
-    let t0 = auth::Clock::now(&*w.clock);
+    let t0 = infobip_auth::Clock::now(&*w.clock);
     w.oauth2().get_account_balance().send().await.unwrap();
-    let waited = auth::Clock::now(&*w.clock) - t0;
+    let waited = infobip_auth::Clock::now(&*w.clock) - t0;
     assert!(
         waited >= Duration::from_millis(100) && waited <= Duration::from_millis(200),
         "{waited:?}"
@@ -212,7 +212,7 @@ async fn a_401_storm_causes_one_reauthentication_per_client() {
     // The clients keep their own, frozen clock: when the sandbox's clock jumps, their token
     // and session are dead server-side while the clients still think them fresh, so every
     // caller is rejected at once.
-    let client_clock = auth::ManualClock::new();
+    let client_clock = infobip_auth::ManualClock::new();
     let build = |builder: ClientBuilder| {
         builder
             .base_url(w.sandbox.base_url())
@@ -300,7 +300,7 @@ async fn a_base_url_that_refuses_connections() {
         .local_addr()
         .unwrap()
         .port();
-    let clock = sandbox::ManualClock::new();
+    let clock = infobip_sandbox::ManualClock::new();
     for builder in [
         ClientBuilder::oauth2("u", "p"),
         ClientBuilder::ibsso("u", "p"),

@@ -10,10 +10,12 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auth::{ClientBuilder, ClientExt as _, EncryptionKey, InfobipAuth};
 use base64::Engine as _;
-use generated_client::{Client, ClientInfo as _};
-use sandbox::{Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
+use infobip_auth::{ClientBuilder, ClientExt as _, EncryptionKey, InfobipAuth};
+use infobip_client::{Client, ClientInfo as _};
+use infobip_sandbox::{
+    Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME,
+};
 use workspace_tests::redis_server::RedisServer;
 use workspace_tests::CapturedLogs;
 
@@ -502,7 +504,7 @@ fn nothing_secret_is_readable_in_redis() {
 async fn clients_sharing_a_memory_store_fetch_once_per_expiry() {
     let clock = ManualClock::new();
     let sandbox = sandbox(&clock).await;
-    let store = auth::MemoryStore::new();
+    let store = infobip_auth::MemoryStore::new();
     let build = |builder: ClientBuilder| {
         builder
             .base_url(sandbox.base_url())
@@ -544,11 +546,12 @@ async fn clients_sharing_a_memory_store_fetch_once_per_expiry() {
 #[derive(Debug)]
 struct Silent;
 
-impl auth::TokenStore for Silent {
+impl infobip_auth::TokenStore for Silent {
     fn load<'a>(
         &'a self,
         _: &'a str,
-    ) -> auth::BoxFuture<'a, Result<Option<auth::Stored>, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<Option<infobip_auth::Stored>, infobip_auth::StoreError>>
+    {
         Box::pin(std::future::pending())
     }
     fn save_if_locked<'a>(
@@ -558,7 +561,7 @@ impl auth::TokenStore for Silent {
         _: Duration,
         _: &'a str,
         _: &'a str,
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn renew_lock<'a>(
@@ -566,14 +569,14 @@ impl auth::TokenStore for Silent {
         _: &'a str,
         _: &'a str,
         _: Duration,
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn remove_if<'a>(
         &'a self,
         _: &'a str,
         _: &'a [u8],
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn extend_if<'a>(
@@ -581,7 +584,7 @@ impl auth::TokenStore for Silent {
         _: &'a str,
         _: &'a [u8],
         _: Duration,
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn try_lock<'a>(
@@ -589,14 +592,14 @@ impl auth::TokenStore for Silent {
         _: &'a str,
         _: &'a str,
         _: Duration,
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn unlock<'a>(
         &'a self,
         _: &'a str,
         _: &'a str,
-    ) -> auth::BoxFuture<'a, Result<(), auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<(), infobip_auth::StoreError>> {
         Box::pin(std::future::pending())
     }
 }
@@ -629,12 +632,13 @@ async fn a_store_that_never_answers_costs_at_most_its_timeout() {
 #[test]
 fn a_shared_session_cannot_be_ip_bound_and_store_settings_are_checked() {
     let shared = |builder: ClientBuilder| {
-        builder
-            .base_url("https://api.infobip.com")
-            .token_store(auth::MemoryStore::new(), EncryptionKey::from_bytes(KEY))
+        builder.base_url("https://api.infobip.com").token_store(
+            infobip_auth::MemoryStore::new(),
+            EncryptionKey::from_bytes(KEY),
+        )
     };
     let refused = |builder: ClientBuilder| match builder.build() {
-        Err(auth::AuthError::Config { field, reason }) => format!("{field}: {reason}"),
+        Err(infobip_auth::AuthError::Config { field, reason }) => format!("{field}: {reason}"),
         other => panic!("accepted: {other:?}"),
     };
     let e = refused(shared(ClientBuilder::ibsso("u", "p")).unsafe_session(false));
@@ -688,7 +692,7 @@ fn a_shared_session_cannot_be_ip_bound_and_store_settings_are_checked() {
 /// `fail_load` (1-based).
 #[derive(Debug, Clone, Default)]
 struct Flaky {
-    inner: auth::MemoryStore,
+    inner: infobip_auth::MemoryStore,
     down: Arc<std::sync::atomic::AtomicBool>,
     loads: Arc<std::sync::atomic::AtomicUsize>,
     fail_load: Arc<std::sync::atomic::AtomicUsize>,
@@ -698,25 +702,26 @@ impl Flaky {
     /// `call` on the inner store, unless the store is down.
     fn guarded<'a, T: Send + 'a>(
         &'a self,
-        call: impl FnOnce() -> auth::BoxFuture<'a, Result<T, auth::StoreError>>,
-    ) -> auth::BoxFuture<'a, Result<T, auth::StoreError>> {
+        call: impl FnOnce() -> infobip_auth::BoxFuture<'a, Result<T, infobip_auth::StoreError>>,
+    ) -> infobip_auth::BoxFuture<'a, Result<T, infobip_auth::StoreError>> {
         if self.down.load(std::sync::atomic::Ordering::SeqCst) {
-            Box::pin(async { Err(auth::StoreError::new("down")) })
+            Box::pin(async { Err(infobip_auth::StoreError::new("down")) })
         } else {
             call()
         }
     }
 }
 
-impl auth::TokenStore for Flaky {
+impl infobip_auth::TokenStore for Flaky {
     fn load<'a>(
         &'a self,
         key: &'a str,
-    ) -> auth::BoxFuture<'a, Result<Option<auth::Stored>, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<Option<infobip_auth::Stored>, infobip_auth::StoreError>>
+    {
         use std::sync::atomic::Ordering::SeqCst;
         let n = self.loads.fetch_add(1, SeqCst) + 1;
         if n == self.fail_load.load(SeqCst) {
-            return Box::pin(async { Err(auth::StoreError::new("one failed read")) });
+            return Box::pin(async { Err(infobip_auth::StoreError::new("one failed read")) });
         }
         self.guarded(|| self.inner.load(key))
     }
@@ -727,14 +732,14 @@ impl auth::TokenStore for Flaky {
         ttl: Duration,
         lock: &'a str,
         owner: &'a str,
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         self.guarded(|| self.inner.save_if_locked(key, value, ttl, lock, owner))
     }
     fn remove_if<'a>(
         &'a self,
         key: &'a str,
         expected: &'a [u8],
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         self.guarded(|| self.inner.remove_if(key, expected))
     }
     fn extend_if<'a>(
@@ -742,7 +747,7 @@ impl auth::TokenStore for Flaky {
         key: &'a str,
         expected: &'a [u8],
         ttl: Duration,
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         self.guarded(|| self.inner.extend_if(key, expected, ttl))
     }
     fn try_lock<'a>(
@@ -750,7 +755,7 @@ impl auth::TokenStore for Flaky {
         key: &'a str,
         owner: &'a str,
         lease: Duration,
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         self.guarded(|| self.inner.try_lock(key, owner, lease))
     }
     fn renew_lock<'a>(
@@ -758,14 +763,14 @@ impl auth::TokenStore for Flaky {
         key: &'a str,
         owner: &'a str,
         lease: Duration,
-    ) -> auth::BoxFuture<'a, Result<bool, auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         self.guarded(|| self.inner.renew_lock(key, owner, lease))
     }
     fn unlock<'a>(
         &'a self,
         key: &'a str,
         owner: &'a str,
-    ) -> auth::BoxFuture<'a, Result<(), auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<(), infobip_auth::StoreError>> {
         self.guarded(|| self.inner.unlock(key, owner))
     }
 }
@@ -895,7 +900,7 @@ async fn a_failure_is_shared_instead_of_repeated_by_every_replica() {
         })
         .collect();
     let first = replicas[0].get_account_balance().send().await.unwrap_err();
-    assert!(auth::is_auth_failure(&first), "{first}");
+    assert!(infobip_auth::is_auth_failure(&first), "{first}");
     assert_eq!(
         sandbox.count(Endpoint::CreateOAuth2Token),
         3,
@@ -903,7 +908,7 @@ async fn a_failure_is_shared_instead_of_repeated_by_every_replica() {
     );
     for replica in &replicas[1..] {
         let e = replica.get_account_balance().send().await.unwrap_err();
-        assert!(auth::is_auth_failure(&e), "{e}");
+        assert!(infobip_auth::is_auth_failure(&e), "{e}");
         assert!(e.to_string().contains("sharing this token store"), "{e}");
     }
     // Nobody repeated the failing requests.

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::default_world;
-use generated_client::Client;
-use sandbox::{Endpoint, DEMO_USERNAME};
+use infobip_client::Client;
+use infobip_sandbox::{Endpoint, DEMO_USERNAME};
 use tokio::sync::{Notify, Semaphore};
 
 const CALLS: usize = 10_000;

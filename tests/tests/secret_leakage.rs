@@ -9,10 +9,10 @@ mod common;
 use base64::Engine as _;
 use std::time::Duration;
 
-use auth::{ClientBuilder, ClientExt as _, InfobipError, RetryPolicy};
 use common::default_world;
-use generated_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
-use sandbox::{Endpoint, Fault, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE};
+use infobip_auth::{ClientBuilder, ClientExt as _, InfobipError, RetryPolicy};
+use infobip_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
+use infobip_sandbox::{Endpoint, Fault, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE};
 use workspace_tests::CapturedLogs;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,9 +118,10 @@ async fn no_secret_appears_in_any_output() {
         .unwrap();
     let err = wrong.get_account_balance().send().await.unwrap_err();
     printed.push(format!("{err} {err:?}"));
-    let strict =
-        common::world(SandboxConfig::for_tests().with_session_rule(sandbox::SessionRule::Strict))
-            .await;
+    let strict = common::world(
+        SandboxConfig::for_tests().with_session_rule(infobip_sandbox::SessionRule::Strict),
+    )
+    .await;
     let first = strict.ibsso();
     first.get_account_balance().send().await.unwrap();
     let err = strict
@@ -151,16 +152,19 @@ async fn no_secret_appears_in_any_output() {
     // Token stores: the Redis URL carries a password, the encryption key is a secret too.
     let store_key = base64::engine::general_purpose::STANDARD.encode([42u8; 32]);
     let redis_url = format!("redis://:{DEMO_PASSWORD}@127.0.0.1:1/0");
-    let encryption = || auth::EncryptionKey::from_base64(&store_key).unwrap();
+    let encryption = || infobip_auth::EncryptionKey::from_base64(&store_key).unwrap();
     printed.push(format!("{:?}", encryption()));
-    printed.push(format!("{:?}", auth::RedisStore::open(&redis_url).unwrap()));
-    let err = auth::RedisStore::open(&format!("http://:{DEMO_PASSWORD}@h")).unwrap_err();
+    printed.push(format!(
+        "{:?}",
+        infobip_auth::RedisStore::open(&redis_url).unwrap()
+    ));
+    let err = infobip_auth::RedisStore::open(&format!("http://:{DEMO_PASSWORD}@h")).unwrap_err();
     printed.push(format!("{err} {err:?}"));
     let stored = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
         .base_url(w.sandbox.base_url())
         .redis_token_store(redis_url.as_str(), encryption());
     printed.push(format!("{stored:?}"));
-    let memory = auth::MemoryStore::new();
+    let memory = infobip_auth::MemoryStore::new();
     let shared = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
         .base_url(w.sandbox.base_url())
         .token_store(memory.clone(), encryption())
@@ -168,26 +172,29 @@ async fn no_secret_appears_in_any_output() {
         .unwrap();
     shared.get_account_balance().send().await.unwrap();
     printed.push(format!("{shared:?} {memory:?}"));
-    printed.push(format!("{:?}", auth::StoreError::new("the store failed")));
     printed.push(format!(
         "{:?}",
-        auth::Stored {
+        infobip_auth::StoreError::new("the store failed")
+    ));
+    printed.push(format!(
+        "{:?}",
+        infobip_auth::Stored {
             value: DEMO_PASSWORD.as_bytes().to_vec(),
             ttl: None
         }
     ));
     printed.push(format!("{:?}", w.sandbox.config()));
-    printed.push(format!("{:?}", sandbox::Account::demo()));
+    printed.push(format!("{:?}", infobip_sandbox::Account::demo()));
     for request in w.sandbox.requests() {
         printed.push(format!("{request:?}"));
     }
     printed.push(format!(
         "{:?}",
-        generated_client::Secret::new(secret.as_str())
+        infobip_client::Secret::new(secret.as_str())
     ));
     printed.push(format!(
         "{:?}",
-        generated_client::types::CreateSessionRequest::builder()
+        infobip_client::types::CreateSessionRequest::builder()
             .username(DEMO_USERNAME)
             .password(DEMO_PASSWORD)
     ));

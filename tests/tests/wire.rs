@@ -3,11 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use generated_client::types::{
+use infobip_client::types::{
     CreateApiKeyRequest, CreateOAuth2TokenRequest, CreateSessionRequest, GrantType, OrderDirection,
     Permission, UpdateApiKeyRequest,
 };
-use generated_client::{Auth, Client, Error};
+use infobip_client::{Auth, Client, Error};
 use serde_json::{json, Value};
 use workspace_tests::{RecordingServer, Reply};
 
@@ -179,7 +179,7 @@ async fn create_key_sends_json_and_parses_the_new_error_format() {
             .scope_guids(vec!["account-management:manage".to_owned()])
             .valid_to(
                 "2030-01-01T00:00:00+0000"
-                    .parse::<generated_client::DateTime>()
+                    .parse::<infobip_client::DateTime>()
                     .unwrap(),
             )
     };

@@ -5,10 +5,10 @@
 
 mod common;
 
-use auth::ClientExt as _;
 use common::default_world;
-use generated_client::Client;
-use sandbox::RecordedRequest;
+use infobip_auth::ClientExt as _;
+use infobip_client::Client;
+use infobip_sandbox::RecordedRequest;
 
 fn render(requests: &[RecordedRequest], key_secret: Option<&str>) -> String {
     let mut out = String::new();

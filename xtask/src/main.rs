@@ -1,6 +1,9 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
-
-mod demo;
+//!
+//! xtask depends on codegen alone. The crates that regen rewrites (and everything built on
+//! them) are never compiled into it, so a generated file that no longer compiles (a renamed
+//! operation, a progenitor upgrade) can always be regenerated. Tasks that need those crates
+//! (the demo, the benchmarks) run the workspace's own binaries through cargo.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +15,7 @@ tasks:
   regen           regenerate generated-client/src from spec/infobip-auth.yaml
   regen --check   change nothing; fail if the generated files are stale
   demo            start the sandbox in-process and walk through every scheme end to end
+                  (runs `cargo run -p infobip-sandbox --bin infobip-demo`)
   bench [ARGS]    run every benchmark: `cargo bench --workspace ARGS` (see BENCHMARKS.md),
                   e.g. `cargo xtask bench -- --quick` or `cargo xtask bench --no-run`
 ";
@@ -40,33 +44,48 @@ fn main() -> ExitCode {
 }
 
 fn demo() -> Result<(), String> {
-    let runtime = tokio::runtime::Runtime::new()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(demo::run())
+    cargo(&[
+        "run",
+        "--quiet",
+        "--package",
+        "infobip-sandbox",
+        "--bin",
+        "infobip-demo",
+    ])
 }
 
+/// The checkout xtask works on: `XTASK_ROOT` if set (the tests point it at a scratch copy),
+/// else the directory above xtask's own, wherever the checkout is.
 fn workspace_root() -> PathBuf {
-    // xtask lives one level below the root; this holds wherever the checkout is.
+    if let Some(root) = std::env::var_os("XTASK_ROOT") {
+        return PathBuf::from(root);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Runs `cargo bench --workspace` with `extra` appended, from the workspace root.
+/// Runs `cargo bench --workspace` with `extra` appended.
 fn bench(extra: &[&str]) -> Result<(), String> {
+    let mut args = vec!["bench", "--workspace"];
+    args.extend_from_slice(extra);
+    cargo(&args)
+}
+
+/// Runs cargo with `args` from the workspace root.
+fn cargo(args: &[&str]) -> Result<(), String> {
     // Cargo sets CARGO for the programs it runs; fall back to the one on PATH.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .current_dir(workspace_root())
-        .args(["bench", "--workspace"])
-        .args(extra)
+        .args(args)
         .status()
-        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+        .map_err(|e| format!("cannot run cargo {}: {e}", args.join(" ")))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("cargo bench --workspace failed ({status})"))
+        Err(format!("cargo {} failed ({status})", args.join(" ")))
     }
 }
 

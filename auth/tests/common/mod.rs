@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use auth::{ClientBuilder, ManualClock, RetryPolicy};
+use infobip_auth::{ClientBuilder, ManualClock, RetryPolicy};
 use workspace_tests::fake::{FakeInfobip, API_KEY, PASSWORD, USERNAME};
 use workspace_tests::RecordingServer;
 

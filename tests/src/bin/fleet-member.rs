@@ -15,7 +15,7 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use auth::{ClientBuilder, ClientExt as _, ManualClock};
+use infobip_auth::{ClientBuilder, ClientExt as _, ManualClock};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
-use auth::ClientBuilder;
-use generated_client::types::CreateApiKeyRequest;
-use generated_client::Client;
-use sandbox::{ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE};
+use infobip_auth::ClientBuilder;
+use infobip_client::types::CreateApiKeyRequest;
+use infobip_client::Client;
+use infobip_sandbox::{
+    ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
+};
 
 /// A sandbox and the clients' clock: one manual clock drives both, so expiry happens on
 /// both sides at once without waiting.

@@ -1,15 +1,17 @@
-//! `cargo xtask demo`: every scheme, end to end, against a sandbox started in-process.
+//! `cargo xtask demo` (which runs this binary): every scheme, end to end, against a sandbox
+//! started in-process. It lives beside the sandbox, not in xtask, so that xtask builds without
+//! the crates that `cargo xtask regen` rewrites.
 
 use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth::{ClientBuilder, ClientExt as _, InfobipError};
 use futures_util::future::join_all;
-use generated_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
-use generated_client::Client;
-use sandbox::{
+use infobip_auth::{ClientBuilder, ClientExt as _, InfobipError};
+use infobip_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
+use infobip_client::Client;
+use infobip_sandbox::{
     Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME,
     MANAGE_SCOPE,
 };
@@ -25,7 +27,7 @@ struct Demo {
 }
 
 /// Runs the demo; `Err` lists the steps that failed.
-pub async fn run() -> Result<(), String> {
+async fn run() -> Result<(), String> {
     let clock = ManualClock::new();
     let config = SandboxConfig::default().with_clock(clock.clone());
     let sandbox = Sandbox::start(config)
@@ -144,7 +146,7 @@ pub async fn run() -> Result<(), String> {
         "API key: managing keys is refused before anything is sent",
         async {
             match app.get_api_keys_by_filter().send().await {
-                Err(e) if auth::is_auth_failure(&e) => {
+                Err(e) if infobip_auth::is_auth_failure(&e) => {
                     Ok(String::from("refused locally, as expected"))
                 }
                 Err(e) => Err(describe(&e)),
@@ -176,9 +178,9 @@ pub async fn run() -> Result<(), String> {
     .await;
 
     // Three services sharing a token store (in-process here; Redis for a fleet).
-    let store = auth::MemoryStore::new();
+    let store = infobip_auth::MemoryStore::new();
     // A real key comes from your secrets (`openssl rand -base64 32`).
-    let key = auth::EncryptionKey::from_bytes([7; 32]);
+    let key = infobip_auth::EncryptionKey::from_bytes([7; 32]);
     let services = (0..3)
         .map(|_| {
             demo.client(
@@ -281,7 +283,7 @@ async fn balance(client: &Client) -> StepResult {
 async fn update(
     client: &Client,
     id: &str,
-    body: generated_client::types::builder::UpdateApiKeyRequest,
+    body: infobip_client::types::builder::UpdateApiKeyRequest,
 ) -> Result<(), String> {
     client
         .update_api_key()
@@ -304,8 +306,25 @@ async fn expect_status(client: &Client, status: u16) -> StepResult {
     }
 }
 
-fn describe<E: auth::IntoInfobipError + std::fmt::Debug>(
-    error: &generated_client::Error<E>,
+fn describe<E: infobip_auth::IntoInfobipError + std::fmt::Debug>(
+    error: &infobip_client::Error<E>,
 ) -> String {
     InfobipError::from_client_error(error).map_or_else(|| error.to_string(), |e| e.to_string())
+}
+
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

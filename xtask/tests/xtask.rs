@@ -1,0 +1,162 @@
+//! xtask must build and run without the crates that regen rewrites.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Every package xtask depends on, directly or not, dev-dependencies included.
+fn xtask_dependencies() -> Vec<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // Only this machine's platform: the others' packages may not be downloaded.
+    let rustc = Command::new("rustc").arg("-vV").output().unwrap();
+    let host = String::from_utf8(rustc.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .unwrap();
+    let output = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &host])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let nodes = metadata["resolve"]["nodes"].as_array().unwrap();
+    let name_of = |id: &str| {
+        metadata["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let xtask = nodes
+        .iter()
+        .find(|n| name_of(n["id"].as_str().unwrap()) == "xtask")
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut todo: Vec<String> = vec![xtask["id"].as_str().unwrap().to_owned()];
+    while let Some(id) = todo.pop() {
+        let node = nodes.iter().find(|n| n["id"] == id.as_str()).unwrap();
+        for dep in node["dependencies"].as_array().unwrap() {
+            let dep = dep.as_str().unwrap().to_owned();
+            if !seen.contains(&dep) {
+                seen.push(dep.clone());
+                todo.push(dep);
+            }
+        }
+    }
+    seen.iter().map(|id| name_of(id)).collect()
+}
+
+#[test]
+fn xtask_depends_on_none_of_the_crates_regen_rewrites() {
+    let deps = xtask_dependencies();
+    assert!(deps.iter().any(|d| d == "codegen"), "{deps:?}");
+    for rewritten in ["infobip-client", "infobip-auth", "infobip-sandbox"] {
+        assert!(
+            !deps.iter().any(|d| d == rewritten),
+            "xtask depends on {rewritten}: a broken generated file would stop `cargo xtask regen`"
+        );
+    }
+}
+
+/// A scratch checkout holding only what regen reads: spec/ and the generated crate's files.
+fn scratch_checkout() -> PathBuf {
+    let root = workspace_root();
+    let scratch = std::env::temp_dir().join(format!(
+        "xtask-regen-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    copy_dir(&root.join("spec"), &scratch.join("spec"));
+    copy_dir(
+        &root.join("generated-client/src"),
+        &scratch.join("generated-client/src"),
+    );
+    scratch
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn xtask(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .env("XTASK_ROOT", root)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn regen_repairs_generated_files_that_do_not_compile() {
+    let scratch = scratch_checkout();
+    let generated = std::fs::read_dir(scratch.join("generated-client/src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|text| text.starts_with("// @generated")))
+        .collect::<Vec<_>>();
+    assert!(!generated.is_empty());
+    let fresh: Vec<String> = generated
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    for path in &generated {
+        std::fs::write(path, "this is not Rust { at all").unwrap();
+    }
+
+    let check = xtask(&scratch, &["regen", "--check"]);
+    assert!(!check.status.success());
+    assert!(String::from_utf8_lossy(&check.stderr).contains("run `cargo xtask regen`"));
+
+    let regen = xtask(&scratch, &["regen"]);
+    assert!(
+        regen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&regen.stderr)
+    );
+    for (path, fresh) in generated.iter().zip(&fresh) {
+        assert_eq!(&std::fs::read_to_string(path).unwrap(), fresh, "{path:?}");
+    }
+    assert!(xtask(&scratch, &["regen", "--check"]).status.success());
+    std::fs::remove_dir_all(scratch).unwrap();
+}
+
+#[test]
+fn unknown_task_fails_with_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("frobnicate")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .contains("usage: cargo xtask"));
+}
