@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use common::{Server, PASSWORD, USERNAME};
 use criterion::{BenchmarkId, Criterion};
 use infobip_auth::{ClientBuilder, ManualClock};
-use infobip_client::Client;
+use infobip_client::account::Client;
 use tokio::task::JoinSet;
 
 const CONCURRENT: usize = 1_000;

@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 use common::{Server, API_KEY, PASSWORD, USERNAME};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use futures_util::FutureExt as _;
-use infobip_auth::{ClientBuilder, InfobipAuth, Operation};
-use infobip_client::{Authenticator, Client, ClientInfo};
+use infobip_auth::{ClientBuilder, InfobipAuth};
+use infobip_client::account::operations::GET_ACCOUNT_BALANCE;
+use infobip_client::account::Client;
+use infobip_client::{Authenticator, Call, ClientInfo};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 
 const THREADS: usize = 8;
@@ -40,7 +42,11 @@ impl Case {
                     .inner()
                     .downcast_ref::<InfobipAuth>()
                     .expect("built by auth");
-                auth.prepare(client, Operation::GetAccountBalance, request)
+                let call = Call {
+                    operation: &GET_ACCOUNT_BALANCE,
+                    transport: client.client(),
+                };
+                auth.prepare(call, request)
                     .now_or_never()
                     .expect("with a cached token, prepare completes on its first poll")
                     .expect("prepare");

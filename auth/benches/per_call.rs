@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use common::{Server, API_KEY, PASSWORD, USERNAME};
 use criterion::Criterion;
 use infobip_auth::ClientBuilder;
-use infobip_client::{Auth, Client};
+use infobip_client::account::Client;
+use infobip_client::Auth;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use std::sync::atomic::Ordering;
 

@@ -1,4 +1,4 @@
-//! Infobip's four authentication schemes for [`infobip_client::Client`], each a one-line
+//! Infobip's four authentication schemes for the clients of `infobip-client`, each a one-line
 //! choice, with tokens and sessions that look after themselves.
 //!
 //! | scheme | header | what this crate does |
@@ -77,19 +77,28 @@
 //!
 //! Calls return the generated client's `Error<E>`. A failure of this crate before anything
 //! was sent (no token could be obtained, the operation does not accept the scheme) arrives as
-//! `Error::Custom` whose message starts with [`CallError::PREFIX`] and names the operation,
-//! the scheme and the cause; [`is_auth_failure`] checks for it. A 401 that survived the one
-//! retry arrives as `Error::ErrorResponse` with status 401, since Infobip did answer; read it
-//! with [`InfobipError::from_client_error`].
+//! `Error::Custom`; [`AuthFailure::of`] gives it back typed: the operation, the scheme, and an
+//! [`AuthError`] to match on, which says whether trying again later can help and keeps its
+//! cause as `source()`. A 401 that survived the one retry arrives as `Error::ErrorResponse`
+//! with status 401, since Infobip did answer (so does a 401 whose re-login failed: the call
+//! returns the original 401); read it with [`InfobipError::from_client_error`].
 //!
 //! ```
-//! # async fn run(client: infobip_client::Client) {
+//! # async fn run(client: infobip_client::account::Client) {
+//! use infobip_auth::{AuthError, AuthFailure, InfobipError};
+//!
 //! match client.get_account_balance().send().await {
 //!     Ok(balance) => println!("{}", balance.balance),
-//!     Err(e) if infobip_auth::is_auth_failure(&e) => eprintln!("could not authenticate: {e}"),
-//!     Err(e) => match infobip_auth::InfobipError::from_client_error(&e) {
-//!         Some(infobip) => eprintln!("Infobip said {} {}", infobip.code, infobip.description),
-//!         None => eprintln!("transport failure: {e}"),
+//!     Err(e) => match AuthFailure::of(&e) {
+//!         Some(failure) => match failure.error() {
+//!             AuthError::BadCredentials { .. } => eprintln!("page someone: {failure}"),
+//!             error if error.is_retryable() => eprintln!("retry later: {error}"),
+//!             _ => eprintln!("cannot authenticate: {failure}"),
+//!         },
+//!         None => match InfobipError::from_client_error(&e) {
+//!             Some(infobip) => eprintln!("Infobip said {} {}", infobip.code, infobip.description),
+//!             None => eprintln!("transport failure: {e}"),
+//!         },
 //!     },
 //! }
 //! # }
@@ -133,33 +142,41 @@
 //! and `INFOBIP_TOKEN_STORE_KEY`; see [`env`](mod@env).
 
 mod authenticator;
+mod builder;
 mod cache;
 mod clock;
-mod config;
+pub mod env;
 mod error;
-#[cfg(feature = "redis")]
-mod redis_store;
-mod shared;
+mod failure;
+mod infobip_error;
+mod login;
+mod retry;
+mod scheme;
 mod store;
+#[cfg(any(test, feature = "test-util"))]
+mod test_util;
+mod tokens;
+mod validate;
 
 use std::future::Future;
 
-use infobip_client::{Client, ClientInfo};
+use infobip_client::ClientInfo;
 
 pub use authenticator::InfobipAuth;
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{env, ClientBuilder, RetryPolicy};
-pub use error::{
-    is_auth_failure, legacy_code, AuthError, CallError, InfobipError, IntoInfobipError, Resource,
-    Violation,
-};
-pub use infobip_client::security::{Operation, Scheme};
-pub use infobip_client::BoxFuture;
+pub use builder::ClientBuilder;
+pub use clock::{Clock, SystemClock};
+pub use error::{AuthError, Cause, ConfigError, TransportError};
+pub use failure::{is_auth_failure, AuthFailure, REGISTRY_SIZE};
+pub use infobip_client::{BoxFuture, Operation, Scheme};
+pub use infobip_error::{legacy_code, InfobipError, IntoInfobipError, Resource, Violation};
+pub use retry::RetryPolicy;
 #[cfg(feature = "redis")]
-pub use redis_store::RedisStore;
+pub use store::RedisStore;
 pub use store::{EncryptionKey, MemoryStore, StoreError, Stored, TokenStore};
+#[cfg(any(test, feature = "test-util"))]
+pub use test_util::{store_key, ManualClock};
 
-/// What a client built by [`ClientBuilder`] can do beyond the generated operations.
+/// What a product client built by this crate can do beyond the generated operations.
 pub trait ClientExt {
     /// Ends the IBSSO session this client holds (a session the server already ended counts as
     /// ended); for the other schemes there is nothing to end and this returns `Ok`. The next
@@ -173,13 +190,13 @@ pub trait ClientExt {
     fn auth_scheme(&self) -> Option<Scheme>;
 }
 
-impl ClientExt for Client {
+impl<C: ClientInfo<infobip_client::Auth> + Sync> ClientExt for C {
     async fn logout(&self) -> Result<(), AuthError> {
         let auth = self
             .inner()
             .downcast_ref::<InfobipAuth>()
             .ok_or(AuthError::NotAnAuthClient)?;
-        auth.logout(self).await
+        auth.logout().await
     }
 
     fn auth_scheme(&self) -> Option<Scheme> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{env, BALANCE, SESSION, TOKEN};
 use futures_util::future::join_all;
-use infobip_client::Client;
+use infobip_client::account::Client;
 use workspace_tests::Reply;
 
 const CALLS: usize = 1000;

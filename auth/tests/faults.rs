@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{env, BALANCE, SESSION, TOKEN};
-use infobip_auth::{ClientBuilder, InfobipError, RetryPolicy};
+use infobip_auth::{AuthError, AuthFailure, ClientBuilder, InfobipError, RetryPolicy};
 use infobip_client::Error;
 use workspace_tests::Reply;
 
@@ -94,11 +94,8 @@ async fn token_error(replies: Vec<Reply>) -> (String, common::Env) {
     }
     let client = env.oauth2().build().unwrap();
     let err = client.get_account_balance().send().await.unwrap_err();
-    assert!(infobip_auth::is_auth_failure(&err), "{err:?}");
-    let Error::Custom(message) = err else {
-        unreachable!()
-    };
-    (message, env)
+    let failure = AuthFailure::of(&err).unwrap_or_else(|| panic!("{err:?}"));
+    (failure.to_string(), env)
 }
 
 #[tokio::test]
@@ -120,11 +117,13 @@ async fn a_500_is_retried_and_recovers() {
 async fn a_500_that_persists_ends_after_the_bounded_attempts() {
     let (error, env) = token_error(vec![Reply::json(500, LEGACY_500); 5]).await;
     assert_eq!(env.count("POST", TOKEN), 3);
-    assert_eq!(
-        error,
-        "infobip auth failed for `get-account-balance` with OAuth2: `create-oauth2-token` failed \
-         after 3 attempt(s): HTTP 500 E500 Something went wrong. Infobip may be unavailable or \
-         throttling this account; try again later"
+    assert!(
+        error.starts_with(
+            "infobip auth failed for `get-account-balance` with OAuth2: `create-oauth2-token` \
+             failed after 3 attempt(s): HTTP 500 E500 Something went wrong. Infobip may be \
+             unavailable or throttling this account; try again later [infobip-auth failure #"
+        ),
+        "{error}"
     );
     assert_eq!(env.count("GET", BALANCE), 0, "no call without credentials");
 }
@@ -167,14 +166,15 @@ async fn bad_credentials_are_not_retried() {
         .unwrap();
     let err = client.get_account_balance().send().await.unwrap_err();
     assert_eq!(env.count("POST", TOKEN), 1);
-    let Error::Custom(message) = err else {
-        panic!("{err:?}")
-    };
+    let failure = AuthFailure::of(&err).unwrap_or_else(|| panic!("{err:?}"));
+    assert!(matches!(failure.error(), AuthError::BadCredentials { .. }));
+    assert!(!failure.error().is_retryable());
     assert_eq!(
-        message,
-        "infobip auth failed for `get-account-balance` with OAuth2: OAuth2 login was rejected by \
-         `create-oauth2-token` (HTTP 401 E401 Invalid login details); check the username and password"
+        failure.error().to_string(),
+        "OAuth2 login was rejected by `create-oauth2-token` (HTTP 401 E401 Invalid login \
+         details); check the username and password"
     );
+    assert_eq!(failure.operation().id, "get-account-balance");
 }
 
 #[tokio::test]
@@ -266,6 +266,7 @@ async fn a_session_refused_because_another_is_active_says_what_to_do() {
 #[tokio::test]
 async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
     use infobip_client::{Authenticator as _, ClientInfo as _};
+
     let env = env().await;
     let client = env.oauth2().build().unwrap();
     client.get_account_balance().send().await.unwrap();
@@ -283,11 +284,13 @@ async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
         .build()
         .unwrap();
     assert!(request.try_clone().is_none());
-    let operation = infobip_auth::Operation::GetAccountBalance;
-    auth.prepare(&client, operation, &mut request)
-        .await
-        .unwrap();
-    let response = auth.send(&client, operation, request).await.unwrap();
+    let http = reqwest::Client::new();
+    let call = infobip_client::Call {
+        operation: &infobip_client::account::operations::GET_ACCOUNT_BALANCE,
+        transport: &http,
+    };
+    auth.prepare(call, &mut request).await.unwrap();
+    let response = auth.send(call, request).await.unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(
         env.count("GET", BALANCE),
@@ -308,7 +311,7 @@ async fn a_session_create_that_may_have_succeeded_is_not_resent() {
     assert_eq!(env.count("POST", SESSION), 1);
     assert!(
         err.to_string()
-            .contains("(not retried: the server may have created a session)"),
+            .contains("(not resent: the server may have acted on it)"),
         "{err}"
     );
     // 503 and 429 mean "not processed": those are retried.
@@ -321,7 +324,8 @@ async fn a_session_create_that_may_have_succeeded_is_not_resent() {
 #[tokio::test]
 async fn retry_after_as_an_http_date_is_honoured() {
     let env = env().await;
-    let in_ten_seconds = (chrono::Utc::now() + chrono::Duration::seconds(10)).to_rfc2822();
+    let in_ten_seconds =
+        httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(10));
     env.fake
         .fail_next_login(Reply::json(429, "{}").header("retry-after", &in_ten_seconds));
     let client = env.oauth2().build().unwrap();

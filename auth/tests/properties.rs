@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use infobip_auth::{env, AuthError, ClientBuilder, InfobipError, Resource, Violation};
-use infobip_client::types::{ApiError, LegacyApiError};
+use infobip_auth::{env, ClientBuilder, ConfigError, InfobipError, Resource, Violation};
+use infobip_client::{ApiError, ApiException};
 use infobip_client::{ClientInfo as _, ResponseValue};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -360,7 +360,7 @@ fn check_any_body(status: Option<u16>, body: &[u8]) -> Result<InfobipError, Test
         prop_assert!(shown.starts_with(&prefix), "{}", shown);
     }
     let is_new = serde_json::from_slice::<ApiError>(body).is_ok();
-    let is_legacy = serde_json::from_slice::<LegacyApiError>(body).is_ok();
+    let is_legacy = serde_json::from_slice::<ApiException>(body).is_ok();
     if is_new {
         // The newer format wins when a body is in both.
         prop_assert_eq!(&error.raw, &None);
@@ -414,16 +414,16 @@ fn has_secret_field(body: &[u8]) -> bool {
     serde_json::from_slice(body).is_ok_and(|json| walk(&json))
 }
 
-/// The `AuthError::Config` field, if that is what `result` is.
-fn config_field<T>(result: &Result<T, AuthError>) -> Option<&'static str> {
+/// The `ConfigError` field, if that is what `result` is.
+fn config_field<T>(result: &Result<T, ConfigError>) -> Option<&'static str> {
     match result {
-        Err(AuthError::Config { field, .. }) => Some(field),
+        Err(ConfigError { field, .. }) => Some(field),
         _ => None,
     }
 }
 
 /// Asserts that neither `{}` nor `{:?}` of the error shows the secret, raw or escaped.
-fn assert_hidden(error: &AuthError, secret: &str) -> Result<(), TestCaseError> {
+fn assert_hidden(error: &ConfigError, secret: &str) -> Result<(), TestCaseError> {
     let escaped = format!("{secret:?}");
     let escaped = &escaped[1..escaped.len() - 1];
     for shown in [error.to_string(), format!("{error:?}")] {
@@ -581,7 +581,7 @@ proptest! {
     ) {
         let code = reqwest::StatusCode::from_u16(status).unwrap();
         let legacy_bytes = serde_json::to_vec(&legacy.json()).unwrap();
-        let parsed: LegacyApiError = serde_json::from_slice(&legacy_bytes).unwrap();
+        let parsed: ApiException = serde_json::from_slice(&legacy_bytes).unwrap();
         let response = infobip_client::Error::ErrorResponse(ResponseValue::new(
             parsed,
             code,
@@ -648,7 +648,7 @@ proptest! {
 // The base URL
 // ----------------------------------------------------------------------------------------
 
-fn build_with_url(url: &str) -> Result<infobip_client::Client, AuthError> {
+fn build_with_url(url: &str) -> Result<infobip_client::account::Client, ConfigError> {
     ClientBuilder::api_key("k")
         .http_client(http())
         .base_url(url)
@@ -814,7 +814,7 @@ fn with_user() -> impl Strategy<Value = WithUser> {
     select(vec![WithUser::Basic, WithUser::Ibsso, WithUser::OAuth2])
 }
 
-fn build_api_key(key: &str) -> Result<infobip_client::Client, AuthError> {
+fn build_api_key(key: &str) -> Result<infobip_client::account::Client, ConfigError> {
     ClientBuilder::api_key(key)
         .http_client(http())
         .base_url(GOOD_URL)
@@ -959,7 +959,7 @@ proptest! {
             for secret in &secrets {
                 assert_hidden(&error, secret)?;
             }
-            prop_assert!(matches!(error, AuthError::Config { .. }), "{:?}", error);
+            prop_assert!(matches!(error, ConfigError { .. }), "{:?}", error);
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::env;
 use infobip_auth::{ClientBuilder, ClientExt as _};
-use infobip_client::types::{CreateOAuth2TokenRequest, CreateSessionRequest, GrantType};
+use infobip_client::account::types::{CreateOAuth2TokenRequest, CreateSessionRequest, GrantType};
 use workspace_tests::fake::{basic_credentials, API_KEY, PASSWORD, TOKEN_MARK};
 use workspace_tests::Reply;
 
@@ -95,7 +95,7 @@ async fn no_secret_reaches_debug_display_errors_or_traces() {
         .build()
         .unwrap()
         .create_api_key()
-        .body(infobip_client::types::CreateApiKeyRequest::builder().name("x"))
+        .body(infobip_client::account::types::CreateApiKeyRequest::builder().name("x"))
         .send()
         .await
         .unwrap_err();

@@ -1,40 +1,48 @@
-//! Turns `spec/infobip-auth.yaml` into the source of the `generated-client` crate.
+//! Turns the descriptions in `spec/` (one OpenAPI 3.0.x file per Infobip product) into the
+//! generated modules of the `infobip-client` crate.
 //!
-//! Two files come out of one description:
-//! - `generated.rs`, the progenitor client (builder interface, hooks that must be implemented,
-//!   an inner value of type `crate::Auth` that the hand-written rim defines);
-//! - `security.rs`, which progenitor does not produce: each operation with the authentication
-//!   schemes it accepts, taken from the description's `security` sections.
+//! For each product `P` (the file `spec/P.yaml`), regeneration writes:
+//! - `generated-client/src/P/mod.rs`, the progenitor client (builder interface, hooks that must
+//!   be implemented, an inner value of type `crate::Auth` that the hand-written rim defines),
+//!   with the shared error bodies replaced by the rim's types;
+//! - `generated-client/src/P/operations.rs`, which progenitor does not produce: each operation
+//!   with the authentication schemes it accepts and the API scopes it needs, taken from the
+//!   description's `security` and `x-scopes`;
 //!
-//! The description is validated before progenitor sees it (see [`validate`]), and the output
-//! is a pure function of the input text, so regenerating twice gives the same bytes.
+//! and for all of them `generated-client/src/products.rs` (one module per product, behind a
+//! cargo feature of the product's name) and the features section of
+//! `generated-client/Cargo.toml`.
+//!
+//! Every description is validated before progenitor sees it (see [`validate`]), and the output
+//! is a pure function of the input texts, so regenerating twice gives the same bytes.
 //!
 //! ```
-//! let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/infobip-auth.yaml"))?;
-//! let output = codegen::render(&spec)?;
-//! assert!(output.files.iter().any(|f| f.path == codegen::CLIENT_PATH));
+//! let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+//! let specs = codegen::read_specs(root)?;
+//! let manifest = std::fs::read_to_string(root.join(codegen::CLIENT_MANIFEST))?;
+//! let output = codegen::render(&specs, &manifest)?;
+//! assert!(output.files.iter().any(|f| f.path == "generated-client/src/account/mod.rs"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod security;
+mod client;
+mod operations;
+mod products;
 mod spec;
 mod surface;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
-use quote::quote;
-use schemars::schema::{InstanceType, SchemaObject};
+use std::path::Path;
 
 pub use spec::{parse, validate, Rule, Violation};
 pub use surface::{api_surface, security_summary};
 
-/// Where the description lives, relative to the workspace root.
-pub const SPEC_PATH: &str = "spec/infobip-auth.yaml";
-/// Where the progenitor client is written, relative to the workspace root.
-pub const CLIENT_PATH: &str = "generated-client/src/generated.rs";
-/// Where the security table is written, relative to the workspace root.
-pub const SECURITY_PATH: &str = "generated-client/src/security.rs";
+/// Where the descriptions live, relative to the workspace root: one file per product, named
+/// after it (`account.yaml`, `sms.yaml`).
+pub const SPEC_DIR: &str = "spec";
+/// The generated crate's source directory, relative to the workspace root.
+pub const CLIENT_SRC: &str = "generated-client/src";
+/// The generated crate's manifest, whose features section regeneration writes.
+pub const CLIENT_MANIFEST: &str = "generated-client/Cargo.toml";
 
 /// Why a description could not be turned into code.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +59,7 @@ pub enum CodegenError {
     /// The document does not fit the OpenAPI 3.0 model.
     #[error("the description is not a valid OpenAPI 3.0 document: {0}")]
     InvalidDocument(String),
-    /// The document breaks rules that progenitor or the security table depend on.
+    /// The document breaks rules that progenitor or the operations table depend on.
     #[error("the description breaks {} rule(s):\n{}", .0.len(), list(.0))]
     InvalidSpec(Vec<Violation>),
     /// Progenitor refused the document.
@@ -66,6 +74,37 @@ pub enum CodegenError {
     /// The generated tokens are not valid Rust; a bug in this crate or in progenitor.
     #[error("the generated code does not parse as Rust: {0}")]
     Syntax(String),
+    /// A file in `spec/` whose name cannot be a product's.
+    #[error(
+        "`{0}` cannot name a product: name description files in lowercase words joined by `-` \
+         (like `number-lookup.yaml`), and not after a Rust keyword or a module of the client's \
+         hand-written rim (datetime, errors, hooks, operation, products, secret)"
+    )]
+    ProductName(String),
+    /// The descriptions could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The generated crate's manifest lacks the markers around its features section.
+    #[error(
+        "{CLIENT_MANIFEST} has no `{}` ... `{}` section for the product features; \
+         restore it from git",
+        products::FEATURES_BEGIN,
+        products::FEATURES_END
+    )]
+    ManifestMarkers,
+    /// One product's description failed; names its file.
+    #[error("{path}: {error}")]
+    Product {
+        /// The description's path, relative to the workspace root.
+        path: String,
+        /// What is wrong with it.
+        error: Box<CodegenError>,
+    },
 }
 
 fn list(violations: &[Violation]) -> String {
@@ -76,19 +115,62 @@ fn list(violations: &[Violation]) -> String {
         .join("\n")
 }
 
+/// One product's description as read from `spec/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    /// The product, from the file name: `sms` for `spec/sms.yaml`.
+    pub product: String,
+    /// The file, relative to the workspace root.
+    pub path: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// Reads every description (`*.yaml`, `*.yml`, `*.json`) in `root/spec/`, in file name order.
+pub fn read_specs(root: &Path) -> Result<Vec<Spec>, CodegenError> {
+    let dir = root.join(SPEC_DIR);
+    let io = |path: &Path, e: std::io::Error| CodegenError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let mut specs = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(|e| io(&dir, e))? {
+        let path = entry.map_err(|e| io(&dir, e))?.path();
+        let (Some(stem), Some(extension)) = (
+            path.file_stem().and_then(|s| s.to_str()),
+            path.extension().and_then(|s| s.to_str()),
+        ) else {
+            continue;
+        };
+        if !matches!(extension, "yaml" | "yml" | "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+        specs.push(Spec {
+            product: stem.to_owned(),
+            path: format!("{SPEC_DIR}/{stem}.{extension}"),
+            text,
+        });
+    }
+    specs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(specs)
+}
+
 /// One file that regeneration writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
     /// Path relative to the workspace root.
-    pub path: &'static str,
+    pub path: String,
     /// The full contents, formatted.
     pub contents: String,
 }
 
-/// What [`render`] produced.
-#[derive(Debug, Clone)]
-pub struct Output {
-    /// The files, in a fixed order.
+/// What one product's description produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductOutput {
+    /// The product's name (its description's file name).
+    pub product: String,
+    /// Its client module and operations table, in a fixed order.
     pub files: Vec<GeneratedFile>,
     /// Number of operations in the description.
     pub operations: usize,
@@ -96,107 +178,74 @@ pub struct Output {
     pub types: usize,
 }
 
-/// Parses, validates and renders a description.
-pub fn render(spec_text: &str) -> Result<Output, CodegenError> {
+/// What [`render`] produced.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Every product, in file name order.
+    pub products: Vec<ProductOutput>,
+    /// Every file to write: the products' files, then `products.rs` and the manifest.
+    pub files: Vec<GeneratedFile>,
+}
+
+/// Renders every product, plus the module list and the manifest's features section.
+/// `manifest` is the current text of [`CLIENT_MANIFEST`]; only its features section changes.
+pub fn render(specs: &[Spec], manifest: &str) -> Result<Output, CodegenError> {
+    let mut outputs = Vec::new();
+    for spec in specs {
+        let output =
+            render_product(&spec.product, &spec.text).map_err(|error| CodegenError::Product {
+                path: spec.path.clone(),
+                error: Box::new(error),
+            })?;
+        outputs.push(output);
+    }
+    let names: Vec<&str> = specs.iter().map(|s| s.product.as_str()).collect();
+    let mut files: Vec<GeneratedFile> = outputs.iter().flat_map(|o| o.files.clone()).collect();
+    files.push(GeneratedFile {
+        path: format!("{CLIENT_SRC}/products.rs"),
+        contents: format_file(products::render_modules(specs), "every file in spec/")?,
+    });
+    files.push(GeneratedFile {
+        path: CLIENT_MANIFEST.to_owned(),
+        contents: products::render_features(manifest, &names)?,
+    });
+    Ok(Output {
+        products: outputs,
+        files,
+    })
+}
+
+/// Parses, validates and renders one product's description.
+pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, CodegenError> {
+    let module = products::module_name(product)?;
     let spec = parse(spec_text)?;
     let operations = spec::collect(&spec).map_err(CodegenError::InvalidSpec)?;
-
-    let client = generate_client(&spec)?;
-    let types = count_types(&client);
-    let security = security::render(&spec, &operations);
-
-    Ok(Output {
+    let client = client::generate(&spec)?;
+    let types = client::count_types(&client);
+    let table = operations::render(product, &operations);
+    let source = format!("the `{product}` description in {SPEC_DIR}/");
+    Ok(ProductOutput {
+        product: product.to_owned(),
         operations: operations.len(),
         types,
         files: vec![
             GeneratedFile {
-                path: CLIENT_PATH,
-                contents: format_file(client)?,
+                path: format!("{CLIENT_SRC}/{module}/mod.rs"),
+                contents: format_file(products::render_module(product, &spec, client), &source)?,
             },
             GeneratedFile {
-                path: SECURITY_PATH,
-                contents: format_file(security)?,
+                path: format!("{CLIENT_SRC}/{module}/operations.rs"),
+                contents: format_file(table, &source)?,
             },
         ],
     })
 }
 
-/// The settings the generated client is built with; see the crate docs for why each is chosen.
-fn settings() -> GenerationSettings {
-    let mut settings = GenerationSettings::new();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged)
-        // A missing hooks impl must be a compile error, not silently unauthenticated requests.
-        .with_hooks(HooksMode::Expected)
-        .with_inner_type(quote!(crate::Auth))
-        // chrono rejects the offset-less times that Infobip sends; the rim's type accepts them.
-        .with_conversion(
-            string_schema("date-time"),
-            "crate::DateTime",
-            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
-        )
-        // Secrets get a type whose Debug redacts them.
-        .with_conversion(
-            string_schema("password"),
-            "crate::Secret",
-            std::iter::empty(),
-        );
-    settings
-}
-
-fn string_schema(format: &str) -> SchemaObject {
-    SchemaObject {
-        instance_type: Some(InstanceType::String.into()),
-        format: Some(format.to_owned()),
-        ..Default::default()
-    }
-}
-
-fn generate_client(spec: &openapiv3::OpenAPI) -> Result<proc_macro2::TokenStream, CodegenError> {
-    let mut generator = Generator::new(&settings());
-    // Validation covers the shapes we know progenitor asserts on; this is the net for the rest.
-    let result = catch_unwind(AssertUnwindSafe(|| generator.generate_tokens(spec)));
-    match result {
-        Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(e)) => Err(CodegenError::Generator(e.to_string())),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| String::from("no message"));
-            Err(CodegenError::GeneratorPanicked(message))
-        }
-    }
-}
-
-fn count_types(client: &proc_macro2::TokenStream) -> usize {
-    let Ok(file) = syn::parse2::<syn::File>(client.clone()) else {
-        return 0;
-    };
-    file.items
-        .iter()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
-            _ => None,
-        })
-        .map(|(_, items)| {
-            items
-                .iter()
-                .filter(|i| matches!(i, syn::Item::Struct(_) | syn::Item::Enum(_)))
-                .count()
-        })
-        .unwrap_or(0)
-}
-
-const HEADER: &str = "\
-// @generated by `cargo xtask regen` from spec/infobip-auth.yaml. Do not edit by hand:
-// change the spec (or codegen/) and run `cargo xtask regen`.
-
-";
-
-fn format_file(tokens: proc_macro2::TokenStream) -> Result<String, CodegenError> {
+fn format_file(tokens: proc_macro2::TokenStream, source: &str) -> Result<String, CodegenError> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
-    Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+    Ok(format!(
+        "// @generated by `cargo xtask regen` from {source}. Do not edit by hand:\n\
+         // change the spec (or codegen/) and run `cargo xtask regen`.\n\n{}",
+        prettyplease::unparse(&file)
+    ))
 }

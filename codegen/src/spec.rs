@@ -39,7 +39,8 @@ pub fn parse(text: &str) -> Result<OpenAPI, CodegenError> {
 /// One broken rule, with the place it was broken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// The operationId, or `METHOD /path` when there is none.
+    /// The operationId, `METHOD /path` when there is none, or `components.schemas.<name>` for
+    /// a rule about a schema.
     pub operation: String,
     /// What is wrong.
     pub rule: Rule,
@@ -47,7 +48,12 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "operation `{}`: {}", self.operation, self.rule)
+        let place = if self.operation.starts_with("components.") {
+            "schema"
+        } else {
+            "operation"
+        };
+        write!(f, "{place} `{}`: {}", self.operation, self.rule)
     }
 }
 
@@ -79,8 +85,18 @@ pub enum Rule {
     },
     /// Success responses of different kinds (some with a body, some without, or other schemas).
     MixedSuccessKinds(BTreeMap<String, String>),
-    /// A security requirement naming a scheme that `components.securitySchemes` lacks.
+    /// A security requirement naming a scheme that `components.securitySchemes` lacks, or
+    /// one that is not among Infobip's four (which the hand-written auth layer knows).
     UnknownSecurityScheme(String),
+    /// `x-scopes` that is not a list of scope names.
+    ScopesShape,
+    /// A schema that every product shares (an error body) declared with other fields.
+    SharedSchemaShape {
+        /// The fields the shared type has.
+        expected: Vec<String>,
+        /// The fields the description declares.
+        found: Vec<String>,
+    },
     /// A security requirement that needs two schemes at once.
     CombinedSecurityRequirement(Vec<String>),
 }
@@ -138,7 +154,25 @@ impl fmt::Display for Rule {
             ),
             Rule::UnknownSecurityScheme(name) => write!(
                 f,
-                "security names `{name}`, which components.securitySchemes does not declare"
+                "security names `{name}`, which components.securitySchemes does not declare or \
+                 which is not one of Infobip's schemes ({})",
+                crate::operations::KNOWN_SCHEMES
+                    .iter()
+                    .map(|(spec_name, _)| *spec_name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Rule::ScopesShape => f.write_str(
+                "x-scopes must be a list of API scope names (strings), any one of which allows \
+                 the call",
+            ),
+            Rule::SharedSchemaShape { expected, found } => write!(
+                f,
+                "this schema is shared by every product as one hand-written type with the fields \
+                 [{}], but the description declares [{}]; declare the same fields, or rename the \
+                 schema if it is a different one",
+                expected.join(", "),
+                found.join(", ")
             ),
             Rule::CombinedSecurityRequirement(names) => write!(
                 f,
@@ -165,6 +199,8 @@ pub(crate) struct OperationView<'a> {
     pub(crate) operation: &'a Operation,
     /// Accepted scheme names, in the order the description lists them; empty for none.
     pub(crate) schemes: Vec<String>,
+    /// API scopes (`x-scopes`), any one of which allows the call; empty when none are listed.
+    pub(crate) scopes: Vec<String>,
 }
 
 /// Checks every rule and returns all violations at once, so a spec author fixes them in one go.
@@ -182,11 +218,19 @@ pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OperationView<'_>>, Vec<Viol
     let mut violations = Vec::new();
     let mut views = Vec::new();
     let mut seen = BTreeSet::new();
+    // A scheme counts only if it is declared and is one of the four the rim's `Scheme` has.
     let declared: BTreeSet<&str> = spec
         .components
         .as_ref()
-        .map(|c| c.security_schemes.keys().map(String::as_str).collect())
+        .map(|c| {
+            c.security_schemes
+                .keys()
+                .map(String::as_str)
+                .filter(|name| crate::operations::scheme_variant(name).is_some())
+                .collect()
+        })
         .unwrap_or_default();
+    violations.extend(check_shared_schemas(spec));
 
     for (path, item) in &spec.paths.paths {
         let item = match item {
@@ -233,12 +277,20 @@ pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OperationView<'_>>, Vec<Viol
                     Vec::new()
                 }
             };
+            let scopes = match scopes(operation) {
+                Ok(scopes) => scopes,
+                Err(rule) => {
+                    broken(rule);
+                    Vec::new()
+                }
+            };
             views.push(OperationView {
                 operation_id,
                 method,
                 path,
                 operation,
                 schemes,
+                scopes,
             });
         }
     }
@@ -403,4 +455,69 @@ fn schemes(
         }
     }
     Ok(names)
+}
+
+/// Infobip's `x-scopes`: the API scopes any one of which allows the call.
+fn scopes(operation: &Operation) -> Result<Vec<String>, Rule> {
+    let Some(value) = operation.extensions.get("x-scopes") else {
+        return Ok(Vec::new());
+    };
+    value
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+        })
+        .ok_or(Rule::ScopesShape)
+}
+
+/// The error schemas every product shares: each is one hand-written type in the client's rim,
+/// so a description that declares one must declare the same fields.
+pub(crate) const SHARED_SCHEMAS: &[(&str, &[&str])] = &[
+    (
+        "ApiError",
+        &[
+            "action",
+            "description",
+            "errorCode",
+            "resources",
+            "violations",
+        ],
+    ),
+    ("ApiErrorResource", &["name", "url"]),
+    ("ApiErrorViolation", &["property", "violation"]),
+    ("ApiException", &["error", "requestError"]),
+    ("ApiRequestError", &["serviceException"]),
+    (
+        "ApiRequestErrorDetails",
+        &["messageId", "text", "validationErrors"],
+    ),
+];
+
+fn check_shared_schemas(spec: &OpenAPI) -> Vec<Violation> {
+    let Some(components) = &spec.components else {
+        return Vec::new();
+    };
+    SHARED_SCHEMAS
+        .iter()
+        .filter_map(|(name, fields)| {
+            let schema = components.schemas.get(*name)?.as_item()?;
+            let found: BTreeSet<String> = match &schema.schema_kind {
+                openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) => {
+                    object.properties.keys().cloned().collect()
+                }
+                _ => BTreeSet::new(),
+            };
+            let expected: BTreeSet<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+            (found != expected).then(|| Violation {
+                operation: format!("components.schemas.{name}"),
+                rule: Rule::SharedSchemaShape {
+                    expected: expected.into_iter().collect(),
+                    found: found.into_iter().collect(),
+                },
+            })
+        })
+        .collect()
 }

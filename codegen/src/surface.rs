@@ -24,7 +24,8 @@ pub fn api_surface(spec: &OpenAPI) -> Result<String, CodegenError> {
     Ok(lines.map(|l| l + "\n").collect())
 }
 
-/// The security table as text: one line per operation with the schemes it accepts.
+/// The operations table as text: one line per operation with the schemes it accepts and the
+/// API scopes any one of which allows it.
 pub fn security_summary(spec: &OpenAPI) -> Result<String, CodegenError> {
     let operations = spec::collect(spec).map_err(CodegenError::InvalidSpec)?;
     let width = operations
@@ -34,7 +35,14 @@ pub fn security_summary(spec: &OpenAPI) -> Result<String, CodegenError> {
         .unwrap_or(0);
     Ok(operations
         .iter()
-        .map(|op| format!("{:width$}  {}\n", op.operation_id, schemes(op)))
+        .map(|op| {
+            let scopes = if op.scopes.is_empty() {
+                String::new()
+            } else {
+                format!("  scopes: {}", op.scopes.join(", "))
+            };
+            format!("{:width$}  {}{scopes}\n", op.operation_id, schemes(op))
+        })
         .collect())
 }
 

@@ -1,8 +1,10 @@
-//! The seam between the generated client and whoever supplies credentials.
+//! The seam between the generated clients and whoever supplies credentials.
 //!
-//! The `impl ClientHooks for Client` has to live in the crate that compiles the generated
-//! `Client` (orphan rule), so it lives here and forwards every call to a trait object that
-//! other crates can implement.
+//! Each product's `impl ClientHooks for Client` has to live in this crate, which compiles the
+//! generated `Client` (orphan rule). [`impl_hooks`] writes it for every product, forwarding to
+//! one trait object that other crates implement: [`Authenticator`]. The authenticator learns
+//! which operation of which product is being called from an [`Operation`], never from the
+//! product's `Client` type, so one authenticator serves every product.
 
 use std::any::Any;
 use std::fmt;
@@ -10,44 +12,78 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-
-use crate::security::Operation;
-use crate::{Client, Error};
+use crate::Operation;
 
 /// A boxed, sendable future, as the dyn-compatible [`Authenticator`] methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Decides how each request of a [`Client`] is authenticated and sent.
+/// A failure of [`Authenticator::prepare`], which aborts the call before anything is sent.
+pub type PrepareError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What sends a prepared request: the product client's `reqwest::Client`, or anything else that
+/// can (a middleware chain, a stub in tests and benchmarks).
+pub trait Transport: Send + Sync {
+    /// Sends `request` once.
+    fn execute(
+        &self,
+        request: reqwest::Request,
+    ) -> BoxFuture<'_, reqwest::Result<reqwest::Response>>;
+}
+
+impl Transport for reqwest::Client {
+    fn execute(
+        &self,
+        request: reqwest::Request,
+    ) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+        Box::pin(reqwest::Client::execute(self, request))
+    }
+}
+
+/// What an [`Authenticator`] is told about each call.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    /// The operation being called, with its product, accepted schemes and API scopes.
+    pub operation: &'static Operation,
+    /// What sends the request: the product client's HTTP client.
+    pub transport: &'a dyn Transport,
+}
+
+impl fmt::Debug for Call<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("product", &self.operation.product)
+            .field("operation", &self.operation.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decides how each request of every product client is authenticated and sent.
 ///
 /// Every generated operation calls [`prepare`](Self::prepare) after building its request and
-/// then [`send`](Self::send) to transmit it. Implementations can call operations of the same
-/// client from inside these methods (to fetch a token, say); such calls pass through the
-/// authenticator too and need one `Box::pin` (async recursion).
+/// then [`send`](Self::send) to transmit it.
 pub trait Authenticator: Any + fmt::Debug + Send + Sync {
     /// Adds credentials to `request`. An error aborts the call before anything is sent; the
-    /// caller receives it as [`Error::Custom`] carrying the error's `Display` text.
+    /// caller receives it as progenitor's `Error::Custom` carrying the error's `Display` text
+    /// (progenitor's hooks can return nothing richer).
     fn prepare<'a>(
         &'a self,
-        client: &'a Client,
-        operation: Operation,
+        call: Call<'a>,
         request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), Box<dyn std::error::Error + Send + Sync>>>;
+    ) -> BoxFuture<'a, Result<(), PrepareError>>;
 
     /// Sends a prepared request. The default sends it once; an implementation may retry (for
     /// example after a 401) as long as it returns a single response.
     fn send<'a>(
         &'a self,
-        client: &'a Client,
-        operation: Operation,
+        call: Call<'a>,
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        let _ = operation;
-        Box::pin(client.client().execute(request))
+        call.transport.execute(request)
     }
 }
 
-/// The authenticator a [`Client`] carries: cheap to clone, shared by every clone of the client.
+/// The authenticator a product `Client` carries: cheap to clone, shared by every clone of the
+/// client (and by clients of other products built with the same `Auth`).
 #[derive(Clone)]
 pub struct Auth(Arc<dyn Authenticator>);
 
@@ -57,10 +93,20 @@ impl Auth {
         Self(Arc::new(authenticator))
     }
 
+    /// Shares an authenticator that is already behind an `Arc`.
+    pub fn from_arc(authenticator: Arc<dyn Authenticator>) -> Self {
+        Self(authenticator)
+    }
+
     /// An authenticator that adds nothing: only the unauthenticated operations (create-session,
     /// create-oauth2-token) can succeed. Meant for tests and for tools that only log in.
     pub fn none() -> Self {
         Self::new(NoAuth)
+    }
+
+    /// The authenticator.
+    pub fn authenticator(&self) -> &dyn Authenticator {
+        &*self.0
     }
 
     /// The authenticator, if it is of type `T`.
@@ -83,46 +129,88 @@ struct NoAuth;
 impl Authenticator for NoAuth {
     fn prepare<'a>(
         &'a self,
-        _client: &'a Client,
-        _operation: Operation,
+        _call: Call<'a>,
         _request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), Box<dyn std::error::Error + Send + Sync>>> {
-        Box::pin(async { Ok(()) })
+    ) -> BoxFuture<'a, Result<(), PrepareError>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 
-fn operation(info: &OperationInfo) -> Option<Operation> {
-    Operation::from_method_name(info.operation_id)
+/// What a product's `pre` hook does: find the operation, let the authenticator prepare.
+pub(crate) async fn pre<E>(
+    auth: &Auth,
+    transport: &reqwest::Client,
+    operation: Option<&'static Operation>,
+    method_name: &str,
+    request: &mut reqwest::Request,
+) -> Result<(), progenitor_client::Error<E>> {
+    let Some(operation) = operation else {
+        // Only reachable if codegen's table and progenitor disagree on a method name.
+        return Err(progenitor_client::Error::Custom(format!(
+            "operation `{method_name}` is missing from its product's operations table; run \
+             `cargo xtask regen`"
+        )));
+    };
+    let call = Call {
+        operation,
+        transport,
+    };
+    auth.0
+        .prepare(call, request)
+        .await
+        .map_err(|e| progenitor_client::Error::Custom(e.to_string()))
 }
 
-impl ClientHooks<Auth> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        let Some(operation) = operation(info) else {
-            // Only reachable if codegen's table and progenitor disagree on a method name.
-            return Err(Error::Custom(format!(
-                "operation `{}` is missing from the security table; run `cargo xtask regen`",
-                info.operation_id
-            )));
-        };
-        self.inner
-            .0
-            .prepare(self, operation, request)
-            .await
-            .map_err(|e| Error::Custom(e.to_string()))
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        match operation(info) {
-            Some(operation) => self.inner.0.send(self, operation, request).await,
-            None => self.client().execute(request).await,
+/// What a product's `exec` hook does: let the authenticator send.
+pub(crate) async fn exec(
+    auth: &Auth,
+    transport: &reqwest::Client,
+    operation: Option<&'static Operation>,
+    request: reqwest::Request,
+) -> reqwest::Result<reqwest::Response> {
+    match operation {
+        Some(operation) => {
+            let call = Call {
+                operation,
+                transport,
+            };
+            auth.0.send(call, request).await
         }
+        // `pre` refused the call already; never reached.
+        None => transport.execute(request).await,
     }
 }
+
+/// Writes a product's `impl ClientHooks for Client`, given the function that finds an
+/// operation of the product by the method name progenitor passes.
+macro_rules! impl_hooks {
+    ($find:path) => {
+        impl ::progenitor_client::ClientHooks<crate::Auth> for Client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                let operation = $find(info.operation_id);
+                crate::hooks::pre(
+                    &self.inner,
+                    &self.client,
+                    operation,
+                    info.operation_id,
+                    request,
+                )
+                .await
+            }
+
+            async fn exec(
+                &self,
+                request: ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> ::reqwest::Result<::reqwest::Response> {
+                crate::hooks::exec(&self.inner, &self.client, $find(info.operation_id), request)
+                    .await
+            }
+        }
+    };
+}
+pub(crate) use impl_hooks;

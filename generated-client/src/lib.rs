@@ -1,21 +1,27 @@
-//! A typed client for Infobip's authentication endpoints, generated from
-//! `spec/infobip-auth.yaml` by `cargo xtask regen`.
+//! Typed clients for Infobip's products, generated from the descriptions in `spec/` by
+//! `cargo xtask regen`: one module per product (`account`, ...), each behind a cargo feature
+//! of its name, so that a service compiles only what it uses.
 //!
-//! The generated code ([`Client`], [`types`], [`builder`]) is never edited by hand. This crate
-//! adds a thin rim around it:
-//! - [`Authenticator`], the seam through which every request passes: the `auth` crate implements
-//!   it to add credentials, renew tokens and retry after a 401;
-//! - [`security`], the schemes each operation accepts, also generated from the description;
+//! The generated modules are never edited by hand. This crate adds a thin rim around them:
+//! - [`Authenticator`], the seam through which every request of every product passes: the
+//!   `infobip-auth` crate implements it to add credentials, renew tokens and retry after a 401;
+//! - [`Operation`] and [`Scheme`]: each product's `operations` module (generated from the
+//!   descriptions' `security` and `x-scopes`) says which schemes and API scopes every operation
+//!   takes;
+//! - [`ApiError`] and [`ApiException`], Infobip's two error bodies, one type each for every
+//!   product;
 //! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to.
 //!
-//! Services normally build the client through the `auth` crate. Built by hand it looks like
-//! this (with [`Auth::none`], which sends no credentials, so only the session and token calls
-//! succeed):
+//! Services normally build clients through the `infobip-auth` crate. Built by hand it looks
+//! like this (with [`Auth::none`], which sends no credentials, so only the session and token
+//! calls succeed):
 //!
 //! ```no_run
-//! use infobip_client::{Auth, Client};
+//! # #[cfg(feature = "account")]
+//! # async fn run() -> Result<(), infobip_client::Error<infobip_client::ApiException>> {
+//! use infobip_client::account::{types, Client};
+//! use infobip_client::Auth;
 //!
-//! # async fn run() -> Result<(), infobip_client::Error<infobip_client::types::LegacyApiError>> {
 //! let client = Client::new_with_client(
 //!     "https://api.infobip.com",
 //!     reqwest::Client::new(),
@@ -24,10 +30,10 @@
 //! let token = client
 //!     .create_oauth2_token()
 //!     .body(
-//!         infobip_client::types::CreateOAuth2TokenRequest::builder()
+//!         types::CreateOAuth2TokenRequest::builder()
 //!             .client_id("user")
 //!             .client_secret("password")
-//!             .grant_type(infobip_client::types::GrantType::ClientCredentials),
+//!             .grant_type(types::GrantType::ClientCredentials),
 //!     )
 //!     .send()
 //!     .await?;
@@ -37,23 +43,20 @@
 //! ```
 
 mod datetime;
-#[rustfmt::skip]
-#[allow(
-    missing_docs,
-    unused_imports,
-    clippy::all,
-    clippy::pedantic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    rustdoc::all
-)]
-mod generated;
+mod errors;
 mod hooks;
-mod secret;
+mod operation;
 #[rustfmt::skip]
-pub mod security;
+mod products;
+mod secret;
 
 pub use datetime::{DateTime, DateTimeError};
-pub use generated::*;
-pub use hooks::{Auth, Authenticator, BoxFuture};
+pub use errors::{
+    ApiError, ApiErrorResource, ApiErrorViolation, ApiException, ApiRequestError,
+    ApiRequestErrorDetails,
+};
+pub use hooks::{Auth, Authenticator, BoxFuture, Call, PrepareError, Transport};
+pub use operation::{Operation, Scheme};
+pub use products::*;
+pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 pub use secret::Secret;

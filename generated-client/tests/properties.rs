@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{FixedOffset, SecondsFormat, TimeZone, Timelike, Utc};
-use infobip_client::types::{ApiKey, CreateOAuth2TokenResponse, CreateSessionResponse};
+use infobip_client::account::types::{ApiKey, CreateOAuth2TokenResponse, CreateSessionResponse};
 use infobip_client::DateTime;
 use proptest::prelude::*;
 use serde_json::json;

@@ -1,9 +1,9 @@
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use chrono::Utc;
+pub use infobip_auth::{Clock, ManualClock, SystemClock};
 
 /// Username of the demo account every default configuration contains.
 pub const DEMO_USERNAME: &str = "demo";
@@ -105,78 +105,6 @@ impl fmt::Debug for Account {
     }
 }
 
-/// The sandbox's source of time, so that tests can expire sessions, tokens and keys without
-/// sleeping.
-pub trait Clock: Send + Sync + fmt::Debug {
-    /// Monotonic time, for idle and expiry measurements.
-    fn now(&self) -> Instant;
-    /// Wall-clock time, for API key validity windows.
-    fn utc_now(&self) -> chrono::DateTime<Utc>;
-}
-
-/// The real clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn utc_now(&self) -> chrono::DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that stands still until [`ManualClock::advance`] moves it.
-///
-/// It is also an [`infobip_auth::Clock`], so one clock can drive the sandbox and a client together:
-/// `SandboxConfig::for_tests().with_clock(clock.clone())` and
-/// `ClientBuilder::...().clock(clock.clone())`. As an `infobip_auth::Clock`, `sleep` advances it at
-/// once instead of waiting.
-#[derive(Debug)]
-pub struct ManualClock {
-    start: Instant,
-    start_utc: chrono::DateTime<Utc>,
-    offset: Mutex<Duration>,
-}
-
-impl ManualClock {
-    /// A clock frozen at the current instant, ready to share with [`SandboxConfig::clock`].
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self {
-            start: Instant::now(),
-            start_utc: Utc::now(),
-            offset: Mutex::new(Duration::ZERO),
-        })
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
-        let mut offset = self.offset.lock().unwrap_or_else(PoisonError::into_inner);
-        *offset += by;
-    }
-
-    fn offset(&self) -> Duration {
-        *self.offset.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        self.start + self.offset()
-    }
-
-    fn utc_now(&self) -> chrono::DateTime<Utc> {
-        // A Duration too large for chrono cannot come from a test's advance() calls; saturate
-        // rather than panic.
-        let offset = chrono::Duration::from_std(self.offset()).unwrap_or(chrono::Duration::MAX);
-        self.start_utc
-            .checked_add_signed(offset)
-            .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC)
-    }
-}
-
 /// How a [`Sandbox`](crate::Sandbox) behaves. `Default` is what the binary serves; tests
 /// usually start from [`SandboxConfig::for_tests`].
 #[derive(Clone, Debug)]
@@ -195,7 +123,8 @@ pub struct SandboxConfig {
     /// Whether Infobip's declared rate limits apply (10/s for session, token and key reads;
     /// 40 per day per account for key creates and for key updates).
     pub throttle: bool,
-    /// The time source.
+    /// The time source: the same [`Clock`] the auth crate's clients take, so that one
+    /// [`ManualClock`] can expire tokens on both sides without waiting.
     pub clock: Arc<dyn Clock>,
 }
 
@@ -264,24 +193,9 @@ impl SandboxConfig {
         self
     }
 
-    /// Sets the time source, typically a [`ManualClock`].
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+    /// Sets the time source, typically a [`ManualClock`] shared with the clients under test.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
         self
-    }
-}
-
-impl infobip_auth::Clock for ManualClock {
-    fn now(&self) -> Instant {
-        Clock::now(self)
-    }
-
-    fn wall(&self) -> std::time::SystemTime {
-        std::time::SystemTime::from(Clock::utc_now(self))
-    }
-
-    fn sleep(&self, duration: Duration) -> infobip_auth::BoxFuture<'static, ()> {
-        self.advance(duration);
-        Box::pin(std::future::ready(()))
     }
 }

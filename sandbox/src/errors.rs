@@ -1,12 +1,12 @@
 //! Error answers in the two body formats Infobip uses.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use infobip_client::types::{
-    ApiError, ApiErrorViolation, LegacyApiError, LegacyRequestError, LegacyServiceException,
+use infobip_client::{
+    ApiError, ApiErrorViolation, ApiException, ApiRequestError, ApiRequestErrorDetails,
 };
 
 use crate::model::{Endpoint, ErrorFormat};
@@ -83,18 +83,18 @@ impl Failure {
         response
     }
 
-    fn legacy(&self, error: Option<String>) -> LegacyApiError {
-        let mut validation_errors: HashMap<String, Vec<String>> = HashMap::new();
+    fn legacy(&self, error: Option<String>) -> ApiException {
+        let mut validation_errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (property, violation) in &self.violations {
             validation_errors
                 .entry(property.clone())
                 .or_default()
                 .push(violation.clone());
         }
-        LegacyApiError {
+        ApiException {
             error,
-            request_error: LegacyRequestError {
-                service_exception: LegacyServiceException {
+            request_error: ApiRequestError {
+                service_exception: ApiRequestErrorDetails {
                     message_id: Some(legacy_message_id(self.status).to_owned()),
                     text: Some(self.text.clone()),
                     validation_errors,

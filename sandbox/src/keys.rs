@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Months, Utc};
-use infobip_client::types::{
+use infobip_client::account::types::{
     ApiKey, CreateApiKeyRequest, Permission, Platform, UpdateApiKeyRequest,
 };
 use infobip_client::Secret;

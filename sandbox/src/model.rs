@@ -1,7 +1,8 @@
 use std::time::Duration;
 
 use axum::http::Method;
-use infobip_client::security::{Operation, Scheme};
+use infobip_client::account::operations as ops;
+use infobip_client::{Operation, Scheme};
 
 /// An operation of the spec, as the sandbox serves it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,16 +50,16 @@ impl Endpoint {
     ];
 
     /// The spec's operation, whose `security` list decides the accepted schemes.
-    pub fn operation(self) -> Operation {
+    pub fn operation(self) -> &'static Operation {
         match self {
-            Endpoint::CreateSession => Operation::CreateSession,
-            Endpoint::DestroySession => Operation::DestroySession,
-            Endpoint::CreateOAuth2Token => Operation::CreateOauth2Token,
-            Endpoint::GetApiKeysByFilter => Operation::GetApiKeysByFilter,
-            Endpoint::CreateApiKey => Operation::CreateApiKey,
-            Endpoint::GetApiKey => Operation::GetApiKey,
-            Endpoint::UpdateApiKey => Operation::UpdateApiKey,
-            Endpoint::GetAccountBalance => Operation::GetAccountBalance,
+            Endpoint::CreateSession => &ops::CREATE_SESSION,
+            Endpoint::DestroySession => &ops::DESTROY_SESSION,
+            Endpoint::CreateOAuth2Token => &ops::CREATE_OAUTH2_TOKEN,
+            Endpoint::GetApiKeysByFilter => &ops::GET_API_KEYS_BY_FILTER,
+            Endpoint::CreateApiKey => &ops::CREATE_API_KEY,
+            Endpoint::GetApiKey => &ops::GET_API_KEY,
+            Endpoint::UpdateApiKey => &ops::UPDATE_API_KEY,
+            Endpoint::GetAccountBalance => &ops::GET_ACCOUNT_BALANCE,
         }
     }
 

@@ -12,7 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use infobip_client::types::{
+use infobip_client::account::types::{
     AccountBalance, CreateApiKeyRequest, CreateOAuth2TokenResponse, CreateSessionRequest,
     CreateSessionResponse, OrderDirection, UpdateApiKeyRequest,
 };

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use infobip_client::types::{ApiKey, CreateApiKeyRequest};
+use infobip_client::account::types::{ApiKey, CreateApiKeyRequest};
 
 use crate::config::SandboxConfig;
 use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};

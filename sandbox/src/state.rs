@@ -6,8 +6,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use infobip_client::types::{ApiKey, ApiKeyPage, CreateApiKeyRequest, OrderDirection, Paging};
-use infobip_client::types::{Permission, UpdateApiKeyRequest};
+use infobip_client::account::types::{
+    ApiKey, ApiKeyPage, CreateApiKeyRequest, OrderDirection, Paging,
+};
+use infobip_client::account::types::{Permission, UpdateApiKeyRequest};
 
 use crate::config::{Account, SandboxConfig, SessionRule, MANAGE_SCOPE};
 use crate::errors::Failure;
@@ -247,7 +249,7 @@ impl Shared {
                     .ok_or_else(|| Failure::unauthorized("Invalid access token"))
             }
             SchemeUsed::ApiKey => {
-                let now = self.config.clock.utc_now();
+                let now = chrono::DateTime::<chrono::Utc>::from(self.config.clock.wall());
                 let inner = self.lock();
                 let key = inner
                     .keys
@@ -435,7 +437,7 @@ impl Shared {
                 "Insufficient permissions: keys can only be created for the caller's own account",
             ));
         }
-        let now = self.config.clock.utc_now();
+        let now = chrono::DateTime::<chrono::Utc>::from(self.config.clock.wall());
         let key = StoredKey::create(request, account.account_id.clone(), &account.scopes, now)?;
         let api = key.to_api();
         self.lock().keys.push(key);

@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers fail loudly by design
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use infobip_sandbox::{
@@ -15,7 +14,7 @@ use serde_json::{json, Value};
 struct Env {
     sandbox: Sandbox,
     http: Client,
-    clock: Arc<ManualClock>,
+    clock: ManualClock,
 }
 
 impl Env {
@@ -1107,13 +1106,13 @@ async fn shutdown_stops_the_server() {
 
 #[tokio::test]
 async fn generated_client_reads_the_sandboxs_bodies() {
-    use infobip_client::types::{
+    use infobip_client::account::types::{
         ApiKeyPage, CreateOAuth2TokenRequest, CreateSessionRequest, GrantType,
     };
     use infobip_client::{Auth, Error};
 
     let env = Env::default().await;
-    let client = infobip_client::Client::new_with_client(
+    let client = infobip_client::account::Client::new_with_client(
         env.sandbox.base_url(),
         env.http.clone(),
         Auth::none(),
@@ -1186,7 +1185,7 @@ async fn generated_client_reads_the_sandboxs_bodies() {
 
 #[tokio::test]
 async fn create_api_key_helper_sets_up_keys_directly() {
-    use infobip_client::types::CreateApiKeyRequest;
+    use infobip_client::account::types::CreateApiKeyRequest;
 
     let env = Env::default().await;
     let request = CreateApiKeyRequest {

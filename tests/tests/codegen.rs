@@ -8,78 +8,106 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn spec_text() -> String {
-    std::fs::read_to_string(root().join(codegen::SPEC_PATH)).unwrap()
+fn specs() -> Vec<codegen::Spec> {
+    codegen::read_specs(&root()).unwrap()
 }
 
-fn spec() -> openapiv3::OpenAPI {
-    codegen::parse(&spec_text()).unwrap()
+fn manifest() -> String {
+    std::fs::read_to_string(root().join(codegen::CLIENT_MANIFEST)).unwrap()
+}
+
+fn spec_text() -> String {
+    std::fs::read_to_string(root().join("spec/account.yaml")).unwrap()
+}
+
+fn render_one(text: &str) -> Result<codegen::ProductOutput, codegen::CodegenError> {
+    codegen::render_product("account", text)
 }
 
 #[test]
-fn committed_generated_files_match_the_spec() {
-    let output = codegen::render(&spec_text()).unwrap();
+fn committed_generated_files_match_the_specs() {
+    let output = codegen::render(&specs(), &manifest()).unwrap();
     for file in output.files {
-        let committed = std::fs::read_to_string(root().join(file.path)).unwrap_or_default();
+        let committed = std::fs::read_to_string(root().join(&file.path)).unwrap_or_default();
         assert!(
             committed == file.contents,
-            "{} is stale: it does not match {}. Run `cargo xtask regen` and commit the result.",
+            "{} is stale: it does not match the descriptions in {}/. Run `cargo xtask regen` \
+             and commit the result.",
             file.path,
-            codegen::SPEC_PATH
+            codegen::SPEC_DIR
         );
     }
 }
 
 #[test]
 fn rendering_is_deterministic() {
-    let first = codegen::render(&spec_text()).unwrap();
-    let second = codegen::render(&spec_text()).unwrap();
+    let first = codegen::render(&specs(), &manifest()).unwrap();
+    let second = codegen::render(&specs(), &manifest()).unwrap();
     assert_eq!(first.files, second.files);
-    assert_eq!(first.operations, 8);
+    let account = first
+        .products
+        .iter()
+        .find(|p| p.product == "account")
+        .unwrap();
+    assert_eq!(account.operations, 8);
 }
 
+/// One snapshot of the API surface and one of the operations table per product.
 #[test]
-fn api_surface() {
-    insta::assert_snapshot!(codegen::api_surface(&spec()).unwrap());
-}
-
-#[test]
-fn security_table() {
-    insta::assert_snapshot!(codegen::security_summary(&spec()).unwrap());
+fn api_surface_and_operations_table_per_product() {
+    for spec in specs() {
+        let parsed = codegen::parse(&spec.text).unwrap();
+        insta::assert_snapshot!(
+            format!("api_surface_{}", spec.product),
+            codegen::api_surface(&parsed).unwrap()
+        );
+        insta::assert_snapshot!(
+            format!("security_table_{}", spec.product),
+            codegen::security_summary(&parsed).unwrap()
+        );
+    }
 }
 
 /// The generated table and the one derived from the spec must agree, and every method name
 /// in it must be one progenitor generated.
 #[test]
-fn generated_security_table_matches_the_spec() {
-    use infobip_client::security::{Operation, Scheme};
-    let summary: String = Operation::ALL
+fn generated_operations_table_matches_the_spec() {
+    use infobip_client::account::operations;
+    let summary: String = operations::ALL
         .iter()
         .map(|op| {
-            let schemes: Vec<&str> = op.schemes().iter().map(|s| s.spec_name()).collect();
-            (op.operation_id(), schemes)
-        })
-        .map(|(id, schemes)| {
+            let schemes: Vec<&str> = op.schemes.iter().map(|s| s.spec_name()).collect();
             let schemes = if schemes.is_empty() {
                 String::from("none")
             } else {
                 schemes.join("|")
             };
-            format!("{id}  {schemes}")
+            let scopes = if op.scopes.is_empty() {
+                String::new()
+            } else {
+                format!("  scopes: {}", op.scopes.join(", "))
+            };
+            format!("{}  {schemes}{scopes}", op.id)
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let expected: String = codegen::security_summary(&spec())
+    let parsed = codegen::parse(&spec_text()).unwrap();
+    let expected: String = codegen::security_summary(&parsed)
         .unwrap()
         .lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join("  "))
+        .map(|l| l.replace("scopes:  ", "scopes: "))
         .collect::<Vec<_>>()
         .join("\n");
     assert_eq!(summary, expected);
-    assert_eq!(Scheme::ALL.len(), 4);
-    for op in Operation::ALL {
-        assert_eq!(Operation::from_method_name(op.method_name()), Some(*op));
+    for op in operations::ALL {
+        assert_eq!(op.product, "account");
+        assert!(std::ptr::eq(
+            operations::by_method_name(op.method_name).unwrap(),
+            *op
+        ));
     }
+    assert_eq!(infobip_client::PRODUCTS, &["account"]);
 }
 
 /// Applies `edit` to the real spec and returns the codegen error's message.
@@ -87,7 +115,7 @@ fn error_after(edit: impl FnOnce(&mut serde_yaml::Value)) -> String {
     let mut value: serde_yaml::Value = serde_yaml::from_str(&spec_text()).unwrap();
     edit(&mut value);
     let text = serde_yaml::to_string(&value).unwrap();
-    match codegen::render(&text) {
+    match render_one(&text) {
         Ok(_) => panic!("the edited spec was accepted"),
         Err(e) => e.to_string(),
     }
@@ -173,14 +201,42 @@ fn bad_spec_errors() {
                     serde_yaml::from_str("[{Cookie: []}]").unwrap();
             }),
         ),
+        (
+            "a scheme the auth layer does not know",
+            error_after(|v| {
+                at(v, &["components", "securitySchemes"])["Cookie"] =
+                    serde_yaml::from_str("{type: apiKey, in: cookie, name: session}").unwrap();
+                at(v, &["paths", "/account/1/balance", "get"])["security"] =
+                    serde_yaml::from_str("[{Cookie: []}]").unwrap();
+            }),
+        ),
+        (
+            "x-scopes that is not a list of names",
+            error_after(|v| {
+                at(v, &["paths", "/account/1/balance", "get"])["x-scopes"] = "manage".into();
+            }),
+        ),
+        (
+            "a shared error schema with other fields",
+            error_after(|v| {
+                at(v, &["components", "schemas", "ApiError", "properties"])["extra"] =
+                    serde_yaml::from_str("{type: string}").unwrap();
+            }),
+        ),
+        ("a product name that cannot be a module", {
+            match codegen::render_product("Type", &spec_text()) {
+                Ok(_) => panic!("accepted"),
+                Err(e) => e.to_string(),
+            }
+        }),
         ("not YAML or JSON", {
-            match codegen::render("openapi: [3.0.3\n  paths: {") {
+            match render_one("openapi: [3.0.3\n  paths: {") {
                 Ok(_) => panic!("accepted"),
                 Err(e) => e.to_string(),
             }
         }),
         ("a YAML scalar", {
-            match codegen::render("just some text") {
+            match render_one("just some text") {
                 Ok(_) => panic!("accepted"),
                 Err(e) => e.to_string(),
             }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{default_world, world};
 use infobip_auth::{ClientExt as _, InfobipError};
-use infobip_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
+use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
 use infobip_client::Error;
 use infobip_sandbox::{
     Endpoint, SandboxConfig, SchemeUsed, SessionRule, DEMO_USERNAME, MANAGE_SCOPE,

@@ -21,7 +21,7 @@ const BALANCE: Endpoint = Endpoint::GetAccountBalance;
 fn assert_never_bare(w: &World) {
     for r in w.sandbox.requests() {
         if let Some(endpoint) = r.endpoint {
-            if !endpoint.operation().schemes().is_empty() {
+            if !endpoint.operation().schemes.is_empty() {
                 assert!(r.scheme.is_some(), "sent without credentials: {r:?}");
             }
         }
@@ -29,7 +29,7 @@ fn assert_never_bare(w: &World) {
 }
 
 /// The auth failure message of a balance call, which must be an auth failure.
-async fn auth_failure(client: &infobip_client::Client) -> String {
+async fn auth_failure(client: &infobip_client::account::Client) -> String {
     let err = client.get_account_balance().send().await.unwrap_err();
     assert!(infobip_auth::is_auth_failure(&err), "{err:?}");
     err.to_string()
@@ -81,10 +81,10 @@ async fn token_429_with_and_without_retry_after() {
     })
     .await;
     let before = std::time::Instant::now();
-    let t0 = infobip_auth::Clock::now(&*w.clock);
+    let t0 = infobip_auth::Clock::now(&w.clock);
     w.oauth2().get_account_balance().send().await.unwrap();
     // The wait happened on the (shared, manual) clock: 4 s of it, no real seconds.
-    assert!(infobip_auth::Clock::now(&*w.clock) - t0 >= Duration::from_secs(4));
+    assert!(infobip_auth::Clock::now(&w.clock) - t0 >= Duration::from_secs(4));
     assert!(before.elapsed() < Duration::from_secs(4));
     assert_eq!(w.sandbox.count(TOKEN), 2);
 
@@ -94,9 +94,9 @@ async fn token_429_with_and_without_retry_after() {
         times: 1,
     })
     .await;
-    let t0 = infobip_auth::Clock::now(&*w.clock);
+    let t0 = infobip_auth::Clock::now(&w.clock);
     w.oauth2().get_account_balance().send().await.unwrap();
-    let waited = infobip_auth::Clock::now(&*w.clock) - t0;
+    let waited = infobip_auth::Clock::now(&w.clock) - t0;
     assert!(
         waited >= Duration::from_millis(100) && waited <= Duration::from_millis(200),
         "{waited:?}"
@@ -330,7 +330,7 @@ async fn session_faults_do_not_strand_sessions() {
     let client = w.ibsso();
     let message = auth_failure(&client).await;
     assert!(
-        message.contains("not retried: the server may have created a session"),
+        message.contains("not resent: the server may have acted on it"),
         "{message}"
     );
     client.get_account_balance().send().await.unwrap();

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use infobip_auth::{ClientBuilder, ClientExt as _, EncryptionKey, InfobipAuth};
-use infobip_client::{Client, ClientInfo as _};
+use infobip_client::account::Client;
+use infobip_client::ClientInfo as _;
 use infobip_sandbox::{
     Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME,
 };
@@ -31,7 +32,7 @@ struct Infobip {
     /// Runs the sandbox.
     _runtime: tokio::runtime::Runtime,
     sandbox: Sandbox,
-    clock: Arc<ManualClock>,
+    clock: ManualClock,
 }
 
 impl Infobip {
@@ -287,7 +288,7 @@ fn capturing<F: std::future::Future>(test: impl FnOnce(CapturedLogs) -> F) -> F:
         .block_on(test(captured))
 }
 
-async fn sandbox(clock: &Arc<ManualClock>) -> Sandbox {
+async fn sandbox(clock: &ManualClock) -> Sandbox {
     Sandbox::start(SandboxConfig::for_tests().with_clock(clock.clone()))
         .await
         .unwrap()
@@ -295,7 +296,7 @@ async fn sandbox(clock: &Arc<ManualClock>) -> Sandbox {
 
 fn redis_client(
     sandbox: &Sandbox,
-    clock: &Arc<ManualClock>,
+    clock: &ManualClock,
     redis: &str,
     key: [u8; 32],
     builder: ClientBuilder,
@@ -554,21 +555,21 @@ impl infobip_auth::TokenStore for Silent {
     {
         Box::pin(std::future::pending())
     }
-    fn save_if_locked<'a>(
+    fn insert_if_absent<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a [u8],
+        _: Duration,
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+        Box::pin(std::future::pending())
+    }
+    fn save_if<'a>(
         &'a self,
         _: &'a str,
         _: Vec<u8>,
         _: Duration,
         _: &'a str,
-        _: &'a str,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
-        Box::pin(std::future::pending())
-    }
-    fn renew_lock<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: Duration,
+        _: &'a [u8],
     ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         Box::pin(std::future::pending())
     }
@@ -585,21 +586,6 @@ impl infobip_auth::TokenStore for Silent {
         _: &'a [u8],
         _: Duration,
     ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
-        Box::pin(std::future::pending())
-    }
-    fn try_lock<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
-        Box::pin(std::future::pending())
-    }
-    fn unlock<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-    ) -> infobip_auth::BoxFuture<'a, Result<(), infobip_auth::StoreError>> {
         Box::pin(std::future::pending())
     }
 }
@@ -638,7 +624,7 @@ fn a_shared_session_cannot_be_ip_bound_and_store_settings_are_checked() {
         )
     };
     let refused = |builder: ClientBuilder| match builder.build() {
-        Err(infobip_auth::AuthError::Config { field, reason }) => format!("{field}: {reason}"),
+        Err(infobip_auth::ConfigError { field, reason }) => format!("{field}: {reason}"),
         other => panic!("accepted: {other:?}"),
     };
     let e = refused(shared(ClientBuilder::ibsso("u", "p")).unsafe_session(false));
@@ -725,15 +711,23 @@ impl infobip_auth::TokenStore for Flaky {
         }
         self.guarded(|| self.inner.load(key))
     }
-    fn save_if_locked<'a>(
+    fn insert_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a [u8],
+        ttl: Duration,
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+        self.guarded(|| self.inner.insert_if_absent(key, value, ttl))
+    }
+    fn save_if<'a>(
         &'a self,
         key: &'a str,
         value: Vec<u8>,
         ttl: Duration,
-        lock: &'a str,
-        owner: &'a str,
+        guard: &'a str,
+        expected: &'a [u8],
     ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
-        self.guarded(|| self.inner.save_if_locked(key, value, ttl, lock, owner))
+        self.guarded(|| self.inner.save_if(key, value, ttl, guard, expected))
     }
     fn remove_if<'a>(
         &'a self,
@@ -750,34 +744,11 @@ impl infobip_auth::TokenStore for Flaky {
     ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
         self.guarded(|| self.inner.extend_if(key, expected, ttl))
     }
-    fn try_lock<'a>(
-        &'a self,
-        key: &'a str,
-        owner: &'a str,
-        lease: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
-        self.guarded(|| self.inner.try_lock(key, owner, lease))
-    }
-    fn renew_lock<'a>(
-        &'a self,
-        key: &'a str,
-        owner: &'a str,
-        lease: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
-        self.guarded(|| self.inner.renew_lock(key, owner, lease))
-    }
-    fn unlock<'a>(
-        &'a self,
-        key: &'a str,
-        owner: &'a str,
-    ) -> infobip_auth::BoxFuture<'a, Result<(), infobip_auth::StoreError>> {
-        self.guarded(|| self.inner.unlock(key, owner))
-    }
 }
 
 fn on_store(
     sandbox: &Sandbox,
-    clock: &Arc<ManualClock>,
+    clock: &ManualClock,
     store: &Flaky,
     builder: ClientBuilder,
 ) -> Client {

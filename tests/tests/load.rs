@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::default_world;
-use infobip_client::Client;
+use infobip_client::account::Client;
 use infobip_sandbox::{Endpoint, DEMO_USERNAME};
 use tokio::sync::{Notify, Semaphore};
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::default_world;
 use infobip_auth::{ClientBuilder, ClientExt as _, InfobipError, RetryPolicy};
-use infobip_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
+use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
 use infobip_sandbox::{Endpoint, Fault, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE};
 use workspace_tests::CapturedLogs;
 
@@ -194,7 +194,7 @@ async fn no_secret_appears_in_any_output() {
     ));
     printed.push(format!(
         "{:?}",
-        infobip_client::types::CreateSessionRequest::builder()
+        infobip_client::account::types::CreateSessionRequest::builder()
             .username(DEMO_USERNAME)
             .password(DEMO_PASSWORD)
     ));

@@ -3,11 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use infobip_client::types::{
+use infobip_client::account::types::{
     CreateApiKeyRequest, CreateOAuth2TokenRequest, CreateSessionRequest, GrantType, OrderDirection,
     Permission, UpdateApiKeyRequest,
 };
-use infobip_client::{Auth, Client, Error};
+use infobip_client::account::Client;
+use infobip_client::{Auth, Error};
 use serde_json::{json, Value};
 use workspace_tests::{RecordingServer, Reply};
 

@@ -7,7 +7,7 @@ mod common;
 
 use common::default_world;
 use infobip_auth::ClientExt as _;
-use infobip_client::Client;
+use infobip_client::account::Client;
 use infobip_sandbox::RecordedRequest;
 
 fn render(requests: &[RecordedRequest], key_secret: Option<&str>) -> String {

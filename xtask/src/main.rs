@@ -12,7 +12,7 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  regen           regenerate generated-client/src from spec/infobip-auth.yaml
+  regen           regenerate generated-client from every description in spec/
   regen --check   change nothing; fail if the generated files are stale
   demo            start the sandbox in-process and walk through every scheme end to end
                   (runs `cargo run -p infobip-sandbox --bin infobip-demo`)
@@ -91,28 +91,33 @@ fn cargo(args: &[&str]) -> Result<(), String> {
 
 fn regen(check: bool) -> Result<(), String> {
     let root = workspace_root();
-    let spec_path = root.join(codegen::SPEC_PATH);
-    let spec = std::fs::read_to_string(&spec_path)
-        .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
-    let output = codegen::render(&spec).map_err(|e| format!("{}: {e}", codegen::SPEC_PATH))?;
+    let specs = codegen::read_specs(&root).map_err(|e| e.to_string())?;
+    let manifest_path = root.join(codegen::CLIENT_MANIFEST);
+    let manifest = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| format!("cannot read {}: {e}", manifest_path.display()))?;
+    let output = codegen::render(&specs, &manifest).map_err(|e| e.to_string())?;
 
-    println!(
-        "{}: {} operations, {} types",
-        codegen::SPEC_PATH,
-        output.operations,
-        output.types
-    );
+    for (spec, product) in specs.iter().zip(&output.products) {
+        println!(
+            "{}: product `{}`, {} operations, {} types",
+            spec.path, product.product, product.operations, product.types
+        );
+    }
     let mut stale = Vec::new();
     for file in &output.files {
-        let path = root.join(file.path);
+        let path = root.join(&file.path);
         let current = std::fs::read_to_string(&path).ok();
         let fresh = current.as_deref() == Some(file.contents.as_str());
         if fresh {
             println!("  {} unchanged", file.path);
         } else if check {
             println!("  {} is stale", file.path);
-            stale.push(file.path);
+            stale.push(file.path.as_str());
         } else {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
             std::fs::write(&path, &file.contents)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             println!(
@@ -122,13 +127,50 @@ fn regen(check: bool) -> Result<(), String> {
             );
         }
     }
+    let removed = remove_orphans(&root, &output, check)?;
+    stale.extend(removed.iter().map(String::as_str));
     if stale.is_empty() {
         Ok(())
     } else {
         Err(format!(
-            "{} does not match {}: run `cargo xtask regen` and commit the result",
+            "{} do(es) not match {}/: run `cargo xtask regen` and commit the result",
             stale.join(", "),
-            codegen::SPEC_PATH
+            codegen::SPEC_DIR
         ))
     }
+}
+
+/// Product directories in the generated crate whose description is gone: removed (or, with
+/// `--check`, reported), so that deleting a file from spec/ deletes its product.
+fn remove_orphans(
+    root: &Path,
+    output: &codegen::Output,
+    check: bool,
+) -> Result<Vec<String>, String> {
+    let src = root.join(codegen::CLIENT_SRC);
+    let entries = match std::fs::read_dir(&src) {
+        Ok(entries) => entries,
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut orphans = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let generated = std::fs::read_to_string(path.join("mod.rs"))
+            .is_ok_and(|text| text.starts_with("// @generated"));
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let prefix = format!("{}/{name}/", codegen::CLIENT_SRC);
+        let wanted = output.files.iter().any(|f| f.path.starts_with(&prefix));
+        if generated && !wanted {
+            let shown = format!("{}/{name}/", codegen::CLIENT_SRC);
+            if check {
+                println!("  {shown} has no description in spec/");
+                orphans.push(shown);
+            } else {
+                std::fs::remove_dir_all(&path)
+                    .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+                println!("  {shown} removed (its description is gone)");
+            }
+        }
+    }
+    Ok(orphans)
 }

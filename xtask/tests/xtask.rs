@@ -91,6 +91,11 @@ fn scratch_checkout() -> PathBuf {
         &root.join("generated-client/src"),
         &scratch.join("generated-client/src"),
     );
+    std::fs::copy(
+        root.join("generated-client/Cargo.toml"),
+        scratch.join("generated-client/Cargo.toml"),
+    )
+    .unwrap();
     scratch
 }
 
@@ -107,6 +112,19 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 fn xtask(root: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
         .env("XTASK_ROOT", root)
@@ -118,11 +136,10 @@ fn xtask(root: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn regen_repairs_generated_files_that_do_not_compile() {
     let scratch = scratch_checkout();
-    let generated = std::fs::read_dir(scratch.join("generated-client/src"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let generated: Vec<PathBuf> = files_under(&scratch.join("generated-client/src"))
+        .into_iter()
         .filter(|p| std::fs::read_to_string(p).is_ok_and(|text| text.starts_with("// @generated")))
-        .collect::<Vec<_>>();
+        .collect();
     assert!(!generated.is_empty());
     let fresh: Vec<String> = generated
         .iter()
@@ -146,6 +163,14 @@ fn regen_repairs_generated_files_that_do_not_compile() {
         assert_eq!(&std::fs::read_to_string(path).unwrap(), fresh, "{path:?}");
     }
     assert!(xtask(&scratch, &["regen", "--check"]).status.success());
+
+    // A product whose description is gone is removed, so it cannot linger uncompiled.
+    std::fs::remove_file(scratch.join("spec/account.yaml")).unwrap();
+    let check = xtask(&scratch, &["regen", "--check"]);
+    assert!(!check.status.success());
+    assert!(String::from_utf8_lossy(&check.stdout).contains("has no description in spec/"));
+    assert!(xtask(&scratch, &["regen"]).status.success());
+    assert!(!scratch.join("generated-client/src/account").exists());
     std::fs::remove_dir_all(scratch).unwrap();
 }
 

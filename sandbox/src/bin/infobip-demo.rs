@@ -4,13 +4,12 @@
 
 use std::fmt::Write as _;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
 use infobip_auth::{ClientBuilder, ClientExt as _, InfobipError};
-use infobip_client::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
-use infobip_client::Client;
+use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
+use infobip_client::account::Client;
 use infobip_sandbox::{
     Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME,
     MANAGE_SCOPE,
@@ -21,7 +20,7 @@ type StepResult = Result<String, String>;
 struct Demo {
     sandbox: Sandbox,
     /// Drives token and session expiry on both sides, so renewal shows without waiting.
-    clock: Arc<ManualClock>,
+    clock: ManualClock,
     seen: usize,
     failures: Vec<String>,
 }
@@ -283,7 +282,7 @@ async fn balance(client: &Client) -> StepResult {
 async fn update(
     client: &Client,
     id: &str,
-    body: infobip_client::types::builder::UpdateApiKeyRequest,
+    body: infobip_client::account::types::builder::UpdateApiKeyRequest,
 ) -> Result<(), String> {
     client
         .update_api_key()

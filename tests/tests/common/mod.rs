@@ -2,11 +2,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use infobip_auth::ClientBuilder;
-use infobip_client::types::CreateApiKeyRequest;
-use infobip_client::Client;
+use infobip_client::account::types::CreateApiKeyRequest;
+use infobip_client::account::Client;
 use infobip_sandbox::{
     ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
@@ -15,7 +13,7 @@ use infobip_sandbox::{
 /// both sides at once without waiting.
 pub struct World {
     pub sandbox: Sandbox,
-    pub clock: Arc<ManualClock>,
+    pub clock: ManualClock,
 }
 
 pub async fn world(config: SandboxConfig) -> World {

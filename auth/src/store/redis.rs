@@ -9,15 +9,15 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 use tokio::sync::OnceCell;
 
-use crate::store::{StoreError, Stored, TokenStore};
-use crate::AuthError;
+use super::{StoreError, Stored, TokenStore};
+use crate::ConfigError;
 
 /// A [`TokenStore`] on Redis (`redis://` or `rediss://` for TLS, with `user:password@` if the
 /// server wants them, and an optional `/db`).
 ///
 /// It connects on first use and reconnects by itself; while Redis is unreachable, clients fall
 /// back to their own caches. Values are written encrypted by the client; locks are plain
-/// `SET NX PX` keys released and extended by Lua scripts that check their owner.
+/// `SET NX PX` keys, released and extended by the compare-then-act scripts.
 pub struct RedisStore {
     client: redis::Client,
     connection: OnceCell<ConnectionManager>,
@@ -44,7 +44,7 @@ return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}",
     )
 });
 
-static SAVE_IF_LOCKED: LazyLock<Script> = LazyLock::new(|| {
+static SAVE_IF: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('GET', KEYS[2]) == ARGV[3] then
@@ -75,37 +75,17 @@ return 0",
     )
 });
 
-static RENEW_LOCK: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0",
-    )
-});
-
-static UNLOCK: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-end
-return 0",
-    )
-});
-
 impl RedisStore {
     /// A store for the Redis server at `url`. Nothing is connected until first use; a URL
     /// that is not `redis://` or `rediss://` is refused here.
-    pub fn open(url: &str) -> Result<Self, AuthError> {
+    pub fn open(url: &str) -> Result<Self, ConfigError> {
         Self::open_with_timeout(url, Duration::from_secs(1))
     }
 
     /// Like [`open`](Self::open), giving up on connecting and on each answer after
     /// `timeout` (the builder passes its `store_timeout`).
-    pub fn open_with_timeout(url: &str, timeout: Duration) -> Result<Self, AuthError> {
-        let fail = |reason: String| AuthError::Config {
+    pub fn open_with_timeout(url: &str, timeout: Duration) -> Result<Self, ConfigError> {
+        let fail = |reason: String| ConfigError {
             field: "token_store",
             reason,
         };
@@ -190,17 +170,38 @@ impl TokenStore for RedisStore {
         })
     }
 
-    fn save_if_locked<'a>(
+    fn insert_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a [u8],
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.connection().await?;
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| failed(&e))?;
+            Ok(taken.is_some())
+        })
+    }
+
+    fn save_if<'a>(
         &'a self,
         key: &'a str,
         value: Vec<u8>,
         ttl: Duration,
-        lock: &'a str,
-        owner: &'a str,
+        guard: &'a str,
+        expected: &'a [u8],
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let mut script = SAVE_IF_LOCKED.key(key);
-            script.key(lock).arg(value).arg(millis(ttl)).arg(owner);
+            let mut script = SAVE_IF.key(key);
+            script.key(guard).arg(value).arg(millis(ttl)).arg(expected);
             Ok(self.run::<i64>(script).await? == 1)
         })
     }
@@ -227,48 +228,6 @@ impl TokenStore for RedisStore {
             let mut script = EXTEND_IF.key(key);
             script.arg(expected).arg(millis(ttl));
             Ok(self.run::<i64>(script).await? == 1)
-        })
-    }
-
-    fn try_lock<'a>(
-        &'a self,
-        key: &'a str,
-        owner: &'a str,
-        lease: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut conn = self.connection().await?;
-            let taken: Option<String> = redis::cmd("SET")
-                .arg(key)
-                .arg(owner)
-                .arg("NX")
-                .arg("PX")
-                .arg(millis(lease))
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| failed(&e))?;
-            Ok(taken.is_some())
-        })
-    }
-
-    fn renew_lock<'a>(
-        &'a self,
-        key: &'a str,
-        owner: &'a str,
-        lease: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut script = RENEW_LOCK.key(key);
-            script.arg(owner).arg(millis(lease));
-            Ok(self.run::<i64>(script).await? == 1)
-        })
-    }
-
-    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let mut script = UNLOCK.key(key);
-            script.arg(owner);
-            self.run::<i64>(script).await.map(drop)
         })
     }
 }

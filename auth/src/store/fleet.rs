@@ -1,29 +1,23 @@
 //! Distributed single-flight over a [`TokenStore`]: one process fetches, the others wait for
-//! what it stores, and a dead holder's lock is taken over when its lease runs out.
+//! what it stores, and a dead holder's lock is taken over when its lease runs out. What the
+//! token is (its store entry, its expiry, whether it idles out) is the token source's business.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use infobip_client::security::Scheme;
+use infobip_client::Operation;
 use reqwest::header::HeaderValue;
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, Zeroizing};
 
-use crate::cache::{Freshness, Lifetime, Token};
-use crate::config::sensitive_header;
-use crate::store::{EncryptionKey, StoreError, TokenStore};
+use super::sealing::{EncryptionKey, Sealer};
+use super::{StoreError, TokenStore};
+use crate::cache::{Freshness, Token};
+use crate::scheme::{Entry, TokenSource};
 use crate::{AuthError, Clock};
 
-/// The first byte of every stored value: the layout (nonce, then ciphertext) and what is
-/// encrypted may change; a reader that does not know the version treats the entry as missing.
-const FORMAT: u8 = 1;
-const NONCE_LEN: usize = 24;
 /// At most one warning about the store per this period; the others are counted.
 const WARN_EVERY: Duration = Duration::from_secs(30);
 /// After a process failed to obtain a token, how long the others take its failure as theirs
@@ -42,31 +36,24 @@ pub(crate) struct StoreSettings {
     pub(crate) max_wait: Duration,
 }
 
-/// What the store holds for one account and scheme.
-pub(crate) enum SharedKind {
-    /// OAuth: times are wall-clock milliseconds, since an `Instant` means nothing elsewhere.
-    OAuth,
-    /// IBSSO: the store's own expiry is the session's idle clock, restarted on use.
-    Session { idle: Duration, margin: Duration },
-}
-
-pub(crate) struct Shared {
+/// One account's tokens in a shared store.
+pub(crate) struct Fleet {
     store: Arc<dyn TokenStore>,
-    cipher: XChaCha20Poly1305,
+    sealer: Sealer,
+    source: Arc<dyn TokenSource>,
     key: String,
     lock_key: String,
     failed_key: String,
+    /// This process's id in the lock.
     owner: String,
-    kind: SharedKind,
-    prefix: &'static str,
     settings: StoreSettings,
     clock: Arc<dyn Clock>,
     warnings: Mutex<Warnings>,
     /// The last token the server rejected with a 401: never taken from the store again, even
     /// before another process has replaced it there.
     rejected: Mutex<Option<HeaderValue>>,
-    /// When this process last restarted the stored session's idle clock, in milliseconds
-    /// since `created`; `u64::MAX` for never.
+    /// When this process last restarted the stored token's expiry, in milliseconds since
+    /// `created`; `u64::MAX` for never.
     last_extend: AtomicU64,
     created: Instant,
 }
@@ -77,30 +64,14 @@ struct Warnings {
     suppressed: u64,
 }
 
-/// The encrypted content of an entry.
-#[derive(Serialize, Deserialize)]
-struct Plain {
-    token: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    refresh_at_ms: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    expires_at_ms: Option<u64>,
-}
-
 /// The encrypted content of a failure marker: why the last fetch failed.
 #[derive(Serialize, Deserialize)]
 struct SharedFailure {
     cause: String,
 }
 
-impl Drop for Plain {
-    fn drop(&mut self) {
-        self.token.zeroize();
-    }
-}
-
 /// A usable token read from the store.
-pub(crate) struct Found {
+struct Found {
     token: Token,
     fresh: bool,
 }
@@ -114,36 +85,27 @@ enum Next {
     FailedElsewhere(String),
 }
 
-impl Shared {
-    #[allow(clippy::too_many_arguments)]
+impl Fleet {
     pub(crate) fn new(
         store: Arc<dyn TokenStore>,
         encryption: &EncryptionKey,
         base_url: &str,
-        scheme: Scheme,
-        username: &str,
-        kind: SharedKind,
+        source: Arc<dyn TokenSource>,
         settings: StoreSettings,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let (scheme_name, prefix) = match kind {
-            SharedKind::OAuth => ("oauth2", "Bearer"),
-            SharedKind::Session { .. } => ("ibsso", "IBSSO"),
-        };
-        debug_assert!(matches!(scheme, Scheme::OAuth2 | Scheme::IbssoTokenHeader));
         // The user name is hashed: a store operator sees which base URL and scheme an entry
         // belongs to, not whose it is.
-        let user = hex(&Sha256::digest(username.as_bytes()));
-        let key = format!("infobip-auth:v1:{base_url}:{scheme_name}:{user}");
+        let user = hex(&Sha256::digest(source.user().as_bytes()));
+        let key = format!("infobip-auth:v1:{base_url}:{}:{user}", source.name());
         Self {
             store,
-            cipher: XChaCha20Poly1305::new(encryption.bytes().into()),
+            sealer: Sealer::new(encryption),
             lock_key: format!("{key}:lock"),
             failed_key: format!("{key}:failed"),
             key,
             owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
-            kind,
-            prefix,
+            source,
             settings,
             clock,
             warnings: Mutex::new(Warnings::default()),
@@ -159,8 +121,8 @@ impl Shared {
     }
 
     /// A token from the store, or from `fetch` run by the one process holding the store's
-    /// lock. `previous` is the token this process is replacing (an IBSSO session to destroy
-    /// first). When the store fails, `fetch` runs anyway: the store must never stop calls.
+    /// lock. `previous` is the token this process is replacing. When the store fails, `fetch`
+    /// runs anyway: the store must never stop calls.
     pub(crate) async fn obtain<F, Fut>(
         &self,
         previous: Option<Arc<Token>>,
@@ -177,33 +139,31 @@ impl Shared {
         let next = self.wait_for_turn(previous_valid).await;
         let found = match next {
             Next::Done(token) => return Ok(token),
-            // OAuth callers are served the current token by the cache, which also starts
-            // its cooldown on this error.
+            // A token source that serves stale tokens has them served by the cache, which
+            // also starts its cooldown on this error.
             Next::FailedElsewhere(cause) => {
-                return self
-                    .session_kept(&previous)
-                    .ok_or(AuthError::FailedElsewhere {
-                        operation: self.operation(),
-                        cause,
-                    })
+                return self.kept(&previous).ok_or(AuthError::FailedElsewhere {
+                    operation: self.operation(),
+                    cause,
+                })
             }
             Next::Bypass(error) => {
                 self.warn(&error);
-                return match self.session_kept(&previous) {
-                    Some(session) => Ok(session),
+                return match self.kept(&previous) {
+                    Some(token) => Ok(token),
                     None => fetch(previous).await,
                 };
             }
             Next::Hold(found) => found,
         };
-        // An OAuth token in the store that is due for renewal but still valid is what the
-        // callers get if the renewal fails.
-        let fallback = match (&self.kind, &found) {
-            (SharedKind::OAuth, Some(found)) => Some(found.token.duplicate()),
+        // A stored token that is due for renewal but still valid is what the callers get if
+        // the renewal fails, where the source allows serving it.
+        let fallback = match &found {
+            Some(found) if self.source.serves_stale() => Some(found.token.duplicate()),
             _ => None,
         };
-        // Whatever the store holds is being replaced: a session in it must be destroyed
-        // before a new one can be created (it is ours, shared or not).
+        // Whatever the store holds is being replaced: the source may have to end it first
+        // (a session must be destroyed before a new one is created).
         let replaced = found.map(|f| Arc::new(f.token)).or(previous);
         let result = {
             let fetch = std::pin::pin!(fetch(replaced));
@@ -244,13 +204,14 @@ impl Shared {
         result
     }
 
-    /// Without the store to say whether other processes still use it, a session that is
-    /// still valid is kept in use (each use keeps it alive) rather than destroyed under
-    /// them; the session cache has no stale fallback of its own.
-    fn session_kept(&self, previous: &Option<Arc<Token>>) -> Option<Token> {
-        match (&self.kind, previous) {
-            (SharedKind::Session { .. }, Some(previous))
-                if previous.freshness(self.clock.now()) != Freshness::Expired =>
+    /// Without the store to say whether other processes still use it, a still-valid token
+    /// that cannot be served stale (a session, which a renewal would destroy under them) is
+    /// kept in use: each use keeps it alive.
+    fn kept(&self, previous: &Option<Arc<Token>>) -> Option<Token> {
+        match previous {
+            Some(previous)
+                if !self.source.serves_stale()
+                    && previous.freshness(self.clock.now()) != Freshness::Expired =>
             {
                 Some(previous.duplicate())
             }
@@ -259,13 +220,14 @@ impl Shared {
     }
 
     async fn unlock(&self) -> Result<(), StoreError> {
-        self.bounded(self.store.unlock(&self.lock_key, &self.owner))
+        self.bounded(self.store.remove_if(&self.lock_key, self.owner.as_bytes()))
             .await
+            .map(drop)
     }
 
     /// Waits until the store has a fresh token, this process holds the lock, or the store
     /// must be bypassed. `has_previous`: this process already has a token to serve while it
-    /// waits (stale OAuth tokens are served by its own cache).
+    /// waits (stale tokens are served by its own cache).
     async fn wait_for_turn(&self, has_previous: bool) -> Next {
         let started = Instant::now();
         let mut waited = false;
@@ -285,22 +247,21 @@ impl Shared {
                 }
                 found => found,
             };
-            match self
-                .bounded(
-                    self.store
-                        .try_lock(&self.lock_key, &self.owner, self.settings.lease),
-                )
-                .await
-            {
+            // A process with nothing to serve takes a valid token due for renewal (where the
+            // source allows serving it) rather than report another's failure or wait.
+            let serve_found = !has_previous && self.source.serves_stale();
+            let lease = self.settings.lease;
+            let locked = self
+                .store
+                .insert_if_absent(&self.lock_key, self.owner.as_bytes(), lease);
+            match self.bounded(locked).await {
                 Err(error) => return Next::Bypass(error),
                 Ok(true) => {
                     tracing::debug!("token lock acquired");
                     if let Some(cause) = self.recent_failure().await {
                         let _ = self.unlock().await;
-                        // A process with nothing to serve takes a valid stored OAuth token
-                        // rather than report another process's failure.
-                        return match (&self.kind, found, has_previous) {
-                            (SharedKind::OAuth, Some(found), false) => Next::Done(found.token),
+                        return match found {
+                            Some(found) if serve_found => Next::Done(found.token),
                             _ => Next::FailedElsewhere(cause),
                         };
                     }
@@ -321,12 +282,8 @@ impl Shared {
                     };
                 }
                 Ok(false) => {
-                    // A process with nothing to serve takes a valid OAuth token due for
-                    // renewal rather than wait: its cache serves it while renewing.
-                    if let (SharedKind::OAuth, Some(found), false) =
-                        (&self.kind, &found, has_previous)
-                    {
-                        return Next::Done(found.token.duplicate());
+                    if let (true, Some(found)) = (serve_found, found) {
+                        return Next::Done(found.token);
                     }
                     if started.elapsed() >= self.settings.max_wait {
                         return Next::Bypass(StoreError::new(format!(
@@ -348,13 +305,10 @@ impl Shared {
         let every = (self.settings.lease / 3).max(Duration::from_millis(10));
         loop {
             tokio::time::sleep(every).await;
-            match self
-                .bounded(
-                    self.store
-                        .renew_lock(&self.lock_key, &self.owner, self.settings.lease),
-                )
-                .await
-            {
+            let renewed =
+                self.store
+                    .extend_if(&self.lock_key, self.owner.as_bytes(), self.settings.lease);
+            match self.bounded(renewed).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!("the token lock was taken over while this process was fetching; another process may fetch too");
@@ -370,166 +324,70 @@ impl Shared {
         let Some(stored) = self.bounded(self.store.load(&self.key)).await? else {
             return Ok(None);
         };
-        let Some(plain) = self.open(&stored.value) else {
+        let Some(entry) = self.sealer.open::<Entry>(&self.key, &stored.value) else {
             self.warn(&StoreError::new(
                 "an entry could not be decrypted (another encryption key, or tampered with); treating it as missing",
             ));
             return Ok(None);
         };
         let now = self.clock.now();
-        let (lifetime, fresh) = match &self.kind {
-            SharedKind::OAuth => {
-                let wall = millis(self.clock.wall());
-                let (Some(refresh_at), Some(expires_at)) =
-                    (plain.refresh_at_ms, plain.expires_at_ms)
-                else {
-                    return Ok(None);
-                };
-                // What is left by this host's clock, and no more than the store's own expiry
-                // allows (one clock for the whole fleet): a host whose clock runs behind
-                // never sends a token the others know to have expired.
-                let mut left = expires_at.saturating_sub(wall);
-                if let Some(ttl) = stored.ttl {
-                    left = left.min(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
-                }
-                if left == 0 {
-                    return Ok(None);
-                }
-                let margin = expires_at.saturating_sub(refresh_at);
-                let after = |ms: u64| now + Duration::from_millis(ms);
-                (
-                    Lifetime::Fixed {
-                        refresh_at: after(left.saturating_sub(margin)),
-                        expires_at: after(left),
-                    },
-                    left > margin,
-                )
-            }
-            SharedKind::Session { idle, margin } => {
-                // No TTL: not an entry this crate wrote, or one that vanished as it was read.
-                let Some(left) = stored.ttl.map(|ttl| ttl.min(*idle)) else {
-                    return Ok(None);
-                };
-                if left.is_zero() {
-                    return Ok(None);
-                }
-                // As if last used `idle - left` ago, which is what the store's expiry says.
-                (
-                    Lifetime::Idle {
-                        idle: *idle,
-                        margin: *margin,
-                        last_use: AtomicU64::new(0),
-                    },
-                    left > *margin,
-                )
-            }
+        let Some((token, fresh)) =
+            self.source
+                .token_from_entry(&entry, stored.ttl, now, self.clock.wall())
+        else {
+            return Ok(None);
         };
-        let obtained_at = match (&self.kind, stored.ttl) {
-            (SharedKind::Session { idle, .. }, Some(left)) => {
-                now.checked_sub(idle.saturating_sub(left)).unwrap_or(now)
-            }
-            _ => now,
-        };
-        let header = sensitive_header("token", self.prefix, &plain.token)
-            .map_err(|_| StoreError::new("a stored token is not a valid header value"))?;
         let rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
-        if rejected.as_ref() == Some(&header) {
+        if rejected.as_ref() == Some(&token.header) {
             return Ok(None);
         }
         drop(rejected);
-        Ok(Some(Found {
-            token: Token::new(
-                SecretString::from(plain.token.as_str()),
-                header,
-                obtained_at,
-                lifetime,
-            ),
-            fresh,
-        }))
+        Ok(Some(Found { token, fresh }))
     }
 
     /// Stores a token this process just obtained.
     async fn write(&self, token: &Token) -> Result<(), StoreError> {
-        let now = self.clock.now();
-        let (plain, ttl) = match (&self.kind, &token.lifetime) {
-            (
-                SharedKind::OAuth,
-                Lifetime::Fixed {
-                    refresh_at,
-                    expires_at,
-                },
-            ) => {
-                let left = expires_at.saturating_duration_since(now);
-                if left.is_zero() {
-                    // `expires_in` of 0 or less: for the callers that waited, for nobody else.
-                    return Ok(());
-                }
-                let wall = millis(self.clock.wall());
-                let at = |i: &Instant| {
-                    wall.saturating_add(
-                        u64::try_from(i.saturating_duration_since(now).as_millis())
-                            .unwrap_or(u64::MAX),
-                    )
-                };
-                (
-                    Plain {
-                        token: token.secret.expose_secret().to_owned(),
-                        refresh_at_ms: Some(at(refresh_at)),
-                        expires_at_ms: Some(at(expires_at)),
-                    },
-                    left,
-                )
-            }
-            (SharedKind::Session { idle, .. }, _) => (
-                Plain {
-                    token: token.secret.expose_secret().to_owned(),
-                    refresh_at_ms: None,
-                    expires_at_ms: None,
-                },
-                *idle,
-            ),
-            (SharedKind::OAuth, Lifetime::Idle { .. }) => return Ok(()),
+        let Some((entry, ttl)) = self
+            .source
+            .entry_for(token, self.clock.now(), self.clock.wall())
+        else {
+            return Ok(());
         };
-        let sealed = self.seal(&plain)?;
+        let sealed = self.sealer.seal(&self.key, &entry)?;
         self.last_extend
             .store(self.since_created(), Ordering::Relaxed);
-        let saved = self
-            .bounded(
-                self.store
-                    .save_if_locked(&self.key, sealed, ttl, &self.lock_key, &self.owner),
-            )
-            .await?;
-        if !saved {
+        let saved = self.store.save_if(
+            &self.key,
+            sealed,
+            ttl,
+            &self.lock_key,
+            self.owner.as_bytes(),
+        );
+        if !self.bounded(saved).await? {
             tracing::warn!("the token lock was taken over before the token was stored; the new holder's token stands");
         }
         Ok(())
     }
 
     /// The token or session operation this store entry comes from.
-    fn operation(&self) -> infobip_client::security::Operation {
-        match self.kind {
-            SharedKind::OAuth => infobip_client::security::Operation::CreateOauth2Token,
-            SharedKind::Session { .. } => infobip_client::security::Operation::CreateSession,
-        }
+    fn operation(&self) -> &'static Operation {
+        self.source.login_operation()
     }
 
     /// Records why this process, holding the lock, failed to obtain a token.
     async fn record_failure(&self, error: &AuthError) -> Result<(), StoreError> {
-        let sealed = self.seal_at(
-            &self.failed_key,
-            &SharedFailure {
-                cause: error.to_string(),
-            },
-        )?;
-        self.bounded(self.store.save_if_locked(
+        let failure = SharedFailure {
+            cause: error.to_string(),
+        };
+        let sealed = self.sealer.seal(&self.failed_key, &failure)?;
+        let saved = self.store.save_if(
             &self.failed_key,
             sealed,
             SHARED_FAILURE_FOR,
             &self.lock_key,
-            &self.owner,
-        ))
-        .await
-        .map(drop)
+            self.owner.as_bytes(),
+        );
+        self.bounded(saved).await.map(drop)
     }
 
     /// Why a process failed to obtain a token in the last few seconds, if one did.
@@ -538,12 +396,13 @@ impl Shared {
             .bounded(self.store.load(&self.failed_key))
             .await
             .ok()??;
-        self.open_at::<SharedFailure>(&self.failed_key, &stored.value)
-            .map(|failure| failure.cause.clone())
+        self.sealer
+            .open::<SharedFailure>(&self.failed_key, &stored.value)
+            .map(|failure| failure.cause)
     }
 
     /// The valid token in the store, fresh or not (for a logout from a process that does
-    /// not hold the session itself).
+    /// not hold the token itself).
     pub(crate) async fn current(&self) -> Option<Token> {
         match self.read().await {
             Ok(found) => found.map(|f| f.token),
@@ -584,18 +443,14 @@ impl Shared {
             .filter(|sealed| self.holds(sealed, header)))
     }
 
-    /// For sessions: restarts the stored session's idle clock if this process has not done
-    /// so for a while, in the background. Called on every use; cheap when there is nothing
-    /// to do.
+    /// For a token that idles out: restarts the stored copy's expiry if this process has not
+    /// done so for a while, in the background. Called on every use; cheap when there is
+    /// nothing to do.
     pub(crate) fn used(self: &Arc<Self>, header: &HeaderValue) {
-        let SharedKind::Session { idle, margin } = self.kind else {
+        let Some(keep_alive) = self.source.keep_alive() else {
             return;
         };
-        // A twelfth of the idle timeout (5 minutes of 60), and more often than half the
-        // renewal margin: the store's idle clock never lags far enough behind the fleet's
-        // last use to make another process think the session is due for replacement.
-        let every = (idle / 12).min(margin / 2);
-        let every = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
+        let every = u64::try_from(keep_alive.every.as_millis()).unwrap_or(u64::MAX);
         let now = self.since_created();
         let last = self.last_extend.load(Ordering::Relaxed);
         if last != u64::MAX && now.saturating_sub(last) < every {
@@ -613,7 +468,7 @@ impl Shared {
         tokio::spawn(async move {
             let result = async {
                 if let Some(sealed) = this.stored_as(&header).await? {
-                    this.bounded(this.store.extend_if(&this.key, &sealed, idle))
+                    this.bounded(this.store.extend_if(&this.key, &sealed, keep_alive.ttl))
                         .await?;
                 }
                 Ok(())
@@ -631,63 +486,15 @@ impl Shared {
 
     /// Whether `sealed` holds the token sent as `header`.
     fn holds(&self, sealed: &[u8], header: &HeaderValue) -> bool {
-        self.open(sealed).is_some_and(|plain| {
-            sensitive_header("token", self.prefix, &plain.token).is_ok_and(|h| h == header)
-        })
-    }
-
-    fn seal(&self, plain: &Plain) -> Result<Vec<u8>, StoreError> {
-        self.seal_at(&self.key, plain)
-    }
-
-    fn open(&self, sealed: &[u8]) -> Option<Plain> {
-        self.open_at(&self.key, sealed)
-    }
-
-    /// Encrypts `plain` for the store key `key`.
-    fn seal_at<T: Serialize>(&self, key: &str, plain: &T) -> Result<Vec<u8>, StoreError> {
-        let json = Zeroizing::new(
-            serde_json::to_vec(plain).map_err(|_| StoreError::new("could not encode a token"))?,
-        );
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let ciphertext = self
-            .cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: &json,
-                    // Binds the value to its key: an entry copied under another account's
-                    // key does not decrypt.
-                    aad: key.as_bytes(),
-                },
-            )
-            .map_err(|_| StoreError::new("could not encrypt a token"))?;
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        sealed.push(FORMAT);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
-        Ok(sealed)
-    }
-
-    /// Decrypts what [`seal_at`](Self::seal_at) wrote for `key`; `None` if it cannot.
-    fn open_at<T: serde::de::DeserializeOwned>(&self, key: &str, sealed: &[u8]) -> Option<T> {
-        let (&format, rest) = sealed.split_first()?;
-        if format != FORMAT || rest.len() < NONCE_LEN {
-            return None;
-        }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let json = Zeroizing::new(
-            self.cipher
-                .decrypt(
-                    XNonce::from_slice(nonce),
-                    Payload {
-                        msg: ciphertext,
-                        aad: key.as_bytes(),
-                    },
-                )
-                .ok()?,
-        );
-        serde_json::from_slice(&json).ok()
+        let now = self.clock.now();
+        self.sealer
+            .open::<Entry>(&self.key, sealed)
+            .and_then(|entry| {
+                // Any TTL: only the token matters here.
+                self.source
+                    .token_from_entry(&entry, Some(Duration::MAX), now, self.clock.wall())
+            })
+            .is_some_and(|(token, _)| token.header == header)
     }
 
     /// Bounds a store call by the configured timeout.
@@ -722,12 +529,6 @@ impl Shared {
     }
 }
 
-fn millis(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes
@@ -741,16 +542,21 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scheme::oauth2::OAuth2;
+    use crate::scheme::UserCredentials;
     use crate::{ManualClock, MemoryStore};
 
-    fn shared(user: &str, key: [u8; 32]) -> Shared {
-        Shared::new(
+    fn fleet(user: &str) -> Fleet {
+        let credentials = UserCredentials::new(
+            ("client_id", user.to_owned()),
+            ("client_secret", "secret".into()),
+        )
+        .unwrap();
+        Fleet::new(
             Arc::new(MemoryStore::new()),
-            &EncryptionKey::from_bytes(key),
+            &EncryptionKey::from_bytes([1; 32]),
             "https://api.infobip.com",
-            Scheme::OAuth2,
-            user,
-            SharedKind::OAuth,
+            Arc::new(OAuth2::new(credentials, None)),
             StoreSettings {
                 lease: Duration::from_secs(10),
                 timeout: Duration::from_secs(1),
@@ -760,44 +566,14 @@ mod tests {
         )
     }
 
-    fn plain(token: &str) -> Plain {
-        Plain {
-            token: token.to_owned(),
-            refresh_at_ms: Some(1),
-            expires_at_ms: Some(2),
-        }
-    }
-
-    #[test]
-    fn entries_open_only_with_their_key_under_their_name_and_untouched() {
-        let alice = shared("alice", [1; 32]);
-        let sealed = alice.seal(&plain("tok-SECRET")).unwrap();
-        assert_eq!(alice.open(&sealed).unwrap().token, "tok-SECRET");
-        // Random nonces: the same token never seals to the same bytes.
-        assert_ne!(alice.seal(&plain("tok-SECRET")).unwrap(), sealed);
-        assert!(!String::from_utf8_lossy(&sealed).contains("tok-SECRET"));
-
-        // Another key; the same key under another user's name (copied entry); a flipped bit;
-        // a cut value; an unknown format version.
-        assert!(shared("alice", [2; 32]).open(&sealed).is_none());
-        assert!(shared("bob", [1; 32]).open(&sealed).is_none());
-        for i in [0, 1, 30, sealed.len() - 1] {
-            let mut tampered = sealed.clone();
-            tampered[i] ^= 1;
-            assert!(alice.open(&tampered).is_none(), "bit flipped at {i}");
-        }
-        assert!(alice.open(&sealed[..sealed.len() - 1]).is_none());
-        assert!(alice.open(&[]).is_none());
-    }
-
     #[test]
     fn keys_name_the_base_url_and_scheme_but_not_the_user() {
-        let key = shared("alice@example.com", [1; 32]).key;
+        let key = fleet("alice@example.com").key;
         assert!(
             key.starts_with("infobip-auth:v1:https://api.infobip.com:oauth2:"),
             "{key}"
         );
         assert!(!key.contains("alice"), "{key}");
-        assert_ne!(key, shared("bob", [1; 32]).key);
+        assert_ne!(key, fleet("bob").key);
     }
 }

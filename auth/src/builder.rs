@@ -1,0 +1,482 @@
+//! The builder: every setting is checked here, so a bad one fails at start-up, not mid-call.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use infobip_client::account::Client;
+use infobip_client::{Auth, Scheme};
+use secrecy::SecretString;
+
+use crate::authenticator::{Credential, InfobipAuth};
+use crate::cache::refresh_margin;
+use crate::login::Login;
+use crate::scheme::ibsso::Ibsso;
+use crate::scheme::oauth2::OAuth2;
+use crate::scheme::{api_key_header, basic_header, TokenSource, UserCredentials};
+use crate::store::fleet::{Fleet, StoreSettings};
+use crate::tokens::Tokens;
+use crate::validate::normalize_base_url;
+use crate::{Clock, ConfigError, EncryptionKey, RetryPolicy, SystemClock, TokenStore};
+
+pub(crate) enum Credentials {
+    Basic {
+        username: String,
+        password: SecretString,
+    },
+    ApiKey {
+        key: SecretString,
+    },
+    Ibsso {
+        username: String,
+        password: SecretString,
+    },
+    OAuth2 {
+        client_id: String,
+        client_secret: SecretString,
+    },
+}
+
+impl Credentials {
+    pub(crate) fn scheme(&self) -> Scheme {
+        match self {
+            Credentials::Basic { .. } => Scheme::Basic,
+            Credentials::ApiKey { .. } => Scheme::ApiKeyHeader,
+            Credentials::Ibsso { .. } => Scheme::IbssoTokenHeader,
+            Credentials::OAuth2 { .. } => Scheme::OAuth2,
+        }
+    }
+
+    fn username(&self) -> Option<&str> {
+        match self {
+            Credentials::Basic { username, .. } | Credentials::Ibsso { username, .. } => {
+                Some(username)
+            }
+            Credentials::OAuth2 { client_id, .. } => Some(client_id),
+            Credentials::ApiKey { .. } => None,
+        }
+    }
+
+    /// Whether the scheme has tokens that a store could share.
+    fn renews(&self) -> bool {
+        matches!(self, Credentials::Ibsso { .. } | Credentials::OAuth2 { .. })
+    }
+}
+
+/// Builds a client whose every request is authenticated with one scheme.
+///
+/// Pick the scheme with [`basic`](Self::basic), [`api_key`](Self::api_key),
+/// [`ibsso`](Self::ibsso) or [`oauth2`](Self::oauth2) (or [`from_env`](Self::from_env)), set
+/// the [`base_url`](Self::base_url), adjust what you need, then [`build`](Self::build).
+/// Everything is validated in `build`, which names the offending setting.
+pub struct ClientBuilder {
+    pub(crate) credentials: Credentials,
+    base_url: Option<String>,
+    http: Option<reqwest::Client>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    session_idle_timeout: Duration,
+    /// `None` until set: a shared store makes sessions unsafe unless told otherwise (which
+    /// `build` then refuses).
+    unsafe_session: Option<bool>,
+    refresh_margin: Option<Duration>,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
+    pub(crate) store: Option<StoreChoice>,
+    store_lease: Duration,
+    store_timeout: Duration,
+}
+
+pub(crate) enum StoreChoice {
+    Given(Arc<dyn TokenStore>, EncryptionKey),
+    /// Opened in `build`, so that a bad URL is reported there with the other settings.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    RedisUrl(SecretString, EncryptionKey),
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("scheme", &self.credentials.scheme())
+            .field("username", &self.credentials.username())
+            .field("secret", &"[redacted]")
+            // A URL with `user:password@` would print the password.
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(|url| {
+                    if url.contains('@') {
+                        "[contains credentials: redacted]"
+                    } else {
+                        url
+                    }
+                }),
+            )
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("session_idle_timeout", &self.session_idle_timeout)
+            .field("unsafe_session", &self.unsafe_session)
+            .field("refresh_margin", &self.refresh_margin)
+            .field("retry", &self.retry)
+            .field(
+                "token_store",
+                &self.store.as_ref().map(|store| match store {
+                    StoreChoice::Given(store, _) => format!("{store:?}"),
+                    StoreChoice::RedisUrl(..) => String::from("redis ([redacted] URL)"),
+                }),
+            )
+            .field("store_lease", &self.store_lease)
+            .field("store_timeout", &self.store_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(credentials: Credentials) -> Self {
+        Self {
+            credentials,
+            base_url: None,
+            http: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            session_idle_timeout: Duration::from_secs(60 * 60),
+            unsafe_session: None,
+            refresh_margin: None,
+            retry: RetryPolicy::default(),
+            clock: Arc::new(SystemClock),
+            store: None,
+            store_lease: Duration::from_secs(10),
+            store_timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// HTTP Basic: `Authorization: Basic base64(username:password)` on every request.
+    /// Simple, but the password travels with each call.
+    pub fn basic(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
+        Self::new(Credentials::Basic {
+            username: username.into(),
+            password: password.into(),
+        })
+    }
+
+    /// API key: `Authorization: App <key>`. Cannot call the API key management operations.
+    pub fn api_key(key: impl Into<SecretString>) -> Self {
+        Self::new(Credentials::ApiKey { key: key.into() })
+    }
+
+    /// IBSSO session: logs in on first use, sends `Authorization: IBSSO <token>`, logs in
+    /// again when the session idles out or is rejected. End it with
+    /// [`ClientExt::logout`](crate::ClientExt::logout).
+    pub fn ibsso(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
+        Self::new(Credentials::Ibsso {
+            username: username.into(),
+            password: password.into(),
+        })
+    }
+
+    /// OAuth 2.0 client credentials (the account's username and password): fetches a token on
+    /// first use, sends `Authorization: Bearer <token>`, renews it before it expires.
+    pub fn oauth2(client_id: impl Into<String>, client_secret: impl Into<SecretString>) -> Self {
+        Self::new(Credentials::OAuth2 {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        })
+    }
+
+    /// Infobip's base URL: your personal `https://<subdomain>.api.infobip.com`, or the legacy
+    /// `https://api.infobip.com`. A bare host gets `https://`; `http://` is refused unless the
+    /// host is loopback (for the local sandbox).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Sends requests with this client (its timeouts, proxy and TLS settings apply; the
+    /// builder's `timeout` and `connect_timeout` do not).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Total time allowed for one request, the token and session calls included. 30 s by
+    /// default.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to connect. 10 s by default.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a session survives without use (IBSSO). Infobip's default, 60 minutes, unless
+    /// your account is set up otherwise.
+    pub fn session_idle_timeout(mut self, idle: Duration) -> Self {
+        self.session_idle_timeout = idle;
+        self
+    }
+
+    /// Creates sessions with `unsafe: true`: not bound to the caller's IP address (IBSSO).
+    /// Off by default, except with a shared token store, where a session is used from many
+    /// hosts and must not be bound to one (setting it off there is refused by `build`).
+    pub fn unsafe_session(mut self, unsafe_session: bool) -> Self {
+        self.unsafe_session = Some(unsafe_session);
+        self
+    }
+
+    /// Shares OAuth tokens and IBSSO sessions through `store` with every client, in this
+    /// process or another, built with the same store, base URL, scheme and user: together
+    /// they fetch one token per expiry. Values are encrypted with `key`, which they must all
+    /// use. No effect for Basic and API key, which have nothing to share.
+    ///
+    /// IBSSO sessions in a shared store are created with `unsafe: true` (not bound to one IP
+    /// address), since every host uses them; a logout by one client ends the session for
+    /// all, and the others log in again on their next call.
+    pub fn token_store(mut self, store: impl TokenStore, key: EncryptionKey) -> Self {
+        self.store = Some(StoreChoice::Given(Arc::new(store), key));
+        self
+    }
+
+    /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::RedisStore) at `url`
+    /// (`redis://` or `rediss://`, with `user:password@` if needed): how a fleet of replicas
+    /// shares tokens. The URL is checked by `build`.
+    #[cfg(feature = "redis")]
+    pub fn redis_token_store(mut self, url: impl Into<String>, key: EncryptionKey) -> Self {
+        self.store = Some(StoreChoice::RedisUrl(SecretString::from(url.into()), key));
+        self
+    }
+
+    /// How long another process waits for a lock holder that went silent (died) before it
+    /// takes over. The holder renews it every third of it while it works, so it must be at
+    /// least three [`store_timeout`](Self::store_timeout)s. 10 s by default.
+    pub fn store_lease(mut self, lease: Duration) -> Self {
+        self.store_lease = lease;
+        self
+    }
+
+    /// The longest one call to the token store may take before the client stops waiting for
+    /// it and uses its own cache. 1 s by default.
+    pub fn store_timeout(mut self, timeout: Duration) -> Self {
+        self.store_timeout = timeout;
+        self
+    }
+
+    /// How long before expiry a token or session is renewed. By default a tenth of its life,
+    /// between 10 s and 5 minutes; whatever is set, never more than half of its life.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = Some(margin);
+        self
+    }
+
+    /// How the token and session endpoints are retried.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The time source for expiry and backoff. [`SystemClock`] by default; tests pass a
+    /// `ManualClock` (feature `test-util`).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub(crate) fn with_store(mut self, store: StoreChoice) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Validates everything and returns a ready client of the account product.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let (base_url, http, auth) = self.build_parts()?;
+        Ok(Client::new_with_client(&base_url, http, auth))
+    }
+
+    /// Validates everything and returns the base URL, the HTTP client and the authenticator
+    /// that every product client of this connection shares.
+    pub(crate) fn build_parts(mut self) -> Result<(String, reqwest::Client, Auth), ConfigError> {
+        let base_url = normalize_base_url(self.base_url.as_deref().ok_or(ConfigError {
+            field: "base_url",
+            reason: String::from(
+                "is not set; use your personal https://<subdomain>.api.infobip.com",
+            ),
+        })?)?;
+        self.check_durations()?;
+        let scheme = self.credentials.scheme();
+        let shares = self.store.is_some() && self.credentials.renews();
+        let http = self.take_http_client()?;
+        let fleet_settings = self.fleet_settings();
+        let source: Arc<dyn TokenSource> = match self.credentials {
+            Credentials::Basic { username, password } => {
+                let credentials =
+                    UserCredentials::new(("username", username), ("password", password))?;
+                let credential = Credential::Static(basic_header(&credentials)?);
+                return Ok((base_url, http, auth(scheme, credential)));
+            }
+            Credentials::ApiKey { key } => {
+                let credential = Credential::Static(api_key_header(&key)?);
+                return Ok((base_url, http, auth(scheme, credential)));
+            }
+            Credentials::Ibsso { username, password } => {
+                if shares && self.unsafe_session == Some(false) {
+                    return Err(ConfigError {
+                        field: "unsafe_session",
+                        reason: String::from(
+                            "is off, but a session in a shared token store is used from many hosts and must not be bound to one IP address; remove unsafe_session(false)",
+                        ),
+                    });
+                }
+                let credentials =
+                    UserCredentials::new(("username", username), ("password", password))?;
+                let idle = self.session_idle_timeout;
+                Arc::new(Ibsso::new(
+                    credentials,
+                    idle,
+                    refresh_margin(idle, self.refresh_margin),
+                    self.unsafe_session.unwrap_or(shares),
+                ))
+            }
+            Credentials::OAuth2 {
+                client_id,
+                client_secret,
+            } => {
+                let credentials = UserCredentials::new(
+                    ("client_id", client_id),
+                    ("client_secret", client_secret),
+                )?;
+                Arc::new(OAuth2::new(credentials, self.refresh_margin))
+            }
+        };
+        let login = Login::new(
+            base_url.clone(),
+            self.timeout,
+            self.connect_timeout,
+            self.retry,
+            self.clock.clone(),
+            scheme,
+        )?;
+        let fleet = match self.store {
+            Some(choice) => {
+                let (store, key) = match choice {
+                    StoreChoice::Given(store, key) => (store, key),
+                    StoreChoice::RedisUrl(url, key) => (open_redis(&url, self.store_timeout)?, key),
+                };
+                let clock = self.clock.clone();
+                Some(Fleet::new(
+                    store,
+                    &key,
+                    &base_url,
+                    source.clone(),
+                    fleet_settings,
+                    clock,
+                ))
+            }
+            None => None,
+        };
+        let tokens = Tokens::new(source, login, fleet, self.clock);
+        let credential = Credential::Renewing(Arc::new(tokens));
+        Ok((base_url, http, auth(scheme, credential)))
+    }
+
+    /// The client for ordinary calls: the one configured, or one with the timeouts.
+    fn take_http_client(&mut self) -> Result<reqwest::Client, ConfigError> {
+        let http = match self.http.take() {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|e| ConfigError {
+                    field: "http_client",
+                    reason: format!("the HTTP client could not be created ({e})"),
+                })?,
+        };
+        Ok(http)
+    }
+
+    fn check_durations(&self) -> Result<(), ConfigError> {
+        if self.retry.max_attempts == 0 {
+            return Err(ConfigError {
+                field: "retry_policy",
+                reason: String::from(
+                    "max_attempts is 0; it counts the first request, so use 1 or more",
+                ),
+            });
+        }
+        if self.session_idle_timeout.is_zero() {
+            return Err(ConfigError {
+                field: "session_idle_timeout",
+                reason: String::from("is zero; a session would expire before its first use"),
+            });
+        }
+        if self.store.is_none() || !self.credentials.renews() {
+            return Ok(());
+        }
+        for (field, value) in [
+            ("store_lease", self.store_lease),
+            ("store_timeout", self.store_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError {
+                    field,
+                    reason: String::from("is zero"),
+                });
+            }
+        }
+        // The holder renews its lease every third of it, and a renewal may take a whole
+        // store timeout: a shorter lease would lapse while its holder is alive and working.
+        if self.store_lease < self.store_timeout.saturating_mul(3) {
+            return Err(ConfigError {
+                field: "store_lease",
+                reason: format!(
+                    "is {:?}, shorter than three store timeouts ({:?}); the lock would lapse while its holder still works",
+                    self.store_lease,
+                    self.store_timeout.saturating_mul(3)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// How the shared store is used.
+    fn fleet_settings(&self) -> StoreSettings {
+        // A process waits for another's fetch at most as long as a fetch can take (every
+        // attempt timing out, the longest waits between them), and a lease more.
+        let retry = self.retry;
+        let longest_wait = retry.max_delay.max(retry.max_retry_after);
+        let max_wait = self
+            .timeout
+            .saturating_mul(retry.max_attempts)
+            .saturating_add(longest_wait.saturating_mul(retry.max_attempts - 1))
+            .saturating_add(self.store_lease);
+        StoreSettings {
+            lease: self.store_lease,
+            timeout: self.store_timeout,
+            max_wait,
+        }
+    }
+}
+
+fn auth(scheme: Scheme, credential: Credential) -> Auth {
+    Auth::new(InfobipAuth::new(scheme, credential))
+}
+
+#[cfg(feature = "redis")]
+fn open_redis(url: &SecretString, timeout: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
+    use secrecy::ExposeSecret as _;
+    Ok(Arc::new(crate::RedisStore::open_with_timeout(
+        url.expose_secret(),
+        timeout,
+    )?))
+}
+
+#[cfg(not(feature = "redis"))]
+fn open_redis(_: &SecretString, _: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
+    Err(ConfigError {
+        field: "token_store",
+        reason: String::from(
+            "is a Redis URL, but this build has no Redis support; enable the infobip-auth crate's `redis` feature",
+        ),
+    })
+}

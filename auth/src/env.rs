@@ -1,0 +1,203 @@
+//! Configuration from the environment: the `INFOBIP_*` variables.
+
+use secrecy::SecretString;
+
+use crate::builder::StoreChoice;
+use crate::{ClientBuilder, ConfigError, EncryptionKey};
+
+/// The base URL, e.g. `https://xxxxx.api.infobip.com`. Required.
+pub const BASE_URL: &str = "INFOBIP_BASE_URL";
+/// `basic`, `api-key`, `ibsso` or `oauth2`. Optional when `INFOBIP_API_KEY` is set.
+pub const AUTH: &str = "INFOBIP_AUTH";
+/// The API key secret, for `api-key`.
+pub const API_KEY: &str = "INFOBIP_API_KEY";
+/// The username, for `basic` and `ibsso` (and `oauth2` without `INFOBIP_CLIENT_ID`).
+pub const USERNAME: &str = "INFOBIP_USERNAME";
+/// The password, for `basic` and `ibsso` (and `oauth2` without `INFOBIP_CLIENT_SECRET`).
+pub const PASSWORD: &str = "INFOBIP_PASSWORD";
+/// The OAuth client id (the account's username).
+pub const CLIENT_ID: &str = "INFOBIP_CLIENT_ID";
+/// The OAuth client secret (the account's password).
+pub const CLIENT_SECRET: &str = "INFOBIP_CLIENT_SECRET";
+/// A Redis URL (`redis://` or `rediss://`) to share tokens across processes; needs the
+/// `redis` feature and [`TOKEN_STORE_KEY`]. Optional.
+pub const TOKEN_STORE: &str = "INFOBIP_TOKEN_STORE";
+/// The store's encryption key: 32 bytes in standard base64 (`openssl rand -base64 32`).
+pub const TOKEN_STORE_KEY: &str = "INFOBIP_TOKEN_STORE_KEY";
+
+impl ClientBuilder {
+    /// Reads the scheme, credentials and base URL from the variables in [`env`](crate::env).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_with(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.is_empty());
+        let require = |name: &'static str, why: &str| {
+            get(name).ok_or_else(|| ConfigError {
+                field: name,
+                reason: format!("is not set; it is needed {why}"),
+            })
+        };
+        let scheme = match get(AUTH) {
+            Some(s) => s.to_ascii_lowercase(),
+            None if get(API_KEY).is_some() => String::from("api-key"),
+            None => {
+                return Err(ConfigError {
+                    field: AUTH,
+                    reason: String::from(
+                        "is not set; set it to basic, api-key, ibsso or oauth2 (or set INFOBIP_API_KEY)",
+                    ),
+                })
+            }
+        };
+        let builder = match scheme.as_str() {
+            "basic" => Self::basic(
+                require(USERNAME, "for basic")?,
+                require(PASSWORD, "for basic")?,
+            ),
+            "api-key" | "apikey" | "app" => Self::api_key(require(API_KEY, "for api-key")?),
+            "ibsso" | "session" => Self::ibsso(
+                require(USERNAME, "for ibsso")?,
+                require(PASSWORD, "for ibsso")?,
+            ),
+            "oauth2" | "oauth" => Self::oauth2(
+                get(CLIENT_ID)
+                    .map(Ok)
+                    .unwrap_or_else(|| require(USERNAME, "for oauth2 without INFOBIP_CLIENT_ID"))?,
+                get(CLIENT_SECRET).map(Ok).unwrap_or_else(|| {
+                    require(PASSWORD, "for oauth2 without INFOBIP_CLIENT_SECRET")
+                })?,
+            ),
+            _ => {
+                return Err(ConfigError {
+                    field: AUTH,
+                    reason: format!(
+                        "is `{}`; expected basic, api-key, ibsso or oauth2",
+                        scheme.chars().take(32).collect::<String>()
+                    ),
+                })
+            }
+        };
+        let builder = builder.base_url(require(BASE_URL, "always")?);
+        match get(TOKEN_STORE) {
+            None => Ok(builder),
+            Some(url) => {
+                let key = EncryptionKey::from_base64(&require(
+                    TOKEN_STORE_KEY,
+                    "with INFOBIP_TOKEN_STORE, to encrypt the tokens in it",
+                )?)
+                .map_err(|e| ConfigError {
+                    field: TOKEN_STORE_KEY,
+                    reason: e.reason,
+                })?;
+                Ok(builder.with_store(StoreChoice::RedisUrl(SecretString::from(url), key)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RetryPolicy;
+    use infobip_client::Scheme;
+    use std::collections::HashMap;
+
+    fn from(vars: &[(&str, &str)]) -> Result<ClientBuilder, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ClientBuilder::from_env_with(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn reads_each_scheme() {
+        let base = (BASE_URL, "https://x.api.infobip.com");
+        let cases = [
+            (vec![base, (API_KEY, "k")], Scheme::ApiKeyHeader),
+            (
+                vec![base, (AUTH, "basic"), (USERNAME, "u"), (PASSWORD, "p")],
+                Scheme::Basic,
+            ),
+            (
+                vec![base, (AUTH, "IBSSO"), (USERNAME, "u"), (PASSWORD, "p")],
+                Scheme::IbssoTokenHeader,
+            ),
+            (
+                vec![
+                    base,
+                    (AUTH, "oauth2"),
+                    (CLIENT_ID, "u"),
+                    (CLIENT_SECRET, "p"),
+                ],
+                Scheme::OAuth2,
+            ),
+            (
+                vec![base, (AUTH, "oauth2"), (USERNAME, "u"), (PASSWORD, "p")],
+                Scheme::OAuth2,
+            ),
+        ];
+        for (vars, scheme) in cases {
+            let builder = from(&vars).unwrap();
+            assert_eq!(builder.credentials.scheme(), scheme);
+            builder.build().unwrap();
+        }
+    }
+
+    #[test]
+    fn says_which_variable_is_missing_or_wrong() {
+        let err = |vars: &[(&str, &str)]| from(vars).unwrap_err().to_string();
+        assert_eq!(
+            err(&[]),
+            "invalid `INFOBIP_AUTH`: is not set; set it to basic, api-key, ibsso or oauth2 (or set INFOBIP_API_KEY)"
+        );
+        assert_eq!(
+            err(&[(AUTH, "basic"), (USERNAME, "u")]),
+            "invalid `INFOBIP_PASSWORD`: is not set; it is needed for basic"
+        );
+        assert_eq!(
+            err(&[(API_KEY, "k")]),
+            "invalid `INFOBIP_BASE_URL`: is not set; it is needed always"
+        );
+        assert_eq!(
+            err(&[(AUTH, "kerberos")]),
+            "invalid `INFOBIP_AUTH`: is `kerberos`; expected basic, api-key, ibsso or oauth2"
+        );
+    }
+
+    #[test]
+    fn build_names_the_bad_setting() {
+        let err = |b: ClientBuilder| b.build().unwrap_err().to_string();
+        let url = "https://api.infobip.com";
+        assert_eq!(
+            err(ClientBuilder::api_key("")),
+            "invalid `base_url`: is not set; use your personal https://<subdomain>.api.infobip.com"
+        );
+        assert_eq!(
+            err(ClientBuilder::api_key("").base_url(url)),
+            "invalid `api_key`: is empty"
+        );
+        assert_eq!(
+            err(ClientBuilder::basic("a:b", "p").base_url(url)),
+            "invalid `username`: contains `:`, which Basic authentication uses to separate the username from the password"
+        );
+        assert_eq!(
+            err(ClientBuilder::ibsso("u\n", "p").base_url(url)),
+            "invalid `username`: contains a control character (such as a newline or tab)"
+        );
+        assert_eq!(
+            err(ClientBuilder::oauth2("u", " ").base_url(url)),
+            "invalid `client_secret`: is empty"
+        );
+        assert!(err(ClientBuilder::api_key("k")
+            .base_url(url)
+            .retry_policy(RetryPolicy {
+                max_attempts: 0,
+                ..RetryPolicy::default()
+            }))
+        .starts_with("invalid `retry_policy`"));
+    }
+}

@@ -1,0 +1,272 @@
+//! The login calls (the token call, session create and destroy): sent through the account
+//! product's generated client like any other call, but with an authenticator that adds no
+//! credentials (or, for destroy, the session's own header), over an HTTP client of this
+//! crate's own that follows no redirects, whatever client the user configured.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use infobip_client::account::Client;
+use infobip_client::{
+    Auth, Authenticator, BoxFuture, Call, Error, Operation, PrepareError, ResponseValue, Scheme,
+};
+use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
+
+use crate::infobip_error::IntoInfobipError;
+use crate::retry::{self, Failure};
+use crate::validate::sensitive_header;
+use crate::{AuthError, Cause, Clock, InfobipError, RetryPolicy, TransportError};
+
+/// A span for a token, session or retry step; the outcome and timing are recorded at its end.
+macro_rules! auth_span {
+    ($name:literal, $operation:expr, $scheme:expr) => {
+        tracing::info_span!(
+            $name,
+            operation = $operation.id,
+            scheme = %$scheme,
+            outcome = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        )
+    };
+}
+pub(crate) use auth_span;
+
+/// Everything a token source needs to log in.
+pub(crate) struct Login {
+    /// This crate's own client: no redirects, the configured timeouts.
+    http: reqwest::Client,
+    base_url: String,
+    /// The longest any one login request may take, whatever the HTTP client allows.
+    timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// The scheme being logged in for (for error messages).
+    pub(crate) scheme: Scheme,
+}
+
+/// What a login call answered besides its body: progenitor's error loses the status and
+/// `Retry-After` when the body does not parse.
+#[derive(Debug, Clone, Copy, Default)]
+struct Answer {
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+}
+
+/// The authenticator of a login call: the session's header for destroy, nothing otherwise.
+#[derive(Debug)]
+struct PassThrough {
+    header: Option<HeaderValue>,
+    timeout: Duration,
+    answer: Arc<Mutex<Answer>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Authenticator for PassThrough {
+    fn prepare<'a>(
+        &'a self,
+        _call: Call<'a>,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), PrepareError>> {
+        if let Some(header) = &self.header {
+            request.headers_mut().insert(AUTHORIZATION, header.clone());
+        }
+        // Bounds a hung login even if the client has no timeout: every caller waits for it.
+        *request.timeout_mut() = Some(self.timeout);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn send<'a>(
+        &'a self,
+        call: Call<'a>,
+        request: reqwest::Request,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        Box::pin(async move {
+            let response = call.transport.execute(request).await?;
+            let answer = Answer {
+                status: Some(response.status().as_u16()),
+                retry_after: retry::retry_after(
+                    response.headers().get(RETRY_AFTER),
+                    self.clock.wall(),
+                ),
+            };
+            *self.answer.lock().unwrap_or_else(|p| p.into_inner()) = answer;
+            Ok(response)
+        })
+    }
+}
+
+impl Login {
+    pub(crate) fn new(
+        base_url: String,
+        timeout: Duration,
+        connect_timeout: Duration,
+        retry: RetryPolicy,
+        clock: Arc<dyn Clock>,
+        scheme: Scheme,
+    ) -> Result<Self, crate::ConfigError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(connect_timeout)
+            // A redirect would carry the credentials in the body to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| crate::ConfigError {
+                field: "http_client",
+                reason: format!("the HTTP client for logins could not be created ({e})"),
+            })?;
+        Ok(Self {
+            http,
+            base_url,
+            timeout,
+            retry,
+            clock,
+            scheme,
+        })
+    }
+
+    /// Sends one login call made by `call` on the account client, with `header` if given, and
+    /// sorts the outcome. `refused` says what a 4xx other than 401 means for this operation.
+    ///
+    /// `call` returns a boxed future: the generated `send` holds references across awaits,
+    /// and naming the future's type here (rather than in generic code) is what lets the
+    /// compiler see that it is `Send`.
+    pub(crate) async fn call<T, E, F>(
+        &self,
+        operation: &'static Operation,
+        header: Option<HeaderValue>,
+        refused: fn(Box<InfobipError>) -> AuthError,
+        call: F,
+    ) -> Result<ResponseValue<T>, Failure>
+    where
+        E: IntoInfobipError,
+        F: FnOnce(Client) -> BoxFuture<'static, Result<ResponseValue<T>, Error<E>>>,
+    {
+        let answer = Arc::new(Mutex::new(Answer::default()));
+        let client = Client::new_with_client(
+            &self.base_url,
+            self.http.clone(),
+            Auth::new(PassThrough {
+                header,
+                timeout: self.timeout,
+                answer: answer.clone(),
+                clock: self.clock.clone(),
+            }),
+        );
+        let result = call(client).await;
+        let answer = *answer.lock().unwrap_or_else(|p| p.into_inner());
+        self.classify(operation, result, answer, refused).await
+    }
+
+    /// Sorts a login response into success, a failure to retry, or a final one.
+    async fn classify<T, E: IntoInfobipError>(
+        &self,
+        operation: &'static Operation,
+        result: Result<ResponseValue<T>, Error<E>>,
+        answer: Answer,
+        refused: fn(Box<InfobipError>) -> AuthError,
+    ) -> Result<ResponseValue<T>, Failure> {
+        let error = match result {
+            Ok(value) => return Ok(value),
+            Err(Error::ErrorResponse(response)) => {
+                let status = response.status().as_u16();
+                response.as_infobip_error(Some(status))
+            }
+            Err(Error::InvalidResponsePayload(body, parse)) => match answer.status {
+                Some(status) if (200..300).contains(&status) => {
+                    // Only the position: the message could quote part of the body.
+                    let detail = format!(
+                        "{:?} JSON error at line {} column {}",
+                        parse.classify(),
+                        parse.line(),
+                        parse.column()
+                    );
+                    return Err(Failure::Final(AuthError::MalformedResponse {
+                        operation,
+                        status,
+                        detail,
+                    }));
+                }
+                status => InfobipError::from_body(status, &body),
+            },
+            Err(Error::UnexpectedResponse(response)) => {
+                let status = response.status().as_u16();
+                let body = response.bytes().await.unwrap_or_default();
+                InfobipError::from_body(Some(status), &body)
+            }
+            Err(Error::CommunicationError(e) | Error::ResponseBodyError(e)) => {
+                let error = TransportError::new(e);
+                return Err(Failure::Transient {
+                    // A refused connection never reached the server.
+                    may_have_acted: !error.is_connect(),
+                    cause: Cause::Transport(error),
+                    retry_after: None,
+                });
+            }
+            Err(Error::InvalidUpgrade(e)) => {
+                return Err(Failure::Final(AuthError::Unavailable {
+                    operation,
+                    attempts: 1,
+                    retry_after: None,
+                    cause: Cause::Transport(TransportError::new(e)),
+                }))
+            }
+            Err(Error::InvalidRequest(message) | Error::Custom(message)) => {
+                return Err(Failure::Final(AuthError::Unavailable {
+                    operation,
+                    attempts: 1,
+                    retry_after: None,
+                    cause: Cause::Other(message),
+                }))
+            }
+        };
+        let status = error.status.unwrap_or_default();
+        if let Some(may_have_acted) = retry::transient(status) {
+            return Err(Failure::Transient {
+                cause: Cause::Infobip(Box::new(error)),
+                retry_after: answer.retry_after,
+                may_have_acted,
+            });
+        }
+        Err(Failure::Final(match status {
+            401 => AuthError::BadCredentials {
+                scheme: self.scheme,
+                operation,
+                error: Box::new(error),
+            },
+            _ => refused(Box::new(error)),
+        }))
+    }
+}
+
+/// The header for a token the server issued, refused when it could not be sent as issued:
+/// an empty token would go out as a bare `Bearer `, and HTTP strips the padding of a padded
+/// one, so the server would see a different token from the one it issued.
+pub(crate) fn server_token_header(
+    operation: &'static Operation,
+    field: &'static str,
+    prefix: &str,
+    token: &str,
+) -> Result<HeaderValue, Failure> {
+    let malformed = |detail: String| {
+        Failure::Final(AuthError::MalformedResponse {
+            operation,
+            status: 200,
+            detail,
+        })
+    };
+    let header = sensitive_header(field, prefix, token).map_err(|_| {
+        malformed(format!(
+            "`{field}` is not a valid header value (only visible ASCII can be sent)"
+        ))
+    })?;
+    if token.is_empty() {
+        return Err(malformed(format!("`{field}` is empty")));
+    }
+    if token.trim() != token {
+        return Err(malformed(format!(
+            "`{field}` has leading or trailing whitespace"
+        )));
+    }
+    Ok(header)
+}

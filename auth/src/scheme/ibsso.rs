@@ -1,0 +1,234 @@
+//! IBSSO sessions: `Authorization: IBSSO <token>`, from `create-session`, alive until 60
+//! minutes (by default) pass without a use, ended by `destroy-session`.
+//!
+//! Infobip wants a live session destroyed before the same user gets a new one, so a renewal
+//! destroys the session it replaces first, and a session due for renewal is never served
+//! while the renewal runs. A create that may have reached the server is not resent: it may
+//! have left a session behind.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use infobip_client::account::operations::{CREATE_SESSION, DESTROY_SESSION};
+use infobip_client::account::types::CreateSessionRequest;
+use infobip_client::{BoxFuture, Operation};
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+use tracing::Instrument;
+
+use super::{Entry, KeepAlive, TokenSource, UserCredentials};
+use crate::cache::{Lifetime, Token};
+use crate::login::{auth_span, server_token_header, Login};
+use crate::retry::{self, Failure};
+use crate::validate::sensitive_header;
+use crate::{AuthError, Cause, InfobipError};
+
+const PREFIX: &str = "IBSSO";
+
+pub(crate) struct Ibsso {
+    credentials: UserCredentials,
+    /// How long a session lives without use.
+    idle: Duration,
+    /// How long before it idles out it is replaced.
+    margin: Duration,
+    /// Created with `unsafe: true`: not bound to the caller's IP address.
+    unsafe_session: bool,
+}
+
+impl Ibsso {
+    pub(crate) fn new(
+        credentials: UserCredentials,
+        idle: Duration,
+        margin: Duration,
+        unsafe_session: bool,
+    ) -> Self {
+        Self {
+            credentials,
+            idle,
+            margin,
+            unsafe_session,
+        }
+    }
+
+    async fn create(
+        &self,
+        login: &Login,
+        replacing: Option<Arc<Token>>,
+    ) -> Result<Token, AuthError> {
+        if let Some(previous) = replacing {
+            // Ours may still be alive server-side (our expiry keeps a margin); a 401 means it
+            // was not.
+            if let Err(error) = destroy(login, previous.header.clone()).await {
+                tracing::warn!(error = %error, "could not destroy the previous session; logging in anyway");
+            }
+        }
+        let operation = &CREATE_SESSION;
+        let span = auth_span!("infobip_auth.session_create", operation, login.scheme);
+        let attempt = || async {
+            let sent_at = login.clock.now();
+            let body = CreateSessionRequest {
+                username: self.credentials.username.clone(),
+                password: self.credentials.password.expose_secret().into(),
+                unsafe_: self.unsafe_session.then_some(true),
+            };
+            let response = login
+                .call(operation, None, refused, |client| {
+                    Box::pin(async move { client.create_session().body(body).send().await })
+                })
+                .await?;
+            let token = response.into_inner().token;
+            Ok(Token::new(
+                SecretString::from(token.expose()),
+                server_token_header(operation, "token", PREFIX, token.expose())?,
+                sent_at,
+                self.lifetime(),
+            ))
+        };
+        retry::run(&login.retry, &login.clock, operation, false, attempt)
+            .instrument(span)
+            .await
+    }
+
+    fn lifetime(&self) -> Lifetime {
+        Lifetime::Idle {
+            idle: self.idle,
+            margin: self.margin,
+            last_use: AtomicU64::new(0),
+        }
+    }
+}
+
+/// A create-session refused for a reason other than bad credentials: usually a session this
+/// client does not hold.
+fn refused(error: Box<InfobipError>) -> AuthError {
+    AuthError::SessionRefused { error }
+}
+
+/// Ends the session whose header is given; a 401 means it had already ended.
+pub(crate) async fn destroy(login: &Login, header: HeaderValue) -> Result<(), AuthError> {
+    let operation = &DESTROY_SESSION;
+    let span = auth_span!("infobip_auth.session_destroy", operation, login.scheme);
+    let started = std::time::Instant::now();
+    async {
+        let result = login
+            .call(operation, Some(header), refused, |client| {
+                Box::pin(async move { client.destroy_session().send().await })
+            })
+            .await;
+        let outcome = match result {
+            Ok(_) => Ok("destroyed"),
+            Err(Failure::Final(AuthError::BadCredentials { .. })) => Ok("already ended"),
+            Err(Failure::Final(error)) => Err(AuthError::Logout {
+                cause: Cause::Other(error.to_string()),
+            }),
+            Err(Failure::Transient { cause, .. }) => Err(AuthError::Logout { cause }),
+        };
+        let span = tracing::Span::current();
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record("attempts", 1);
+        match &outcome {
+            Ok(what) => {
+                span.record("outcome", *what);
+                tracing::info!(outcome = *what, "session ended");
+            }
+            Err(error) => {
+                span.record("outcome", "error");
+                tracing::warn!(error = %error, "session destroy failed");
+            }
+        }
+        outcome.map(|_| ())
+    }
+    .instrument(span)
+    .await
+}
+
+impl TokenSource for Ibsso {
+    fn name(&self) -> &'static str {
+        "ibsso"
+    }
+
+    fn user(&self) -> &str {
+        &self.credentials.username
+    }
+
+    fn login_operation(&self) -> &'static Operation {
+        &CREATE_SESSION
+    }
+
+    fn end_operation(&self) -> Option<&'static Operation> {
+        Some(&DESTROY_SESSION)
+    }
+
+    fn serves_stale(&self) -> bool {
+        // A renewal destroys the session first: serving it meanwhile would send a dead token.
+        false
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        login: &'a Login,
+        replacing: Option<Arc<Token>>,
+    ) -> BoxFuture<'a, Result<Token, AuthError>> {
+        Box::pin(self.create(login, replacing))
+    }
+
+    fn end<'a>(
+        &'a self,
+        login: &'a Login,
+        token: &'a Token,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        Box::pin(destroy(login, token.header.clone()))
+    }
+
+    fn entry_for(
+        &self,
+        token: &Token,
+        _now: Instant,
+        _wall: SystemTime,
+    ) -> Option<(Entry, Duration)> {
+        // The store's expiry is the session's idle clock, restarted by every user.
+        let entry = Entry {
+            token: token.secret.expose_secret().to_owned(),
+            refresh_at_ms: None,
+            expires_at_ms: None,
+        };
+        Some((entry, self.idle))
+    }
+
+    fn token_from_entry(
+        &self,
+        entry: &Entry,
+        ttl: Option<Duration>,
+        now: Instant,
+        _wall: SystemTime,
+    ) -> Option<(Token, bool)> {
+        // No TTL: not an entry this crate wrote, or one that vanished as it was read.
+        let left = ttl?.min(self.idle);
+        if left.is_zero() {
+            return None;
+        }
+        // As if last used `idle - left` ago, which is what the store's expiry says.
+        let obtained_at = now
+            .checked_sub(self.idle.saturating_sub(left))
+            .unwrap_or(now);
+        let header = sensitive_header("token", PREFIX, &entry.token).ok()?;
+        let token = Token::new(
+            SecretString::from(entry.token.as_str()),
+            header,
+            obtained_at,
+            self.lifetime(),
+        );
+        Some((token, left > self.margin))
+    }
+
+    fn keep_alive(&self) -> Option<KeepAlive> {
+        // A twelfth of the idle timeout (5 minutes of 60), and more often than half the
+        // renewal margin: the store's idle clock never lags far enough behind the fleet's
+        // last use to make another process think the session is due for replacement.
+        Some(KeepAlive {
+            every: (self.idle / 12).min(self.margin / 2),
+            ttl: self.idle,
+        })
+    }
+}

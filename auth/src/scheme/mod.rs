@@ -1,0 +1,150 @@
+//! The four schemes. Basic and API key are one header, computed when the client is built
+//! ([`static_header`]). OAuth 2.0 and IBSSO obtain tokens from Infobip and renew them: each is
+//! a [`TokenSource`] in the file named for it, which holds everything particular to it, so that
+//! the cache, the store and the hooks never ask which scheme they serve.
+
+pub(crate) mod ibsso;
+pub(crate) mod oauth2;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine as _;
+use infobip_client::{BoxFuture, Operation};
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use crate::cache::Token;
+use crate::login::Login;
+use crate::validate::{check_secret, check_username, sensitive_header};
+use crate::{AuthError, ConfigError};
+
+/// A scheme whose credential is a token that Infobip issues and this crate renews.
+pub(crate) trait TokenSource: Send + Sync + 'static {
+    /// The scheme's name in store keys (`oauth2`, `ibsso`).
+    fn name(&self) -> &'static str;
+
+    /// The user the tokens belong to (hashed in store keys).
+    fn user(&self) -> &str;
+
+    /// The operation that obtains a token.
+    fn login_operation(&self) -> &'static Operation;
+
+    /// The operation that ends a token at Infobip, if the scheme has one. A call of it sends
+    /// the current token without renewing it, and the token is forgotten once it succeeds.
+    fn end_operation(&self) -> Option<&'static Operation>;
+
+    /// Whether a token due for renewal may still be sent while it is renewed, and after a
+    /// renewal failed. No for a scheme whose renewal ends the old token first.
+    fn serves_stale(&self) -> bool;
+
+    /// Obtains a new token. `replacing` is the token it replaces, if any.
+    fn fetch<'a>(
+        &'a self,
+        login: &'a Login,
+        replacing: Option<Arc<Token>>,
+    ) -> BoxFuture<'a, Result<Token, AuthError>>;
+
+    /// Ends `token` at Infobip (a logout); `Ok` when there is nothing to end.
+    fn end<'a>(
+        &'a self,
+        login: &'a Login,
+        token: &'a Token,
+    ) -> BoxFuture<'a, Result<(), AuthError>>;
+
+    /// What a shared store keeps for `token`, and for how long; `None` if it must not be
+    /// shared (it has no life left).
+    fn entry_for(&self, token: &Token, now: Instant, wall: SystemTime)
+        -> Option<(Entry, Duration)>;
+
+    /// The token a store entry holds, with `ttl` left in the store, and whether it is fresh;
+    /// `None` if it is no longer usable.
+    fn token_from_entry(
+        &self,
+        entry: &Entry,
+        ttl: Option<Duration>,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<(Token, bool)>;
+
+    /// For a token that idles out: how often a process that uses it restarts the stored
+    /// copy's expiry, and to what. `None` for a token with a fixed life.
+    fn keep_alive(&self) -> Option<KeepAlive>;
+}
+
+/// How the stored copy of an idle-expiring token is kept alive by its users.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeepAlive {
+    /// At most this often per process.
+    pub(crate) every: Duration,
+    /// The expiry set each time.
+    pub(crate) ttl: Duration,
+}
+
+/// What a shared store keeps for a token (encrypted before it leaves the process).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Entry {
+    pub(crate) token: String,
+    /// Wall-clock milliseconds; a fixed-life token's renewal time and expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) refresh_at_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expires_at_ms: Option<u64>,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        self.token.zeroize();
+    }
+}
+
+/// The user's credentials, checked.
+pub(crate) struct UserCredentials {
+    pub(crate) username: String,
+    pub(crate) password: SecretString,
+}
+
+impl UserCredentials {
+    /// Checks a username and password, naming the settings they came from.
+    pub(crate) fn new(
+        (user_field, username): (&'static str, String),
+        (password_field, password): (&'static str, SecretString),
+    ) -> Result<Self, ConfigError> {
+        check_username(user_field, &username)?;
+        check_secret(password_field, &password, false)?;
+        Ok(Self { username, password })
+    }
+}
+
+/// `Authorization: Basic base64(username:password)`.
+pub(crate) fn basic_header(credentials: &UserCredentials) -> Result<HeaderValue, ConfigError> {
+    if credentials.username.contains(':') {
+        return Err(ConfigError {
+            field: "username",
+            reason: String::from(
+                "contains `:`, which Basic authentication uses to separate the username from the password",
+            ),
+        });
+    }
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        credentials.username,
+        credentials.password.expose_secret()
+    ));
+    sensitive_header("password", "Basic", &encoded)
+}
+
+/// `Authorization: App <key>`.
+pub(crate) fn api_key_header(key: &SecretString) -> Result<HeaderValue, ConfigError> {
+    check_secret("api_key", key, true)?;
+    sensitive_header("api_key", "App", key.expose_secret())
+}
+
+/// Milliseconds since the epoch, for times that other processes read.
+pub(crate) fn epoch_millis(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}

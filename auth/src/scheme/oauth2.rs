@@ -1,0 +1,209 @@
+//! OAuth 2.0 client credentials: `Authorization: Bearer <token>`, from `create-oauth2-token`,
+//! valid for `expires_in` seconds and never refreshed by the server, so renewed by asking again
+//! a margin before it expires. A token due for renewal is still served while the renewal runs
+//! (and if it fails); the token it replaces simply expires.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use infobip_client::account::operations::CREATE_OAUTH2_TOKEN;
+use infobip_client::account::types::{CreateOAuth2TokenRequest, GrantType};
+use infobip_client::{BoxFuture, Operation};
+use secrecy::{ExposeSecret, SecretString};
+use tracing::Instrument;
+
+use super::{epoch_millis, Entry, KeepAlive, TokenSource, UserCredentials};
+use crate::cache::{refresh_margin, Lifetime, Token};
+use crate::login::{auth_span, server_token_header, Login};
+use crate::validate::sensitive_header;
+use crate::{retry, AuthError};
+
+const PREFIX: &str = "Bearer";
+
+pub(crate) struct OAuth2 {
+    credentials: UserCredentials,
+    /// Replaces the default renewal margin.
+    margin: Option<Duration>,
+}
+
+impl OAuth2 {
+    pub(crate) fn new(credentials: UserCredentials, margin: Option<Duration>) -> Self {
+        Self {
+            credentials,
+            margin,
+        }
+    }
+
+    async fn create(&self, login: &Login) -> Result<Token, AuthError> {
+        let operation = &CREATE_OAUTH2_TOKEN;
+        let span = auth_span!("infobip_auth.token_fetch", operation, login.scheme);
+        let attempt = || async {
+            // Read before sending, so that network time shortens the token's life rather
+            // than lengthening it.
+            let sent_at = login.clock.now();
+            let body = CreateOAuth2TokenRequest {
+                client_id: self.credentials.username.clone(),
+                client_secret: self.credentials.password.expose_secret().into(),
+                grant_type: GrantType::ClientCredentials,
+            };
+            let response = login
+                .call(operation, None, bad_request, |client| {
+                    Box::pin(async move { client.create_oauth2_token().body(body).send().await })
+                })
+                .await?;
+            let token = response.into_inner();
+            let lifetime = match u64::try_from(token.expires_in) {
+                Ok(secs) if secs > 0 => {
+                    let life = Duration::from_secs(secs);
+                    Lifetime::Fixed {
+                        refresh_at: later(sent_at, life - refresh_margin(life, self.margin)),
+                        expires_at: later(sent_at, life),
+                    }
+                }
+                // 0 or less: usable by the callers waiting for this fetch, cached for nobody.
+                _ => Lifetime::Fixed {
+                    refresh_at: sent_at,
+                    expires_at: sent_at,
+                },
+            };
+            let secret = token.access_token.expose();
+            Ok(Token::new(
+                SecretString::from(secret),
+                server_token_header(operation, "access_token", PREFIX, secret)?,
+                sent_at,
+                lifetime,
+            ))
+        };
+        // A second token is harmless: a request the server may have acted on is resent.
+        retry::run(&login.retry, &login.clock, operation, true, attempt)
+            .instrument(span)
+            .await
+    }
+}
+
+/// A 4xx other than 401 from the token endpoint: the request was refused as made.
+fn bad_request(error: Box<crate::InfobipError>) -> AuthError {
+    AuthError::BadCredentials {
+        scheme: infobip_client::Scheme::OAuth2,
+        operation: &CREATE_OAUTH2_TOKEN,
+        error,
+    }
+}
+
+impl TokenSource for OAuth2 {
+    fn name(&self) -> &'static str {
+        "oauth2"
+    }
+
+    fn user(&self) -> &str {
+        &self.credentials.username
+    }
+
+    fn login_operation(&self) -> &'static Operation {
+        &CREATE_OAUTH2_TOKEN
+    }
+
+    fn end_operation(&self) -> Option<&'static Operation> {
+        None
+    }
+
+    fn serves_stale(&self) -> bool {
+        true
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        login: &'a Login,
+        _replacing: Option<Arc<Token>>,
+    ) -> BoxFuture<'a, Result<Token, AuthError>> {
+        Box::pin(self.create(login))
+    }
+
+    fn end<'a>(
+        &'a self,
+        _login: &'a Login,
+        _token: &'a Token,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        // Infobip has no revocation for these tokens; they expire.
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn entry_for(
+        &self,
+        token: &Token,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<(Entry, Duration)> {
+        let Lifetime::Fixed {
+            refresh_at,
+            expires_at,
+        } = &token.lifetime
+        else {
+            return None;
+        };
+        let left = expires_at.saturating_duration_since(now);
+        if left.is_zero() {
+            // `expires_in` of 0 or less: for the callers that waited, for nobody else.
+            return None;
+        }
+        // Another process's `Instant`s mean nothing here: times travel as wall-clock time.
+        let wall = epoch_millis(wall);
+        let at = |i: &Instant| {
+            wall.saturating_add(
+                u64::try_from(i.saturating_duration_since(now).as_millis()).unwrap_or(u64::MAX),
+            )
+        };
+        let entry = Entry {
+            token: token.secret.expose_secret().to_owned(),
+            refresh_at_ms: Some(at(refresh_at)),
+            expires_at_ms: Some(at(expires_at)),
+        };
+        Some((entry, left))
+    }
+
+    fn token_from_entry(
+        &self,
+        entry: &Entry,
+        ttl: Option<Duration>,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<(Token, bool)> {
+        let (refresh_at, expires_at) = (entry.refresh_at_ms?, entry.expires_at_ms?);
+        let wall = epoch_millis(wall);
+        let mut left = expires_at.saturating_sub(wall);
+        // The store's own expiry bounds it too: one clock for the fleet, whatever the hosts'
+        // wall clocks say.
+        if let Some(ttl) = ttl {
+            left = left.min(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+        }
+        if left == 0 {
+            return None;
+        }
+        let margin = expires_at.saturating_sub(refresh_at);
+        let after = |ms: u64| later(now, Duration::from_millis(ms));
+        let lifetime = Lifetime::Fixed {
+            refresh_at: after(left.saturating_sub(margin)),
+            expires_at: after(left),
+        };
+        let header = sensitive_header("token", PREFIX, &entry.token).ok()?;
+        let token = Token::new(
+            SecretString::from(entry.token.as_str()),
+            header,
+            now,
+            lifetime,
+        );
+        Some((token, left > margin))
+    }
+
+    fn keep_alive(&self) -> Option<KeepAlive> {
+        None
+    }
+}
+
+/// `at + by`, without overflowing `Instant` on a huge `expires_in` (a century is forever
+/// enough).
+fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(at)
+}

@@ -1,0 +1,119 @@
+//! Where tokens are kept when several clients, in one process or many, should share them:
+//! the [`TokenStore`] trait and its two stores, the encryption of what is stored, and the
+//! distributed single-flight ([`fleet`]) built on them.
+
+pub(crate) mod fleet;
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+mod sealing;
+
+use std::fmt;
+use std::time::Duration;
+
+use infobip_client::BoxFuture;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
+pub use sealing::EncryptionKey;
+
+/// A shared place for tokens and sessions, and the lock that makes one process at a time
+/// fetch them: what lets a fleet of replicas behave like one client.
+///
+/// Without a store (the default), each client keeps its tokens in its own in-process cache.
+/// With one ([`ClientBuilder::token_store`](crate::ClientBuilder::token_store)), a client that
+/// needs a token first looks in the store; only the holder of the store's lock asks Infobip,
+/// and everyone else waits for what it stores. A lock whose holder died is taken over once its
+/// lease runs out.
+///
+/// Implementations are plain key-value stores with expiry and compare-then-act writes; a lock
+/// is a key inserted if absent, holding its owner's id. They never see a secret: values arrive
+/// encrypted and authenticated (XChaCha20-Poly1305, with the key given to the builder), and
+/// keys hold the base URL, the scheme and a SHA-256 of the user name. Every call is bounded by
+/// the builder's store timeout; a store that fails or times out is bypassed (the client falls
+/// back to its own cache, with a rate-limited warning), so a store outage never stops calls.
+///
+/// [`MemoryStore`] shares tokens between the clients of one process; `RedisStore` (feature
+/// `redis`) across processes and hosts.
+pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
+    /// The value stored at `key` and how long it has left, or `None` if there is none.
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;
+
+    /// Stores `value` at `key` to expire after `ttl`, unless `key` holds a value already;
+    /// returns whether it stored it. (How a lock is taken.)
+    fn insert_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a [u8],
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Stores `value` at `key`, replacing any value, to expire after `ttl`, if (and only if)
+    /// `guard` holds `expected`; returns whether it did. Atomic: a lock holder whose lease ran
+    /// out and was taken over cannot overwrite what the new holder stores.
+    fn save_if<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+        guard: &'a str,
+        expected: &'a [u8],
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Deletes `key` if (and only if) it holds `expected`; returns whether it did. (How a lock
+    /// is released, and a rejected token removed.)
+    fn remove_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Sets the expiry of `key`, if it holds `expected`, to `ttl` from now; returns whether it
+    /// did. Never creates a key. (How a lock's lease is renewed, and a session's idle clock
+    /// restarted.)
+    fn extend_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+/// A value read from a [`TokenStore`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The bytes as saved (encrypted by the client).
+    pub value: Vec<u8>,
+    /// How long the value has left, if the store knows.
+    pub ttl: Option<Duration>,
+}
+
+impl fmt::Debug for Stored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stored")
+            .field(
+                "value",
+                &format_args!("[{} encrypted bytes]", self.value.len()),
+            )
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+/// A [`TokenStore`] that failed or could not be reached.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the token store failed: {reason}")]
+pub struct StoreError {
+    reason: String,
+}
+
+impl StoreError {
+    /// An error with this explanation, which must not contain a secret (a store URL with a
+    /// password, a value).
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+}

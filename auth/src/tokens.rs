@@ -1,0 +1,146 @@
+//! A renewing credential: a token source behind the cache (and, when configured, a store
+//! shared with other clients). The hooks ask it for a header; it decides whether the cached
+//! token will do, and starts the one fetch when it will not.
+
+use std::sync::Arc;
+
+use reqwest::header::HeaderValue;
+use tracing::Instrument;
+
+use crate::cache::{Lease, Token, TokenCache};
+use crate::login::Login;
+use crate::scheme::TokenSource;
+use crate::store::fleet::Fleet;
+use crate::{AuthError, Clock};
+
+pub(crate) struct Tokens {
+    pub(crate) source: Arc<dyn TokenSource>,
+    cache: TokenCache,
+    fleet: Option<Arc<Fleet>>,
+    login: Login,
+    clock: Arc<dyn Clock>,
+}
+
+impl Tokens {
+    pub(crate) fn new(
+        source: Arc<dyn TokenSource>,
+        login: Login,
+        fleet: Option<Fleet>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            cache: TokenCache::new(source.serves_stale(), clock.clone()),
+            source,
+            fleet: fleet.map(Arc::new),
+            login,
+            clock,
+        }
+    }
+
+    /// The key of the shared store entry, if there is a store.
+    pub(crate) fn store_key(&self) -> Option<&str> {
+        self.fleet.as_deref().map(Fleet::key)
+    }
+
+    /// Whether a token is cached, whatever its state.
+    pub(crate) fn has_token(&self) -> bool {
+        self.cache.peek().is_some()
+    }
+
+    /// The header of the cached token if it can be sent without waiting: the hot path.
+    pub(crate) fn fresh_header(&self) -> Option<HeaderValue> {
+        self.cache.fresh().map(|token| self.use_token(&token))
+    }
+
+    /// The header to send: the cached token's, or the one fetch's outcome.
+    pub(crate) async fn header(self: &Arc<Self>) -> Result<HeaderValue, AuthError> {
+        if let Some(header) = self.fresh_header() {
+            return Ok(header);
+        }
+        let token = self.cache.get(|lease| self.start_fetch(lease)).await?;
+        Ok(self.use_token(&token))
+    }
+
+    fn use_token(&self, token: &Token) -> HeaderValue {
+        token.touch(self.clock.now());
+        if let Some(fleet) = &self.fleet {
+            fleet.used(&token.header);
+        }
+        token.header.clone()
+    }
+
+    /// The header of the cached token, not renewed: what a call that ends the token sends.
+    pub(crate) fn current_header(&self) -> Option<HeaderValue> {
+        self.cache.peek().map(|token| token.header.clone())
+    }
+
+    /// Starts a fetch in its own task, so that it finishes (and the session it creates is
+    /// recorded) even if the call that needed it is cancelled.
+    fn start_fetch(self: &Arc<Self>, lease: Lease) {
+        let this = self.clone();
+        let fetch = async move {
+            let previous = lease.previous();
+            let result = match &this.fleet {
+                Some(fleet) => {
+                    fleet
+                        .obtain(previous, |previous| {
+                            this.source.fetch(&this.login, previous)
+                        })
+                        .await
+                }
+                None => this.source.fetch(&this.login, previous).await,
+            };
+            lease.complete(result);
+        };
+        tokio::spawn(fetch.in_current_span());
+    }
+
+    /// The server refused the token sent as `used` (a 401): drop it, here and in the store,
+    /// unless another caller has replaced it already. Returns whether this caller dropped it.
+    pub(crate) async fn rejected(&self, used: &HeaderValue) -> bool {
+        if let Some(fleet) = &self.fleet {
+            // Before the cache lets go of it, so that no fetch from now on takes it from the
+            // store again.
+            fleet.reject(used);
+        }
+        let dropped = self.cache.invalidate(used);
+        if dropped {
+            if let Some(fleet) = &self.fleet {
+                fleet.discard(used).await;
+            }
+        }
+        dropped
+    }
+
+    /// The token sent as `used` was ended by a call of the source's end operation: whoever
+    /// ended it, it must not be sent again.
+    pub(crate) fn ended(&self, used: &HeaderValue) {
+        self.cache.invalidate(used);
+    }
+
+    /// Ends the token this client holds (with a shared store: the one the store holds,
+    /// whichever process obtained it). A token the server already ended counts as ended.
+    pub(crate) async fn logout(&self) -> Result<(), AuthError> {
+        let token = match (self.cache.take(), &self.fleet) {
+            (Some(token), _) => token,
+            // Another process of the fleet obtained it: the logout still ends it for all.
+            (None, Some(fleet)) => match fleet.current().await {
+                Some(token) => Arc::new(token),
+                None => return Ok(()),
+            },
+            (None, None) => return Ok(()),
+        };
+        let result = self.source.end(&self.login, &token).await;
+        match &result {
+            Ok(()) => {
+                if let Some(fleet) = &self.fleet {
+                    fleet.discard(&token.header).await;
+                }
+            }
+            // Still alive server-side: keep holding it, so that the next login (or logout)
+            // ends it first instead of leaving it to block new ones.
+            Err(_) => self.cache.restore(token),
+        }
+        result
+    }
+}

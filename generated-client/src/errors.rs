@@ -1,0 +1,84 @@
+//! Infobip's two error bodies, shared by every product: the generator replaces each product's
+//! copy of these schemas with the types here, so that one piece of code reads them all.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The newer error body (`errorCode`, `description`, `action`, `violations`, `resources`), used
+/// by the API key endpoints and by every version-3 product endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// `E400`, `E401`, `E403`, `E404`, `E429`, `E500`, ...
+    #[serde(rename = "errorCode")]
+    pub error_code: String,
+    /// What went wrong.
+    pub description: String,
+    /// What to do about it.
+    pub action: String,
+    /// Per-field problems.
+    pub violations: Vec<ApiErrorViolation>,
+    /// Links to documentation.
+    pub resources: Vec<ApiErrorResource>,
+}
+
+/// One per-field problem in an [`ApiError`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorViolation {
+    /// The field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    /// What is wrong with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violation: Option<String>,
+}
+
+/// A documentation link in an [`ApiError`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorResource {
+    /// Link text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// The legacy error body (`requestError.serviceException`), used by the session, token and
+/// balance endpoints and by the older versions of the products.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiException {
+    /// The error itself.
+    #[serde(rename = "requestError")]
+    pub request_error: ApiRequestError,
+    /// A deprecated summary the token endpoint adds (`invalid_client`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The `requestError` of an [`ApiException`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiRequestError {
+    /// The details.
+    #[serde(rename = "serviceException")]
+    pub service_exception: ApiRequestErrorDetails,
+}
+
+/// The `serviceException` of an [`ApiException`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiRequestErrorDetails {
+    /// `BAD_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `TOO_MANY_REQUESTS`,
+    /// `GENERAL_ERROR`, ...
+    #[serde(rename = "messageId", default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// What went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Messages per field, in field order (so the same body always reads the same).
+    #[serde(
+        rename = "validationErrors",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub validation_errors: BTreeMap<String, Vec<String>>,
+}
