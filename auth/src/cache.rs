@@ -391,6 +391,21 @@ mod tests {
         }
     }
 
+    /// A session that idles out after `idle`, renewed 300 s early, last used `last_use` ns
+    /// after it was obtained.
+    fn idle(clock: &ManualClock, idle: Duration, last_use: u64) -> Token {
+        Token::new(
+            SecretString::from("s"),
+            HeaderValue::from_static("IBSSO s"),
+            clock.now(),
+            Lifetime::Idle {
+                idle,
+                margin: Duration::from_secs(300),
+                last_use: AtomicU64::new(last_use),
+            },
+        )
+    }
+
     fn fixed(clock: &ManualClock, life: Duration) -> Token {
         let now = clock.now();
         let margin = refresh_margin(life, None);
@@ -430,16 +445,7 @@ mod tests {
     #[test]
     fn idle_lifetime_moves_with_each_use() {
         let clock = ManualClock::new();
-        let token = Token::new(
-            SecretString::from("s"),
-            HeaderValue::from_static("IBSSO s"),
-            clock.now(),
-            Lifetime::Idle {
-                idle: Duration::from_secs(3600),
-                margin: Duration::from_secs(300),
-                last_use: AtomicU64::new(0),
-            },
-        );
+        let token = idle(&clock, Duration::from_secs(3600), 0);
         clock.advance(Duration::from_secs(3000));
         assert_eq!(token.freshness(clock.now()), Freshness::Fresh);
         token.touch(clock.now());
@@ -454,16 +460,7 @@ mod tests {
     #[test]
     fn uses_closer_together_than_the_granularity_are_recorded_once() {
         let clock = ManualClock::new();
-        let token = Token::new(
-            SecretString::from("s"),
-            HeaderValue::from_static("IBSSO s"),
-            clock.now(),
-            Lifetime::Idle {
-                idle: Duration::from_secs(3600),
-                margin: Duration::from_secs(300),
-                last_use: AtomicU64::new(0),
-            },
-        );
+        let token = idle(&clock, Duration::from_secs(3600), 0);
         let recorded = || match &token.lifetime {
             Lifetime::Idle { last_use, .. } => last_use.load(Ordering::Relaxed),
             Lifetime::Fixed { .. } => unreachable!(),
@@ -594,16 +591,7 @@ mod tests {
     #[test]
     fn an_absurd_idle_timeout_never_overflows() {
         let clock = ManualClock::new();
-        let token = Token::new(
-            SecretString::from("s"),
-            HeaderValue::from_static("IBSSO s"),
-            clock.now(),
-            Lifetime::Idle {
-                idle: Duration::MAX,
-                margin: Duration::from_secs(300),
-                last_use: AtomicU64::new(u64::MAX),
-            },
-        );
+        let token = idle(&clock, Duration::MAX, u64::MAX);
         assert_eq!(token.freshness(clock.now()), Freshness::Fresh);
     }
 
