@@ -130,13 +130,27 @@ impl InfobipAuth {
         tokens: &Arc<Tokens>,
         request: reqwest::Request,
     ) -> reqwest::Result<reqwest::Response> {
-        let operation = call.operation;
         let used = request.headers().get(AUTHORIZATION).cloned();
         let retry = request.try_clone();
         let response = call.transport.execute(request).await?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
+        // Boxed apart: the rare path's state would otherwise make every call's future larger.
+        Box::pin(self.reauthenticate(call, tokens, retry, used, response)).await
+    }
+
+    /// The one retry after a 401: a new token, shared by every caller that saw the same one
+    /// rejected, and the request sent once more.
+    async fn reauthenticate(
+        &self,
+        call: Call<'_>,
+        tokens: &Arc<Tokens>,
+        retry: Option<reqwest::Request>,
+        used: Option<HeaderValue>,
+        response: reqwest::Response,
+    ) -> reqwest::Result<reqwest::Response> {
+        let operation = call.operation;
         let (Some(mut retry), Some(used)) = (retry, used) else {
             tracing::debug!(
                 operation = operation.id,
