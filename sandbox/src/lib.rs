@@ -7,7 +7,8 @@
 //!
 //! Tests drive it through [`Sandbox`]: a [`ManualClock`] expires sessions, tokens and keys
 //! without sleeping, [`Sandbox::inject`] makes the next calls fail, and
-//! [`Sandbox::requests`] shows exactly what the client sent.
+//! [`Sandbox::requests`] shows exactly what the client sent (less a `client_secret` in a query
+//! string, see below).
 //!
 //! # Choices where Infobip's documentation is silent
 //! - A create-session while the user holds a valid session follows [`SessionRule`]; `Strict`
@@ -27,6 +28,14 @@
 //! - Injected faults apply before authentication, as a failing gateway would.
 //! - The token endpoint's `error` string uses OAuth 2.0 codes: `invalid_request` (400),
 //!   `invalid_client` (401), otherwise the legacy `messageId` in lower case.
+//! - The token endpoint reads `client_id`, `client_secret` and `grant_type` from the query
+//!   string as well as from the form body, because Infobip's community Node SDK sends them in
+//!   the query with an empty body (Infobip does not document either way). A field given more
+//!   than once, in one place or both, must have the same value every time, else 400: with two
+//!   values there is no telling which one Infobip would read, and a sandbox that picked one
+//!   would let a test pass that Infobip might fail. A `client_secret` in the query string is
+//!   warned about in the log (field names only) and is redacted in [`Sandbox::requests`]. An
+//!   empty body needs no content type.
 //!
 //! ```no_run
 //! use infobip_sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};

@@ -228,14 +228,17 @@ impl Fault {
 
 /// One request as the sandbox received it. Its fields hold full header values and bodies,
 /// secrets included, because tests assert on the exact wire form; it is never logged, and its
-/// `Debug` redacts the `Authorization` value and the bodies of the login calls.
+/// `Debug` redacts the `Authorization` value and the bodies of the login calls. The one
+/// exception is a `client_secret` in the query string: no client of this project sends one,
+/// so nothing needs its value, and the record does not keep it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
     /// HTTP method, upper case.
     pub method: String,
     /// Path without the query.
     pub path: String,
-    /// The raw query string, if any.
+    /// The raw query string, if any, with the value of every `client_secret` replaced by
+    /// `[redacted]`.
     pub query: Option<String>,
     /// Headers in arrival order, names lower case.
     pub headers: Vec<(String, String)>,
@@ -297,5 +300,51 @@ impl RecordedRequest {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The query string with every `client_secret` value replaced by `[redacted]`; the other pairs
+/// keep their exact bytes. A key is compared decoded, so `client%5Fsecret` is caught as well.
+pub(crate) fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| {
+            let (key, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded: Vec<(String, String)> =
+                serde_urlencoded::from_str(key).unwrap_or_default();
+            match decoded.first() {
+                Some((name, _)) if name == "client_secret" => format!("{key}=[redacted]"),
+                _ => pair.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_query;
+
+    #[test]
+    fn redact_query_hides_only_client_secret_values() {
+        for (query, expected) in [
+            (
+                "client_id=u&client_secret=s3cr3t&grant_type=client_credentials",
+                "client_id=u&client_secret=[redacted]&grant_type=client_credentials",
+            ),
+            ("client%5Fsecret=s3cr3t", "client%5Fsecret=[redacted]"),
+            ("client_secret", "client_secret=[redacted]"),
+            (
+                "client_secret=a&client_secret=b",
+                "client_secret=[redacted]&client_secret=[redacted]",
+            ),
+            ("name=x&&size=3", "name=x&&size=3"),
+            (
+                "apiKeySecret=kept%20as%20sent",
+                "apiKeySecret=kept%20as%20sent",
+            ),
+        ] {
+            assert_eq!(redact_query(query), expected, "{query}");
+        }
     }
 }

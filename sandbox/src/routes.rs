@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 
 use crate::errors::Failure;
 use crate::keys::Present;
-use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
+use crate::model::{redact_query, Endpoint, Fault, RecordedRequest, SchemeUsed};
 use crate::state::{KeyFilter, Principal, Shared};
 
 /// Lets a handler close its connection without answering (see [`Fault::DropConnection`]).
@@ -109,35 +109,45 @@ async fn destroy_session(
     respond(Endpoint::DestroySession, result)
 }
 
-async fn create_oauth2_token(State(shared): AppState, headers: HeaderMap, body: Bytes) -> Response {
+async fn create_oauth2_token(
+    State(shared): AppState,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     respond(
         Endpoint::CreateOAuth2Token,
-        issue_token(&shared, &headers, &body),
+        issue_token(&shared, &headers, uri.query(), &body),
     )
 }
+
+/// The token request's fields: the only query keys the warning names, so that no key a client
+/// made up reaches the log.
+const TOKEN_FIELDS: [&str; 3] = ["grant_type", "client_id", "client_secret"];
 
 fn issue_token(
     shared: &Shared,
     headers: &HeaderMap,
+    query: Option<&str>,
     body: &[u8],
 ) -> Result<Json<CreateOAuth2TokenResponse>, Failure> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Err(Failure::bad_request(
-            "The token request must be application/x-www-form-urlencoded",
-        ));
+    let form = token_form(headers, body)?;
+    // Infobip's community Node SDK sends every field in the query string with an empty body.
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
+        .map_err(|_| Failure::bad_request("The query string is not valid"))?;
+    let from_query: Vec<&str> = TOKEN_FIELDS
+        .into_iter()
+        .filter(|name| query.iter().any(|(k, v)| k == name && !v.is_empty()))
+        .collect();
+    if from_query.contains(&"client_secret") {
+        // Names only: the values are the account's credentials.
+        tracing::warn!(
+            fields = ?from_query,
+            "the token request carries client_secret in its URL, where proxies and access \
+             logs keep it; send the credentials in the form body"
+        );
     }
-    let fields: HashMap<String, String> = serde_urlencoded::from_bytes(body)
-        .map_err(|e| Failure::bad_request(format!("The form body is not valid: {e}")))?;
-    let field = |name: &str| {
-        fields
-            .get(name)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| Failure::invalid(name, "is required"))
-    };
+    let field = |name: &str| token_field(name, form.iter().chain(&query));
     let grant_type = field("grant_type")?;
     if grant_type != "client_credentials" {
         return Err(Failure::invalid(
@@ -157,6 +167,50 @@ fn issue_token(
             .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
         token_type: "Bearer".to_owned(),
     }))
+}
+
+/// The form body's fields. An empty body needs no content type: a client that sends the
+/// credentials in the query string has nothing to declare.
+fn token_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, Failure> {
+    if body.is_empty() {
+        return Ok(Vec::new());
+    }
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(Failure::bad_request(
+            "The token request must be application/x-www-form-urlencoded",
+        ));
+    }
+    serde_urlencoded::from_bytes(body)
+        .map_err(|e| Failure::bad_request(format!("The form body is not valid: {e}")))
+}
+
+/// One field's value from the form body and the query string together. Every non-empty
+/// occurrence must agree: with two different values there is no telling which one Infobip
+/// would read, so the sandbox refuses rather than guess. Neither value reaches the error.
+fn token_field<'a>(
+    name: &str,
+    fields: impl Iterator<Item = &'a (String, String)>,
+) -> Result<&'a str, Failure> {
+    let mut found: Option<&str> = None;
+    for (key, value) in fields {
+        if key != name || value.is_empty() {
+            continue;
+        }
+        match found {
+            Some(seen) if seen != value => {
+                return Err(Failure::invalid(
+                    name,
+                    "is given more than once, with different values",
+                ))
+            }
+            _ => found = Some(value),
+        }
+    }
+    found.ok_or_else(|| Failure::invalid(name, "is required"))
 }
 
 async fn balance(State(shared): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Response {
@@ -302,7 +356,7 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
     let id = shared.record(RecordedRequest {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
+        query: parts.uri.query().map(redact_query),
         headers: parts
             .headers
             .iter()
