@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 
 use reqwest::{Client, Response};
-use sandbox::{Account, Endpoint, Sandbox, SandboxConfig};
+use infobip_sandbox::{Account, Endpoint, Sandbox, SandboxConfig};
 use serde_json::Value;
 use tracing::subscriber::DefaultGuard;
 
