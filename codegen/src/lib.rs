@@ -16,6 +16,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod import;
 mod security;
 mod spec;
 mod surface;
@@ -26,6 +27,10 @@ use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagSt
 use quote::quote;
 use schemars::schema::{InstanceType, SchemaObject};
 
+pub use import::{
+    import, Change, ExistingSpec, ImportError, ImportOptions, ImportReport, Imported, OperationRef,
+    Refused, SkipReason, SkippedOperation, Suffixed,
+};
 pub use spec::{parse, validate, Rule, Violation};
 pub use surface::{api_surface, security_summary};
 
