@@ -18,21 +18,29 @@ pub(crate) const METHODS: [&str; 8] = [
 /// JSON that serde_json refuses, is read as YAML.
 pub(crate) fn parse(text: &str) -> Result<Value, ImportError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let json = text
-        .trim_start()
-        .starts_with('{')
-        .then(|| serde_json::from_str::<Value>(text).ok())
-        .flatten();
-    let value = match json {
-        Some(value) => value,
-        None => serde_yaml::from_str::<Value>(text)
-            .map_err(|e| ImportError::NotJsonOrYaml(e.to_string()))?,
+    let value = if text.trim_start().starts_with('{') {
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => value,
+            // A YAML flow mapping starts with `{` too; when neither reads it, JSON's
+            // message is the one that helps.
+            Err(json) => serde_yaml::from_str::<Value>(text)
+                .map_err(|_| ImportError::NotJsonOrYaml(json.to_string()))?,
+        }
+    } else {
+        serde_yaml::from_str::<Value>(text)
+            .map_err(|e| ImportError::NotJsonOrYaml(e.to_string()))?
     };
     let Some(root) = value.as_mapping() else {
         return Err(ImportError::NotOpenApi(
             "the top level is not a mapping".to_owned(),
         ));
     };
+    if let Some(swagger) = root.get("swagger") {
+        return Err(ImportError::UnsupportedVersion(format!(
+            "swagger {}",
+            scalar_text(swagger)
+        )));
+    }
     let version = match root.get("openapi") {
         Some(Value::String(v)) => v.clone(),
         Some(other) => scalar_text(other),
