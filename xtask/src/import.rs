@@ -280,6 +280,21 @@ mod tests {
     }
 
     #[test]
+    fn existing_specs_leave_out_the_file_being_written() {
+        let root = tempfile::tempdir().unwrap();
+        let spec = root.path().join("spec");
+        std::fs::create_dir(&spec).unwrap();
+        for name in ["account.yaml", "sms.yaml", "notes.txt"] {
+            std::fs::write(spec.join(name), "openapi: 3.0.3\n").unwrap();
+        }
+        let existing = existing_specs(root.path(), &spec.join("sms.yaml")).unwrap();
+        let paths: Vec<&str> = existing.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["spec/account.yaml"]);
+        let elsewhere = existing_specs(root.path(), &root.path().join("sms.yaml")).unwrap();
+        assert_eq!(elsewhere.len(), 2);
+    }
+
+    #[test]
     fn plain_http_only_on_loopback() {
         let check = |u: &str| check_url(&reqwest::Url::parse(u).unwrap_or_else(|e| panic!("{e}")));
         assert!(check("https://api.infobip.com/platform/1/openapi/sms").is_ok());
