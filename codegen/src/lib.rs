@@ -9,6 +9,9 @@
 //! The description is validated before progenitor sees it (see [`validate`]), and the output
 //! is a pure function of the input text, so regenerating twice gives the same bytes.
 //!
+//! [`import`] turns one of Infobip's published product descriptions (OpenAPI 3.1) into the
+//! checked-in 3.0.3 form that [`render`] reads (`cargo xtask import`).
+//!
 //! ```
 //! let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/infobip-auth.yaml"))?;
 //! let output = codegen::render(&spec)?;

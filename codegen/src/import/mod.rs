@@ -186,7 +186,7 @@ pub enum ImportError {
          import: report it with the document, and meanwhile choose operations with \
          --operations"
     )]
-    Invalid(CodegenError),
+    Invalid(#[source] CodegenError),
     /// The YAML writer failed.
     #[error("could not write the description as YAML: {0}")]
     Yaml(String),
