@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_yaml::Value;
+use serde_yaml::{Mapping, Value};
 
 use super::convert::is_json;
 use super::doc::{child, reach, scalar_text, ComponentRef, Op};
@@ -31,8 +31,9 @@ fn is_success(status: &str) -> bool {
     matches!(status.chars().next(), Some('1' | '2' | '3'))
 }
 
-/// Drops error responses that have no body: progenitor needs a body schema for each declared
-/// error, and without a declaration the status still arrives as an error.
+/// Drops error responses that have no body, or no schema for it (the conversion gave those an
+/// empty schema): progenitor needs a body schema for each declared error, and without a
+/// declaration the status still arrives as an error.
 pub(crate) fn drop_bodiless_errors(doc: &mut Value, ops: &[Op], log: &mut Log) {
     for (index, op) in ops.iter().enumerate() {
         let Some(responses) = op.get(doc).and_then(|o| o.get("responses")) else {
@@ -44,13 +45,7 @@ pub(crate) fn drop_bodiless_errors(doc: &mut Value, ops: &[Op], log: &mut Log) {
         let bodiless: Vec<Value> = map
             .iter()
             .filter(|(status, _)| !is_success(&scalar_text(status)))
-            .filter(|(_, response)| {
-                resolve(doc, response).is_some_and(|r| {
-                    r.get("content")
-                        .and_then(Value::as_mapping)
-                        .is_none_or(|c| c.is_empty())
-                })
-            })
+            .filter(|(_, response)| resolve(doc, response).is_some_and(untyped))
             .map(|(status, _)| status.clone())
             .collect();
         if bodiless.is_empty() {
@@ -66,6 +61,18 @@ pub(crate) fn drop_bodiless_errors(doc: &mut Value, ops: &[Op], log: &mut Log) {
             }
         }
     }
+}
+
+/// A response with no body, or only bodies whose schema says nothing (`{}`).
+fn untyped(response: &Value) -> bool {
+    let Some(content) = response.get("content").and_then(Value::as_mapping) else {
+        return true;
+    };
+    content.values().all(|media| {
+        media
+            .get("schema")
+            .is_none_or(|s| s.as_mapping().is_some_and(Mapping::is_empty))
+    })
 }
 
 /// Whether an operationId maps predictably onto a Rust method name (the codegen's rule).

@@ -276,7 +276,7 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
     allof::flatten_overrides(&mut doc, &mut log);
     check::drop_bodiless_errors(&mut doc, &ops, &mut log);
     let before_merge = doc.clone();
-    let merged = names::merge_identical(&mut doc);
+    let merged = names::merge_copies(&mut doc);
 
     let mut decisions = select(&doc, &ops, options, &existing, &log)?;
     loop {
@@ -511,7 +511,7 @@ fn blame(
 /// What the counts of the report need besides the written description.
 struct Counts<'a> {
     input: &'a BTreeMap<String, BTreeSet<String>>,
-    merged: &'a BTreeMap<String, String>,
+    merged: &'a names::Merged,
     before_merge: &'a Value,
     source_tags: usize,
 }
@@ -550,12 +550,18 @@ fn report(
         .filter_map(|i| ops[*i].get(counts.before_merge))
         .collect();
     let (used_before, _) = doc::reach(counts.before_merge, &roots);
-    let merged_used = counts
+    let used = |k: &&String| used_before.contains(&ComponentRef::schema(k));
+    let merged_used = counts.merged.into.keys().filter(used).count();
+    let narrower_used = counts.merged.narrower.iter().filter(used).count();
+    let identical_used = counts
         .merged
+        .into
         .keys()
-        .filter(|k| used_before.contains(&ComponentRef::schema(k)))
+        .filter(used)
+        .filter(|k| !counts.merged.narrower.contains(*k))
         .count();
-    add(Change::IdenticalSchemasMerged, merged_used);
+    add(Change::IdenticalSchemasMerged, identical_used);
+    add(Change::NarrowerCopiesMerged, narrower_used);
     add(
         Change::HashPrefixRemoved,
         built

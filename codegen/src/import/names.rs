@@ -6,10 +6,13 @@
 //! share a readable name (`Tracking` in the v2 and v3 SMS modules).
 //!
 //! Rules:
-//! 1. Merge: schemas with the same readable name whose content is identical once documentation
-//!    is ignored (references compared after earlier merges, repeated until nothing changes)
-//!    become one; the key kept is the one without a hash prefix if there is one, else the
-//!    smallest key. Which schemas merge does not depend on the operations chosen.
+//! 1. Merge: schemas with the same readable name become one when their content is identical
+//!    once documentation is ignored, or when one copy has every property of the others and
+//!    more, all optional (`afc47ed3….ApiRequestErrorDetails` lacks the optional
+//!    `validationErrors` of `ApiRequestErrorDetails`); references are compared after earlier
+//!    merges, repeated until nothing changes. The key kept is the one without a hash prefix if
+//!    there is one, else the smallest key; it gets the fullest content. Which schemas merge
+//!    does not depend on the operations chosen.
 //! 2. Rename, among the schemas that are kept: each key loses its hash prefix. When several
 //!    keep the same name (compared as Rust type names, so `SMSReport` and `SmsReport`
 //!    collide), the key without a prefix keeps it, else the schema the kept operations reach
@@ -60,44 +63,144 @@ fn schema_renamer(map: &BTreeMap<String, String>) -> impl Fn(&str) -> Option<Str
     }
 }
 
-/// Merges identical schemas (rule 1) in place; returns merged-away key -> key kept.
-pub(crate) fn merge_identical(doc: &mut Value) -> BTreeMap<String, String> {
-    let all = schemas(doc);
-    let mut merged: BTreeMap<String, String> = BTreeMap::new();
+/// What [`merge_copies`] did.
+#[derive(Debug, Default)]
+pub(crate) struct Merged {
+    /// Merged-away key -> the key kept.
+    pub(crate) into: BTreeMap<String, String>,
+    /// Keys (merged away or kept) whose own content lacked properties of the merged schema.
+    pub(crate) narrower: BTreeSet<String>,
+}
+
+fn canonical(schema: &Value, renamer: &dyn Fn(&str) -> Option<String>) -> serde_json::Value {
+    let mut copy = without_docs(schema);
+    rewrite_refs(&mut copy, renamer);
+    // serde_json's maps are sorted, so equal schemas give equal values and text.
+    serde_json::to_value(&copy).unwrap_or(serde_json::Value::Null)
+}
+
+/// Whether `narrow` is `full` without some of its optional properties.
+fn subsumed(narrow: &serde_json::Value, full: &serde_json::Value) -> bool {
+    let (Some(narrow), Some(full)) = (narrow.as_object(), full.as_object()) else {
+        return false;
+    };
+    let rest = |m: &serde_json::Map<String, serde_json::Value>| {
+        m.iter()
+            .filter(|(k, _)| *k != "properties" && *k != "required")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let required = |m: &serde_json::Map<String, serde_json::Value>| {
+        m.get("required")
+            .and_then(|r| r.as_array())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str())
+                    .map(str::to_owned)
+                    .collect::<BTreeSet<String>>()
+            })
+            .unwrap_or_default()
+    };
+    let empty = serde_json::Map::new();
+    let properties = |m: &'_ serde_json::Map<String, serde_json::Value>| {
+        m.get("properties")
+            .and_then(|p| p.as_object())
+            .cloned()
+            .unwrap_or_else(|| empty.clone())
+    };
+    let (narrow_properties, full_properties) = (properties(narrow), properties(full));
+    rest(narrow) == rest(full)
+        && required(narrow) == required(full)
+        && narrow_properties.len() < full_properties.len()
+        && narrow_properties
+            .iter()
+            .all(|(k, v)| full_properties.get(k) == Some(v))
+}
+
+/// Merges copies of a schema (rule 1) in place.
+pub(crate) fn merge_copies(doc: &mut Value) -> Merged {
+    let mut all = schemas(doc);
+    let mut merged = Merged::default();
+    let mut replaced: BTreeMap<String, Value> = BTreeMap::new();
     loop {
-        let current = merged.clone();
+        let current = merged.into.clone();
         let renamer = schema_renamer(&current);
-        let mut groups: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
-        for (key, schema) in all.iter().filter(|(k, _)| !merged.contains_key(k)) {
-            let mut canonical = without_docs(schema);
-            rewrite_refs(&mut canonical, &renamer);
-            // serde_json's maps are sorted, so equal schemas give equal text.
-            let text = serde_json::to_string(&canonical).unwrap_or_default();
+        let mut groups: BTreeMap<&str, Vec<(&str, serde_json::Value)>> = BTreeMap::new();
+        for (key, schema) in all.iter().filter(|(k, _)| !merged.into.contains_key(k)) {
             groups
-                .entry((readable(key).to_owned(), text))
+                .entry(readable(key))
                 .or_default()
-                .push(key);
+                .push((key, canonical(schema, &renamer)));
         }
-        let mut new = Vec::new();
-        for keys in groups.values().filter(|keys| keys.len() > 1) {
-            let kept = keys
+        let mut new: Vec<(String, String)> = Vec::new();
+        let mut content: Vec<(String, Value)> = Vec::new();
+        for members in groups.values().filter(|m| m.len() > 1) {
+            let kept = members
                 .iter()
+                .map(|(k, _)| *k)
                 .find(|k| split_hash(k).is_none())
-                .or_else(|| keys.iter().min())
-                .copied()
+                .or_else(|| members.iter().map(|(k, _)| *k).min())
                 .unwrap_or_default();
-            new.extend(
-                keys.iter()
-                    .filter(|k| **k != kept)
-                    .map(|k| ((*k).to_owned(), kept.to_owned())),
-            );
+            // The fullest form, if every other form is it or a narrower copy of it.
+            let full = members.iter().find(|(_, form)| {
+                members
+                    .iter()
+                    .all(|(_, other)| other == form || subsumed(other, form))
+            });
+            match full {
+                Some((full_key, full_form)) => {
+                    for (key, form) in members {
+                        if form != full_form {
+                            merged.narrower.insert((*key).to_owned());
+                        }
+                        if *key != kept {
+                            new.push(((*key).to_owned(), kept.to_owned()));
+                        }
+                    }
+                    if *full_key != kept
+                        && members.iter().any(|(k, f)| *k == kept && f != full_form)
+                    {
+                        if let Some((_, schema)) = all.iter().find(|(k, _)| k == full_key) {
+                            content.push((kept.to_owned(), schema.clone()));
+                        }
+                    }
+                }
+                None => {
+                    let mut by_form: Vec<(&serde_json::Value, Vec<&str>)> = Vec::new();
+                    for (key, form) in members {
+                        match by_form.iter_mut().find(|(f, _)| *f == form) {
+                            Some((_, keys)) => keys.push(key),
+                            None => by_form.push((form, vec![key])),
+                        }
+                    }
+                    for (_, keys) in by_form.iter().filter(|(_, keys)| keys.len() > 1) {
+                        let kept = keys
+                            .iter()
+                            .find(|k| split_hash(k).is_none())
+                            .or_else(|| keys.iter().min())
+                            .copied()
+                            .unwrap_or_default();
+                        new.extend(
+                            keys.iter()
+                                .filter(|k| **k != kept)
+                                .map(|k| ((*k).to_owned(), kept.to_owned())),
+                        );
+                    }
+                }
+            }
         }
         if new.is_empty() {
             break;
         }
-        merged.extend(new);
+        for (key, schema) in content {
+            if let Some(entry) = all.iter_mut().find(|(k, _)| *k == key) {
+                entry.1 = schema.clone();
+            }
+            replaced.insert(key, schema);
+        }
+        merged.into.extend(new);
     }
-    if merged.is_empty() {
+    if merged.into.is_empty() {
         return merged;
     }
     if let Some(schemas) = doc
@@ -105,11 +208,14 @@ pub(crate) fn merge_identical(doc: &mut Value) -> BTreeMap<String, String> {
         .and_then(|c| c.get_mut("schemas"))
         .and_then(Value::as_mapping_mut)
     {
-        for key in merged.keys() {
+        for key in merged.into.keys() {
             schemas.shift_remove(key.as_str());
         }
+        for (key, schema) in replaced {
+            schemas.insert(Value::String(key), schema);
+        }
     }
-    rewrite_refs(doc, &schema_renamer(&merged));
+    rewrite_refs(doc, &schema_renamer(&merged.into));
     merged
 }
 

@@ -132,8 +132,9 @@ pub enum Change {
     NotAMediaType(String),
     /// `*/*` bodies whose schema is JSON declared as `application/json`.
     AnyMediaToJson,
-    /// Error responses without a body, dropped (progenitor needs a body schema for each
-    /// declared error; the status still arrives as `Error::UnexpectedResponse`).
+    /// Error responses without a body or without a schema for it, dropped (progenitor needs a
+    /// body schema for each declared error; the status still arrives as
+    /// `Error::UnexpectedResponse`).
     BodilessErrorDropped,
     /// JSON bodies declared without a schema, given an empty schema (any JSON value).
     MissingSchemaAsAny,
@@ -148,6 +149,10 @@ pub enum Change {
     ExamplesToExample,
     /// Numeric `exclusiveMinimum`/`exclusiveMaximum` written in the 3.0 boolean form.
     ExclusiveBound,
+    /// Flags set to their default (`readOnly: false`, ...), by keyword.
+    FalseFlagDropped(String),
+    /// `allOf` with a single `$ref` and nothing else written as the `$ref`.
+    SingleAllOfUnwrapped,
     /// Documentation beside a `$ref`, which 3.0 ignores, dropped.
     RefSiblingDocsDropped,
     /// A `$ref` with other keys beside it wrapped in `allOf: [$ref]`.
@@ -187,6 +192,9 @@ pub enum Change {
     AllOfFlattened,
     /// Identical schemas under different keys with the same readable name merged into one.
     IdenticalSchemasMerged,
+    /// Copies of a schema that lack optional properties another copy with the same readable
+    /// name has, merged into that fuller copy.
+    NarrowerCopiesMerged,
     /// Content-hash prefixes removed from schema names.
     HashPrefixRemoved,
     /// Schema names given a hash suffix because another schema has the same readable name.
@@ -220,7 +228,8 @@ impl fmt::Display for Change {
             }
             Change::AnyMediaToJson => f.write_str("*/* bodies declared as application/json"),
             Change::BodilessErrorDropped => f.write_str(
-                "error responses without a body dropped (they arrive as Error::UnexpectedResponse)",
+                "error responses without a body schema dropped (they arrive as \
+                 Error::UnexpectedResponse)",
             ),
             Change::MissingSchemaAsAny => {
                 f.write_str("JSON bodies without a schema typed as any JSON value")
@@ -234,6 +243,10 @@ impl fmt::Display for Change {
             Change::ExclusiveBound => f.write_str(
                 "numeric exclusiveMinimum/exclusiveMaximum written as minimum/maximum + boolean",
             ),
+            Change::FalseFlagDropped(key) => write!(f, "`{key}: false` (the default) dropped"),
+            Change::SingleAllOfUnwrapped => {
+                f.write_str("allOf of a single $ref written as the $ref")
+            }
             Change::RefSiblingDocsDropped => f.write_str("documentation beside $ref dropped"),
             Change::RefSiblingsWrapped => f.write_str("$ref with sibling keys wrapped in allOf"),
             Change::AnnotationDropped(key) => write!(f, "JSON Schema annotations dropped ({key})"),
@@ -269,6 +282,9 @@ impl fmt::Display for Change {
             Change::IdenticalSchemasMerged => {
                 f.write_str("identical schemas with the same name merged")
             }
+            Change::NarrowerCopiesMerged => f.write_str(
+                "copies lacking optional properties merged into the fuller copy with the same name",
+            ),
             Change::HashPrefixRemoved => f.write_str("content-hash prefixes removed from names"),
             Change::HashSuffixAdded => {
                 f.write_str("names given a hash suffix (another schema has the same name)")

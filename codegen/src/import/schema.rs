@@ -130,6 +130,8 @@ pub(crate) fn convert(schema: &mut Value, pointer: &str, ctx: &mut Ctx<'_>) {
     convert_enum(map, ctx);
     check_pattern(map, ctx);
     check_default(map, ctx);
+    drop_false_flags(map, ctx);
+    unwrap_single_all_of(map, ctx);
     ref_siblings(map, ctx);
 
     if let Some(Value::Mapping(properties)) = map.get_mut("properties") {
@@ -363,6 +365,52 @@ fn check_default(map: &mut Mapping, ctx: &mut Ctx<'_>) {
         map.shift_remove("default");
         ctx.change(Change::DefaultDropped);
     }
+}
+
+/// `readOnly: false` and the like say what the keyword's absence says; dropped so that copies
+/// of a schema that differ only by them compare equal.
+fn drop_false_flags(map: &mut Mapping, ctx: &mut Ctx<'_>) {
+    for key in [
+        "readOnly",
+        "writeOnly",
+        "nullable",
+        "deprecated",
+        "uniqueItems",
+    ] {
+        if map.get(key) == Some(&Value::Bool(false)) {
+            map.shift_remove(key);
+            ctx.change(Change::FalseFlagDropped(key.to_owned()));
+        }
+    }
+}
+
+/// `allOf: [{$ref: X}]` with nothing else but documentation is `$ref: X`.
+fn unwrap_single_all_of(map: &mut Mapping, ctx: &mut Ctx<'_>) {
+    let single_ref = match map.get("allOf") {
+        Some(Value::Sequence(members)) if members.len() == 1 => members[0]
+            .as_mapping()
+            .filter(|m| m.len() == 1 && m.contains_key("$ref"))
+            .cloned(),
+        _ => None,
+    };
+    let Some(reference) = single_ref else {
+        return;
+    };
+    let only_docs = map
+        .keys()
+        .filter_map(Value::as_str)
+        .all(|k| k == "allOf" || DOC_KEYS.contains(&k));
+    if !only_docs {
+        return;
+    }
+    map.shift_remove("allOf");
+    let docs = std::mem::take(map);
+    *map = reference;
+    // Documentation stays beside the `$ref` for `ref_siblings` to deal with.
+    for (key, value) in docs {
+        map.insert(key, value);
+    }
+    ctx.change(Change::SingleAllOfUnwrapped);
 }
 
 /// 3.0 ignores every key beside `$ref`. Documentation there is dropped; anything else
