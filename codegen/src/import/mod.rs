@@ -276,7 +276,8 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
     allof::flatten_overrides(&mut doc, &mut log);
     check::drop_bodiless_errors(&mut doc, &ops, &mut log);
     let before_merge = doc.clone();
-    let merged = names::merge_copies(&mut doc);
+    let sent = sent_schemas(&doc, &ops);
+    let merged = names::merge_copies(&mut doc, &sent);
 
     let mut decisions = select(&doc, &ops, options, &existing, &log)?;
     loop {
@@ -311,6 +312,22 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
             });
         }
     }
+}
+
+/// The schemas that request bodies and parameters reach, in any operation.
+fn sent_schemas(doc: &Value, ops: &[Op]) -> BTreeSet<String> {
+    let sent: Vec<&Value> = ops
+        .iter()
+        .filter_map(|op| op.get(doc))
+        .flat_map(|op| [op.get("requestBody"), op.get("parameters")])
+        .flatten()
+        .collect();
+    let (reached, _) = doc::reach(doc, &sent);
+    reached
+        .into_iter()
+        .filter(|r| r.kind == "schemas")
+        .map(|r| r.name)
+        .collect()
 }
 
 fn component_keys(doc: &Value) -> BTreeMap<String, BTreeSet<String>> {

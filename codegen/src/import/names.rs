@@ -7,17 +7,20 @@
 //!
 //! Rules:
 //! 1. Merge: schemas with the same readable name become one when their content is identical
-//!    once documentation is ignored, or when one copy has every property of the others and
-//!    more, all optional (`afc47ed3….ApiRequestErrorDetails` lacks the optional
-//!    `validationErrors` of `ApiRequestErrorDetails`); references are compared after earlier
-//!    merges, repeated until nothing changes. The key kept is the one without a hash prefix if
+//!    once documentation is ignored, or when one copy accepts everything the others do
+//!    because it only adds optional properties (`afc47ed3….ApiRequestErrorDetails` lacks the
+//!    optional `validationErrors` of `ApiRequestErrorDetails`) or, for schemas no request
+//!    uses, requires fewer (`8107508a….ApiException` requires `requestError`,
+//!    `ApiException` does not); references are compared after earlier merges, repeated until
+//!    nothing changes. The key kept is the one without a hash prefix if
 //!    there is one, else the smallest key; it gets the fullest content. Which schemas merge
 //!    does not depend on the operations chosen.
 //! 2. Rename, among the schemas that are kept: each key loses its hash prefix. When several
 //!    keep the same name (compared as Rust type names, so `SMSReport` and `SmsReport`
 //!    collide), the key without a prefix keeps it, else the schema the kept operations reach
 //!    first (operations in document order, breadth first); each other one gets the first 8
-//!    hex digits of its hash appended (`Tracking87cf6d66`), more digits if that is taken too.
+//!    hex digits of its hash appended (`Tracking87cf6d66`), more digits if that is taken too
+//!    (a key without a hash gets a number: `SmsReport1`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -79,8 +82,9 @@ fn canonical(schema: &Value, renamer: &dyn Fn(&str) -> Option<String>) -> serde_
     serde_json::to_value(&copy).unwrap_or(serde_json::Value::Null)
 }
 
-/// Whether `narrow` is `full` without some of its optional properties.
-fn subsumed(narrow: &serde_json::Value, full: &serde_json::Value) -> bool {
+/// Whether `full` accepts every value `narrow` does because it only adds optional properties
+/// (and, with `relax_required`, requires fewer of them).
+fn subsumed(narrow: &serde_json::Value, full: &serde_json::Value, relax_required: bool) -> bool {
     let (Some(narrow), Some(full)) = (narrow.as_object(), full.as_object()) else {
         return false;
     };
@@ -109,16 +113,21 @@ fn subsumed(narrow: &serde_json::Value, full: &serde_json::Value) -> bool {
             .unwrap_or_else(|| empty.clone())
     };
     let (narrow_properties, full_properties) = (properties(narrow), properties(full));
+    let required_fits = if relax_required {
+        required(full).is_subset(&required(narrow))
+    } else {
+        required(narrow) == required(full)
+    };
     rest(narrow) == rest(full)
-        && required(narrow) == required(full)
-        && narrow_properties.len() < full_properties.len()
+        && required_fits
         && narrow_properties
             .iter()
             .all(|(k, v)| full_properties.get(k) == Some(v))
 }
 
-/// Merges copies of a schema (rule 1) in place.
-pub(crate) fn merge_copies(doc: &mut Value) -> Merged {
+/// Merges copies of a schema (rule 1) in place; `sent` holds the schemas that requests use,
+/// whose `required` must stay as published.
+pub(crate) fn merge_copies(doc: &mut Value, sent: &BTreeSet<String>) -> Merged {
     let mut all = schemas(doc);
     let mut merged = Merged::default();
     let mut replaced: BTreeMap<String, Value> = BTreeMap::new();
@@ -142,10 +151,11 @@ pub(crate) fn merge_copies(doc: &mut Value) -> Merged {
                 .or_else(|| members.iter().map(|(k, _)| *k).min())
                 .unwrap_or_default();
             // The fullest form, if every other form is it or a narrower copy of it.
-            let full = members.iter().find(|(_, form)| {
-                members
-                    .iter()
-                    .all(|(_, other)| other == form || subsumed(other, form))
+            let full = members.iter().find(|(full_key, form)| {
+                members.iter().all(|(key, other)| {
+                    let relax = !sent.contains(*key) && !sent.contains(*full_key);
+                    other == form || subsumed(other, form, relax)
+                })
             });
             match full {
                 Some((full_key, full_form)) => {
@@ -275,4 +285,73 @@ pub(crate) fn plan_names(reached: &[String]) -> (BTreeMap<String, String>, Vec<S
 /// Renames the schemas of `doc` (keys and every reference) through `names`.
 pub(crate) fn apply(doc: &mut Value, names: &BTreeMap<String, String>) {
     rewrite_refs(doc, &schema_renamer(names));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COPY: &str = "0000000000000000000000000000000000000000000000000000000000000001.Error";
+
+    fn doc(copy: &str) -> Value {
+        let text = format!(
+            "components:\n  schemas:\n    Error:\n      type: object\n      properties:\n        \
+             code: {{type: string}}\n        text: {{type: string}}\n    '{COPY}':\n{copy}"
+        );
+        serde_yaml::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn a_copy_that_requires_more_merges_only_when_no_request_sends_it() {
+        let stricter =
+            "      type: object\n      properties:\n        code: {type: string}\n      required: [code]\n";
+        let mut received = doc(stricter);
+        let merged = merge_copies(&mut received, &BTreeSet::new());
+        assert_eq!(merged.into.get(COPY).map(String::as_str), Some("Error"));
+        assert!(merged.narrower.contains(COPY));
+
+        let mut sent = doc(stricter);
+        let merged = merge_copies(&mut sent, &BTreeSet::from([COPY.to_owned()]));
+        assert!(merged.into.is_empty());
+    }
+
+    #[test]
+    fn the_key_without_a_hash_gets_the_fuller_content() {
+        let fuller =
+            "      type: object\n      properties:\n        code: {type: string}\n        \
+                      text: {type: string}\n        hint: {type: string}\n";
+        let mut value = doc(fuller);
+        let merged = merge_copies(&mut value, &BTreeSet::new());
+        assert_eq!(merged.into.get(COPY).map(String::as_str), Some("Error"));
+        let kept = &value["components"]["schemas"]["Error"]["properties"];
+        assert!(kept.get("hint").is_some());
+        assert!(merged.narrower.contains("Error"));
+    }
+
+    #[test]
+    fn different_copies_keep_their_names_apart() {
+        let (names, suffixed) = plan_names(&[
+            String::from(
+                "87cf6d665490382407be009353007f071b1d6d4a375e96d31d3bf0b04b7fb3c7.Tracking",
+            ),
+            String::from(
+                "20085a4036d67f66ebf204560d55d58a7c131c15d42c8ed9442747c488e08630.Tracking",
+            ),
+            String::from("SMSReport"),
+            String::from("SmsReport"),
+        ]);
+        let name = |k: &str| names.get(k).map(String::as_str);
+        assert_eq!(
+            name("87cf6d665490382407be009353007f071b1d6d4a375e96d31d3bf0b04b7fb3c7.Tracking"),
+            Some("Tracking")
+        );
+        assert_eq!(
+            name("20085a4036d67f66ebf204560d55d58a7c131c15d42c8ed9442747c488e08630.Tracking"),
+            Some("Tracking20085a40")
+        );
+        // Different keys that are the same Rust type name collide too.
+        assert_eq!(name("SMSReport"), Some("SMSReport"));
+        assert_eq!(name("SmsReport"), Some("SmsReport1"));
+        assert_eq!(suffixed.len(), 2);
+    }
 }

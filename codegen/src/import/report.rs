@@ -192,8 +192,9 @@ pub enum Change {
     AllOfFlattened,
     /// Identical schemas under different keys with the same readable name merged into one.
     IdenticalSchemasMerged,
-    /// Copies of a schema that lack optional properties another copy with the same readable
-    /// name has, merged into that fuller copy.
+    /// Copies of a schema that accept less than another copy with the same readable name
+    /// (it only adds optional properties, or requires fewer where no request uses them),
+    /// merged into that copy.
     NarrowerCopiesMerged,
     /// Content-hash prefixes removed from schema names.
     HashPrefixRemoved,
@@ -282,9 +283,9 @@ impl fmt::Display for Change {
             Change::IdenticalSchemasMerged => {
                 f.write_str("identical schemas with the same name merged")
             }
-            Change::NarrowerCopiesMerged => f.write_str(
-                "copies lacking optional properties merged into the fuller copy with the same name",
-            ),
+            Change::NarrowerCopiesMerged => {
+                f.write_str("copies merged into a same-name copy that accepts all they do")
+            }
             Change::HashPrefixRemoved => f.write_str("content-hash prefixes removed from names"),
             Change::HashSuffixAdded => {
                 f.write_str("names given a hash suffix (another schema has the same name)")
