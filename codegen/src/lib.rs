@@ -16,6 +16,9 @@
 //! Every description is validated before progenitor sees it (see [`validate`]), and the output
 //! is a pure function of the input texts, so regenerating twice gives the same bytes.
 //!
+//! [`import`] turns one of Infobip's published product descriptions (OpenAPI 3.1) into the
+//! checked-in 3.0.3 form that [`render`] reads (`cargo xtask import`).
+//!
 //! ```
 //! let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
 //! let specs = codegen::read_specs(root)?;
@@ -26,6 +29,7 @@
 //! ```
 
 mod client;
+mod import;
 mod operations;
 mod products;
 mod spec;
@@ -33,6 +37,10 @@ mod surface;
 
 use std::path::Path;
 
+pub use import::{
+    import, Change, ExistingSpec, ImportError, ImportOptions, ImportReport, Imported, OperationRef,
+    Refused, SkipReason, SkippedOperation, Suffixed,
+};
 pub use spec::{parse, validate, Rule, Violation};
 pub use surface::{api_surface, security_summary};
 

@@ -1,6 +1,6 @@
 //! A local, stateful stand-in for Infobip's authentication endpoints.
 //!
-//! The sandbox serves every operation of `spec/infobip-auth.yaml` on loopback, with the
+//! The sandbox serves every operation of `spec/account.yaml` on loopback, with the
 //! request and response shapes of the spec, the schemes each operation's `security` lists,
 //! and the error body format each endpoint uses at Infobip. It keeps sessions, OAuth tokens
 //! and API keys in memory, so that a client can be run end to end without an Infobip account.

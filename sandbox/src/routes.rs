@@ -336,7 +336,7 @@ async fn not_found() -> Response {
         Json(serde_json::json!({
             "requestError": {"serviceException": {
                 "messageId": "NOT_FOUND",
-                "text": "The sandbox serves only the operations of spec/infobip-auth.yaml",
+                "text": "The sandbox serves only the operations of the descriptions in spec/",
             }}
         })),
     )

@@ -9,8 +9,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use reqwest::{Client, Response};
 use infobip_sandbox::{Account, Endpoint, Sandbox, SandboxConfig};
+use reqwest::{Client, Response};
 use serde_json::Value;
 use tracing::subscriber::DefaultGuard;
 

@@ -1,9 +1,12 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! xtask depends on codegen alone. The crates that regen rewrites (and everything built on
-//! them) are never compiled into it, so a generated file that no longer compiles (a renamed
-//! operation, a progenitor upgrade) can always be regenerated. Tasks that need those crates
-//! (the demo, the benchmarks) run the workspace's own binaries through cargo.
+//! xtask depends on codegen alone of the workspace's crates. The crates that regen rewrites
+//! (and everything built on them) are never compiled into it, so a generated file that no
+//! longer compiles (a renamed operation, a progenitor upgrade) can always be regenerated. Tasks
+//! that need those crates (the demo, the benchmarks) run the workspace's own binaries through
+//! cargo.
+
+mod import;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +17,14 @@ usage: cargo xtask <task>
 tasks:
   regen           regenerate generated-client from every description in spec/
   regen --check   change nothing; fail if the generated files are stale
+  import --from <FILE-or-URL> --product <NAME> [--operations <ID,ID,...>] [--out <PATH>] [--keep-docs]
+                  convert one of Infobip's published product descriptions (OpenAPI 3.1, JSON or
+                  YAML) into spec/<NAME>.yaml (OpenAPI 3.0.3), e.g.
+                  `cargo xtask import --product sms --from https://api.infobip.com/platform/1/openapi/sms`.
+                  Default: every operation not deprecated; one that cannot be generated is
+                  skipped and reported. With --operations, exactly those, or nothing is written.
+                  Operations already in another spec/ file are left out. Descriptions and
+                  examples are dropped unless --keep-docs. Then run `cargo xtask regen`.
   demo            start the sandbox in-process and walk through every scheme end to end
                   (runs `cargo run -p infobip-sandbox --bin infobip-demo`)
   bench [ARGS]    run every benchmark: `cargo bench --workspace ARGS` (see BENCHMARKS.md),
@@ -26,6 +37,9 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["regen"] => regen(false),
         ["regen", "--check"] => regen(true),
+        ["import", rest @ ..] => {
+            import::parse_args(rest).and_then(|args| import::run(&args, &workspace_root()))
+        }
         ["demo"] => demo(),
         ["bench", rest @ ..] => bench(rest),
         ["help" | "--help" | "-h"] => {

@@ -1,0 +1,226 @@
+//! The written form: the kept operations and what they reach, in a stable order.
+//!
+//! Order: `openapi`, `info`, `tags` (with `--keep-docs` only), `paths`, `components`. Paths and
+//! their operations keep the published document's order; component schemas, responses,
+//! parameters, request bodies, headers and examples are sorted by name; security schemes keep
+//! the document's order (the generated security table lists them in that order).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_yaml::{Mapping, Value};
+
+use super::doc::{reach, ComponentRef, Op, METHODS};
+use super::report::Suffixed;
+use super::{names, ImportError, ImportOptions};
+
+/// Component kinds copied when reached, in the order they are written.
+const KINDS: [&str; 6] = [
+    "schemas",
+    "responses",
+    "parameters",
+    "examples",
+    "requestBodies",
+    "headers",
+];
+
+/// What [`build`] wrote.
+pub(crate) struct Built {
+    pub(crate) yaml: String,
+    /// Original schema key -> written name.
+    pub(crate) names: BTreeMap<String, String>,
+    pub(crate) suffixed: Vec<Suffixed>,
+    /// The components written, by their original keys.
+    pub(crate) components: BTreeSet<ComponentRef>,
+    pub(crate) tags: usize,
+}
+
+/// The published document's own `info.version`.
+pub(crate) fn source_version(doc: &Value) -> String {
+    doc.get("info")
+        .and_then(|i| i.get("version"))
+        .map(super::doc::scalar_text)
+        .unwrap_or_else(|| String::from("unknown"))
+}
+
+pub(crate) fn build(
+    doc: &Value,
+    ops: &[Op],
+    kept: &BTreeSet<usize>,
+    options: &ImportOptions,
+) -> Result<Built, ImportError> {
+    let paths = paths(doc, ops, kept);
+    // One root per operation, so that names go to the operations in document order.
+    let roots: Vec<&Value> = paths
+        .as_mapping()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(Value::as_mapping)
+        .flat_map(|item| item.values())
+        .collect();
+    let (reached, _) = reach(doc, &roots);
+    let schema_keys: Vec<String> = reached
+        .iter()
+        .filter(|r| r.kind == "schemas")
+        .map(|r| r.name.clone())
+        .collect();
+    let (names, suffixed) = names::plan_names(&schema_keys);
+
+    let mut components = Mapping::new();
+    for kind in KINDS {
+        let mut entries: Vec<(String, Value)> = reached
+            .iter()
+            .filter(|r| r.kind == kind)
+            .filter_map(|r| {
+                let name = names
+                    .get(&r.name)
+                    .cloned()
+                    .unwrap_or_else(|| r.name.clone());
+                Some((name, r.get(doc)?.clone()))
+            })
+            .collect();
+        if entries.is_empty() {
+            continue;
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let map: Mapping = entries
+            .into_iter()
+            .map(|(k, v)| (Value::String(k), v))
+            .collect();
+        components.insert(kind.into(), Value::Mapping(map));
+    }
+    if let Some(Value::Mapping(schemes)) =
+        doc.get("components").and_then(|c| c.get("securitySchemes"))
+    {
+        components.insert("securitySchemes".into(), Value::Mapping(schemes.clone()));
+    }
+
+    let mut root = Mapping::new();
+    root.insert("openapi".into(), "3.0.3".into());
+    root.insert("info".into(), info(doc, options));
+    let tags = tags(doc, &paths, options);
+    let tag_count = tags.as_ref().map_or(0, Vec::len);
+    if let Some(tags) = tags {
+        root.insert("tags".into(), Value::Sequence(tags));
+    }
+    root.insert("paths".into(), paths);
+    if !components.is_empty() {
+        root.insert("components".into(), Value::Mapping(components));
+    }
+    let mut root = Value::Mapping(root);
+    names::apply(&mut root, &names);
+    let body = serde_yaml::to_string(&root).map_err(|e| ImportError::Yaml(e.to_string()))?;
+    Ok(Built {
+        yaml: format!("{}{body}", header(doc, options)),
+        names,
+        suffixed,
+        components: reached.into_iter().collect(),
+        tags: tag_count,
+    })
+}
+
+/// The kept operations, in document order, with the path-level keys of their path items.
+fn paths(doc: &Value, ops: &[Op], kept: &BTreeSet<usize>) -> Value {
+    let mut paths = Mapping::new();
+    let Some(source) = doc.get("paths").and_then(Value::as_mapping) else {
+        return Value::Mapping(paths);
+    };
+    for (path, item) in source {
+        let (Some(path), Some(item)) = (path.as_str(), item.as_mapping()) else {
+            continue;
+        };
+        let is_kept = |method: &str| {
+            ops.iter()
+                .enumerate()
+                .any(|(i, o)| kept.contains(&i) && o.path == path && o.method == method)
+        };
+        let mut out = Mapping::new();
+        let mut any = false;
+        for (key, value) in item {
+            let Some(key) = key.as_str() else {
+                continue;
+            };
+            if METHODS.contains(&key) {
+                if is_kept(key) {
+                    out.insert(key.into(), value.clone());
+                    any = true;
+                }
+            } else if key != "servers" {
+                out.insert(key.into(), value.clone());
+            }
+        }
+        if any {
+            paths.insert(path.into(), Value::Mapping(out));
+        }
+    }
+    Value::Mapping(paths)
+}
+
+fn info(doc: &Value, options: &ImportOptions) -> Value {
+    let mut info = Mapping::new();
+    info.insert(
+        "title".into(),
+        Value::String(format!("Infobip {} API", options.product)),
+    );
+    if options.keep_docs {
+        if let Some(description) = doc.get("info").and_then(|i| i.get("description")) {
+            info.insert("description".into(), description.clone());
+        }
+    }
+    info.insert("version".into(), Value::String(source_version(doc)));
+    Value::Mapping(info)
+}
+
+/// With `--keep-docs`, the tag definitions the kept operations use (name and description).
+fn tags(doc: &Value, paths: &Value, options: &ImportOptions) -> Option<Vec<Value>> {
+    if !options.keep_docs {
+        return None;
+    }
+    let used: BTreeSet<&str> = paths
+        .as_mapping()?
+        .values()
+        .filter_map(Value::as_mapping)
+        .flat_map(|item| item.values())
+        .filter_map(|op| op.get("tags").and_then(Value::as_sequence))
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let tags: Vec<Value> = doc
+        .get("tags")?
+        .as_sequence()?
+        .iter()
+        .filter(|t| {
+            t.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| used.contains(n))
+        })
+        .map(|t| {
+            let mut tag = Mapping::new();
+            for key in ["name", "description"] {
+                if let Some(value) = t.get(key) {
+                    tag.insert(key.into(), value.clone());
+                }
+            }
+            Value::Mapping(tag)
+        })
+        .collect();
+    (!tags.is_empty()).then_some(tags)
+}
+
+/// A comment that says where the file came from and how to make it again.
+fn header(doc: &Value, options: &ImportOptions) -> String {
+    let mut command = format!("cargo xtask import --product {}", options.product);
+    if let Some(operations) = &options.operations {
+        command.push_str(" --operations ");
+        command.push_str(&operations.join(","));
+    }
+    if options.keep_docs {
+        command.push_str(" --keep-docs");
+    }
+    format!(
+        "# Infobip's published `{product}` description (version {version}), converted to \
+         OpenAPI 3.0.3 by\n#   {command} --from <the published document>\n# Importing again \
+         overwrites this file.\n",
+        product = options.product,
+        version = source_version(doc),
+    )
+}
