@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use tracing::Instrument;
 
 use crate::login::auth_span;
+use crate::redact;
 use crate::tokens::Tokens;
 use crate::{AuthError, AuthFailure};
 
@@ -72,6 +73,13 @@ impl InfobipAuth {
         match &self.credential {
             Credential::Renewing(tokens) => tokens.logout().await,
             Credential::Static(_) => Ok(()),
+        }
+    }
+
+    /// Ends the pause after a failed login, here and in a shared store.
+    pub async fn clear_login_cooldown(&self) {
+        if let Credential::Renewing(tokens) = &self.credential {
+            tokens.clear_cooldown().await;
         }
     }
 
@@ -243,15 +251,20 @@ impl Authenticator for InfobipAuth {
         call: Call<'a>,
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        if let Some(tokens) = self.ends_token(call.operation) {
-            return Box::pin(self.send_ending(call, tokens, request));
-        }
-        match &self.credential {
-            // A 401 on a login call is an answer, not a stale token.
-            Credential::Renewing(tokens) if !call.operation.is_unauthenticated() => {
-                Box::pin(self.send_with_reauth(call, tokens, request))
+        Box::pin(async move {
+            let sent = match (self.ends_token(call.operation), &self.credential) {
+                (Some(tokens), _) => self.send_ending(call, tokens, request).await,
+                // A 401 on a login call is an answer, not a stale token.
+                (None, Credential::Renewing(tokens)) if !call.operation.is_unauthenticated() => {
+                    self.send_with_reauth(call, tokens, request).await
+                }
+                _ => call.transport.execute(request).await,
+            };
+            // What the call hands back (an error, a response) must not show a secret.
+            match sent {
+                Ok(response) => redact::response(call.operation, response).await,
+                Err(error) => Err(redact::error(error)),
             }
-            _ => call.transport.execute(request),
-        }
+        })
     }
 }

@@ -17,7 +17,9 @@ use crate::scheme::{api_key_header, basic_header, TokenSource, UserCredentials};
 use crate::store::fleet::{Fleet, StoreSettings};
 use crate::tokens::Tokens;
 use crate::validate::normalize_base_url;
-use crate::{Clock, ConfigError, EncryptionKey, RetryPolicy, SystemClock, TokenStore};
+use crate::{
+    Clock, ConfigError, EncryptionKey, LoginCooldown, RetryPolicy, SystemClock, TokenStore,
+};
 
 pub(crate) enum Credentials {
     Basic {
@@ -81,6 +83,7 @@ pub struct ClientBuilder {
     unsafe_session: Option<bool>,
     refresh_margin: Option<Duration>,
     retry: RetryPolicy,
+    cooldown: LoginCooldown,
     clock: Arc<dyn Clock>,
     pub(crate) store: Option<StoreChoice>,
     store_lease: Duration,
@@ -117,6 +120,7 @@ impl fmt::Debug for ClientBuilder {
             .field("unsafe_session", &self.unsafe_session)
             .field("refresh_margin", &self.refresh_margin)
             .field("retry", &self.retry)
+            .field("login_cooldown", &self.cooldown)
             .field(
                 "token_store",
                 &self.store.as_ref().map(|store| match store {
@@ -142,6 +146,7 @@ impl ClientBuilder {
             unsafe_session: None,
             refresh_margin: None,
             retry: RetryPolicy::default(),
+            cooldown: LoginCooldown::default(),
             clock: Arc::new(SystemClock),
             store: None,
             store_lease: Duration::from_secs(10),
@@ -190,8 +195,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests with this client (its timeouts, proxy and TLS settings apply; the
-    /// builder's `timeout` and `connect_timeout` do not).
+    /// Sends the product calls with this client (its timeouts, proxy and TLS settings apply;
+    /// the builder's `timeout` and `connect_timeout` do not). The login calls (token, session)
+    /// always go through a client of this crate's own, with the builder's timeouts and no
+    /// redirects, whatever this one does.
+    ///
+    /// Mind its redirect policy: reqwest follows up to 10 redirects by default, and while it
+    /// drops `Authorization` when a redirect leaves the origin, it sends a request's body and
+    /// query again (a 307 or 308 keeps the body), so a credential in either could reach
+    /// another host. This crate's own default client follows no redirects; build yours with
+    /// `.redirect(reqwest::redirect::Policy::none())` to keep that.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -272,6 +285,13 @@ impl ClientBuilder {
     /// How the token and session endpoints are retried.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// How long logins pause after one failed (see [`LoginCooldown`]): 1 s doubling to 60 s
+    /// by default, honouring a `Retry-After` of up to 5 minutes.
+    pub fn login_cooldown(mut self, cooldown: LoginCooldown) -> Self {
+        self.cooldown = cooldown;
         self
     }
 
@@ -374,7 +394,7 @@ impl ClientBuilder {
             }
             None => None,
         };
-        let tokens = Tokens::new(source, login, fleet, self.clock);
+        let tokens = Tokens::new(source, login, fleet, self.cooldown, self.clock);
         let credential = Credential::Renewing(Arc::new(tokens));
         Ok((base_url, http, auth(scheme, credential)))
     }
@@ -386,6 +406,9 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .timeout(self.timeout)
                 .connect_timeout(self.connect_timeout)
+                // A redirect would carry the request's credentials (a query parameter, a
+                // body) wherever it points; Infobip's API does not redirect.
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| ConfigError {
                     field: "http_client",

@@ -10,6 +10,7 @@ use reqwest::header::HeaderValue;
 use secrecy::SecretString;
 use tokio::sync::watch;
 
+use crate::retry::LoginCooldown;
 use crate::{AuthError, Clock};
 
 /// A token or session in the cache.
@@ -160,21 +161,30 @@ pub(crate) fn refresh_margin(lifetime: Duration, configured: Option<Duration>) -
 
 type Shared = Option<Result<Arc<Token>, AuthError>>;
 
-/// After a renewal of a still-valid token fails, no other renewal starts for this long, so
-/// that an outage of the token endpoint is not met with a burst from every call.
-const RENEWAL_COOLDOWN: Duration = Duration::from_secs(10);
-
 /// One cached token, renewed by at most one fetch at a time.
 pub(crate) struct TokenCache(Arc<Inner>);
 
 struct Inner {
     current: ArcSwapOption<Token>,
+    /// The fetch in flight (or the logout), if any: its outcome's receiver. Every decision to
+    /// start one, and every outcome, is taken under this lock.
     inflight: Mutex<Option<watch::Receiver<Shared>>>,
-    /// Whether a stale token may be used while it is renewed in the background, or after a
-    /// renewal failed (OAuth: yes; IBSSO: no, because renewing destroys the old session).
+    /// Whether a stale token may be used while it is renewed in the background (OAuth: yes;
+    /// IBSSO: no, because renewing destroys the old session).
     serve_stale: bool,
+    cooldown: LoginCooldown,
     clock: Arc<dyn Clock>,
-    renewal_failed_at: Mutex<Option<Instant>>,
+    /// The last failed login, remembered until its cool-down is over; changed only under the
+    /// `inflight` lock.
+    failure: Mutex<Option<Remembered>>,
+}
+
+/// A failed login, and when the next may be tried.
+struct Remembered {
+    error: AuthError,
+    until: Instant,
+    /// Failures in a row, this one included.
+    streak: u32,
 }
 
 impl Inner {
@@ -182,16 +192,25 @@ impl Inner {
         self.inflight.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn failed_at(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        self.renewal_failed_at
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+    fn failure(&self) -> std::sync::MutexGuard<'_, Option<Remembered>> {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The remembered failure, as callers get it while its cool-down lasts.
+    fn cooling_down(&self, now: Instant) -> Option<AuthError> {
+        let failure = self.failure();
+        let remembered = failure.as_ref().filter(|r| now < r.until)?;
+        Some(AuthError::CoolingDown {
+            retry_in: remembered.until - now,
+            cause: Box::new(remembered.error.clone()),
+        })
     }
 }
 
-/// The right, and the duty, to obtain the next token: held by one fetch at a time. Whoever
-/// holds it must [`complete`](Lease::complete) it; dropped uncompleted, it lets the waiting
-/// callers elect a new leader.
+/// The right, and the duty, to obtain the next token (or to end the current one): held by
+/// one task at a time. Whoever holds it must [`complete`](Lease::complete) or
+/// [`release`](Lease::release) it; dropped otherwise, it lets the waiting callers elect a new
+/// leader.
 pub(crate) struct Lease {
     inner: Arc<Inner>,
     tx: watch::Sender<Shared>,
@@ -207,44 +226,70 @@ impl Lease {
 
     /// Stores the outcome and hands it to every waiting caller.
     ///
-    /// A failure does not evict a token that is still valid (with `serve_stale`): the waiting
-    /// callers get that token, as long as nobody has dropped it since (a 401 would have).
+    /// A failure is remembered before anyone sees it: until its cool-down is over, no call
+    /// starts another login. It does not evict a token that is still valid (with
+    /// `serve_stale`): the waiting callers get that token, as long as nobody has dropped it
+    /// since (a 401 would have).
     pub(crate) fn complete(mut self, result: Result<Token, AuthError>) {
-        let inner = &self.inner;
+        let inner = self.inner.clone();
+        let now = inner.clock.now();
+        // Under the slot lock: a caller deciding whether to log in sees the outcome, the
+        // remembered failure and the empty slot together, never one without the others.
+        let mut slot = inner.slot();
         let outcome = match result {
             Ok(token) => {
                 let token = Arc::new(token);
                 inner.current.store(Some(token.clone()));
-                *inner.failed_at() = None;
+                *inner.failure() = None;
                 Ok(token)
             }
             Err(error) => {
+                let mut failure = inner.failure();
+                let streak = failure.as_ref().map_or(0, |r| r.streak) + 1;
+                let pause = inner.cooldown.pause(&error, streak);
+                *failure = Some(Remembered {
+                    error: error.clone(),
+                    until: now + pause,
+                    streak,
+                });
+                drop(failure);
+                tracing::warn!(
+                    error = %error,
+                    pause_ms = pause.as_millis() as u64,
+                    "login failed; no new login until the cool-down is over"
+                );
                 let still_current = inner.current.load_full();
                 match (&self.previous, still_current) {
                     (Some(previous), Some(current))
                         if inner.serve_stale
                             && Arc::ptr_eq(previous, &current)
-                            && current.freshness(inner.clock.now()) != Freshness::Expired =>
+                            && current.freshness(now) != Freshness::Expired =>
                     {
-                        *inner.failed_at() = Some(inner.clock.now());
-                        tracing::warn!(
-                            error = %error,
-                            "renewal failed; keeping the current token, which is still valid"
-                        );
+                        tracing::warn!("keeping the current token, which is still valid");
                         Ok(current)
                     }
                     _ => Err(error),
                 }
             }
         };
-        // The slot is emptied before the outcome is published, under its lock: a caller that
-        // arrives once a waiter has moved on must not find this finished fetch in the slot
-        // and take its outcome (a token that may since have been rejected) as current.
-        let mut slot = inner.slot();
+        // The slot is emptied before the outcome is published: a caller that arrives once a
+        // waiter has moved on must not find this finished fetch in the slot and take its
+        // outcome (a token that may since have been rejected) as current.
         *slot = None;
         self.tx.send_replace(Some(outcome));
         drop(slot);
         self.completed = true;
+    }
+
+    /// Ends the lease without an outcome, leaving `current` as the cached token: the waiting
+    /// callers look again (and log in if there is none). How a logout finishes.
+    pub(crate) fn release(mut self, current: Option<Arc<Token>>) {
+        let mut slot = self.inner.slot();
+        self.inner.current.store(current);
+        *slot = None;
+        drop(slot);
+        self.completed = true;
+        // Dropping `tx` unsent wakes the waiters with no outcome.
     }
 }
 
@@ -258,13 +303,14 @@ impl Drop for Lease {
 }
 
 impl TokenCache {
-    pub(crate) fn new(serve_stale: bool, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(serve_stale: bool, cooldown: LoginCooldown, clock: Arc<dyn Clock>) -> Self {
         Self(Arc::new(Inner {
             current: ArcSwapOption::empty(),
             inflight: Mutex::new(None),
             serve_stale,
+            cooldown,
             clock,
-            renewal_failed_at: Mutex::new(None),
+            failure: Mutex::new(None),
         }))
     }
 
@@ -292,16 +338,44 @@ impl TokenCache {
         }
     }
 
-    /// Forgets the cached token and returns it.
-    pub(crate) fn take(&self) -> Option<Arc<Token>> {
-        self.0.current.swap(None)
+    /// How long logins would pause if the next one failed with `error` (what a shared store
+    /// records, so that the fleet keeps the same pause).
+    pub(crate) fn next_pause(&self, error: &AuthError) -> Duration {
+        let streak = self.0.failure().as_ref().map_or(0, |r| r.streak) + 1;
+        self.0.cooldown.pause(error, streak)
     }
 
-    /// Puts back a token that [`take`](Self::take) removed, unless another one has been
-    /// stored since.
-    pub(crate) fn restore(&self, token: Arc<Token>) {
-        let none: Option<Arc<Token>> = None;
-        self.0.current.compare_and_swap(&none, Some(token));
+    /// Forgets a remembered login failure: the next call that needs a token logs in at once.
+    pub(crate) fn clear_failure(&self) {
+        let _slot = self.0.slot();
+        *self.0.failure() = None;
+    }
+
+    /// The lease, once no fetch is in flight: for a logout, which must neither race a login
+    /// (whose session it would miss) nor let one start while it ends the token.
+    pub(crate) async fn exclusive(&self) -> Lease {
+        let inner = &self.0;
+        loop {
+            let rx = {
+                let mut slot = inner.slot();
+                match &*slot {
+                    Some(rx) => rx.clone(),
+                    None => {
+                        let (tx, rx) = watch::channel(None);
+                        *slot = Some(rx);
+                        return Lease {
+                            inner: inner.clone(),
+                            tx,
+                            previous: inner.current.load_full(),
+                            completed: false,
+                        };
+                    }
+                }
+            };
+            let mut rx = rx;
+            // Whatever the outcome, the slot is free afterwards.
+            let _ = rx.wait_for(Option::is_some).await;
+        }
     }
 
     /// A usable token: the cached one, or the outcome of the one fetch in flight.
@@ -310,7 +384,9 @@ impl TokenCache {
     /// arrange for it to be completed; it should run the fetch in its own task, so that the
     /// fetch finishes even if this caller is cancelled. Every caller meanwhile waits for the
     /// outcome, except that with `serve_stale` a token that is due for renewal but still valid
-    /// is returned at once while it is renewed in the background.
+    /// is returned at once while it is renewed in the background. After a failed login, no
+    /// fetch starts until its cool-down is over: callers get a token that still works, or the
+    /// remembered failure at once.
     pub(crate) async fn get(&self, start: impl Fn(Lease)) -> Result<Arc<Token>, AuthError> {
         let inner = &self.0;
         loop {
@@ -319,19 +395,11 @@ impl TokenCache {
             let state = current
                 .as_ref()
                 .map_or(Freshness::Expired, |t| t.freshness(now));
-            let stale = match (&current, state) {
-                (Some(token), Freshness::Fresh) => return Ok(token.clone()),
-                (Some(token), Freshness::Stale) if inner.serve_stale => Some(token.clone()),
-                _ => None,
-            };
-            if let Some(token) = &stale {
-                let cooling = inner
-                    .failed_at()
-                    .is_some_and(|failed| now < failed + RENEWAL_COOLDOWN);
-                if cooling {
-                    return Ok(token.clone());
-                }
+            if let (Some(token), Freshness::Fresh) = (&current, state) {
+                return Ok(token.clone());
             }
+            let usable = current.filter(|_| state != Freshness::Expired);
+            let stale = usable.clone().filter(|_| inner.serve_stale);
 
             let (rx, lease) = {
                 let mut slot = inner.slot();
@@ -343,12 +411,17 @@ impl TokenCache {
                         if let Some(token) = self.fresh() {
                             return Ok(token);
                         }
+                        // The cool-down blocks logins, not calls: a token that still works
+                        // is served; otherwise the remembered failure, at once.
+                        if let Some(error) = inner.cooling_down(now) {
+                            return usable.ok_or(error);
+                        }
                         let (tx, rx) = watch::channel(None);
                         *slot = Some(rx.clone());
                         let lease = Lease {
                             inner: inner.clone(),
                             tx,
-                            previous: current.clone(),
+                            previous: inner.current.load_full(),
                             completed: false,
                         };
                         (rx, Some(lease))
@@ -364,7 +437,7 @@ impl TokenCache {
             let mut rx = rx;
             let outcome = match rx.wait_for(Option::is_some).await {
                 Ok(outcome) => outcome.clone(),
-                // The fetch died without an outcome; elect a new leader.
+                // The fetch died without an outcome, or a logout ended: look again.
                 Err(_) => None,
             };
             if let Some(outcome) = outcome {
@@ -379,6 +452,14 @@ mod tests {
     use super::*;
     use crate::ManualClock;
     use std::sync::atomic::AtomicUsize;
+
+    fn cache(serve_stale: bool, clock: &ManualClock) -> TokenCache {
+        TokenCache::new(
+            serve_stale,
+            LoginCooldown::default(),
+            Arc::new(clock.clone()),
+        )
+    }
 
     /// A `start` that completes the lease at once with `make()`, counting the fetches.
     fn with<'a>(
@@ -477,10 +558,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_renewal_keeps_a_valid_token_cools_down_then_fails_once_expired() {
+    async fn a_failed_renewal_keeps_a_valid_token_and_pauses_renewals_until_it_expires() {
         let clock = ManualClock::new();
-        let cache = TokenCache::new(true, Arc::new(clock.clone()));
+        let cache = cache(true, &clock);
         let calls = AtomicUsize::new(0);
+        let count = || calls.load(Ordering::SeqCst);
         let life = Duration::from_secs(100);
         let first = cache
             .get(with(&calls, || Ok(fixed(&clock, life))))
@@ -490,23 +572,94 @@ mod tests {
         let failing = with(&calls, || Err(AuthError::NoSession));
         let kept = cache.get(&failing).await.unwrap();
         assert!(Arc::ptr_eq(&first, &kept));
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
-        // Within the cooldown, no new renewal is attempted.
-        clock.advance(Duration::from_secs(5));
+        assert_eq!(count(), 2);
+        // Within the pause (1 s after a first failure), no new renewal is attempted.
+        clock.advance(Duration::from_millis(500));
         assert!(Arc::ptr_eq(&first, &cache.get(&failing).await.unwrap()));
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
-        clock.advance(Duration::from_secs(5)); // now expired
+        assert_eq!(count(), 2);
+        // After it, one more; it fails too, and the pause doubles (2 s).
+        clock.advance(Duration::from_millis(1500));
+        assert!(Arc::ptr_eq(&first, &cache.get(&failing).await.unwrap()));
+        assert_eq!(count(), 3);
+        clock.advance(Duration::from_secs(1));
+        assert!(Arc::ptr_eq(&first, &cache.get(&failing).await.unwrap()));
+        assert_eq!(count(), 3);
+        // Expired: the next login's failure reaches the caller, then is remembered.
+        clock.advance(Duration::from_secs(10));
         assert!(matches!(
             cache.get(&failing).await,
             Err(AuthError::NoSession)
         ));
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(count(), 4);
+        let remembered = cache.get(&failing).await.unwrap_err();
+        assert!(
+            matches!(&remembered, AuthError::CoolingDown { cause, retry_in }
+                if matches!(**cause, AuthError::NoSession) && *retry_in == Duration::from_secs(4)),
+            "{remembered:?}"
+        );
+        assert_eq!(count(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_failed_login_is_remembered_until_its_pause_ends_or_it_is_cleared() {
+        let clock = ManualClock::new();
+        let cache = cache(false, &clock);
+        let calls = AtomicUsize::new(0);
+        let count = || calls.load(Ordering::SeqCst);
+        let failing = with(&calls, || Err(AuthError::NoSession));
+        assert!(matches!(
+            cache.get(&failing).await,
+            Err(AuthError::NoSession)
+        ));
+        for _ in 0..20 {
+            let error = cache.get(&failing).await.unwrap_err();
+            assert!(matches!(error, AuthError::CoolingDown { .. }), "{error:?}");
+        }
+        assert_eq!(count(), 1);
+        cache.clear_failure();
+        let working = with(&calls, || Ok(fixed(&clock, Duration::from_secs(100))));
+        cache.get(&working).await.unwrap();
+        assert_eq!(count(), 2);
+        // A success forgets the streak: the next failure pauses 1 s again.
+        clock.advance(Duration::from_secs(100));
+        assert!(cache.get(&failing).await.is_err());
+        assert_eq!(
+            cache.next_pause(&AuthError::NoSession),
+            Duration::from_secs(2)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_logout_waits_for_the_login_in_flight_and_no_login_starts_meanwhile() {
+        use futures_util::FutureExt as _;
+        let clock = ManualClock::new();
+        let cache = cache(false, &clock);
+        let parked = std::sync::Mutex::new(None);
+        let waiter = cache.get(|lease| *parked.lock().unwrap() = Some(lease));
+        let mut waiter = Box::pin(waiter);
+        assert!((&mut waiter).now_or_never().is_none());
+        let mut logout = Box::pin(cache.exclusive());
+        assert!(
+            (&mut logout).now_or_never().is_none(),
+            "a login is in flight"
+        );
+        let login = parked.lock().unwrap().take().unwrap();
+        login.complete(Ok(fixed(&clock, Duration::from_secs(100))));
+        let token = waiter.await.unwrap();
+        let lease = logout.await;
+        // The logout holds the session the login got, and calls wait for it to finish.
+        assert!(Arc::ptr_eq(&lease.previous().unwrap(), &token));
+        let mut call = Box::pin(cache.get(|_| unreachable!("no login while logging out")));
+        // A fresh token is served without waiting, even now.
+        assert!((&mut call).now_or_never().is_some());
+        lease.release(None);
+        assert!(cache.peek().is_none());
     }
 
     #[tokio::test]
     async fn a_stale_token_is_served_while_the_renewal_runs() {
         let clock = ManualClock::new();
-        let cache = TokenCache::new(true, Arc::new(clock.clone()));
+        let cache = cache(true, &clock);
         let calls = AtomicUsize::new(0);
         let first = cache
             .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
@@ -534,7 +687,7 @@ mod tests {
     #[tokio::test]
     async fn a_lease_dropped_without_an_outcome_lets_a_waiter_fetch() {
         let clock = ManualClock::new();
-        let cache = TokenCache::new(false, Arc::new(clock.clone()));
+        let cache = cache(false, &clock);
         let calls = AtomicUsize::new(0);
         // First leader "dies"; the same caller is elected again and completes.
         let token = cache
@@ -555,7 +708,7 @@ mod tests {
     async fn without_stale_serving_a_failed_renewal_is_an_error() {
         // Sessions: the renewal destroyed the old session, so falling back to it is wrong.
         let clock = ManualClock::new();
-        let cache = TokenCache::new(false, Arc::new(clock.clone()));
+        let cache = cache(false, &clock);
         let calls = AtomicUsize::new(0);
         cache
             .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
@@ -569,7 +722,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_renewal_does_not_resurrect_a_token_dropped_meanwhile() {
         let clock = ManualClock::new();
-        let cache = TokenCache::new(true, Arc::new(clock.clone()));
+        let cache = cache(true, &clock);
         let calls = AtomicUsize::new(0);
         cache
             .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
@@ -598,7 +751,7 @@ mod tests {
     #[tokio::test]
     async fn invalidate_only_drops_the_token_that_was_used() {
         let clock = ManualClock::new();
-        let cache = TokenCache::new(true, Arc::new(clock.clone()));
+        let cache = cache(true, &clock);
         let calls = AtomicUsize::new(0);
         cache
             .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))

@@ -94,13 +94,48 @@ pub enum AuthError {
     /// rather than repeat its requests, this one reports its failure.
     #[error(
         "`{operation}` failed moments ago for a client sharing this token store (another \
-         process, or this one): {cause}. It is tried again once 10 s have passed"
+         process, or this one): {cause}. It is tried again in {} s",
+        .retry_in.as_secs_f64().ceil()
     )]
     FailedElsewhere {
         /// The token or session operation.
         operation: &'static Operation,
         /// The other process's error, as it described it.
         cause: String,
+        /// How long until a login is tried again.
+        retry_in: Duration,
+    },
+
+    /// A login failed moments ago, and logins pause for a while after a failure instead of
+    /// being repeated by every call: this is that failure, remembered.
+    #[error(
+        "{cause} (no new login for another {} s: after a failed login the client waits instead \
+         of repeating it; clear_login_cooldown() ends the wait, after fixing credentials say)",
+        .retry_in.as_secs_f64().ceil()
+    )]
+    CoolingDown {
+        /// How long until a login is tried again.
+        retry_in: Duration,
+        /// The failure.
+        #[source]
+        cause: Box<AuthError>,
+    },
+
+    /// The login endpoint answered with a redirect, which this client never follows: the
+    /// request carries credentials, and a redirect could send them to another host.
+    #[error(
+        "`{operation}` answered HTTP {status}, redirecting to {location}; credentials are never \
+         sent after a redirect. Check the base URL (your personal https://<subdomain>.api.infobip.com) \
+         and any proxy in between"
+    )]
+    Redirected {
+        /// The login operation.
+        operation: &'static Operation,
+        /// The HTTP status (301, 302, 303, 307, 308).
+        status: u16,
+        /// Where the server tried to send the client: scheme, host, port and path (no
+        /// query), or `nowhere` without a `Location`.
+        location: String,
     },
 
     /// The token or session endpoint answered success with a body that is not a token.
@@ -146,17 +181,22 @@ impl AuthError {
             | AuthError::MalformedResponse { .. }
             | AuthError::SessionRefused { .. }
             | AuthError::Logout { .. } => true,
+            AuthError::CoolingDown { cause, .. } => cause.is_retryable(),
             AuthError::SchemeNotAccepted { .. }
             | AuthError::BadCredentials { .. }
+            | AuthError::Redirected { .. }
             | AuthError::NoSession
             | AuthError::NotAnAuthClient => false,
         }
     }
 
-    /// How long Infobip asked the client to wait before trying again, if it said.
+    /// How long to wait before trying again, when known: what Infobip asked for
+    /// (`Retry-After`), or what is left of the client's pause after a failed login.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             AuthError::Unavailable { retry_after, .. } => *retry_after,
+            AuthError::CoolingDown { retry_in, .. }
+            | AuthError::FailedElsewhere { retry_in, .. } => Some(*retry_in),
             _ => None,
         }
     }

@@ -4,6 +4,8 @@ use std::fmt;
 
 use infobip_client::{ApiError, ApiException};
 
+use crate::redact::redact_json;
+
 /// Infobip's error body, whichever of its two formats the endpoint used.
 ///
 /// The legacy format (`requestError.serviceException`, used by the session, token and balance
@@ -54,35 +56,6 @@ pub struct Resource {
 
 const RAW_LIMIT: usize = 2048;
 
-/// Whether a JSON field of this name may hold a secret.
-fn is_secret_field(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["token", "secret", "password", "authorization"]
-        .iter()
-        .any(|s| name.contains(s))
-}
-
-/// Replaces, at any depth, the values of fields whose names say they hold a secret; true if
-/// it replaced any.
-fn redact(json: &mut serde_json::Value) -> bool {
-    match json {
-        serde_json::Value::Object(fields) => {
-            let mut redacted = false;
-            for (name, value) in fields.iter_mut() {
-                if is_secret_field(name) {
-                    *value = serde_json::Value::String(String::from("[redacted]"));
-                    redacted = true;
-                } else {
-                    redacted |= redact(value);
-                }
-            }
-            redacted
-        }
-        serde_json::Value::Array(items) => items.iter_mut().fold(false, |r, v| redact(v) | r),
-        _ => false,
-    }
-}
-
 /// Maps a legacy `messageId` onto the newer error codes, as Infobip's Java client does.
 pub fn legacy_code(message_id: &str) -> Option<&'static str> {
     Some(match message_id {
@@ -109,7 +82,7 @@ impl InfobipError {
         // byte for byte (field order and spacing included).
         let redacted = serde_json::from_slice::<serde_json::Value>(body)
             .ok()
-            .and_then(|mut json| redact(&mut json).then(|| json.to_string()));
+            .and_then(|mut json| redact_json(&mut json).then(|| json.to_string()));
         let text = match redacted {
             Some(json) => std::borrow::Cow::Owned(json),
             None => String::from_utf8_lossy(body),

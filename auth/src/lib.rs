@@ -150,6 +150,7 @@ mod error;
 mod failure;
 mod infobip_error;
 mod login;
+mod redact;
 mod retry;
 mod scheme;
 mod store;
@@ -169,7 +170,7 @@ pub use error::{AuthError, Cause, ConfigError, TransportError};
 pub use failure::{is_auth_failure, AuthFailure, REGISTRY_SIZE};
 pub use infobip_client::{BoxFuture, Operation, Scheme};
 pub use infobip_error::{legacy_code, InfobipError, IntoInfobipError, Resource, Violation};
-pub use retry::RetryPolicy;
+pub use retry::{LoginCooldown, RetryPolicy};
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 pub use store::{EncryptionKey, MemoryStore, StoreError, Stored, TokenStore};
@@ -188,6 +189,12 @@ pub trait ClientExt {
 
     /// The scheme the client was built with, or `None` for a client not built by this crate.
     fn auth_scheme(&self) -> Option<Scheme>;
+
+    /// Ends the pause after a failed login (see [`LoginCooldown`]): the next call that needs
+    /// a token logs in at once. Call it after fixing what made the login fail (rotated
+    /// credentials, say); with a shared token store it also clears the failure the fleet
+    /// shares. A no-op for schemes without logins.
+    fn clear_login_cooldown(&self) -> impl Future<Output = ()> + Send;
 }
 
 impl<C: ClientInfo<infobip_client::Auth> + Sync> ClientExt for C {
@@ -203,6 +210,12 @@ impl<C: ClientInfo<infobip_client::Auth> + Sync> ClientExt for C {
         self.inner()
             .downcast_ref::<InfobipAuth>()
             .map(InfobipAuth::scheme)
+    }
+
+    async fn clear_login_cooldown(&self) {
+        if let Some(auth) = self.inner().downcast_ref::<InfobipAuth>() {
+            auth.clear_login_cooldown().await;
+        }
     }
 }
 

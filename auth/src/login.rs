@@ -191,6 +191,14 @@ impl Login {
             },
             Err(Error::UnexpectedResponse(response)) => {
                 let status = response.status().as_u16();
+                if response.status().is_redirection() {
+                    let location = redirect_target(&response);
+                    return Err(Failure::Final(AuthError::Redirected {
+                        operation,
+                        status,
+                        location,
+                    }));
+                }
                 let body = response.bytes().await.unwrap_or_default();
                 InfobipError::from_body(Some(status), &body)
             }
@@ -236,6 +244,28 @@ impl Login {
             },
             _ => refused(Box::new(error)),
         }))
+    }
+}
+
+/// Where a redirect points: scheme, host, port and path of its `Location` (resolved against
+/// the request's URL), without a query or user info, which could carry secrets.
+fn redirect_target(response: &reqwest::Response) -> String {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok());
+    let Some(location) = location else {
+        return String::from("nowhere (no Location header)");
+    };
+    match response.url().join(location) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => String::from("an unreadable Location"),
     }
 }
 

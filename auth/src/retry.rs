@@ -36,6 +36,53 @@ impl Default for RetryPolicy {
     }
 }
 
+/// How long logins pause after one failed: calls that need a login during the pause fail at
+/// once with the remembered failure (a token that still works keeps being served), so that a
+/// bad password or a throttled account does not turn every call into a login request.
+///
+/// The pause starts at `first` and doubles with each failure in a row, up to `max`; a longer
+/// `Retry-After` from Infobip is honoured up to `max_retry_after` (so that a bogus header
+/// from a proxy cannot stop a service for an hour). A success ends it, and so does
+/// [`ClientExt::clear_login_cooldown`](crate::ClientExt::clear_login_cooldown) (after
+/// rotating credentials, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginCooldown {
+    /// The pause after a first failure.
+    pub first: Duration,
+    /// The longest pause the doubling reaches.
+    pub max: Duration,
+    /// The longest `Retry-After` honoured.
+    pub max_retry_after: Duration,
+}
+
+impl Default for LoginCooldown {
+    fn default() -> Self {
+        Self {
+            first: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+impl LoginCooldown {
+    /// The pause after `error`, the `streak`-th failure in a row. A failure another process
+    /// of the fleet reported carries its own pause, which this one keeps.
+    pub(crate) fn pause(&self, error: &AuthError, streak: u32) -> Duration {
+        if let AuthError::FailedElsewhere { retry_in, .. } = error {
+            return *retry_in;
+        }
+        let doubling = self
+            .first
+            .saturating_mul(1u32 << streak.saturating_sub(1).min(20))
+            .min(self.max);
+        match error.retry_after() {
+            Some(wait) => doubling.max(wait.min(self.max_retry_after)),
+            None => doubling,
+        }
+    }
+}
+
 impl RetryPolicy {
     /// The backoff: each wait is between half and all of `base_delay` doubled per attempt
     /// (capped at `max_delay`), so that retries stay spaced and many clients do not retry in
@@ -290,6 +337,35 @@ mod tests {
         );
         assert_eq!(retry_after(Some(&header("soon")), now), None);
         assert_eq!(retry_after(None, now), None);
+    }
+
+    #[test]
+    fn the_login_pause_doubles_to_its_cap_and_honours_retry_after_up_to_its_own() {
+        let cooldown = LoginCooldown::default();
+        let plain = AuthError::NoSession;
+        let pauses: Vec<u64> = (1..=9)
+            .map(|n| cooldown.pause(&plain, n).as_secs())
+            .collect();
+        assert_eq!(pauses, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(cooldown.pause(&plain, u32::MAX), Duration::from_secs(60));
+        let throttled = |secs| AuthError::Unavailable {
+            operation: &CREATE_OAUTH2_TOKEN,
+            attempts: 1,
+            retry_after: Some(Duration::from_secs(secs)),
+            cause: Cause::Other(String::from("HTTP 429")),
+        };
+        assert_eq!(cooldown.pause(&throttled(30), 1), Duration::from_secs(30));
+        assert_eq!(
+            cooldown.pause(&throttled(3600), 1),
+            Duration::from_secs(300)
+        );
+        assert_eq!(cooldown.pause(&throttled(0), 3), Duration::from_secs(4));
+        let elsewhere = AuthError::FailedElsewhere {
+            operation: &CREATE_OAUTH2_TOKEN,
+            cause: String::from("HTTP 401"),
+            retry_in: Duration::from_millis(2500),
+        };
+        assert_eq!(cooldown.pause(&elsewhere, 5), Duration::from_millis(2500));
     }
 
     #[test]

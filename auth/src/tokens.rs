@@ -11,7 +11,7 @@ use crate::cache::{Lease, Token, TokenCache};
 use crate::login::Login;
 use crate::scheme::TokenSource;
 use crate::store::fleet::Fleet;
-use crate::{AuthError, Clock};
+use crate::{AuthError, Clock, LoginCooldown};
 
 pub(crate) struct Tokens {
     pub(crate) source: Arc<dyn TokenSource>,
@@ -26,10 +26,11 @@ impl Tokens {
         source: Arc<dyn TokenSource>,
         login: Login,
         fleet: Option<Fleet>,
+        cooldown: LoginCooldown,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            cache: TokenCache::new(source.serves_stale(), clock.clone()),
+            cache: TokenCache::new(source.serves_stale(), cooldown, clock.clone()),
             source,
             fleet: fleet.map(Arc::new),
             login,
@@ -82,11 +83,10 @@ impl Tokens {
             let previous = lease.previous();
             let result = match &this.fleet {
                 Some(fleet) => {
-                    fleet
-                        .obtain(previous, |previous| {
-                            this.source.fetch(&this.login, previous)
-                        })
-                        .await
+                    let fetch = |previous| this.source.fetch(&this.login, previous);
+                    // The fleet shares a failure for as long as this process will pause.
+                    let pause = |error: &AuthError| this.cache.next_pause(error);
+                    fleet.obtain(previous, fetch, pause).await
                 }
                 None => this.source.fetch(&this.login, previous).await,
             };
@@ -118,29 +118,62 @@ impl Tokens {
         self.cache.invalidate(used);
     }
 
+    /// Ends the pause after a failed login, here and in the shared store.
+    pub(crate) async fn clear_cooldown(&self) {
+        self.cache.clear_failure();
+        if let Some(fleet) = &self.fleet {
+            fleet.clear_failure().await;
+        }
+    }
+
     /// Ends the token this client holds (with a shared store: the one the store holds,
     /// whichever process obtained it). A token the server already ended counts as ended.
-    pub(crate) async fn logout(&self) -> Result<(), AuthError> {
-        let token = match (self.cache.take(), &self.fleet) {
-            (Some(token), _) => token,
-            // Another process of the fleet obtained it: the logout still ends it for all.
-            (None, Some(fleet)) => match fleet.current().await {
-                Some(token) => Arc::new(token),
-                None => return Ok(()),
-            },
-            (None, None) => return Ok(()),
-        };
-        let result = self.source.end(&self.login, &token).await;
-        match &result {
-            Ok(()) => {
-                if let Some(fleet) = &self.fleet {
-                    fleet.discard(&token.header).await;
+    ///
+    /// It takes the single-flight's lease, so it waits for a login in flight (and ends the
+    /// token that login got) and no login starts until it is done; and it runs in its own
+    /// task, so that a caller that gives up on it (a shutdown timeout) does not leave the
+    /// token alive and forgotten. A token that could not be ended is kept, so that the next
+    /// login or logout ends it first.
+    pub(crate) async fn logout(self: &Arc<Self>) -> Result<(), AuthError> {
+        let this = self.clone();
+        let task = tokio::spawn(
+            async move {
+                let lease = this.cache.exclusive().await;
+                let held = lease.previous();
+                let token = match (held, &this.fleet) {
+                    (Some(token), _) => token,
+                    // Another process of the fleet obtained it: the logout still ends it.
+                    (None, Some(fleet)) => match fleet.current().await {
+                        Some(token) => Arc::new(token),
+                        None => {
+                            lease.release(None);
+                            return Ok(());
+                        }
+                    },
+                    (None, None) => {
+                        lease.release(None);
+                        return Ok(());
+                    }
+                };
+                let result = this.source.end(&this.login, &token).await;
+                match &result {
+                    Ok(()) => {
+                        if let Some(fleet) = &this.fleet {
+                            fleet.discard(&token.header).await;
+                        }
+                        lease.release(None);
+                    }
+                    // Still alive server-side: keep holding it.
+                    Err(_) => lease.release(Some(token)),
                 }
+                result
             }
-            // Still alive server-side: keep holding it, so that the next login (or logout)
-            // ends it first instead of leaving it to block new ones.
-            Err(_) => self.cache.restore(token),
-        }
-        result
+            .in_current_span(),
+        );
+        task.await.unwrap_or_else(|join| {
+            Err(AuthError::Logout {
+                cause: crate::Cause::Other(format!("the logout task failed ({join})")),
+            })
+        })
     }
 }

@@ -1,5 +1,6 @@
 //! The progenitor client of one product.
 
+use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
@@ -67,10 +68,10 @@ pub(crate) fn generate(
     }
 }
 
-/// How many types the client's `types` module holds.
-pub(crate) fn count_types(client: &proc_macro2::TokenStream) -> usize {
+/// The names of the types in the client's `types` module.
+pub(crate) fn type_names(client: &proc_macro2::TokenStream) -> BTreeSet<String> {
     let Ok(file) = syn::parse2::<syn::File>(client.clone()) else {
-        return 0;
+        return BTreeSet::new();
     };
     file.items
         .iter()
@@ -81,8 +82,12 @@ pub(crate) fn count_types(client: &proc_macro2::TokenStream) -> usize {
         .map(|(_, items)| {
             items
                 .iter()
-                .filter(|i| matches!(i, syn::Item::Struct(_) | syn::Item::Enum(_)))
-                .count()
+                .filter_map(|i| match i {
+                    syn::Item::Struct(s) => Some(s.ident.to_string()),
+                    syn::Item::Enum(e) => Some(e.ident.to_string()),
+                    _ => None,
+                })
+                .collect()
         })
-        .unwrap_or(0)
+        .unwrap_or_default()
 }

@@ -229,13 +229,13 @@ pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, C
     let spec = parse(spec_text)?;
     let operations = spec::collect(&spec).map_err(CodegenError::InvalidSpec)?;
     let client = client::generate(&spec)?;
-    let types = client::count_types(&client);
-    let table = operations::render(product, &operations);
+    let types = client::type_names(&client);
+    let table = operations::render(product, &spec, &operations, &types);
     let source = format!("the `{product}` description in {SPEC_DIR}/");
     Ok(ProductOutput {
         product: product.to_owned(),
         operations: operations.len(),
-        types,
+        types: types.len(),
         files: vec![
             GeneratedFile {
                 path: format!("{CLIENT_SRC}/{module}/mod.rs"),

@@ -2,7 +2,10 @@
 //! from `security`, and the API scopes it needs, from `x-scopes`), as `Operation` statics of the
 //! client's hand-written rim.
 
-use heck::{ToShoutySnakeCase, ToSnakeCase};
+use std::collections::BTreeSet;
+
+use heck::{ToPascalCase, ToShoutySnakeCase, ToSnakeCase};
+use openapiv3::ReferenceOr;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -34,9 +37,102 @@ fn static_name(operation_id: &str) -> Ident {
     Ident::new(&operation_id.to_shouty_snake_case(), Span::call_site())
 }
 
-/// `operations.rs` of the product `product`.
-pub(crate) fn render(product: &str, operations: &[OperationView<'_>]) -> TokenStream {
-    let statics = operations.iter().map(|op| {
+/// The type of an operation's success body, if that body can hold a secret (it reaches a
+/// `format: password` string) and is a component schema with a generated type in `types`.
+fn secret_success_type(
+    doc: &serde_json::Value,
+    op: &OperationView<'_>,
+    types: &BTreeSet<String>,
+) -> Option<Ident> {
+    let reference = op
+        .operation
+        .responses
+        .responses
+        .iter()
+        .filter(|(status, _)| matches!(status, openapiv3::StatusCode::Code(200..=299)))
+        .filter_map(|(_, response)| match response {
+            ReferenceOr::Item(response) => Some(response.clone()),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/responses/")?;
+                serde_json::from_value(doc["components"]["responses"][name].clone()).ok()
+            }
+        })
+        .find_map(|response: openapiv3::Response| {
+            match response.content.get("application/json")?.schema.as_ref()? {
+                ReferenceOr::Reference { reference } => Some(reference.clone()),
+                ReferenceOr::Item(_) => None,
+            }
+        })?;
+    let name = reference.strip_prefix("#/components/schemas/")?;
+    if !reaches_password(
+        doc,
+        &doc["components"]["schemas"][name],
+        &mut BTreeSet::new(),
+    ) {
+        return None;
+    }
+    [name.to_owned(), name.to_pascal_case()]
+        .into_iter()
+        .find(|candidate| types.contains(candidate))
+        .map(|found| Ident::new(&found, Span::call_site()))
+}
+
+/// Whether `schema` (or anything it references) has a `format: password` string.
+fn reaches_password(
+    doc: &serde_json::Value,
+    schema: &serde_json::Value,
+    seen: &mut BTreeSet<String>,
+) -> bool {
+    match schema {
+        serde_json::Value::Object(fields) => {
+            if fields.get("format").and_then(|f| f.as_str()) == Some("password") {
+                return true;
+            }
+            if let Some(reference) = fields.get("$ref").and_then(|r| r.as_str()) {
+                let Some(name) = reference.strip_prefix("#/components/schemas/") else {
+                    return false;
+                };
+                return seen.insert(name.to_owned())
+                    && reaches_password(doc, &doc["components"]["schemas"][name], seen);
+            }
+            fields
+                .iter()
+                .filter(|(key, _)| !matches!(key.as_str(), "example" | "examples" | "default"))
+                .any(|(_, value)| reaches_password(doc, value, seen))
+        }
+        serde_json::Value::Array(items) => items.iter().any(|v| reaches_password(doc, v, seen)),
+        _ => false,
+    }
+}
+
+/// `operations.rs` of the product `product`; `types` names the client's generated types.
+pub(crate) fn render(
+    product: &str,
+    spec: &openapiv3::OpenAPI,
+    operations: &[OperationView<'_>],
+    types: &BTreeSet<String>,
+) -> TokenStream {
+    let doc = serde_json::to_value(spec).unwrap_or_default();
+    let checks: Vec<Option<(Ident, Ident)>> = operations
+        .iter()
+        .map(|op| {
+            secret_success_type(&doc, op, types).map(|ty| {
+                let check = Ident::new(
+                    &format!("reads_{}", method_name(op.operation_id)),
+                    Span::call_site(),
+                );
+                (check, ty)
+            })
+        })
+        .collect();
+    let check_fns = checks.iter().flatten().map(|(check, ty)| {
+        quote! {
+            fn #check(body: &[u8]) -> bool {
+                ::serde_json::from_slice::<super::types::#ty>(body).is_ok()
+            }
+        }
+    });
+    let statics = operations.iter().zip(&checks).map(|(op, check)| {
         let name = static_name(op.operation_id);
         let doc = format!("`{}`: {} {}", op.operation_id, op.method, op.path);
         let id = op.operation_id;
@@ -52,6 +148,10 @@ pub(crate) fn render(product: &str, operations: &[OperationView<'_>]) -> TokenSt
                 quote!(Scheme::#variant)
             });
         let scopes = &op.scopes;
+        let reads_secrets = match check {
+            Some((check, _)) => quote!(Some(#check)),
+            None => quote!(None),
+        };
         quote! {
             #[doc = #doc]
             pub static #name: Operation = Operation {
@@ -62,6 +162,7 @@ pub(crate) fn render(product: &str, operations: &[OperationView<'_>]) -> TokenSt
                 path: #path,
                 schemes: &[#(#schemes),*],
                 scopes: &[#(#scopes),*],
+                reads_secrets: #reads_secrets,
             };
         }
     });
@@ -81,6 +182,8 @@ pub(crate) fn render(product: &str, operations: &[OperationView<'_>]) -> TokenSt
         use crate::{Operation, Scheme};
 
         #(#statics)*
+
+        #(#check_fns)*
 
         /// Every operation of the product, in the description's order.
         pub static ALL: &[&Operation] = &[#(&#all),*];

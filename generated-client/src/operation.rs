@@ -48,7 +48,6 @@ impl fmt::Display for Scheme {
 ///
 /// An operation is identified by its product and operationId together: progenitor's method
 /// names (and operationIds) are only unique within a product.
-#[derive(Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Operation {
     /// The product, named after its description in `spec/` (`account`, `sms`).
@@ -67,6 +66,40 @@ pub struct Operation {
     /// The API scopes any one of which allows the call (Infobip's `x-scopes`); empty when the
     /// description lists none.
     pub scopes: &'static [&'static str],
+    /// For an operation whose success body holds secrets (an API key's secret, a token):
+    /// whether a body parses as that success type. A body that does not is one progenitor's
+    /// error would print whole, so the authenticator takes the secrets out of it first.
+    pub reads_secrets: Option<fn(&[u8]) -> bool>,
+}
+
+impl PartialEq for Operation {
+    /// The same product and operationId: the same operation.
+    fn eq(&self, other: &Self) -> bool {
+        self.product == other.product && self.id == other.id
+    }
+}
+
+impl Eq for Operation {}
+
+impl std::hash::Hash for Operation {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.product.hash(state);
+        self.id.hash(state);
+    }
+}
+
+impl fmt::Debug for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Operation")
+            .field("product", &self.product)
+            .field("id", &self.id)
+            .field("http_method", &self.http_method)
+            .field("path", &self.path)
+            .field("schemes", &self.schemes)
+            .field("scopes", &self.scopes)
+            .field("reads_secrets", &self.reads_secrets.is_some())
+            .finish()
+    }
 }
 
 impl Operation {

@@ -20,10 +20,6 @@ use crate::{AuthError, Clock};
 
 /// At most one warning about the store per this period; the others are counted.
 const WARN_EVERY: Duration = Duration::from_secs(30);
-/// After a process failed to obtain a token, how long the others take its failure as theirs
-/// instead of asking Infobip again (the same cooldown a lone client keeps between failed
-/// renewals).
-const SHARED_FAILURE_FOR: Duration = Duration::from_secs(10);
 
 /// The settings of a shared store.
 #[derive(Debug, Clone, Copy)]
@@ -81,8 +77,9 @@ enum Next {
     Done(Token),
     Hold(Option<Found>),
     Bypass(StoreError),
-    /// Another process failed moments ago; its failure stands for this one too.
-    FailedElsewhere(String),
+    /// Another process failed moments ago; its failure stands for this one too, for what is
+    /// left of its pause.
+    FailedElsewhere(String, Duration),
 }
 
 impl Fleet {
@@ -122,11 +119,13 @@ impl Fleet {
 
     /// A token from the store, or from `fetch` run by the one process holding the store's
     /// lock. `previous` is the token this process is replacing. When the store fails, `fetch`
-    /// runs anyway: the store must never stop calls.
+    /// runs anyway: the store must never stop calls. A failure is shared with the fleet for
+    /// `pause(error)`: the same pause this process keeps before its next login.
     pub(crate) async fn obtain<F, Fut>(
         &self,
         previous: Option<Arc<Token>>,
         fetch: F,
+        pause: impl FnOnce(&AuthError) -> Duration,
     ) -> Result<Token, AuthError>
     where
         F: FnOnce(Option<Arc<Token>>) -> Fut,
@@ -141,10 +140,11 @@ impl Fleet {
             Next::Done(token) => return Ok(token),
             // A token source that serves stale tokens has them served by the cache, which
             // also starts its cooldown on this error.
-            Next::FailedElsewhere(cause) => {
+            Next::FailedElsewhere(cause, retry_in) => {
                 return self.kept(&previous).ok_or(AuthError::FailedElsewhere {
                     operation: self.operation(),
                     cause,
+                    retry_in,
                 })
             }
             Next::Bypass(error) => {
@@ -183,7 +183,7 @@ impl Fleet {
             Err(error) => {
                 // Shared, so that neither this process nor the rest of the fleet repeats the
                 // same failing requests one after another.
-                if let Err(store_error) = self.record_failure(&error).await {
+                if let Err(store_error) = self.record_failure(&error, pause(&error)).await {
                     self.warn(&store_error);
                 }
                 match fallback {
@@ -258,11 +258,11 @@ impl Fleet {
                 Err(error) => return Next::Bypass(error),
                 Ok(true) => {
                     tracing::debug!("token lock acquired");
-                    if let Some(cause) = self.recent_failure().await {
+                    if let Some((cause, left)) = self.recent_failure().await {
                         let _ = self.unlock().await;
                         return match found {
                             Some(found) if serve_found => Next::Done(found.token),
-                            _ => Next::FailedElsewhere(cause),
+                            _ => Next::FailedElsewhere(cause, left),
                         };
                     }
                     // The previous holder may have stored a token between our read and our
@@ -374,8 +374,11 @@ impl Fleet {
         self.source.login_operation()
     }
 
-    /// Records why this process, holding the lock, failed to obtain a token.
-    async fn record_failure(&self, error: &AuthError) -> Result<(), StoreError> {
+    /// Records why this process, holding the lock, failed to obtain a token, for `pause`.
+    async fn record_failure(&self, error: &AuthError, pause: Duration) -> Result<(), StoreError> {
+        if pause.is_zero() {
+            return Ok(());
+        }
         let failure = SharedFailure {
             cause: error.to_string(),
         };
@@ -383,22 +386,39 @@ impl Fleet {
         let saved = self.store.save_if(
             &self.failed_key,
             sealed,
-            SHARED_FAILURE_FOR,
+            pause,
             &self.lock_key,
             self.owner.as_bytes(),
         );
         self.bounded(saved).await.map(drop)
     }
 
-    /// Why a process failed to obtain a token in the last few seconds, if one did.
-    async fn recent_failure(&self) -> Option<String> {
+    /// Why a process failed to obtain a token moments ago, if one did, and how long its
+    /// pause has left.
+    async fn recent_failure(&self) -> Option<(String, Duration)> {
         let stored = self
             .bounded(self.store.load(&self.failed_key))
             .await
             .ok()??;
-        self.sealer
-            .open::<SharedFailure>(&self.failed_key, &stored.value)
-            .map(|failure| failure.cause)
+        let failure = self
+            .sealer
+            .open::<SharedFailure>(&self.failed_key, &stored.value)?;
+        Some((failure.cause.clone(), stored.ttl.unwrap_or(Duration::ZERO)))
+    }
+
+    /// Removes the shared failure, so that the fleet logs in again at once.
+    pub(crate) async fn clear_failure(&self) {
+        let result = async {
+            if let Some(stored) = self.bounded(self.store.load(&self.failed_key)).await? {
+                let removed = self.store.remove_if(&self.failed_key, &stored.value);
+                self.bounded(removed).await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(error) = result {
+            self.warn(&error);
+        }
     }
 
     /// The valid token in the store, fresh or not (for a logout from a process that does

@@ -12,6 +12,7 @@ pub static CREATE_SESSION: Operation = Operation {
     path: "/auth/1/session",
     schemes: &[],
     scopes: &[],
+    reads_secrets: Some(reads_create_session),
 };
 ///`destroy-session`: DELETE /auth/1/session
 pub static DESTROY_SESSION: Operation = Operation {
@@ -22,6 +23,7 @@ pub static DESTROY_SESSION: Operation = Operation {
     path: "/auth/1/session",
     schemes: &[Scheme::IbssoTokenHeader],
     scopes: &[],
+    reads_secrets: None,
 };
 ///`create-oauth2-token`: POST /auth/1/oauth2/token
 pub static CREATE_OAUTH2_TOKEN: Operation = Operation {
@@ -32,6 +34,7 @@ pub static CREATE_OAUTH2_TOKEN: Operation = Operation {
     path: "/auth/1/oauth2/token",
     schemes: &[],
     scopes: &[],
+    reads_secrets: Some(reads_create_oauth2_token),
 };
 ///`get-api-keys-by-filter`: GET /settings/2/api-keys
 pub static GET_API_KEYS_BY_FILTER: Operation = Operation {
@@ -42,6 +45,7 @@ pub static GET_API_KEYS_BY_FILTER: Operation = Operation {
     path: "/settings/2/api-keys",
     schemes: &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    reads_secrets: Some(reads_get_api_keys_by_filter),
 };
 ///`create-api-key`: POST /settings/2/api-keys
 pub static CREATE_API_KEY: Operation = Operation {
@@ -52,6 +56,7 @@ pub static CREATE_API_KEY: Operation = Operation {
     path: "/settings/2/api-keys",
     schemes: &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    reads_secrets: Some(reads_create_api_key),
 };
 ///`get-api-key`: GET /settings/2/api-keys/{apiKeyId}
 pub static GET_API_KEY: Operation = Operation {
@@ -62,6 +67,7 @@ pub static GET_API_KEY: Operation = Operation {
     path: "/settings/2/api-keys/{apiKeyId}",
     schemes: &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    reads_secrets: Some(reads_get_api_key),
 };
 ///`update-api-key`: PUT /settings/2/api-keys/{apiKeyId}
 pub static UPDATE_API_KEY: Operation = Operation {
@@ -72,6 +78,7 @@ pub static UPDATE_API_KEY: Operation = Operation {
     path: "/settings/2/api-keys/{apiKeyId}",
     schemes: &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    reads_secrets: Some(reads_update_api_key),
 };
 ///`get-account-balance`: GET /account/1/balance
 pub static GET_ACCOUNT_BALANCE: Operation = Operation {
@@ -87,7 +94,26 @@ pub static GET_ACCOUNT_BALANCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["account-management:manage"],
+    reads_secrets: None,
 };
+fn reads_create_session(body: &[u8]) -> bool {
+    ::serde_json::from_slice::<super::types::CreateSessionResponse>(body).is_ok()
+}
+fn reads_create_oauth2_token(body: &[u8]) -> bool {
+    ::serde_json::from_slice::<super::types::CreateOAuth2TokenResponse>(body).is_ok()
+}
+fn reads_get_api_keys_by_filter(body: &[u8]) -> bool {
+    ::serde_json::from_slice::<super::types::ApiKeyPage>(body).is_ok()
+}
+fn reads_create_api_key(body: &[u8]) -> bool {
+    ::serde_json::from_slice::<super::types::ApiKey>(body).is_ok()
+}
+fn reads_get_api_key(body: &[u8]) -> bool {
+    ::serde_json::from_slice::<super::types::ApiKey>(body).is_ok()
+}
+fn reads_update_api_key(body: &[u8]) -> bool {
+    ::serde_json::from_slice::<super::types::ApiKey>(body).is_ok()
+}
 /// Every operation of the product, in the description's order.
 pub static ALL: &[&Operation] = &[
     &CREATE_SESSION,
