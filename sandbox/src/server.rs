@@ -107,6 +107,14 @@ impl Sandbox {
         self.shared.clear_log();
     }
 
+    /// Every session token and OAuth access token issued since the start, in order (a
+    /// session returned again under [`SessionRule::Reuse`](crate::SessionRule::Reuse) is not
+    /// issued again): what a test compares the client's headers with, and looks for in logs,
+    /// including tokens whose answer the client gave up waiting for.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.issued_tokens()
+    }
+
     /// Ends every session of `username` on the server side, as an expiry or an administrator
     /// would: the next use of their tokens gets 401.
     pub fn end_sessions(&self, username: &str) {
