@@ -7,100 +7,10 @@ mod common;
 use std::time::Duration;
 
 use common::{default_world, world};
-use infobip_auth::{ClientExt as _, InfobipError};
-use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
-use infobip_client::Error;
-use infobip_sandbox::{
-    Endpoint, SandboxConfig, SchemeUsed, SessionRule, DEMO_USERNAME, MANAGE_SCOPE,
-};
+use infobip_auth::ClientExt as _;
+use infobip_sandbox::{Endpoint, SandboxConfig, SessionRule, DEMO_USERNAME};
 
 const MIN: Duration = Duration::from_secs(60);
-
-#[tokio::test]
-async fn balance_with_each_scheme() {
-    let w = default_world().await;
-    let secret = w.new_key_secret("balance");
-    for (client, scheme) in [
-        (w.basic(), SchemeUsed::Basic),
-        (w.api_key(&secret), SchemeUsed::ApiKey),
-        (w.ibsso(), SchemeUsed::Ibsso),
-        (w.oauth2(), SchemeUsed::Bearer),
-    ] {
-        let balance = client.get_account_balance().send().await.unwrap();
-        assert_eq!(balance.currency, "EUR");
-        assert_eq!(
-            w.sandbox
-                .count_with(Endpoint::GetAccountBalance, Some(scheme)),
-            1,
-            "{scheme:?}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn api_key_lifecycle_with_basic_and_oauth() {
-    let w = default_world().await;
-    for manager in [w.basic(), w.oauth2()] {
-        // Create a key, use it.
-        let key = manager
-            .create_api_key()
-            .body(
-                CreateApiKeyRequest::builder()
-                    .name("e2e")
-                    .scope_guids(vec![MANAGE_SCOPE.to_owned()]),
-            )
-            .send()
-            .await
-            .unwrap();
-        let id = key.id.clone().unwrap();
-        let user = w.api_key(key.api_key_secret.as_ref().unwrap().expose());
-        user.get_account_balance().send().await.unwrap();
-
-        // An API key may not manage keys: refused before any network.
-        let err = user.get_api_key().api_key_id(&id).send().await.unwrap_err();
-        assert!(infobip_auth::is_auth_failure(&err), "{err}");
-
-        // Narrow its scopes to nothing: 403 in the balance endpoint's (legacy) format.
-        manager
-            .update_api_key()
-            .api_key_id(&id)
-            .body(UpdateApiKeyRequest::builder().scope_guids(Vec::<String>::new()))
-            .send()
-            .await
-            .unwrap();
-        let err = user.get_account_balance().send().await.unwrap_err();
-        let infobip = InfobipError::from_client_error(&err).unwrap();
-        assert_eq!((infobip.status, infobip.code.as_str()), (Some(403), "E403"));
-        assert_eq!(infobip.message_id.as_deref(), Some("FORBIDDEN"));
-
-        // Give the scope back, then revoke it: 401.
-        manager
-            .update_api_key()
-            .api_key_id(&id)
-            .body(UpdateApiKeyRequest::builder().scope_guids(vec![MANAGE_SCOPE.to_owned()]))
-            .send()
-            .await
-            .unwrap();
-        user.get_account_balance().send().await.unwrap();
-        let revoked = manager
-            .update_api_key()
-            .api_key_id(&id)
-            .body(UpdateApiKeyRequest::builder().enabled(false))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(revoked.enabled, Some(false));
-        let err = user.get_account_balance().send().await.unwrap_err();
-        assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
-        let listed = manager
-            .get_api_keys_by_filter()
-            .enabled(false)
-            .send()
-            .await
-            .unwrap();
-        assert!(listed.api_keys.iter().any(|k| k.id.as_deref() == Some(&id)));
-    }
-}
 
 #[tokio::test]
 async fn ibsso_login_use_logout() {
@@ -222,23 +132,4 @@ async fn a_session_held_elsewhere_is_handled_per_rule() {
             }
         }
     }
-}
-
-#[tokio::test]
-async fn key_management_errors_arrive_in_the_new_format() {
-    let w = default_world().await;
-    let err = w
-        .basic()
-        .get_api_key()
-        .api_key_id("no-such-key")
-        .send()
-        .await
-        .unwrap_err();
-    let Error::ErrorResponse(body) = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(body.status(), 404);
-    assert_eq!(body.error_code, "E404");
-    let infobip = InfobipError::from_client_error(&err).unwrap();
-    assert_eq!(infobip.code, "E404");
 }
