@@ -127,9 +127,16 @@ async fn a_401_storm_causes_one_reauthentication_per_client() {
             tokio::spawn(async move { client.get_account_balance().send().await.is_ok() })
         })
         .collect();
-    for call in calls {
-        assert!(call.await.unwrap());
-    }
+    // A caller that cannot even connect (too few file descriptors) would leave the others
+    // held for ever: fail instead of hanging.
+    let all = async {
+        for call in calls {
+            assert!(call.await.unwrap());
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), all)
+        .await
+        .expect("every held call was released: is `ulimit -n` at least 8192?");
     assert_eq!(w.sandbox.count(TOKEN), 2);
     assert_eq!(w.sandbox.count(SESSION), 2);
     // The rejected session was already gone: nothing to destroy.
