@@ -368,14 +368,14 @@ impl ClientBuilder {
                 Arc::new(OAuth2::new(credentials, self.refresh_margin))
             }
         };
-        let login = Login::new(
+        let login = Arc::new(Login::new(
             base_url.clone(),
             self.timeout,
             self.connect_timeout,
             self.retry,
             self.clock.clone(),
             scheme,
-        )?;
+        )?);
         let fleet = match self.store {
             Some(choice) => {
                 let (store, key) = match choice {
@@ -388,6 +388,7 @@ impl ClientBuilder {
                     &key,
                     &base_url,
                     source.clone(),
+                    login.clone(),
                     fleet_settings,
                     clock,
                 ))

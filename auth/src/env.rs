@@ -73,11 +73,12 @@ impl ClientBuilder {
             _ => {
                 return Err(ConfigError {
                     field: AUTH,
-                    reason: format!(
-                        "is `{}`; expected basic, api-key, ibsso or oauth2",
-                        scheme.chars().take(32).collect::<String>()
+                    // Not quoted: a key pasted into the wrong variable would be printed.
+                    reason: String::from(
+                        "is none of basic, api-key, ibsso or oauth2 (its value is not shown: it \
+                         could be a secret pasted into the wrong variable)",
                     ),
-                })
+                });
             }
         };
         let builder = builder.base_url(require(BASE_URL, "always")?);
@@ -164,8 +165,16 @@ mod tests {
         );
         assert_eq!(
             err(&[(AUTH, "kerberos")]),
-            "invalid `INFOBIP_AUTH`: is `kerberos`; expected basic, api-key, ibsso or oauth2"
+            "invalid `INFOBIP_AUTH`: is none of basic, api-key, ibsso or oauth2 (its value is not \
+             shown: it could be a secret pasted into the wrong variable)"
         );
+    }
+
+    #[test]
+    fn a_key_pasted_into_the_scheme_variable_is_not_quoted() {
+        let error = from(&[(AUTH, "App-key-S3CRET-1234567890")]).unwrap_err();
+        assert!(!error.to_string().contains("S3CRET"), "{error}");
+        assert!(!format!("{error:?}").contains("S3CRET"), "{error:?}");
     }
 
     #[test]

@@ -17,14 +17,14 @@ pub(crate) struct Tokens {
     pub(crate) source: Arc<dyn TokenSource>,
     cache: TokenCache,
     fleet: Option<Arc<Fleet>>,
-    login: Login,
+    login: Arc<Login>,
     clock: Arc<dyn Clock>,
 }
 
 impl Tokens {
     pub(crate) fn new(
         source: Arc<dyn TokenSource>,
-        login: Login,
+        login: Arc<Login>,
         fleet: Option<Fleet>,
         cooldown: LoginCooldown,
         clock: Arc<dyn Clock>,
@@ -83,10 +83,9 @@ impl Tokens {
             let previous = lease.previous();
             let result = match &this.fleet {
                 Some(fleet) => {
-                    let fetch = |previous| this.source.fetch(&this.login, previous);
                     // The fleet shares a failure for as long as this process will pause.
                     let pause = |error: &AuthError| this.cache.next_pause(error);
-                    fleet.obtain(previous, fetch, pause).await
+                    fleet.obtain(previous, pause).await
                 }
                 None => this.source.fetch(&this.login, previous).await,
             };

@@ -6,9 +6,11 @@
 //! and API keys in memory, so that a client can be run end to end without an Infobip account.
 //!
 //! Tests drive it through [`Sandbox`]: a [`ManualClock`] expires sessions, tokens and keys
-//! without sleeping, [`Sandbox::inject`] makes the next calls fail, and
-//! [`Sandbox::requests`] shows exactly what the client sent (less a `client_secret` in a query
-//! string, see below).
+//! without sleeping, [`Sandbox::inject`] makes the next calls of an endpoint misbehave (a
+//! status in the endpoint's error format, an exact reply, a delay, a cut-off body, a dropped
+//! connection, calls held until N arrive together: see [`Fault`]), [`Sandbox::requests`]
+//! shows exactly what the client sent (less a `client_secret` in a query string, see below)
+//! and [`Sandbox::issued_tokens`] what it was given.
 //!
 //! # Choices where Infobip's documentation is silent
 //! - A create-session while the user holds a valid session follows [`SessionRule`]; `Strict`
@@ -25,7 +27,8 @@
 //! - Throttling counts per account and endpoint: 10 per rolling second for create-session,
 //!   destroy-session, token, list and get; 40 per rolling day for creates and for updates;
 //!   the balance endpoint declares no limit. A 429 carries `Retry-After`.
-//! - Injected faults apply before authentication, as a failing gateway would.
+//! - Injected faults apply before authentication, as a failing gateway would; a held call
+//!   ([`Fault::Hold`]) or a delayed one is then authenticated and answered as usual.
 //! - The token endpoint's `error` string uses OAuth 2.0 codes: `invalid_request` (400),
 //!   `invalid_client` (401), otherwise the legacy `messageId` in lower case.
 //! - The token endpoint reads `client_id`, `client_secret` and `grant_type` from the query

@@ -204,6 +204,27 @@ pub enum Fault {
         /// How many calls.
         times: usize,
     },
+    /// Answer exactly this status, these headers and this body, whatever the endpoint's error
+    /// format: for answers the other faults do not give (a `Retry-After` as an HTTP date, a
+    /// `Location`, a body in neither of Infobip's formats, a particular error text). Built with
+    /// [`Fault::reply`] and [`Fault::with_header`].
+    Reply {
+        /// The HTTP status.
+        status: u16,
+        /// Every header sent, in order, as given (no `content-type` unless listed).
+        headers: Vec<(String, String)>,
+        /// The body, as given.
+        body: String,
+        /// How many calls.
+        times: usize,
+    },
+    /// Hold each of the next `times` calls until all `times` of them are held, then handle each
+    /// normally: makes "at the same moment" exact, so that a test can be sure, say, that every
+    /// one of a thousand callers was rejected before any rejection was answered.
+    Hold {
+        /// How many calls are held, and released together.
+        times: usize,
+    },
 }
 
 impl Fault {
@@ -216,12 +237,54 @@ impl Fault {
         }
     }
 
+    /// One call answered with exactly `status` and `body`, with `content-type:
+    /// application/json` when the body is not empty; add headers with
+    /// [`with_header`](Fault::with_header).
+    pub fn reply(status: u16, body: impl Into<String>) -> Self {
+        let body = body.into();
+        let headers = if body.is_empty() {
+            Vec::new()
+        } else {
+            vec![("content-type".to_owned(), "application/json".to_owned())]
+        };
+        Fault::Reply {
+            status,
+            headers,
+            body,
+            times: 1,
+        }
+    }
+
+    /// Sets a header of a [`Fault::Reply`], replacing one of the same name (such as the
+    /// default `content-type`).
+    ///
+    /// # Panics
+    /// On any other fault: their headers are the sandbox's own (use [`Fault::reply`]).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        match &mut self {
+            Fault::Reply { headers, .. } => {
+                headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                headers.push((name.to_owned(), value.to_owned()));
+            }
+            other => panic!("only Fault::Reply takes extra headers, not {other:?}"),
+        }
+        self
+    }
+
+    /// The same fault for the next `times` calls instead of one.
+    pub fn times(mut self, times: usize) -> Self {
+        *self.times_mut() = times;
+        self
+    }
+
     pub(crate) fn times_mut(&mut self) -> &mut usize {
         match self {
             Fault::Status { times, .. }
             | Fault::Delay { times, .. }
             | Fault::MalformedBody { times }
-            | Fault::DropConnection { times } => times,
+            | Fault::DropConnection { times }
+            | Fault::Reply { times, .. }
+            | Fault::Hold { times } => times,
         }
     }
 }

@@ -23,7 +23,7 @@ use tokio::sync::Notify;
 use crate::errors::Failure;
 use crate::keys::Present;
 use crate::model::{redact_query, Endpoint, Fault, RecordedRequest, SchemeUsed};
-use crate::state::{KeyFilter, Principal, Shared};
+use crate::state::{KeyFilter, Principal, Shared, TakenFault};
 
 /// Lets a handler close its connection without answering (see [`Fault::DropConnection`]).
 #[derive(Clone, Debug)]
@@ -343,6 +343,22 @@ async fn not_found() -> Response {
         .into_response()
 }
 
+/// The answer of a [`Fault::Reply`]: exactly its status, headers and body. Something that is
+/// not valid HTTP (a status over 999, a header value with a newline) is a 500 that says so.
+fn exact_reply(status: u16, headers: &[(String, String)], body: String) -> Response {
+    let mut response = Response::builder().status(status);
+    for (name, value) in headers {
+        response = response.header(name.as_str(), value.as_str());
+    }
+    response.body(Body::from(body)).unwrap_or_else(|e| {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the injected reply is not valid HTTP: {e}"),
+        )
+            .into_response()
+    })
+}
+
 /// Records every request, then plays the endpoint's next injected fault, if any.
 async fn record(State(shared): AppState, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
@@ -378,7 +394,10 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
     let path = parts.uri.path().to_owned();
     let scheme_name = scheme.map_or("none", SchemeUsed::name);
     let kill = parts.extensions.get::<ConnectionKill>().cloned();
-    let fault = endpoint.and_then(|e| shared.take_fault(e).map(|f| (e, f)));
+    let (fault, barrier) = match endpoint.and_then(|e| shared.take_fault(e).map(|f| (e, f))) {
+        Some((endpoint, TakenFault { fault, barrier })) => (Some((endpoint, fault)), barrier),
+        None => (None, None),
+    };
     let response = match fault {
         Some((
             endpoint,
@@ -411,6 +430,21 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
         }
         Some((_, Fault::Delay { delay, .. })) => {
             tokio::time::sleep(delay).await;
+            next.run(Request::from_parts(parts, Body::from(body))).await
+        }
+        Some((
+            _,
+            Fault::Reply {
+                status,
+                headers,
+                body,
+                ..
+            },
+        )) => exact_reply(status, &headers, body),
+        Some((_, Fault::Hold { .. })) => {
+            if let Some(barrier) = barrier {
+                barrier.wait().await;
+            }
             next.run(Request::from_parts(parts, Body::from(body))).await
         }
         None => next.run(Request::from_parts(parts, Body::from(body))).await,

@@ -94,6 +94,15 @@ impl Sandbox {
             .count()
     }
 
+    /// How many requests to `endpoint` have been answered so far (one whose connection was
+    /// dropped never is): what to wait for when a client sends in the background.
+    pub fn answered(&self, endpoint: Endpoint) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.endpoint == Some(endpoint) && r.status.is_some())
+            .count()
+    }
+
     /// How many requests reached `endpoint` naming `scheme` (`None`: no recognised scheme).
     pub fn count_with(&self, endpoint: Endpoint, scheme: Option<SchemeUsed>) -> usize {
         self.requests()
@@ -105,6 +114,14 @@ impl Sandbox {
     /// Forgets the recorded requests.
     pub fn clear_log(&self) {
         self.shared.clear_log();
+    }
+
+    /// Every session token and OAuth access token issued since the start, in order (a
+    /// session returned again under [`SessionRule::Reuse`](crate::SessionRule::Reuse) is not
+    /// issued again): what a test compares the client's headers with, and looks for in logs,
+    /// including tokens whose answer the client gave up waiting for.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.issued_tokens()
     }
 
     /// Ends every session of `username` on the server side, as an expiry or an administrator

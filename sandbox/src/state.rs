@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -35,11 +35,28 @@ struct Inner {
     sessions: HashMap<String, Session>,
     oauth: HashMap<String, OAuthToken>,
     keys: Vec<StoredKey>,
-    faults: HashMap<Endpoint, VecDeque<Fault>>,
+    faults: HashMap<Endpoint, VecDeque<Queued>>,
     log: Vec<(u64, RecordedRequest)>,
+    /// Every session token and access token issued, in order.
+    issued: Vec<String>,
     next_log_id: u64,
     /// Admitted calls per (account id, endpoint), oldest first.
     throttle: HashMap<(String, Endpoint), VecDeque<Instant>>,
+}
+
+/// A fault waiting for its calls; a [`Fault::Hold`] brings the barrier its calls meet at.
+#[derive(Debug)]
+struct Queued {
+    fault: Fault,
+    barrier: Option<Arc<tokio::sync::Barrier>>,
+}
+
+/// The fault one call plays.
+#[derive(Debug)]
+pub(crate) struct TakenFault {
+    pub fault: Fault,
+    /// Shared by every call of the same [`Fault::Hold`].
+    pub barrier: Option<Arc<tokio::sync::Barrier>>,
 }
 
 /// Who a request authenticated as.
@@ -133,31 +150,42 @@ impl Shared {
     }
 
     pub fn inject(&self, endpoint: Endpoint, fault: Fault) {
+        let barrier = match fault {
+            Fault::Hold { times } if times > 0 => Some(Arc::new(tokio::sync::Barrier::new(times))),
+            _ => None,
+        };
         self.lock()
             .faults
             .entry(endpoint)
             .or_default()
-            .push_back(fault);
+            .push_back(Queued { fault, barrier });
     }
 
     /// The fault for this call, if one is queued; uses up one of its `times`.
-    pub fn take_fault(&self, endpoint: Endpoint) -> Option<Fault> {
+    pub fn take_fault(&self, endpoint: Endpoint) -> Option<TakenFault> {
         let mut inner = self.lock();
         let queue = inner.faults.get_mut(&endpoint)?;
         loop {
             let front = queue.front_mut()?;
-            let times = front.times_mut();
+            let times = front.fault.times_mut();
             if *times == 0 {
                 queue.pop_front();
                 continue;
             }
             *times -= 1;
-            let fault = front.clone();
-            if *front.times_mut() == 0 {
+            let taken = TakenFault {
+                fault: front.fault.clone(),
+                barrier: front.barrier.clone(),
+            };
+            if *front.fault.times_mut() == 0 {
                 queue.pop_front();
             }
-            return Some(fault);
+            return Some(taken);
         }
+    }
+
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.lock().issued.clone()
     }
 
     // ---- throttling ---------------------------------------------------------------------
@@ -331,6 +359,7 @@ impl Shared {
             _ => {}
         }
         let token = random_uuid();
+        inner.issued.push(token.clone());
         inner.sessions.insert(
             token.clone(),
             Session {
@@ -400,6 +429,7 @@ impl Shared {
         let token = random_hex(32);
         let mut inner = self.lock();
         inner.oauth.retain(|_, t| now < t.expires_at);
+        inner.issued.push(token.clone());
         inner.oauth.insert(
             token.clone(),
             OAuthToken {

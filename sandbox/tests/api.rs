@@ -1041,6 +1041,153 @@ async fn drop_connection_fault_closes_without_a_response() {
 }
 
 #[tokio::test]
+async fn reply_fault_answers_exactly_what_it_is_given() {
+    let env = Env::default().await;
+    let date = "Wed, 21 Oct 2015 07:28:00 GMT";
+    env.sandbox.inject(
+        Endpoint::CreateOAuth2Token,
+        Fault::reply(429, "{}")
+            .with_header("retry-after", date)
+            .times(2),
+    );
+    env.sandbox.inject(
+        Endpoint::CreateOAuth2Token,
+        Fault::reply(302, "").with_header("location", "http://elsewhere.example/token"),
+    );
+    env.sandbox.inject(
+        Endpoint::GetAccountBalance,
+        Fault::reply(502, "<html>Bad gateway</html>").with_header("content-type", "text/html"),
+    );
+    let form = [
+        ("client_id", DEMO_USERNAME),
+        ("client_secret", DEMO_PASSWORD),
+        ("grant_type", "client_credentials"),
+    ];
+    for _ in 0..2 {
+        let response = env.token_response(&form).await;
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], date);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.text().await.unwrap(), "{}");
+    }
+    // A redirect is answered, not followed by the sandbox (reqwest here follows none).
+    let http = Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http
+        .post(env.url("/auth/1/oauth2/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        response.headers()["location"],
+        "http://elsewhere.example/token"
+    );
+    assert!(!response.headers().contains_key("content-type"));
+    assert_eq!(response.text().await.unwrap(), "");
+    // Before authentication, in no error format: exactly the given body.
+    let response = env.get("/account/1/balance").send().await.unwrap();
+    assert_eq!(response.status(), 502);
+    assert_eq!(response.headers()["content-type"], "text/html");
+    assert_eq!(response.text().await.unwrap(), "<html>Bad gateway</html>");
+    // Used up: normal answers again.
+    env.oauth().await;
+    assert_eq!(status_of(env.balance(&basic())).await, 200);
+    let statuses: Vec<Option<u16>> = env.sandbox.requests().iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Some(429),
+            Some(429),
+            Some(302),
+            Some(502),
+            Some(200),
+            Some(200)
+        ]
+    );
+}
+
+#[test]
+#[should_panic(expected = "only Fault::Reply takes extra headers")]
+fn only_a_reply_fault_takes_headers() {
+    let _ = Fault::status(503).with_header("retry-after", "1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_fault_releases_its_calls_together() {
+    let env = Env::default().await;
+    env.sandbox
+        .inject(Endpoint::GetAccountBalance, Fault::Hold { times: 3 });
+    let call = |auth: String| {
+        let request = env.balance(&auth);
+        tokio::spawn(async move { request.send().await.unwrap().status() })
+    };
+    let first = call(basic());
+    let second = call("Basic d3Jvbmc6d3Jvbmc=".to_owned());
+    // Both arrived (the log records a call before its fault plays)...
+    while env.sandbox.count(Endpoint::GetAccountBalance) < 2 {
+        tokio::task::yield_now().await;
+    }
+    // ...and neither is answered while the third is missing; other endpoints are not held.
+    assert_eq!(
+        status_of(
+            env.get("/settings/2/api-keys")
+                .header("Authorization", basic())
+        )
+        .await,
+        200
+    );
+    assert!(!first.is_finished() && !second.is_finished());
+    let statuses: Vec<Option<u16>> = env
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Some(Endpoint::GetAccountBalance))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [None, None]);
+    // The third releases all three, each handled normally (the wrong password: 401).
+    let third = call(basic());
+    assert_eq!(first.await.unwrap(), 200);
+    assert_eq!(second.await.unwrap(), 401);
+    assert_eq!(third.await.unwrap(), 200);
+    // Used up: the next call is not held.
+    assert_eq!(status_of(env.balance(&basic())).await, 200);
+}
+
+#[tokio::test]
+async fn issued_tokens_lists_every_session_and_access_token() {
+    let env = Env::default().await;
+    assert!(env.sandbox.issued_tokens().is_empty());
+    let session = env.session().await;
+    // Reuse: the same session again, not a new one.
+    assert_eq!(env.session().await, session);
+    let token = env.oauth().await;
+    // A call that never reaches the handler issues nothing.
+    env.sandbox
+        .inject(Endpoint::CreateOAuth2Token, Fault::status(503));
+    assert_eq!(
+        env.token_response(&[
+            ("client_id", DEMO_USERNAME),
+            ("client_secret", DEMO_PASSWORD),
+            ("grant_type", "client_credentials"),
+        ])
+        .await
+        .status(),
+        503
+    );
+    let key = env.create_key(json!({"name": "not a token"})).await;
+    env.destroy(&format!("IBSSO {session}")).await;
+    // Destroyed or not, issued is issued; API key secrets are not tokens.
+    assert_eq!(env.sandbox.issued_tokens(), [session, token]);
+    assert!(key["apiKeySecret"].is_string());
+}
+
+#[tokio::test]
 async fn request_log_keeps_the_exact_requests() {
     let env = Env::default().await;
     env.balance(&basic())

@@ -29,7 +29,23 @@ fn demo_passes_every_step_without_printing_secrets() {
             "missing `{expected}` in:\n{stdout}"
         );
     }
-    // One token request for the 50 concurrent calls: the burst prints as one counted line.
+    // Every step shows what it says: the renewal in the renewal step, one token request for
+    // the 50 concurrent calls (the burst prints as one counted line).
+    let step = |title: &str| {
+        stdout
+            .split("\n* ")
+            .find(|step| step.starts_with(title))
+            .unwrap_or_else(|| panic!("no step `{title}`"))
+            .to_owned()
+    };
+    let renewal = step("OAuth 2.0: 56 minutes later the token is renewed");
+    assert_eq!(
+        renewal.matches("/auth/1/oauth2/token").count(),
+        1,
+        "{renewal}"
+    );
+    let burst = step("OAuth 2.0: 50 concurrent calls");
+    assert_eq!(burst.matches("/auth/1/oauth2/token").count(), 1, "{burst}");
     assert!(
         stdout.contains("GET    /account/1/balance         Bearer   -> 200  x50"),
         "{stdout}"

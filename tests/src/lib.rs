@@ -1,9 +1,25 @@
-//! Helpers shared by the workspace's integration tests.
+//! Helpers shared by the workspace's integration tests, and what each is for.
+//!
+//! - **The sandbox** (`infobip_sandbox::Sandbox`, not here) is the one stand-in for Infobip:
+//!   every test of how a client behaves against Infobip (`schemes`, `lifecycle`, `faults`,
+//!   `concurrency`, `secrets`, `fleet`, `wire_snapshots`) runs against it, and its fault
+//!   injection (`infobip_sandbox::Fault`: statuses, exact replies, delays, cut-off bodies,
+//!   dropped connections, calls held until N arrive) plays Infobip misbehaving. A
+//!   misbehaviour a test needs that it cannot play belongs in the sandbox, not in a second
+//!   stand-in.
+//! - [`RecordingServer`] answers canned [`Reply`]s and records the raw requests, for tests
+//!   that must see or answer bytes outside Infobip's behaviour: the wire tests
+//!   (`tests/tests/wire.rs`: each operation's exact request, and arbitrary bodies parsed) and
+//!   the property tests' server tokens (`auth/tests/properties.rs`: any token a server could
+//!   send).
+//! - [`CapturedLogs`] is the one log capture: every test that reads what reaches the logs
+//!   (`secrets`, `fleet`) installs its subscriber.
+//! - [`redis_server::RedisServer`] runs a real `redis-server` for the token store tests
+//!   (`fleet`), whose replicas are the `fleet-member` binary of this crate.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -39,10 +55,6 @@ pub struct Reply {
     pub body: String,
     /// Extra headers.
     pub headers: Vec<(String, String)>,
-    /// How long the server waits before answering (to provoke client timeouts).
-    pub delay: Option<Duration>,
-    /// Held until this many replies wait on the same barrier: makes "all at once" exact.
-    pub barrier: Option<Arc<tokio::sync::Barrier>>,
 }
 
 impl Reply {
@@ -52,8 +64,6 @@ impl Reply {
             status,
             body: body.into(),
             headers: Vec::new(),
-            delay: None,
-            barrier: None,
         }
     }
 
@@ -65,12 +75,6 @@ impl Reply {
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// Answers only after `delay`.
-    pub fn delayed(mut self, delay: Duration) -> Self {
-        self.delay = Some(delay);
         self
     }
 }
@@ -85,7 +89,8 @@ struct State {
 }
 
 /// A loopback HTTP server that records every request and answers from a queue of replies
-/// (404 when the queue is empty).
+/// (404 when the queue is empty), for raw bytes outside Infobip's behaviour; see the crate
+/// docs.
 pub struct RecordingServer {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
@@ -188,12 +193,6 @@ async fn record(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Bo
     let reply = queued
         .or_else(|| handler.map(|h| h(&recorded)))
         .unwrap_or_else(|| Reply::empty(404));
-    if let Some(barrier) = &reply.barrier {
-        barrier.wait().await;
-    }
-    if let Some(delay) = reply.delay {
-        tokio::time::sleep(delay).await;
-    }
     let mut response = Response::builder()
         .status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     for (name, value) in &reply.headers {
@@ -205,185 +204,6 @@ async fn record(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Bo
     response
         .body(Body::from(reply.body))
         .unwrap_or_else(|_| Response::new(Body::empty()))
-}
-
-/// A small stand-in for Infobip's login endpoints and two authenticated ones, for the auth
-/// crate's tests. (The full, stateful sandbox is the `sandbox` crate.)
-pub mod fake {
-    use std::collections::{HashSet, VecDeque};
-    use std::sync::{Arc, Mutex};
-
-    use super::{Recorded, Reply};
-
-    /// The only username the fake accepts.
-    pub const USERNAME: &str = "fake-user";
-    /// Its password.
-    pub const PASSWORD: &str = "pa55-SECRET-word";
-    /// The only API key the fake accepts.
-    pub const API_KEY: &str = "api-key-SECRET-123";
-    /// Every token the fake issues contains this, so leak checks can look for it.
-    pub const TOKEN_MARK: &str = "SECRET";
-
-    const LEGACY_401: &str = r#"{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}"#;
-
-    #[derive(Default)]
-    struct State {
-        issued: u64,
-        valid: HashSet<String>,
-        expires_in: i64,
-        login_faults: VecDeque<Reply>,
-        rejections: Option<Arc<tokio::sync::Barrier>>,
-    }
-
-    /// The fake's state; clone it into a [`RecordingServer`](super::RecordingServer) handler.
-    #[derive(Clone)]
-    pub struct FakeInfobip {
-        state: Arc<Mutex<State>>,
-    }
-
-    impl Default for FakeInfobip {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-
-    impl FakeInfobip {
-        /// Tokens live 3600 s.
-        pub fn new() -> Self {
-            let state = State {
-                expires_in: 3600,
-                ..State::default()
-            };
-            Self {
-                state: Arc::new(Mutex::new(state)),
-            }
-        }
-
-        fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-            self.state.lock().unwrap_or_else(|p| p.into_inner())
-        }
-
-        /// The `expires_in` of tokens issued from now on.
-        pub fn set_expires_in(&self, seconds: i64) {
-            self.lock().expires_in = seconds;
-        }
-
-        /// Ends every session and token, as a server-side logout would.
-        pub fn revoke_all(&self) {
-            self.lock().valid.clear();
-        }
-
-        /// Whether a token or session is still accepted.
-        pub fn is_valid(&self, token: &str) -> bool {
-            self.lock().valid.contains(token)
-        }
-
-        /// Holds every 401 on the balance endpoint until `n` of them are waiting, so that `n`
-        /// callers are certain to have been rejected at the same time.
-        pub fn hold_rejections(&self, n: usize) {
-            self.lock().rejections = Some(Arc::new(tokio::sync::Barrier::new(n)));
-        }
-
-        /// Answers the next login call (token or session) with `reply` instead.
-        pub fn fail_next_login(&self, reply: Reply) {
-            self.lock().login_faults.push_back(reply);
-        }
-
-        /// How many tokens and sessions were issued.
-        pub fn issued(&self) -> u64 {
-            self.lock().issued
-        }
-
-        /// The server's answer to `request`.
-        pub fn answer(&self, request: &Recorded) -> Reply {
-            let path = request.path.as_str();
-            let method = request.method.as_str();
-            let login = matches!(
-                (method, path),
-                ("POST", "/auth/1/oauth2/token") | ("POST", "/auth/1/session")
-            );
-            if login {
-                if let Some(fault) = self.lock().login_faults.pop_front() {
-                    return fault;
-                }
-            }
-            match (method, path) {
-                ("POST", "/auth/1/oauth2/token") => {
-                    let expected = format!(
-                        "client_id={USERNAME}&client_secret={PASSWORD}&grant_type=client_credentials"
-                    );
-                    if request.body != expected {
-                        return Reply::json(401, LEGACY_401);
-                    }
-                    let mut state = self.lock();
-                    state.issued += 1;
-                    let token = format!("oauth-{}-{TOKEN_MARK}", state.issued);
-                    state.valid.insert(format!("Bearer {token}"));
-                    Reply::json(
-                        200,
-                        format!(
-                            r#"{{"access_token":"{token}","expires_in":{},"token_type":"Bearer"}}"#,
-                            state.expires_in
-                        ),
-                    )
-                }
-                ("POST", "/auth/1/session") => {
-                    let body: serde_json::Value =
-                        serde_json::from_str(&request.body).unwrap_or_default();
-                    if body["username"] != USERNAME || body["password"] != PASSWORD {
-                        return Reply::json(401, LEGACY_401);
-                    }
-                    let mut state = self.lock();
-                    state.issued += 1;
-                    let token = format!("ibsso-{}-{TOKEN_MARK}", state.issued);
-                    state.valid.insert(format!("IBSSO {token}"));
-                    Reply::json(200, format!(r#"{{"token":"{token}"}}"#))
-                }
-                ("DELETE", "/auth/1/session") => {
-                    let header = request.header("authorization").unwrap_or_default();
-                    if header.starts_with("IBSSO ") && self.lock().valid.remove(header) {
-                        Reply::empty(200)
-                    } else {
-                        Reply::json(401, LEGACY_401)
-                    }
-                }
-                ("GET", "/account/1/balance") => {
-                    if self.accepts(request, true) {
-                        Reply::json(200, r#"{"balance":12.5,"currency":"EUR"}"#)
-                    } else {
-                        let mut reply = Reply::json(401, LEGACY_401);
-                        reply.barrier = self.lock().rejections.clone();
-                        reply
-                    }
-                }
-                ("GET", "/settings/2/api-keys") => {
-                    if self.accepts(request, false) {
-                        Reply::json(200, r#"{"apiKeys":[],"paging":{"page":0,"totalCount":0}}"#)
-                    } else {
-                        Reply::json(
-                            401,
-                            r#"{"errorCode":"E401","description":"Unauthorized","action":"Check the credentials","violations":[],"resources":[]}"#,
-                        )
-                    }
-                }
-                _ => Reply::empty(404),
-            }
-        }
-
-        fn accepts(&self, request: &Recorded, api_key_allowed: bool) -> bool {
-            let header = request.header("authorization").unwrap_or_default();
-            let basic = format!("Basic {}", basic_credentials());
-            header == basic
-                || (api_key_allowed && header == format!("App {API_KEY}"))
-                || self.lock().valid.contains(header)
-        }
-    }
-
-    /// base64 of `USERNAME:PASSWORD`, as the Basic header carries it.
-    pub fn basic_credentials() -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{PASSWORD}"))
-    }
 }
 
 pub mod redis_server {

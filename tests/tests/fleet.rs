@@ -15,7 +15,7 @@ use infobip_auth::{ClientBuilder, ClientExt as _, EncryptionKey, InfobipAuth};
 use infobip_client::account::Client;
 use infobip_client::ClientInfo as _;
 use infobip_sandbox::{
-    Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME,
+    Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, SessionRule, DEMO_PASSWORD, DEMO_USERNAME,
 };
 use workspace_tests::redis_server::RedisServer;
 use workspace_tests::CapturedLogs;
@@ -682,6 +682,12 @@ struct Flaky {
     down: Arc<std::sync::atomic::AtomicBool>,
     loads: Arc<std::sync::atomic::AtomicUsize>,
     fail_load: Arc<std::sync::atomic::AtomicUsize>,
+    /// Expiry restarts of token entries (not locks).
+    extends: Arc<std::sync::atomic::AtomicUsize>,
+    /// Lock renewals are refused: the lease lapses under its holder.
+    refuse_renewals: Arc<std::sync::atomic::AtomicBool>,
+    /// Notified each time a lock is taken.
+    locked: Arc<tokio::sync::Notify>,
 }
 
 impl Flaky {
@@ -717,7 +723,15 @@ impl infobip_auth::TokenStore for Flaky {
         value: &'a [u8],
         ttl: Duration,
     ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
-        self.guarded(|| self.inner.insert_if_absent(key, value, ttl))
+        self.guarded(|| {
+            Box::pin(async move {
+                let taken = self.inner.insert_if_absent(key, value, ttl).await?;
+                if taken {
+                    self.locked.notify_one();
+                }
+                Ok(taken)
+            })
+        })
     }
     fn save_if<'a>(
         &'a self,
@@ -742,6 +756,14 @@ impl infobip_auth::TokenStore for Flaky {
         expected: &'a [u8],
         ttl: Duration,
     ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if key.ends_with(":lock") {
+            if self.refuse_renewals.load(SeqCst) {
+                return Box::pin(async { Ok(false) });
+            }
+        } else {
+            self.extends.fetch_add(1, SeqCst);
+        }
         self.guarded(|| self.inner.extend_if(key, expected, ttl))
     }
 }
@@ -923,4 +945,80 @@ async fn a_failing_renewal_is_not_retried_on_every_call() {
     }
     // One renewal attempt (with its retries) for the whole fleet, not one per call.
     assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1 + 3);
+}
+
+#[tokio::test]
+async fn a_zero_refresh_margin_does_not_restart_the_stored_session_on_every_call() {
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let client = on_store(
+        &sandbox,
+        &clock,
+        &store,
+        ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD).refresh_margin(Duration::ZERO),
+    );
+    balance_ok(&client, 100).await;
+    // At most once a second (the calls take well under one), not a task per call.
+    assert!(
+        store.extends.load(std::sync::atomic::Ordering::SeqCst) <= 1,
+        "{}",
+        store.extends.load(std::sync::atomic::Ordering::SeqCst)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_lost_the_lock_ends_its_own_session_for_the_fleets() {
+    let clock = ManualClock::new();
+    let sandbox = Sandbox::start(
+        SandboxConfig::for_tests()
+            .with_clock(clock.clone())
+            .with_session_rule(SessionRule::Fresh),
+    )
+    .await
+    .unwrap();
+    let store = Flaky::default();
+    store
+        .refuse_renewals
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let replica = |store: &Flaky| {
+        ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD)
+            .base_url(sandbox.base_url())
+            .clock(clock.clone())
+            .token_store(store.clone(), EncryptionKey::from_bytes(KEY))
+            .store_timeout(Duration::from_millis(20))
+            .store_lease(Duration::from_millis(60))
+            .build()
+            .unwrap()
+    };
+    let (slow, fast) = (replica(&store), replica(&store));
+    // The slow replica's login outlives its lease, which it cannot renew.
+    sandbox.inject(
+        Endpoint::CreateSession,
+        Fault::Delay {
+            delay: Duration::from_millis(500),
+            times: 1,
+        },
+    );
+    let slow_call = tokio::spawn({
+        let slow = slow.clone();
+        async move { slow.get_account_balance().send().await.map(drop) }
+    });
+    store.locked.notified().await;
+    // The fast one takes the lapsed lock over, logs in and stores its session first.
+    fast.get_account_balance().send().await.unwrap();
+    slow_call.await.unwrap().unwrap();
+    // The slow one ended its own session and uses the fleet's: one session for the user.
+    assert_eq!(sandbox.count(Endpoint::CreateSession), 2);
+    assert_eq!(sandbox.count(Endpoint::DestroySession), 1);
+    assert_eq!(sandbox.active_sessions(DEMO_USERNAME), 1);
+    balance_ok(&slow, 1).await;
+    balance_ok(&fast, 1).await;
+    let used: std::collections::HashSet<String> = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Some(Endpoint::GetAccountBalance))
+        .filter_map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    assert_eq!(used.len(), 1, "{used:?}");
 }

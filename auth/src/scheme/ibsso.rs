@@ -165,6 +165,10 @@ impl TokenSource for Ibsso {
         false
     }
 
+    fn one_per_user(&self) -> bool {
+        true
+    }
+
     fn fetch<'a>(
         &'a self,
         login: &'a Login,
@@ -226,8 +230,12 @@ impl TokenSource for Ibsso {
         // A twelfth of the idle timeout (5 minutes of 60), and more often than half the
         // renewal margin: the store's idle clock never lags far enough behind the fleet's
         // last use to make another process think the session is due for replacement.
+        // At least a second apart, whatever the margin: a margin of zero must not make every
+        // call restart the stored expiry.
         Some(KeepAlive {
-            every: (self.idle / 12).min(self.margin / 2),
+            every: (self.idle / 12)
+                .min(self.margin / 2)
+                .max(Duration::from_secs(1)),
             ttl: self.idle,
         })
     }

@@ -40,6 +40,11 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
     /// renewal failed. No for a scheme whose renewal ends the old token first.
     fn serves_stale(&self) -> bool;
 
+    /// Whether the user should hold only one token at a time (Infobip wants a session
+    /// destroyed before the same user gets another): processes sharing a store must then
+    /// never keep one each.
+    fn one_per_user(&self) -> bool;
+
     /// Obtains a new token. `replacing` is the token it replaces, if any.
     fn fetch<'a>(
         &'a self,

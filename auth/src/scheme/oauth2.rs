@@ -111,6 +111,10 @@ impl TokenSource for OAuth2 {
         true
     }
 
+    fn one_per_user(&self) -> bool {
+        false
+    }
+
     fn fetch<'a>(
         &'a self,
         login: &'a Login,

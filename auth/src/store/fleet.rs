@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::sealing::{EncryptionKey, Sealer};
 use super::{StoreError, TokenStore};
 use crate::cache::{Freshness, Token};
+use crate::login::Login;
 use crate::scheme::{Entry, TokenSource};
 use crate::{AuthError, Clock};
 
@@ -37,6 +38,7 @@ pub(crate) struct Fleet {
     store: Arc<dyn TokenStore>,
     sealer: Sealer,
     source: Arc<dyn TokenSource>,
+    login: Arc<Login>,
     key: String,
     lock_key: String,
     failed_key: String,
@@ -88,6 +90,7 @@ impl Fleet {
         encryption: &EncryptionKey,
         base_url: &str,
         source: Arc<dyn TokenSource>,
+        login: Arc<Login>,
         settings: StoreSettings,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -103,6 +106,7 @@ impl Fleet {
             key,
             owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
             source,
+            login,
             settings,
             clock,
             warnings: Mutex::new(Warnings::default()),
@@ -117,20 +121,17 @@ impl Fleet {
         &self.key
     }
 
-    /// A token from the store, or from `fetch` run by the one process holding the store's
-    /// lock. `previous` is the token this process is replacing. When the store fails, `fetch`
-    /// runs anyway: the store must never stop calls. A failure is shared with the fleet for
-    /// `pause(error)`: the same pause this process keeps before its next login.
-    pub(crate) async fn obtain<F, Fut>(
+    /// A token from the store, or from the token source, fetched by the one process holding
+    /// the store's lock. `previous` is the token this process is replacing. When the store
+    /// fails, the fetch runs anyway: the store must never stop calls. A failure is shared
+    /// with the fleet for `pause(error)`: the same pause this process keeps before its next
+    /// login.
+    pub(crate) async fn obtain(
         &self,
         previous: Option<Arc<Token>>,
-        fetch: F,
         pause: impl FnOnce(&AuthError) -> Duration,
-    ) -> Result<Token, AuthError>
-    where
-        F: FnOnce(Option<Arc<Token>>) -> Fut,
-        Fut: Future<Output = Result<Token, AuthError>>,
-    {
+    ) -> Result<Token, AuthError> {
+        let fetch = |previous| self.source.fetch(&self.login, previous);
         let now = self.clock.now();
         let previous_valid = previous
             .as_ref()
@@ -174,12 +175,16 @@ impl Fleet {
             }
         };
         let result = match result {
-            Ok(token) => {
-                if let Err(error) = self.write(&token).await {
+            Ok(token) => match self.write(&token).await {
+                Ok(true) => Ok(token),
+                // The lock was taken over while this process fetched: the new holder's token
+                // stands for the fleet.
+                Ok(false) => Ok(self.defer_to_fleet(token).await),
+                Err(error) => {
                     self.warn(&error);
+                    Ok(token)
                 }
-                Ok(token)
-            }
+            },
             Err(error) => {
                 // Shared, so that neither this process nor the rest of the fleet repeats the
                 // same failing requests one after another.
@@ -345,13 +350,35 @@ impl Fleet {
         Ok(Some(Found { token, fresh }))
     }
 
-    /// Stores a token this process just obtained.
-    async fn write(&self, token: &Token) -> Result<(), StoreError> {
+    /// After the lock was taken over during this process's fetch: a token the user may hold
+    /// only one of (a session) is ended in favour of the one the store now holds, so that the
+    /// fleet does not keep two; other tokens are simply kept.
+    async fn defer_to_fleet(&self, own: Token) -> Token {
+        if !self.source.one_per_user() {
+            return own;
+        }
+        let stored = match self.read().await {
+            Ok(Some(found)) if found.token.header != own.header => found.token,
+            // Nothing stored yet (the new holder is still fetching) or the store failed:
+            // this process keeps its own, as it would without a store.
+            _ => return own,
+        };
+        if let Err(error) = self.source.end(&self.login, &own).await {
+            tracing::warn!(error = %error, "could not end this process's session after the lock was taken over");
+        }
+        tracing::info!(
+            "the lock was taken over; using the fleet's session instead of this process's"
+        );
+        stored
+    }
+
+    /// Stores a token this process just obtained; `false` if the lock was taken over first.
+    async fn write(&self, token: &Token) -> Result<bool, StoreError> {
         let Some((entry, ttl)) = self
             .source
             .entry_for(token, self.clock.now(), self.clock.wall())
         else {
-            return Ok(());
+            return Ok(true);
         };
         let sealed = self.sealer.seal(&self.key, &entry)?;
         self.last_extend
@@ -363,10 +390,11 @@ impl Fleet {
             &self.lock_key,
             self.owner.as_bytes(),
         );
-        if !self.bounded(saved).await? {
+        let saved = self.bounded(saved).await?;
+        if !saved {
             tracing::warn!("the token lock was taken over before the token was stored; the new holder's token stands");
         }
-        Ok(())
+        Ok(saved)
     }
 
     /// The token or session operation this store entry comes from.
@@ -577,6 +605,17 @@ mod tests {
             &EncryptionKey::from_bytes([1; 32]),
             "https://api.infobip.com",
             Arc::new(OAuth2::new(credentials, None)),
+            Arc::new(
+                Login::new(
+                    String::from("https://api.infobip.com"),
+                    Duration::from_secs(1),
+                    Duration::from_secs(1),
+                    crate::RetryPolicy::default(),
+                    Arc::new(ManualClock::new()),
+                    infobip_client::Scheme::OAuth2,
+                )
+                .unwrap(),
+            ),
             StoreSettings {
                 lease: Duration::from_secs(10),
                 timeout: Duration::from_secs(1),

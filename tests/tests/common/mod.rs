@@ -1,7 +1,9 @@
-//! Set-up shared by the end-to-end suites: a sandbox and clients of every scheme, on one clock.
+//! Set-up shared by the suites that run against the sandbox: a sandbox and clients of every
+//! scheme, on one clock.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use base64::Engine as _;
 use infobip_auth::ClientBuilder;
 use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_client::account::Client;
@@ -9,8 +11,11 @@ use infobip_sandbox::{
     ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
 
+/// A legacy 500 body, as Infobip's login endpoints send it.
+pub const LEGACY_500: &str = r#"{"requestError":{"serviceException":{"messageId":"GENERAL_ERROR","text":"Something went wrong"}}}"#;
+
 /// A sandbox and the clients' clock: one manual clock drives both, so expiry happens on
-/// both sides at once without waiting.
+/// both sides at once without waiting (and retry backoff is recorded, not slept).
 pub struct World {
     pub sandbox: Sandbox,
     pub clock: ManualClock,
@@ -29,34 +34,43 @@ pub async fn default_world() -> World {
 }
 
 impl World {
+    /// Points `builder` at the sandbox, on the shared clock.
     pub fn configure(&self, builder: ClientBuilder) -> ClientBuilder {
         builder
             .base_url(self.sandbox.base_url())
             .clock(self.clock.clone())
     }
 
-    pub fn basic(&self) -> Client {
+    pub fn basic_builder(&self) -> ClientBuilder {
         self.configure(ClientBuilder::basic(DEMO_USERNAME, DEMO_PASSWORD))
-            .build()
-            .unwrap()
+    }
+
+    pub fn ibsso_builder(&self) -> ClientBuilder {
+        self.configure(ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD))
+    }
+
+    pub fn oauth2_builder(&self) -> ClientBuilder {
+        self.configure(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD))
+    }
+
+    pub fn api_key_builder(&self, secret: &str) -> ClientBuilder {
+        self.configure(ClientBuilder::api_key(secret))
+    }
+
+    pub fn basic(&self) -> Client {
+        self.basic_builder().build().unwrap()
     }
 
     pub fn ibsso(&self) -> Client {
-        self.configure(ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD))
-            .build()
-            .unwrap()
+        self.ibsso_builder().build().unwrap()
     }
 
     pub fn oauth2(&self) -> Client {
-        self.configure(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD))
-            .build()
-            .unwrap()
+        self.oauth2_builder().build().unwrap()
     }
 
     pub fn api_key(&self, secret: &str) -> Client {
-        self.configure(ClientBuilder::api_key(secret))
-            .build()
-            .unwrap()
+        self.api_key_builder(secret).build().unwrap()
     }
 
     /// A key made directly in the sandbox (not logged), with the scope the balance needs.
@@ -74,4 +88,31 @@ impl World {
             .unwrap();
         key.api_key_secret.unwrap().expose().to_owned()
     }
+
+    /// No request to an authenticated endpoint went out without credentials.
+    pub fn assert_never_bare(&self) {
+        for r in self.sandbox.requests() {
+            if let Some(endpoint) = r.endpoint {
+                if !endpoint.operation().schemes.is_empty() {
+                    assert!(r.scheme.is_some(), "sent without credentials: {r:?}");
+                }
+            }
+        }
+    }
+}
+
+/// The demo account's `Authorization: Basic` value.
+pub fn basic_header() -> String {
+    let credentials = base64::engine::general_purpose::STANDARD
+        .encode(format!("{DEMO_USERNAME}:{DEMO_PASSWORD}"));
+    format!("Basic {credentials}")
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn refused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -1,0 +1,346 @@
+//! Single-flight against the sandbox: however many calls need a token at once, one request
+//! obtains it; a storm of 401s causes one re-authentication per client; a cancelled caller
+//! leaves nothing behind; and 10,000 calls over all four schemes across expiry and a session
+//! kill lose nothing.
+//!
+//! The storm holds ~4,000 loopback sockets open at once (2,000 requests, both ends), the
+//! others up to ~2,000: they run one at a time (`heavy()`), and need `ulimit -n 8192`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::default_world;
+use futures_util::future::join_all;
+use infobip_auth::{ClientBuilder, ManualClock};
+use infobip_client::account::Client;
+use infobip_sandbox::{Endpoint, Fault, DEMO_PASSWORD, DEMO_USERNAME};
+use tokio::sync::{Notify, Semaphore};
+
+const CALLS: usize = 1000;
+const TOKEN: Endpoint = Endpoint::CreateOAuth2Token;
+const SESSION: Endpoint = Endpoint::CreateSession;
+const DESTROY: Endpoint = Endpoint::DestroySession;
+const BALANCE: Endpoint = Endpoint::GetAccountBalance;
+
+/// Serialises the tests that open many sockets, so that however many test threads there
+/// are, the file limit holds (a tokio mutex: each test has its own runtime).
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().await
+}
+
+async fn balance_calls(client: &Client, n: usize) -> Vec<bool> {
+    join_all((0..n).map(|_| async { client.get_account_balance().send().await.is_ok() })).await
+}
+
+async fn spawned_balance_calls(client: &Client, n: usize) -> usize {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.get_account_balance().send().await.is_ok() })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        ok += usize::from(task.await.unwrap());
+    }
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_calls_on_a_cold_oauth_cache_fetch_one_token() {
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    let client = w.oauth2();
+    assert_eq!(spawned_balance_calls(&client, CALLS).await, CALLS);
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+    assert_eq!(w.sandbox.count(BALANCE), CALLS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_calls_on_a_cold_session_create_one_session() {
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    let client = w.ibsso();
+    assert_eq!(spawned_balance_calls(&client, CALLS).await, CALLS);
+    assert_eq!(w.sandbox.count(SESSION), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_calls_on_an_expired_token_fetch_one_more() {
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.clock.advance(Duration::from_secs(3600));
+    assert_eq!(spawned_balance_calls(&client, CALLS).await, CALLS);
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_calls_on_an_idle_session_replace_it_once() {
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    let client = w.ibsso();
+    client.get_account_balance().send().await.unwrap();
+    w.clock.advance(Duration::from_secs(3600));
+    assert_eq!(spawned_balance_calls(&client, CALLS).await, CALLS);
+    assert_eq!(w.sandbox.count(SESSION), 2);
+    assert_eq!(w.sandbox.count(DESTROY), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_401_storm_causes_one_reauthentication_per_client() {
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    // The clients keep their own, frozen clock: when the sandbox's clock jumps, their token
+    // and session are dead server-side while the clients still think them fresh.
+    let client_clock = ManualClock::new();
+    let build = |builder: ClientBuilder| {
+        builder
+            .base_url(w.sandbox.base_url())
+            .clock(client_clock.clone())
+            .build()
+            .unwrap()
+    };
+    let oauth = build(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD));
+    let ibsso = build(ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD));
+    oauth.get_account_balance().send().await.unwrap();
+    ibsso.get_account_balance().send().await.unwrap();
+    w.clock.advance(Duration::from_secs(3700));
+    // No 401 is answered before every call was sent: each caller of each client sees its
+    // token rejected.
+    w.sandbox.inject(BALANCE, Fault::Hold { times: 2 * CALLS });
+    let calls: Vec<_> = (0..2 * CALLS)
+        .map(|i| {
+            let client = if i % 2 == 0 {
+                oauth.clone()
+            } else {
+                ibsso.clone()
+            };
+            tokio::spawn(async move { client.get_account_balance().send().await.is_ok() })
+        })
+        .collect();
+    // A caller that cannot even connect (too few file descriptors) would leave the others
+    // held for ever: fail instead of hanging.
+    let all = async {
+        for call in calls {
+            assert!(call.await.unwrap());
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), all)
+        .await
+        .expect("every held call was released: is `ulimit -n` at least 8192?");
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    assert_eq!(w.sandbox.count(SESSION), 2);
+    // The rejected session was already gone: nothing to destroy.
+    assert_eq!(w.sandbox.count(DESTROY), 0);
+    let rejected = w
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Some(BALANCE) && r.status == Some(401))
+        .count();
+    assert_eq!(rejected, 2 * CALLS, "the storm happened to every caller");
+    assert_eq!(
+        w.sandbox.count(BALANCE),
+        2 + 2 * CALLS + rejected,
+        "one retry per rejected call"
+    );
+    w.assert_never_bare();
+}
+
+#[tokio::test]
+async fn a_failed_fetch_is_shared_by_every_waiter() {
+    let w = default_world().await;
+    w.sandbox.inject(
+        TOKEN,
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+            times: 3,
+        },
+    );
+    let client = w.oauth2();
+    let outcomes = balance_calls(&client, 200).await;
+    assert!(outcomes.iter().all(|ok| !ok));
+    // One leader, three attempts (the retry policy), no attempt from any of the waiters.
+    assert_eq!(w.sandbox.count(TOKEN), 3);
+    assert_eq!(w.sandbox.count(BALANCE), 0);
+}
+
+/// A thousand callers on other threads meet a login that fails: one request between them,
+/// whether they waited for it or arrived after it failed (the failure is remembered before
+/// any of them sees it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_callers_share_one_failed_login() {
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    let wrong = w
+        .configure(ClientBuilder::oauth2(DEMO_USERNAME, "wrong"))
+        .build()
+        .unwrap();
+    assert_eq!(spawned_balance_calls(&wrong, CALLS).await, 0);
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+
+    w.sandbox.inject(
+        SESSION,
+        Fault::Status {
+            status: 500,
+            retry_after: None,
+            times: 1,
+        },
+    );
+    let ibsso = w.ibsso();
+    assert_eq!(spawned_balance_calls(&ibsso, CALLS).await, 0);
+    assert_eq!(
+        w.sandbox.count(SESSION),
+        1,
+        "a create that may have acted, sent once"
+    );
+    assert_eq!(w.sandbox.count(BALANCE), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_in_the_renewal_window_are_served_while_one_renewal_runs() {
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.clock.advance(Duration::from_secs(3400)); // stale (300 s margin), still valid
+    assert_eq!(spawned_balance_calls(&client, CALLS).await, CALLS);
+    // Every call was served; the renewal runs in the background, one for all of them.
+    // Once it is done, a call past the old token's expiry uses the new one without waiting.
+    w.clock.advance(Duration::from_secs(250));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(TOKEN), 2, "one renewal, not one per call");
+}
+
+#[tokio::test]
+async fn a_cancelled_caller_does_not_cancel_the_fetch_it_started() {
+    for (login, ibsso) in [(TOKEN, false), (SESSION, true)] {
+        let w = default_world().await;
+        // The login answers slowly; the caller gives up long before.
+        w.sandbox.inject(
+            login,
+            Fault::Delay {
+                delay: Duration::from_millis(300),
+                times: 1,
+            },
+        );
+        let client = if ibsso { w.ibsso() } else { w.oauth2() };
+        let first = tokio::time::timeout(
+            Duration::from_millis(50),
+            client.get_account_balance().send(),
+        )
+        .await;
+        assert!(first.is_err(), "the first call was cancelled");
+        client.get_account_balance().send().await.unwrap();
+        assert_eq!(w.sandbox.count(login), 1, "ibsso: {ibsso}");
+        assert_eq!(
+            w.sandbox.issued_tokens().len(),
+            1,
+            "no session or token was left behind"
+        );
+    }
+}
+
+/// Requests on the wire at once in the load test. Every call is its own task from the start;
+/// the permit only bounds open sockets (two per request on loopback) to stay inside the file
+/// limit.
+const IN_FLIGHT: usize = 512;
+
+/// 10,000 concurrent calls over all four schemes, across an OAuth token expiry, an IBSSO idle
+/// expiry and a server-side session kill: nothing is lost, and each client fetches exactly
+/// one token or session per expiry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_thousand_calls_across_expiry_and_a_session_kill() {
+    let _heavy = heavy().await;
+    const LOAD: usize = 10_000;
+    let w = default_world().await;
+    let secret = w.new_key_secret("load");
+    let clients: Vec<Client> = vec![w.basic(), w.api_key(&secret), w.ibsso(), w.oauth2()];
+    // Warm the token schemes so that the expiry below is a renewal, not a first fetch.
+    for client in &clients {
+        client.get_account_balance().send().await.unwrap();
+    }
+
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    let done = Arc::new(AtomicUsize::new(0));
+    let progress = Arc::new(Notify::new());
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..LOAD)
+        .map(|i| {
+            let client = clients[i % clients.len()].clone();
+            let (permits, done, progress) = (permits.clone(), done.clone(), progress.clone());
+            tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await.unwrap();
+                let result = client.get_account_balance().send().await;
+                done.fetch_add(1, Ordering::SeqCst);
+                progress.notify_one();
+                result.map(|_| ()).map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+
+    // A third of the way: every token and session expires (on both sides' clock).
+    wait_until(&progress, || done.load(Ordering::SeqCst) >= LOAD / 3).await;
+    w.clock.advance(Duration::from_secs(3700));
+    // Once both clients have renewed, and two thirds are done: the server ends the sessions.
+    wait_until(&progress, || {
+        w.sandbox.count(TOKEN) >= 2
+            && w.sandbox.count(SESSION) >= 2
+            && done.load(Ordering::SeqCst) >= 2 * LOAD / 3
+    })
+    .await;
+    let remaining_at_kill = LOAD - done.load(Ordering::SeqCst);
+    w.sandbox.end_sessions(DEMO_USERNAME);
+
+    let mut failures = Vec::new();
+    for task in tasks {
+        if let Err(e) = task.await.expect("no call panicked") {
+            failures.push(e);
+        }
+    }
+    let elapsed = started.elapsed();
+    println!("{LOAD} calls in {elapsed:?}");
+
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert_eq!(done.load(Ordering::SeqCst), LOAD);
+    // One token per expiry: the first, and the renewal.
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    // One session per event: the first, the idle renewal, the re-login after the kill.
+    assert_eq!(w.sandbox.count(SESSION), 3);
+    // The idle-expired session was destroyed before its replacement was created.
+    assert_eq!(w.sandbox.count(DESTROY), 1);
+    // Nothing was sent to an authenticated endpoint without credentials.
+    assert!(w
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Some(BALANCE))
+        .all(|r| r.scheme.is_some()));
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "bounded time: {elapsed:?}"
+    );
+    assert!(remaining_at_kill > 0, "the kill happened mid-run");
+}
+
+/// Waits for `condition`, re-checked each time a call completes (no sleeping).
+async fn wait_until(progress: &Notify, condition: impl Fn() -> bool) {
+    while !condition() {
+        progress.notified().await;
+    }
+}

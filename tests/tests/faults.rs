@@ -1,0 +1,659 @@
+//! 401 handling and every fault the token or session endpoint (or the network) can produce,
+//! against the sandbox: what is retried, how often and after how long, what the caller is
+//! told; the client never panics, never loops, and never sends an authenticated call without
+//! credentials.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{default_world, refused_port, World, LEGACY_500};
+use infobip_auth::{
+    AuthError, AuthFailure, ClientBuilder, ClientExt as _, Clock as _, InfobipError, ManualClock,
+    RetryPolicy,
+};
+use infobip_client::Error;
+use infobip_sandbox::{Endpoint, Fault, DEMO_USERNAME};
+
+const TOKEN: Endpoint = Endpoint::CreateOAuth2Token;
+const SESSION: Endpoint = Endpoint::CreateSession;
+const BALANCE: Endpoint = Endpoint::GetAccountBalance;
+
+/// The auth failure a cold OAuth client's balance call reports, which must be an auth
+/// failure.
+async fn auth_failure(client: &infobip_client::account::Client) -> String {
+    let err = client.get_account_balance().send().await.unwrap_err();
+    let failure = AuthFailure::of(&err).unwrap_or_else(|| panic!("{err:?}"));
+    assert!(infobip_auth::is_auth_failure(&err), "{err:?}");
+    failure.to_string()
+}
+
+/// A world whose token endpoint plays `faults` first.
+async fn token_faults(faults: impl IntoIterator<Item = Fault>) -> World {
+    let w = default_world().await;
+    for fault in faults {
+        w.sandbox.inject(TOKEN, fault);
+    }
+    w
+}
+
+// ---- 401 handling ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_401_gets_one_reauthentication_and_one_retry() {
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    // The server refuses the cached token before it expires (revoked, or clocks disagree).
+    w.sandbox.inject(BALANCE, Fault::status(401));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    assert_eq!(w.sandbox.count(BALANCE), 3);
+    let [_, renewed] = w.sandbox.issued_tokens().try_into().unwrap();
+    let last = w.sandbox.requests().pop().unwrap();
+    assert_eq!(
+        last.header("authorization"),
+        Some(format!("Bearer {renewed}").as_str())
+    );
+    assert_eq!(last.status, Some(200));
+}
+
+#[tokio::test]
+async fn when_the_retry_is_rejected_too_the_401_reaches_the_caller() {
+    let w = default_world().await;
+    let client = w.oauth2();
+    let rejected_twice = || w.sandbox.inject(BALANCE, Fault::status(401).times(2));
+
+    // On a cold client: the first token, a 401, one re-auth, one retry, the 401.
+    rejected_twice();
+    let err = client.get_account_balance().send().await.unwrap_err();
+    let Error::ErrorResponse(response) = &err else {
+        panic!("expected the server's 401, got {err:?}")
+    };
+    assert_eq!(response.status(), 401);
+    assert!(!infobip_auth::is_auth_failure(&err));
+    let infobip = InfobipError::from_client_error(&err).unwrap();
+    assert_eq!(infobip.code, "E401");
+    assert_eq!(infobip.message_id.as_deref(), Some("UNAUTHORIZED"));
+    assert_eq!(w.sandbox.count(BALANCE), 2, "one call, one retry");
+    assert_eq!(w.sandbox.count(TOKEN), 2, "first token, one re-auth");
+
+    // With a cached token: the same, once more.
+    client.get_account_balance().send().await.unwrap();
+    rejected_twice();
+    let err = client.get_account_balance().send().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::ErrorResponse(r) if r.status() == 401),
+        "{err:?}"
+    );
+    assert_eq!(w.sandbox.count(BALANCE), 5);
+    assert_eq!(w.sandbox.count(TOKEN), 3);
+}
+
+#[tokio::test]
+async fn basic_and_api_key_never_retry_a_401() {
+    let w = default_world().await;
+    for builder in [
+        ClientBuilder::basic(DEMO_USERNAME, "wrong"),
+        ClientBuilder::api_key("wrong-key"),
+    ] {
+        let client = w.configure(builder).build().unwrap();
+        let err = client.get_account_balance().send().await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    }
+    assert_eq!(w.sandbox.count(BALANCE), 2);
+    assert_eq!(w.sandbox.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn ibsso_logs_in_again_when_the_server_ends_the_session() {
+    let w = default_world().await;
+    let client = w.ibsso();
+    for i in 0..20 {
+        if i % 5 == 4 {
+            w.sandbox.end_sessions(DEMO_USERNAME);
+        }
+        client.get_account_balance().send().await.unwrap();
+        if i == 4 {
+            assert_eq!(w.sandbox.count(SESSION), 2);
+            assert_eq!(w.sandbox.count(BALANCE), 6, "4 + rejected + retried");
+        }
+    }
+    assert_eq!(w.sandbox.count(SESSION), 5);
+    assert_eq!(w.sandbox.count(BALANCE), 24);
+    // A rejected session is not destroyed: the server already ended it.
+    assert_eq!(w.sandbox.count(Endpoint::DestroySession), 0);
+    client.logout().await.unwrap();
+    assert_eq!(w.sandbox.active_sessions(DEMO_USERNAME), 0);
+    w.assert_never_bare();
+}
+
+#[tokio::test]
+async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
+    use infobip_client::{Authenticator as _, ClientInfo as _};
+
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.sandbox.inject(BALANCE, Fault::status(401));
+
+    let auth = client
+        .inner()
+        .downcast_ref::<infobip_auth::InfobipAuth>()
+        .unwrap();
+    let url = format!("{}/account/1/balance", w.sandbox.base_url());
+    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>("streamed")]);
+    let mut request = reqwest::Client::new()
+        .get(url)
+        .body(reqwest::Body::wrap_stream(stream))
+        .build()
+        .unwrap();
+    assert!(request.try_clone().is_none());
+    let http = reqwest::Client::new();
+    let call = infobip_client::Call {
+        operation: &infobip_client::account::operations::GET_ACCOUNT_BALANCE,
+        transport: &http,
+    };
+    auth.prepare(call, &mut request).await.unwrap();
+    let response = auth.send(call, request).await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        w.sandbox.count(BALANCE),
+        2,
+        "the first call, then the streamed one once"
+    );
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+}
+
+// ---- the token endpoint failing ----------------------------------------------------------
+
+#[tokio::test]
+async fn a_5xx_is_retried_and_recovers() {
+    let w = token_faults([
+        Fault::reply(500, LEGACY_500),
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+            times: 1,
+        },
+    ])
+    .await;
+    w.oauth2().get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(TOKEN), 3);
+    let slept = w.clock.slept();
+    assert_eq!(slept.len(), 2);
+    // Jittered exponential backoff: 200 ms then 400 ms, each between half and all of it.
+    assert!(slept[0] >= Duration::from_millis(100) && slept[0] <= Duration::from_millis(200));
+    assert!(slept[1] >= Duration::from_millis(200) && slept[1] <= Duration::from_millis(400));
+    w.assert_never_bare();
+}
+
+#[tokio::test]
+async fn a_500_that_persists_ends_after_the_bounded_attempts() {
+    let w = token_faults([Fault::reply(500, LEGACY_500).times(5)]).await;
+    let error = auth_failure(&w.oauth2()).await;
+    assert_eq!(w.sandbox.count(TOKEN), 3);
+    assert!(
+        error.starts_with(
+            "infobip auth failed for `get-account-balance` with OAuth2: `create-oauth2-token` \
+             failed after 3 attempt(s): HTTP 500 E500 Something went wrong. Infobip may be \
+             unavailable or throttling this account; try again later [infobip-auth failure #"
+        ),
+        "{error}"
+    );
+    assert_eq!(w.sandbox.count(BALANCE), 0, "no call without credentials");
+    w.assert_never_bare();
+}
+
+#[tokio::test]
+async fn a_429_honours_retry_after_in_seconds() {
+    let w = token_faults([Fault::Status {
+        status: 429,
+        retry_after: Some(7),
+        times: 1,
+    }])
+    .await;
+    let before = std::time::Instant::now();
+    let t0 = w.clock.now();
+    w.oauth2().get_account_balance().send().await.unwrap();
+    assert_eq!(w.clock.slept(), vec![Duration::from_secs(7)]);
+    // The wait happened on the (shared, manual) clock: 7 s of it, no real seconds.
+    assert!(w.clock.now() - t0 >= Duration::from_secs(7));
+    assert!(before.elapsed() < Duration::from_secs(7));
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+
+    // Without Retry-After: the first backoff step.
+    let w = token_faults([Fault::status(429)]).await;
+    let t0 = w.clock.now();
+    w.oauth2().get_account_balance().send().await.unwrap();
+    let waited = w.clock.now() - t0;
+    assert!(
+        waited >= Duration::from_millis(100) && waited <= Duration::from_millis(200),
+        "{waited:?}"
+    );
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let in_ten_seconds =
+        httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(10));
+    let w =
+        token_faults([Fault::reply(429, "{}").with_header("retry-after", &in_ten_seconds)]).await;
+    w.oauth2().get_account_balance().send().await.unwrap();
+    let [slept] = w.clock.slept().try_into().unwrap();
+    assert!(
+        slept > Duration::from_secs(7) && slept <= Duration::from_secs(10),
+        "{slept:?}"
+    );
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+}
+
+#[tokio::test]
+async fn a_429_asking_for_too_long_a_wait_gives_up_at_once() {
+    let w = token_faults([Fault::Status {
+        status: 429,
+        retry_after: Some(3600),
+        times: 1,
+    }])
+    .await;
+    let error = auth_failure(&w.oauth2()).await;
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+    assert!(w.clock.slept().is_empty());
+    assert!(
+        error.contains(
+            "Infobip asked to retry after 3600 s, longer than the 60 s this client waits"
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn bad_credentials_are_not_retried() {
+    let w = default_world().await;
+    let client = w
+        .configure(ClientBuilder::oauth2(DEMO_USERNAME, "wrong"))
+        .build()
+        .unwrap();
+    let err = client.get_account_balance().send().await.unwrap_err();
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+    let failure = AuthFailure::of(&err).unwrap_or_else(|| panic!("{err:?}"));
+    assert!(matches!(failure.error(), AuthError::BadCredentials { .. }));
+    assert!(!failure.error().is_retryable());
+    assert_eq!(
+        failure.error().to_string(),
+        "OAuth2 login was rejected by `create-oauth2-token` (HTTP 401 E401 Invalid login \
+         details); check the username and password"
+    );
+    assert_eq!(failure.operation().id, "get-account-balance");
+}
+
+#[tokio::test]
+async fn garbage_json_is_reported_not_retried() {
+    // The sandbox cuts a token body off: `{"access_tok`.
+    let w = token_faults([Fault::MalformedBody { times: 1 }]).await;
+    let error = auth_failure(&w.oauth2()).await;
+    assert!(
+        error.contains("`create-oauth2-token` answered HTTP 200 with a body that is not a token (Eof JSON error at line 1 column 12)"),
+        "{error}"
+    );
+    assert!(error.contains("not a credentials problem"), "{error}");
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+    assert_eq!(w.sandbox.count(BALANCE), 0);
+}
+
+#[tokio::test]
+async fn token_empty_or_wrong_json_is_reported_once() {
+    for body in [
+        "",
+        "{}",
+        "[]",
+        "null",
+        r#"{"access_token":42,"expires_in":"x"}"#,
+    ] {
+        let w = token_faults([Fault::reply(200, body)]).await;
+        let message = auth_failure(&w.oauth2()).await;
+        assert!(
+            message.contains("with a body that is not a token"),
+            "{body}: {message}"
+        );
+        assert!(
+            !message.contains("42"),
+            "the body's values are not echoed: {message}"
+        );
+        assert_eq!(w.sandbox.count(TOKEN), 1, "{body}");
+        assert_eq!(w.sandbox.count(BALANCE), 0, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn an_error_body_in_neither_format_is_kept_raw() {
+    let w = token_faults([Fault::reply(502, "<html>Bad gateway</html>").times(3)]).await;
+    let error = auth_failure(&w.oauth2()).await;
+    assert!(
+        error.contains("HTTP 502 E502 the error body is in neither of Infobip's formats: <html>Bad gateway</html>"),
+        "{error}"
+    );
+    assert_eq!(w.sandbox.count(TOKEN), 3);
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried_then_reported() {
+    let w = token_faults([Fault::Delay {
+        delay: Duration::from_secs(5),
+        times: 3,
+    }])
+    .await;
+    let client = w
+        .oauth2_builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let message = auth_failure(&client).await;
+    assert_eq!(w.sandbox.count(TOKEN), 3);
+    assert!(
+        message.contains("failed after 3 attempt(s): timed out"),
+        "{message}"
+    );
+    w.assert_never_bare();
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_retried() {
+    let w = token_faults([Fault::DropConnection { times: 1 }]).await;
+    w.oauth2().get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    let statuses: Vec<_> = w
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Some(TOKEN))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [None, Some(200)]);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_then_reported() {
+    let base_url = format!("http://127.0.0.1:{}", refused_port());
+    let clock = ManualClock::new();
+    let client = ClientBuilder::oauth2("u", "p")
+        .base_url(&base_url)
+        .clock(clock.clone())
+        .retry_policy(RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let err = client.get_account_balance().send().await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("failed after 2 attempt(s): could not connect"),
+        "{err}"
+    );
+    assert_eq!(clock.slept().len(), 1);
+
+    // Every scheme reports it, with or without a login first.
+    for builder in [
+        ClientBuilder::oauth2("u", "p"),
+        ClientBuilder::ibsso("u", "p"),
+        ClientBuilder::api_key("k"),
+    ] {
+        let client = builder
+            .base_url(&base_url)
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let err = client.get_account_balance().send().await.unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("could not connect") || message.contains("error sending request"),
+            "{message}"
+        );
+    }
+}
+
+// ---- the session endpoint failing --------------------------------------------------------
+
+#[tokio::test]
+async fn a_session_refused_because_another_is_active_says_what_to_do() {
+    let w = default_world().await;
+    w.sandbox.inject(
+        SESSION,
+        Fault::reply(
+            400,
+            r#"{"requestError":{"serviceException":{"messageId":"BAD_REQUEST","text":"A session is already active for this user"}}}"#,
+        ),
+    );
+    let client = w.ibsso();
+    let err = client.get_account_balance().send().await.unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("Infobip refused to create a session (HTTP 400 E400 A session is already active for this user)"), "{message}");
+    assert!(
+        message.contains("destroyed (DELETE /auth/1/session with its token) or idles out"),
+        "{message}"
+    );
+    assert_eq!(w.sandbox.count(SESSION), 1, "not retried");
+}
+
+#[tokio::test]
+async fn a_session_create_that_may_have_succeeded_is_not_resent() {
+    // A 500 or a timeout may come after the server created the session: resending could
+    // leave one behind (and Infobip may then refuse every new one).
+    let w = default_world().await;
+    w.sandbox.inject(SESSION, Fault::reply(500, LEGACY_500));
+    let client = w.ibsso();
+    let message = auth_failure(&client).await;
+    assert_eq!(w.sandbox.count(SESSION), 1);
+    assert!(
+        message.contains("(not resent: the server may have acted on it)"),
+        "{message}"
+    );
+    // Once the pause after that failure is over, the next call logs in again, and the
+    // sandbox never holds more than one session.
+    w.clock.advance(Duration::from_secs(1));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(SESSION), 2);
+    assert_eq!(w.sandbox.active_sessions(DEMO_USERNAME), 1);
+
+    // 503 and 429 mean "not processed": those are retried.
+    w.sandbox.end_sessions(DEMO_USERNAME);
+    w.sandbox.inject(SESSION, Fault::reply(503, LEGACY_500));
+    w.sandbox.inject(SESSION, Fault::reply(429, "{}"));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(SESSION), 5);
+
+    // A dropped connection may also have created one: still never more than one.
+    w.sandbox
+        .inject(SESSION, Fault::DropConnection { times: 1 });
+    w.sandbox.end_sessions(DEMO_USERNAME);
+    let _ = client.get_account_balance().send().await;
+    w.clock.advance(Duration::from_secs(1));
+    client.get_account_balance().send().await.unwrap();
+    assert!(w.sandbox.active_sessions(DEMO_USERNAME) <= 1);
+    w.assert_never_bare();
+}
+
+// ---- failures remembered -------------------------------------------------------------------
+
+/// The typed failure of a call that needed a login.
+async fn failure_of(client: &infobip_client::account::Client) -> std::sync::Arc<AuthFailure> {
+    let err = client.get_account_balance().send().await.unwrap_err();
+    AuthFailure::of(&err).unwrap_or_else(|| panic!("{err:?}"))
+}
+
+#[tokio::test]
+async fn a_failed_login_is_not_repeated_by_the_calls_after_it() {
+    // Wrong credentials: twenty calls one after another make one token request; the others
+    // get the remembered failure at once, saying when the client tries again.
+    let w = default_world().await;
+    let client = w
+        .configure(ClientBuilder::oauth2(DEMO_USERNAME, "wrong"))
+        .build()
+        .unwrap();
+    let first = failure_of(&client).await;
+    assert!(matches!(first.error(), AuthError::BadCredentials { .. }));
+    for _ in 0..19 {
+        let later = failure_of(&client).await;
+        match later.error() {
+            AuthError::CoolingDown { cause, retry_in } => {
+                assert!(matches!(**cause, AuthError::BadCredentials { .. }));
+                assert_eq!(*retry_in, Duration::from_secs(1));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            !later.error().is_retryable(),
+            "bad credentials need a person"
+        );
+        assert!(
+            later.to_string().contains("no new login for another 1 s"),
+            "{later}"
+        );
+    }
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+
+    // The pause grows with each failure in a row: 1 s, then 2 s.
+    w.clock.advance(Duration::from_secs(1));
+    failure_of(&client).await;
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    w.clock.advance(Duration::from_secs(1));
+    let paused = failure_of(&client).await;
+    assert_eq!(paused.error().retry_after(), Some(Duration::from_secs(1)));
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+
+    // Clearing it (after fixing the credentials, say) lets the next call log in at once.
+    client.clear_login_cooldown().await;
+    failure_of(&client).await;
+    assert_eq!(w.sandbox.count(TOKEN), 3);
+}
+
+#[tokio::test]
+async fn a_long_retry_after_pauses_logins_up_to_the_cap() {
+    let w = token_faults([Fault::reply(429, "{}").with_header("retry-after", "3600")]).await;
+    let client = w.oauth2();
+    let first = failure_of(&client).await;
+    assert_eq!(
+        first.error().retry_after(),
+        Some(Duration::from_secs(3600)),
+        "{first}"
+    );
+    for _ in 0..19 {
+        let later = failure_of(&client).await;
+        assert!(later.error().is_retryable(), "throttling passes");
+        assert!(
+            later.error().retry_after().unwrap() <= Duration::from_secs(300),
+            "{later}"
+        );
+    }
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+    // A bogus header from a proxy cannot stop a service for an hour: 5 minutes at most.
+    w.clock.advance(Duration::from_secs(299));
+    failure_of(&client).await;
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+    w.clock.advance(Duration::from_secs(1));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+}
+
+#[tokio::test]
+async fn a_session_create_that_may_have_acted_is_not_resent_by_later_calls() {
+    let w = default_world().await;
+    w.sandbox.inject(SESSION, Fault::reply(500, LEGACY_500));
+    let client = w.ibsso();
+    for _ in 0..20 {
+        failure_of(&client).await;
+    }
+    assert_eq!(w.sandbox.count(SESSION), 1);
+    w.clock.advance(Duration::from_secs(1));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(SESSION), 2);
+    assert_eq!(w.sandbox.active_sessions(DEMO_USERNAME), 1);
+}
+
+// ---- redirects ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_login_redirect_is_refused_and_names_where_it_pointed() {
+    let elsewhere = workspace_tests::RecordingServer::start().await.unwrap();
+    let target = format!("{}/steal?from=infobip", elsewhere.base_url());
+    for (endpoint, status, client) in [(TOKEN, 307, "oauth2"), (SESSION, 302, "ibsso")] {
+        let w = default_world().await;
+        w.sandbox.inject(
+            endpoint,
+            Fault::reply(status, "").with_header("location", &target),
+        );
+        let client = match client {
+            "oauth2" => w.oauth2(),
+            _ => w.ibsso(),
+        };
+        let failure = failure_of(&client).await;
+        match failure.error() {
+            AuthError::Redirected {
+                status: got,
+                location,
+                ..
+            } => {
+                assert_eq!(*got, status);
+                assert_eq!(location, &format!("{}/steal", elsewhere.base_url()));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!failure.error().is_retryable());
+        assert_eq!(w.sandbox.count(endpoint), 1);
+    }
+    assert!(
+        elsewhere.requests().is_empty(),
+        "credentials followed a redirect"
+    );
+}
+
+#[tokio::test]
+async fn an_ordinary_call_follows_no_redirect() {
+    let elsewhere = workspace_tests::RecordingServer::start().await.unwrap();
+    let w = default_world().await;
+    w.sandbox.inject(
+        Endpoint::GetApiKeysByFilter,
+        Fault::reply(307, "").with_header("location", &elsewhere.base_url()),
+    );
+    let err = w
+        .basic()
+        .get_api_keys_by_filter()
+        .api_key_secret("key-S3CRET")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(307), "{err}");
+    assert!(elsewhere.requests().is_empty());
+}
+
+// ---- a client without timeouts -----------------------------------------------------------
+
+#[tokio::test]
+async fn a_hung_login_is_bounded_even_with_a_client_without_timeouts() {
+    let w = default_world().await;
+    w.sandbox.inject(
+        TOKEN,
+        Fault::Delay {
+            delay: Duration::from_secs(30),
+            times: 3,
+        },
+    );
+    let client = w
+        .oauth2_builder()
+        .http_client(reqwest::Client::new())
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let failure = failure_of(&client).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(failure.to_string().contains("timed out"), "{failure}");
+}
