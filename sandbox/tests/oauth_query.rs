@@ -7,50 +7,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::sync::{Arc, Mutex};
-
 use infobip_sandbox::{Account, Endpoint, Sandbox, SandboxConfig};
 use reqwest::{Client, Response};
 use serde_json::Value;
 use tracing::subscriber::DefaultGuard;
+use workspace_tests::CapturedLogs;
 
 const USERNAME: &str = "query-user";
 /// Characters that need encoding, so that both the raw and the encoded form can be looked for.
 const PASSWORD: &str = "q p&ss=w+rd%7";
 const ENCODED_PASSWORD: &str = "q+p%26ss%3Dw%2Brd%257";
 
-/// Collects formatted log output.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Logs {
-    /// Captures everything logged on this thread (the test runtime's only one) until the guard
-    /// is dropped.
-    fn capture() -> (Logs, DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
-impl std::io::Write for Logs {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// Captures everything logged on this thread (the test runtime's only one) until the guard
+/// is dropped.
+fn capture() -> (CapturedLogs, DefaultGuard) {
+    let logs = CapturedLogs::default();
+    let guard = tracing::subscriber::set_default(logs.subscriber());
+    (logs, guard)
 }
 
 struct Env {
@@ -133,7 +106,7 @@ fn assert_no_secret(haystack: &str, place: &str) {
 
 #[tokio::test]
 async fn query_only_credentials_get_a_working_token() {
-    let (_logs, _guard) = Logs::capture();
+    let (_logs, _guard) = capture();
     let env = Env::start().await;
 
     let token = access_token(env.token(&credentials(PASSWORD), &[]).await).await;
@@ -165,7 +138,7 @@ async fn query_only_credentials_get_a_working_token() {
 
 #[tokio::test]
 async fn wrong_query_credentials_get_the_legacy_401() {
-    let (_logs, _guard) = Logs::capture();
+    let (_logs, _guard) = capture();
     let env = Env::start().await;
     let response = env.token(&credentials("not-the-password"), &[]).await;
     let body = legacy_error(response, 401, "invalid_client", "UNAUTHORIZED").await;
@@ -179,7 +152,7 @@ async fn wrong_query_credentials_get_the_legacy_401() {
 
 #[tokio::test]
 async fn the_form_and_the_query_combine_but_must_agree() {
-    let (_logs, _guard) = Logs::capture();
+    let (_logs, _guard) = capture();
     let env = Env::start().await;
 
     // Split between the two places, or given in both with the same values: one request.
@@ -219,7 +192,7 @@ async fn the_form_and_the_query_combine_but_must_agree() {
 
 #[tokio::test]
 async fn a_secret_in_the_url_is_warned_about_without_the_secret() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = capture();
     let env = Env::start().await;
 
     let warnings = |text: &str| -> Vec<String> {
@@ -249,7 +222,7 @@ async fn a_secret_in_the_url_is_warned_about_without_the_secret() {
 
 #[tokio::test]
 async fn the_request_log_keeps_no_secret_from_the_query() {
-    let (_logs, _guard) = Logs::capture();
+    let (_logs, _guard) = capture();
     let env = Env::start().await;
     access_token(env.token(&credentials(PASSWORD), &[]).await).await;
 
