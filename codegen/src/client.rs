@@ -55,7 +55,12 @@ pub(crate) fn generate(
     // Validation covers the shapes we know progenitor asserts on; this is the net for the rest.
     let result = catch_unwind(AssertUnwindSafe(|| generator.generate_tokens(spec)));
     match result {
-        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Ok(tokens)) => {
+            let mut file: syn::File =
+                syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
+            crate::open_enums::open_response_enums(&mut file);
+            Ok(quote::ToTokens::to_token_stream(&file))
+        }
         Ok(Err(e)) => Err(CodegenError::Generator(e.to_string())),
         Err(panic) => {
             let message = panic

@@ -30,6 +30,7 @@
 
 mod client;
 mod import;
+mod open_enums;
 mod operations;
 mod products;
 mod spec;

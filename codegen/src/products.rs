@@ -151,6 +151,14 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
             #feature,
         }
     });
+    let tables = specs.iter().map(|spec| {
+        let feature = &spec.product;
+        let module = Ident::new(&spec.product.to_snake_case(), Span::call_site());
+        quote! {
+            #[cfg(feature = #feature)]
+            #module::operations::ALL,
+        }
+    });
     quote! {
         //! One module per description in `spec/`, each behind the cargo feature of its name, so
         //! that a service compiles only the products it uses.
@@ -159,6 +167,9 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
 
         /// The products compiled into this build (their features are on).
         pub static PRODUCTS: &[&str] = &[#(#names)*];
+
+        /// The operations of each product in [`PRODUCTS`], in the same order.
+        pub static OPERATIONS: &[&[&crate::Operation]] = &[#(#tables)*];
     }
 }
 

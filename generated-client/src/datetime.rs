@@ -1,14 +1,24 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{NaiveDateTime, SecondsFormat, Utc};
+use chrono::{NaiveDateTime, SubsecRound as _, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A UTC instant that reads the date-time forms Infobip sends and writes RFC 3339.
+/// A UTC instant, to the millisecond, that reads every date-time form Infobip sends and writes
+/// the one form Infobip documents.
 ///
-/// Infobip's examples use `2023-09-01T10:00:00` (no offset: taken as UTC),
-/// `2023-09-01T10:00:00.988+00:00` and `2023-09-01T10:00:00.988+0000`; chrono's RFC 3339
-/// parser, which the generator would otherwise use, rejects the first and the last.
+/// Reading: Infobip's examples use `2023-09-01T10:00:00` (no offset: taken as UTC),
+/// `2023-09-01T10:00:00.988+00:00` and `2023-09-01T10:00:00.988+0000`; RFC 3339 with `Z` and
+/// any offset are read too (chrono's RFC 3339 parser, which the generator would otherwise use,
+/// rejects the first and the third).
+///
+/// Writing, for every product (`sendAt`, `sentSince`, `validFrom`...):
+/// `2023-09-01T10:00:00.988+0000`, Infobip's documented pattern
+/// (`yyyy-MM-dd'T'HH:mm:ss.SSSZ`), in UTC. It is the form of every example in Infobip's
+/// documents and the one its official Java client sends; whether Infobip also accepts `Z` or
+/// `+00:00` on input is not documented, so the one form known to work is the one written.
+/// Infobip keeps milliseconds, so an instant is kept to the millisecond too (finer digits are
+/// dropped when a value is made or read), and what is written reads back exactly.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DateTime(chrono::DateTime<Utc>);
 
@@ -20,9 +30,9 @@ pub struct DateTimeError {
 }
 
 impl DateTime {
-    /// Wraps a chrono instant.
+    /// Wraps a chrono instant, cut to the millisecond.
     pub fn new(instant: chrono::DateTime<Utc>) -> Self {
-        Self(instant)
+        Self(instant.trunc_subsecs(3))
     }
 
     /// The chrono instant.
@@ -33,7 +43,7 @@ impl DateTime {
 
 impl From<chrono::DateTime<Utc>> for DateTime {
     fn from(instant: chrono::DateTime<Utc>) -> Self {
-        Self(instant)
+        Self::new(instant)
     }
 }
 
@@ -49,7 +59,7 @@ impl FromStr for DateTime {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-            return Ok(Self(t.with_timezone(&Utc)));
+            return Ok(Self::new(t.with_timezone(&Utc)));
         }
         // `%z` reads both `+0000` and `+00:00`, and `%Y` the signed, wider years that
         // `Display` writes for instants outside 0000..=9999, which RFC 3339 cannot express.
@@ -58,10 +68,10 @@ impl FromStr for DateTime {
             None => std::borrow::Cow::Borrowed(s),
         };
         if let Ok(t) = chrono::DateTime::parse_from_str(&with_offset, "%Y-%m-%dT%H:%M:%S%.f%z") {
-            return Ok(Self(t.with_timezone(&Utc)));
+            return Ok(Self::new(t.with_timezone(&Utc)));
         }
         NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
-            .map(|t| Self(t.and_utc()))
+            .map(|t| Self::new(t.and_utc()))
             .map_err(|_| DateTimeError {
                 input: s.chars().take(64).collect(),
             })
@@ -70,7 +80,8 @@ impl FromStr for DateTime {
 
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        // `%Y` writes years outside 0000..=9999 signed and wider, which `from_str` reads back.
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.3f+0000"))
     }
 }
 
@@ -98,13 +109,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_infobip_forms_and_writes_rfc3339_utc() {
+    fn reads_infobip_forms_and_writes_infobips_documented_one() {
         for (input, expected) in [
-            ("2023-09-01T10:00:00", "2023-09-01T10:00:00Z"),
-            ("2023-09-01T10:00:00.988+00:00", "2023-09-01T10:00:00.988Z"),
-            ("2023-09-01T10:00:00.988+0000", "2023-09-01T10:00:00.988Z"),
-            ("2023-09-01T12:00:00+0200", "2023-09-01T10:00:00Z"),
-            ("2023-09-01T10:00:00Z", "2023-09-01T10:00:00Z"),
+            ("2023-09-01T10:00:00", "2023-09-01T10:00:00.000+0000"),
+            (
+                "2023-09-01T10:00:00.988+00:00",
+                "2023-09-01T10:00:00.988+0000",
+            ),
+            (
+                "2023-09-01T10:00:00.988+0000",
+                "2023-09-01T10:00:00.988+0000",
+            ),
+            ("2023-09-01T12:00:00+0200", "2023-09-01T10:00:00.000+0000"),
+            ("2023-09-01T10:00:00Z", "2023-09-01T10:00:00.000+0000"),
+            (
+                "2023-09-01T10:00:00.9889999Z",
+                "2023-09-01T10:00:00.988+0000",
+            ),
         ] {
             let parsed: DateTime = input.parse().unwrap();
             assert_eq!(parsed.to_string(), expected, "{input}");

@@ -8,5 +8,22 @@
 #[rustfmt::skip]
 #[path = "account/mod.rs"]
 pub mod account;
+/// The `sms` product (feature `sms`), from `spec/sms.yaml`.
+#[cfg(feature = "sms")]
+#[rustfmt::skip]
+#[path = "sms/mod.rs"]
+pub mod sms;
 /// The products compiled into this build (their features are on).
-pub static PRODUCTS: &[&str] = &[#[cfg(feature = "account")] "account"];
+pub static PRODUCTS: &[&str] = &[
+    #[cfg(feature = "account")]
+    "account",
+    #[cfg(feature = "sms")]
+    "sms",
+];
+/// The operations of each product in [`PRODUCTS`], in the same order.
+pub static OPERATIONS: &[&[&crate::Operation]] = &[
+    #[cfg(feature = "account")]
+    account::operations::ALL,
+    #[cfg(feature = "sms")]
+    sms::operations::ALL,
+];

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Months, Utc};
 use infobip_client::account::types::{
-    ApiKey, CreateApiKeyRequest, Permission, Platform, UpdateApiKeyRequest,
+    ApiKey, CreateApiKeyRequest, Permission, Platform, PlatformAction, UpdateApiKeyRequest,
 };
 use infobip_client::Secret;
 
@@ -125,6 +125,26 @@ impl StoredKey {
         }
         if self.valid_to <= self.valid_from {
             return Err(Failure::invalid("validTo", "must be after validFrom"));
+        }
+        // The client's enums accept values they do not list; Infobip knows only these.
+        if let Some(Permission::Other(unknown)) = self
+            .permissions
+            .iter()
+            .find(|p| matches!(p, Permission::Other(_)))
+        {
+            return Err(Failure::invalid(
+                "permissions",
+                format!("`{unknown}` is not one of PUBLIC_API, 2FA_CLIENT, WEB_SDK"),
+            ));
+        }
+        if let Some(action) = self.platform.iter().find_map(|p| match &p.action {
+            Some(PlatformAction::Other(action)) => Some(action),
+            _ => None,
+        }) {
+            return Err(Failure::invalid(
+                "platform.action",
+                format!("`{action}` is not one of FILL, FORCE"),
+            ));
         }
         if self.permissions.contains(&Permission::PublicApi)
             && self.permissions.contains(&Permission::WebSdk)

@@ -265,9 +265,11 @@ fn key_filter(mut query: HashMap<String, String>) -> Result<KeyFilter, Failure> 
         .transpose()?;
     let order_direction = query
         .get("orderDirection")
-        .map(|v| {
-            v.parse::<OrderDirection>()
-                .map_err(|_| Failure::invalid("orderDirection", "must be ASC or DESC"))
+        .map(|v| match v.parse::<OrderDirection>() {
+            Ok(OrderDirection::Other(_)) | Err(_) => {
+                Err(Failure::invalid("orderDirection", "must be ASC or DESC"))
+            }
+            Ok(direction) => Ok(direction),
         })
         .transpose()?;
     Ok(KeyFilter {

@@ -560,8 +560,12 @@ async fn api_key_lifecycle() {
     assert_eq!(key["enabled"], true);
     assert_eq!(key["permissions"], json!(["PUBLIC_API"]));
     assert_eq!(key["scopeGuids"], json!([MANAGE_SCOPE]));
-    let from = chrono::DateTime::parse_from_rfc3339(key["validFrom"].as_str().unwrap()).unwrap();
-    let to = chrono::DateTime::parse_from_rfc3339(key["validTo"].as_str().unwrap()).unwrap();
+    // Infobip's documented form: yyyy-MM-dd'T'HH:mm:ss.SSS+0000.
+    let infobip = |field: &str| {
+        chrono::DateTime::parse_from_str(key[field].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.3f%z")
+            .unwrap()
+    };
+    let (from, to) = (infobip("validFrom"), infobip("validTo"));
     assert!((365..=366).contains(&(to - from).num_days()));
     let auth = app(&key);
     assert_eq!(status_of(env.balance(&auth)).await, 200);
@@ -764,6 +768,15 @@ async fn create_validates_the_request() {
             "permissions",
         ),
         (json!({"name": "x", "scopeGuids": ["a", "a"]}), "scopeGuids"),
+        // The client's enums take values they do not list; the sandbox, like Infobip, does not.
+        (
+            json!({"name": "x", "permissions": ["EVERYTHING"]}),
+            "permissions",
+        ),
+        (
+            json!({"name": "x", "platform": [{"applicationId": "a", "action": "MERGE"}]}),
+            "platform.action",
+        ),
     ] {
         let response = env
             .http

@@ -68,46 +68,59 @@ fn api_surface_and_operations_table_per_product() {
     }
 }
 
-/// The generated table and the one derived from the spec must agree, and every method name
-/// in it must be one progenitor generated.
+/// A line with its runs of spaces folded (the summary aligns its columns).
+fn words(line: &str) -> String {
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Each product's generated table and the one derived from its spec must agree, and every
+/// method name in it must be one progenitor generated.
 #[test]
-fn generated_operations_table_matches_the_spec() {
-    use infobip_client::account::operations;
-    let summary: String = operations::ALL
-        .iter()
-        .map(|op| {
-            let schemes: Vec<&str> = op.schemes.iter().map(|s| s.spec_name()).collect();
-            let schemes = if schemes.is_empty() {
-                String::from("none")
-            } else {
-                schemes.join("|")
-            };
-            let scopes = if op.scopes.is_empty() {
-                String::new()
-            } else {
-                format!("  scopes: {}", op.scopes.join(", "))
-            };
-            format!("{}  {schemes}{scopes}", op.id)
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let parsed = codegen::parse(&spec_text()).unwrap();
-    let expected: String = codegen::security_summary(&parsed)
-        .unwrap()
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join("  "))
-        .map(|l| l.replace("scopes:  ", "scopes: "))
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert_eq!(summary, expected);
-    for op in operations::ALL {
-        assert_eq!(op.product, "account");
+fn generated_operations_tables_match_the_specs() {
+    let specs = specs();
+    let names: Vec<&str> = specs.iter().map(|s| s.product.as_str()).collect();
+    assert_eq!(infobip_client::PRODUCTS, names.as_slice());
+    for (spec, table) in specs.iter().zip(infobip_client::OPERATIONS) {
+        let summary: String = table
+            .iter()
+            .map(|op| {
+                assert_eq!(op.product, spec.product);
+                let schemes: Vec<&str> = op.schemes.iter().map(|s| s.spec_name()).collect();
+                let schemes = if schemes.is_empty() {
+                    String::from("none")
+                } else {
+                    schemes.join("|")
+                };
+                let scopes = if op.scopes.is_empty() {
+                    String::new()
+                } else {
+                    format!("  scopes: {}", op.scopes.join(", "))
+                };
+                words(&format!("{}  {schemes}{scopes}", op.id))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let parsed = codegen::parse(&spec.text).unwrap();
+        let expected: String = codegen::security_summary(&parsed)
+            .unwrap()
+            .lines()
+            .map(words)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(summary, expected, "{}", spec.path);
+    }
+    for op in infobip_client::account::operations::ALL {
         assert!(std::ptr::eq(
-            operations::by_method_name(op.method_name).unwrap(),
+            infobip_client::account::operations::by_method_name(op.method_name).unwrap(),
             *op
         ));
     }
-    assert_eq!(infobip_client::PRODUCTS, &["account"]);
+    for op in infobip_client::sms::operations::ALL {
+        assert!(std::ptr::eq(
+            infobip_client::sms::operations::by_method_name(op.method_name).unwrap(),
+            *op
+        ));
+    }
 }
 
 /// Applies `edit` to the real spec and returns the codegen error's message.

@@ -152,10 +152,13 @@ async fn list_keys_sends_every_filter_as_query() {
     assert_eq!(page.paging.total_count, Some(1));
     let key = &page.api_keys[0];
     assert_eq!(key.api_key_secret.as_ref().unwrap().expose(), "s3cr3t");
-    assert_eq!(key.valid_from.unwrap().to_string(), "2023-09-01T10:00:00Z");
+    assert_eq!(
+        key.valid_from.unwrap().to_string(),
+        "2023-09-01T10:00:00.000+0000"
+    );
     assert_eq!(
         key.valid_to.unwrap().to_string(),
-        "2024-09-01T10:00:00.988Z"
+        "2024-09-01T10:00:00.988+0000"
     );
 
     let [request] = server.take_requests().try_into().unwrap();
@@ -220,7 +223,7 @@ async fn create_key_sends_json_and_parses_the_new_error_format() {
                 "allowedIPs": ["127.0.0.1"],
                 "permissions": ["PUBLIC_API"],
                 "scopeGuids": ["account-management:manage"],
-                "validTo": "2030-01-01T00:00:00Z"
+                "validTo": "2030-01-01T00:00:00.000+0000"
             })
         );
     }
@@ -303,4 +306,46 @@ fn generated_types_redact_secrets_in_debug() {
     };
     let printed = format!("{request:?}");
     assert!(!printed.contains("hunter2"), "{printed}");
+}
+
+// ---- SMS ----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sms_logs_send_array_filters_as_repeated_keys_and_dates_in_one_form() {
+    let server = RecordingServer::start().await.unwrap();
+    let client = infobip_client::sms::Client::new_with_client(
+        &server.base_url(),
+        reqwest::Client::new(),
+        Auth::none(),
+    );
+    server.reply(Reply::json(
+        200,
+        r#"{"results":[],"cursor":{"limit":2,"nextCursor":"c-2"}}"#,
+    ));
+    let since: infobip_client::DateTime = "2026-01-31T09:30:00+01:00".parse().unwrap();
+    let logs = client
+        .get_outbound_sms_message_logs_v3()
+        .bulk_id(vec![String::from("b1"), String::from("b,2")])
+        .message_id(vec![String::from("m1")])
+        .sent_since(since)
+        .use_cursor(true)
+        .limit(2)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(logs.results.is_empty());
+    let query = server.requests()[0].query.clone().unwrap();
+    // Progenitor's exploded form, the one the description declares: one key per value (a
+    // value's own comma is escaped), whatever the prose's "comma-separated" says.
+    for part in [
+        "bulkId=b1",
+        "bulkId=b%2C2",
+        "messageId=m1",
+        "sentSince=2026-01-31T08%3A30%3A00.000%2B0000",
+        "useCursor=true",
+        "limit=2",
+    ] {
+        assert!(query.split('&').any(|p| p == part), "{part} in {query}");
+    }
 }

@@ -262,7 +262,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -275,12 +274,17 @@ pub mod types {
         Asc,
         #[serde(rename = "DESC")]
         Desc,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for OrderDirection {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Asc => f.write_str("ASC"),
                 Self::Desc => f.write_str("DESC"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -292,7 +296,7 @@ pub mod types {
             match value {
                 "ASC" => Ok(Self::Asc),
                 "DESC" => Ok(Self::Desc),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -353,7 +357,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -368,6 +371,10 @@ pub mod types {
         X2faClient,
         #[serde(rename = "WEB_SDK")]
         WebSdk,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for Permission {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -375,6 +382,7 @@ pub mod types {
                 Self::PublicApi => f.write_str("PUBLIC_API"),
                 Self::X2faClient => f.write_str("2FA_CLIENT"),
                 Self::WebSdk => f.write_str("WEB_SDK"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -387,7 +395,7 @@ pub mod types {
                 "PUBLIC_API" => Ok(Self::PublicApi),
                 "2FA_CLIENT" => Ok(Self::X2faClient),
                 "WEB_SDK" => Ok(Self::WebSdk),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -433,7 +441,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -446,12 +453,17 @@ pub mod types {
         Fill,
         #[serde(rename = "FORCE")]
         Force,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PlatformAction {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Fill => f.write_str("FILL"),
                 Self::Force => f.write_str("FORCE"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -463,7 +475,7 @@ pub mod types {
             match value {
                 "FILL" => Ok(Self::Fill),
                 "FORCE" => Ok(Self::Force),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }

@@ -1,0 +1,177 @@
+//! Enums that a response can carry are left open.
+//!
+//! Infobip may add enum values in a minor release (a new status group, a new error group).
+//! Typify turns each string enum into a closed Rust enum, so one new value would fail the
+//! whole response. Every string enum reachable from an operation's success type therefore gets
+//! one more variant, `Other(String)`, which serde fills with any value the description does not
+//! list (and writes back as sent). The enum loses `Copy`; `Display` writes the value, and
+//! `FromStr` accepts any string.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use syn::visit::Visit;
+use syn::{parse_quote, Item, ItemEnum, ItemImpl};
+
+/// Opens the string enums of `file` (a progenitor client) that its success types reach;
+/// returns their names.
+pub(crate) fn open_response_enums(file: &mut syn::File) -> BTreeSet<String> {
+    let roots = success_types(file);
+    let Some(types) = types_module(file) else {
+        return BTreeSet::new();
+    };
+    let graph = references(types);
+    let reachable = reach(&graph, roots);
+    let open: BTreeSet<String> = types
+        .iter()
+        .filter_map(|item| match item {
+            Item::Enum(e) if is_string_enum(e) && reachable.contains(&e.ident.to_string()) => {
+                Some(e.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    for item in types.iter_mut() {
+        match item {
+            Item::Enum(e) if open.contains(&e.ident.to_string()) => open_enum(e),
+            Item::Impl(i) if impl_target(i).is_some_and(|t| open.contains(&t)) => open_impl(i),
+            _ => {}
+        }
+    }
+    open
+}
+
+fn types_module(file: &mut syn::File) -> Option<&mut Vec<Item>> {
+    file.items.iter_mut().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
+        _ => None,
+    })
+}
+
+/// The types named in `ResponseValue<types::X>` anywhere outside `types`: what operations
+/// return.
+fn success_types(file: &syn::File) -> BTreeSet<String> {
+    struct Finder(BTreeSet<String>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+            if segment.ident == "ResponseValue" {
+                let mut names = Names::default();
+                names.visit_path_arguments(&segment.arguments);
+                self.0.extend(names.0);
+            }
+            syn::visit::visit_path_segment(self, segment);
+        }
+    }
+    let mut finder = Finder(BTreeSet::new());
+    for item in &file.items {
+        if !matches!(item, Item::Mod(m) if m.ident == "types") {
+            finder.visit_item(item);
+        }
+    }
+    finder.0
+}
+
+/// Every identifier in a path, as type names.
+#[derive(Default)]
+struct Names(BTreeSet<String>);
+
+impl<'ast> Visit<'ast> for Names {
+    fn visit_ident(&mut self, ident: &'ast syn::Ident) {
+        self.0.insert(ident.to_string());
+    }
+}
+
+/// For each struct and enum of `types`, the names its fields and variants mention.
+fn references(types: &[Item]) -> BTreeMap<String, BTreeSet<String>> {
+    types
+        .iter()
+        .filter_map(|item| {
+            let mut names = Names::default();
+            let ident = match item {
+                Item::Struct(s) => {
+                    names.visit_fields(&s.fields);
+                    &s.ident
+                }
+                Item::Enum(e) => {
+                    for variant in &e.variants {
+                        names.visit_fields(&variant.fields);
+                    }
+                    &e.ident
+                }
+                _ => return None,
+            };
+            Some((ident.to_string(), names.0))
+        })
+        .collect()
+}
+
+fn reach(graph: &BTreeMap<String, BTreeSet<String>>, roots: BTreeSet<String>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<String> = roots.into_iter().collect();
+    while let Some(name) = todo.pop() {
+        if !graph.contains_key(&name) || !seen.insert(name.clone()) {
+            continue;
+        }
+        todo.extend(graph[&name].iter().cloned());
+    }
+    seen
+}
+
+/// An enum of unit variants, each renamed to its wire value: typify's string enum.
+fn is_string_enum(e: &ItemEnum) -> bool {
+    !e.variants.is_empty()
+        && e.variants
+            .iter()
+            .all(|v| matches!(v.fields, syn::Fields::Unit))
+}
+
+fn impl_target(i: &ItemImpl) -> Option<String> {
+    match &*i.self_ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn open_enum(e: &mut ItemEnum) {
+    for attr in &mut e.attrs {
+        if attr.path().is_ident("derive") {
+            if let Ok(list) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) {
+                let kept = list.iter().filter(|p| !p.is_ident("Copy"));
+                *attr = parse_quote!(#[derive(#(#kept),*)]);
+            }
+        }
+    }
+    e.variants.push(parse_quote! {
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String)
+    });
+}
+
+/// Gives `Display` and `FromStr` of an opened enum their `Other` arms.
+fn open_impl(i: &mut ItemImpl) {
+    let Some((_, trait_path, _)) = &i.trait_ else {
+        return;
+    };
+    let name = trait_path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
+    let arm: syn::Arm = match name.as_str() {
+        "Display" => parse_quote!(Self::Other(ref value) => f.write_str(value),),
+        "FromStr" => parse_quote!(_ => Ok(Self::Other(value.to_owned())),),
+        _ => return,
+    };
+    struct Arms(syn::Arm);
+    impl syn::visit_mut::VisitMut for Arms {
+        fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+            // Typify's `FromStr` ends with `_ => Err(..)`; its `Display` lists every variant.
+            m.arms.retain(|arm| !matches!(arm.pat, syn::Pat::Wild(_)));
+            m.arms.push(self.0.clone());
+        }
+    }
+    syn::visit_mut::VisitMut::visit_item_impl_mut(&mut Arms(arm), i);
+}
