@@ -6,6 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
+use arc_swap::ArcSwap;
+use futures_util::FutureExt as _;
 use infobip_client::{Authenticator, BoxFuture, Call, Operation, PrepareError, Scheme};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::StatusCode;
@@ -13,21 +15,46 @@ use tracing::Instrument;
 
 use crate::login::auth_span;
 use crate::redact;
+use crate::rotation::Rotation;
+use crate::scheme::{api_key_header, basic_header, UserCredentials};
 use crate::tokens::Tokens;
 use crate::{AuthError, AuthFailure};
 
 /// What the client authenticates with.
 pub(crate) enum Credential {
-    /// Basic and API key: one header, computed at build time.
-    Static(HeaderValue),
+    /// Basic and API key: one header, computed at build time (and again when a rotating
+    /// secret changes).
+    Static {
+        header: ArcSwap<HeaderValue>,
+        kind: StaticKind,
+    },
     /// OAuth 2.0 and IBSSO: tokens obtained from Infobip and renewed.
     Renewing(Arc<Tokens>),
+}
+
+/// How a static header is made from its secret.
+pub(crate) enum StaticKind {
+    /// `Basic base64(username:password)`.
+    Basic(String),
+    /// `App <key>`.
+    ApiKey,
+}
+
+impl Credential {
+    pub(crate) fn fixed(header: HeaderValue, kind: StaticKind) -> Self {
+        Credential::Static {
+            header: ArcSwap::from_pointee(header),
+            kind,
+        }
+    }
 }
 
 /// The authenticator behind every client built by [`ClientBuilder`](crate::ClientBuilder).
 pub struct InfobipAuth {
     scheme: Scheme,
     credential: Credential,
+    /// A secret read again from its source, if it was given one.
+    rotation: Option<Rotation>,
 }
 
 impl fmt::Debug for InfobipAuth {
@@ -47,8 +74,50 @@ impl fmt::Debug for InfobipAuth {
 }
 
 impl InfobipAuth {
-    pub(crate) fn new(scheme: Scheme, credential: Credential) -> Self {
-        Self { scheme, credential }
+    pub(crate) fn new(scheme: Scheme, credential: Credential, rotation: Option<Rotation>) -> Self {
+        Self {
+            scheme,
+            credential,
+            rotation,
+        }
+    }
+
+    /// Reads a rotating secret again if a check is due (or `force`d), and when it changed,
+    /// uses it from now on: a new header, or new login credentials (the token obtained with
+    /// the old ones retired, the pause after a failed login ended). Returns whether it did.
+    async fn rotate(&self, force: bool) -> bool {
+        let Some(secret) = self.rotation.as_ref().and_then(|r| r.changed(force)) else {
+            return false;
+        };
+        let applied = match &self.credential {
+            Credential::Static { header, kind } => {
+                let made = match kind {
+                    StaticKind::ApiKey => api_key_header(&secret),
+                    StaticKind::Basic(username) => {
+                        UserCredentials::new(("username", username.clone()), ("password", secret))
+                            .and_then(|credentials| basic_header(&credentials))
+                    }
+                };
+                made.map(|made| header.store(Arc::new(made)))
+            }
+            Credential::Renewing(tokens) => {
+                let set = tokens.source.credentials().set_password(secret);
+                if set.is_ok() {
+                    tokens.credentials_changed().await;
+                }
+                set
+            }
+        };
+        match applied {
+            Ok(()) => {
+                tracing::info!(scheme = %self.scheme, "the secret changed; using the new one");
+                true
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "the secret changed to one that cannot be used; keeping the current one");
+                false
+            }
+        }
     }
 
     /// The configured scheme.
@@ -61,7 +130,7 @@ impl InfobipAuth {
     pub fn store_key(&self) -> Option<&str> {
         match &self.credential {
             Credential::Renewing(tokens) => tokens.store_key(),
-            Credential::Static(_) => None,
+            Credential::Static { .. } => None,
         }
     }
 
@@ -72,7 +141,7 @@ impl InfobipAuth {
     pub async fn logout(&self) -> Result<(), AuthError> {
         match &self.credential {
             Credential::Renewing(tokens) => tokens.logout().await,
-            Credential::Static(_) => Ok(()),
+            Credential::Static { .. } => Ok(()),
         }
     }
 
@@ -115,14 +184,14 @@ impl InfobipAuth {
         }
     }
 
-    async fn send_ending(
+    async fn send_ending<S: Sender + ?Sized>(
         &self,
-        call: Call<'_>,
+        sender: &S,
         tokens: &Tokens,
         request: reqwest::Request,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> Result<reqwest::Response, S::Error> {
         let used = request.headers().get(AUTHORIZATION).cloned();
-        let response = call.transport.execute(request).await?;
+        let response = sender.send(request).await?;
         let status = response.status();
         if status.is_success() || status == StatusCode::UNAUTHORIZED {
             if let Some(used) = &used {
@@ -132,33 +201,34 @@ impl InfobipAuth {
         Ok(response)
     }
 
-    async fn send_with_reauth(
+    async fn send_with_reauth<S: Sender + ?Sized>(
         &self,
-        call: Call<'_>,
+        operation: &'static Operation,
+        sender: &S,
         tokens: &Arc<Tokens>,
         request: reqwest::Request,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> Result<reqwest::Response, S::Error> {
         let used = request.headers().get(AUTHORIZATION).cloned();
         let retry = request.try_clone();
-        let response = call.transport.execute(request).await?;
+        let response = sender.send(request).await?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
         // Boxed apart: the rare path's state would otherwise make every call's future larger.
-        Box::pin(self.reauthenticate(call, tokens, retry, used, response)).await
+        Box::pin(self.reauthenticate(operation, sender, tokens, retry, used, response)).await
     }
 
     /// The one retry after a 401: a new token, shared by every caller that saw the same one
     /// rejected, and the request sent once more.
-    async fn reauthenticate(
+    async fn reauthenticate<S: Sender + ?Sized>(
         &self,
-        call: Call<'_>,
+        operation: &'static Operation,
+        sender: &S,
         tokens: &Arc<Tokens>,
         retry: Option<reqwest::Request>,
         used: Option<HeaderValue>,
         response: reqwest::Response,
-    ) -> reqwest::Result<reqwest::Response> {
-        let operation = call.operation;
+    ) -> Result<reqwest::Response, S::Error> {
         let (Some(mut retry), Some(used)) = (retry, used) else {
             tracing::debug!(
                 operation = operation.id,
@@ -169,6 +239,8 @@ impl InfobipAuth {
         let span = auth_span!("infobip_auth.retry_401", operation, self.scheme);
         let started = Instant::now();
         async {
+            // A 401 may mean the password was rotated: read it again first.
+            self.rotate(true).await;
             // Only the first caller that saw this token rejected drops it; the others find
             // the replacement (or the fetch in flight) and share it.
             tokens.rejected(&used).await;
@@ -177,7 +249,7 @@ impl InfobipAuth {
                 Ok(header) => {
                     retry.headers_mut().insert(AUTHORIZATION, header);
                     drop(response);
-                    let retried = call.transport.execute(retry).await;
+                    let retried = sender.send(retry).await;
                     let outcome = match &retried {
                         Ok(r) if r.status().is_success() => "recovered",
                         Ok(_) => "retry failed",
@@ -198,6 +270,94 @@ impl InfobipAuth {
         .instrument(span)
         .await
     }
+
+    /// Sends a prepared request of `operation` through `sender`: the token's end operation
+    /// forgets the token once sent, a renewing scheme's call is retried once after a 401,
+    /// the rest is sent once.
+    pub(crate) async fn dispatch<S: Sender + ?Sized>(
+        &self,
+        operation: &'static Operation,
+        sender: &S,
+        request: reqwest::Request,
+    ) -> Result<reqwest::Response, S::Error> {
+        match (self.ends_token(operation), &self.credential) {
+            (Some(tokens), _) => self.send_ending(sender, tokens, request).await,
+            // A 401 on a login call is an answer, not a stale token.
+            (None, Credential::Renewing(tokens)) if !operation.is_unauthenticated() => {
+                self.send_with_reauth(operation, sender, tokens, request)
+                    .await
+            }
+            (None, Credential::Static { header, .. })
+                if self.rotation.is_some() && !operation.is_unauthenticated() =>
+            {
+                // A 401 may mean the secret was rotated: read it again, and if it changed,
+                // send once more with the new one.
+                let retry = request.try_clone();
+                let response = sender.send(request).await?;
+                match retry {
+                    Some(mut retry)
+                        if response.status() == StatusCode::UNAUTHORIZED
+                            && self.rotate(true).await =>
+                    {
+                        retry
+                            .headers_mut()
+                            .insert(AUTHORIZATION, HeaderValue::clone(&header.load()));
+                        drop(response);
+                        sender.send(retry).await
+                    }
+                    _ => Ok(response),
+                }
+            }
+            _ => sender.send(request).await,
+        }
+    }
+
+    /// Adds the credentials `operation` takes to `request`, or says why it cannot.
+    pub(crate) async fn authorize(
+        &self,
+        operation: &'static Operation,
+        request: &mut reqwest::Request,
+    ) -> Result<(), AuthError> {
+        // Login calls carry their credentials in the body; an Authorization header there
+        // would at best be ignored.
+        if operation.is_unauthenticated() {
+            return Ok(());
+        }
+        self.check(operation)?;
+        self.rotate(false).await;
+        let header = match &self.credential {
+            Credential::Static { header, .. } => HeaderValue::clone(&header.load()),
+            Credential::Renewing(tokens) if self.ends_token(operation).is_some() => {
+                tokens.current_header().ok_or(AuthError::NoSession)?
+            }
+            Credential::Renewing(tokens) => match tokens.fresh_header() {
+                Some(header) => header,
+                None => tokens.header().await?,
+            },
+        };
+        request.headers_mut().insert(AUTHORIZATION, header);
+        Ok(())
+    }
+}
+
+/// What sends a prepared request: the product client's transport, or a middleware chain.
+pub(crate) trait Sender: Sync {
+    /// What a failed send reports.
+    type Error;
+
+    /// Sends `request` once.
+    fn send(
+        &self,
+        request: reqwest::Request,
+    ) -> BoxFuture<'_, Result<reqwest::Response, Self::Error>>;
+}
+
+impl Sender for dyn infobip_client::Transport + '_ {
+    type Error = reqwest::Error;
+
+    fn send(&self, request: reqwest::Request) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+        self.execute(request)
+    }
 }
 
 impl Authenticator for InfobipAuth {
@@ -207,42 +367,29 @@ impl Authenticator for InfobipAuth {
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), PrepareError>> {
         let operation = call.operation;
-        // Login calls carry their credentials in the body; an Authorization header there
-        // would at best be ignored.
-        if operation.is_unauthenticated() {
-            return Box::pin(std::future::ready(Ok(())));
-        }
-        if let Err(error) = self.check(operation) {
-            return Box::pin(std::future::ready(Err(self.fail(operation, error))));
-        }
-        let tokens = match &self.credential {
-            Credential::Static(header) => {
-                request.headers_mut().insert(AUTHORIZATION, header.clone());
-                return Box::pin(std::future::ready(Ok(())));
-            }
-            Credential::Renewing(tokens) => tokens,
-        };
-        if self.ends_token(operation).is_some() {
-            let result = match tokens.current_header() {
-                Some(header) => {
-                    request.headers_mut().insert(AUTHORIZATION, header);
-                    Ok(())
+        // The hot path completes at once: no token to wait for, or a fresh one cached.
+        let ready = self.rotation.is_none()
+            && match &self.credential {
+                Credential::Static { .. } => true,
+                Credential::Renewing(tokens) => {
+                    operation.is_unauthenticated()
+                        || self.ends_token(operation).is_some()
+                        || tokens.has_fresh()
                 }
-                None => Err(self.fail(operation, AuthError::NoSession)),
             };
-            return Box::pin(std::future::ready(result));
-        }
-        if let Some(header) = tokens.fresh_header() {
-            request.headers_mut().insert(AUTHORIZATION, header);
-            return Box::pin(std::future::ready(Ok(())));
+        if ready {
+            let result = self
+                .authorize(operation, request)
+                .now_or_never()
+                .unwrap_or(Err(AuthError::NoSession));
+            return Box::pin(std::future::ready(
+                result.map_err(|error| self.fail(operation, error)),
+            ));
         }
         Box::pin(async move {
-            let header = tokens
-                .header()
+            self.authorize(operation, request)
                 .await
-                .map_err(|error| self.fail(operation, error))?;
-            request.headers_mut().insert(AUTHORIZATION, header);
-            Ok(())
+                .map_err(|error| self.fail(operation, error))
         })
     }
 
@@ -252,14 +399,7 @@ impl Authenticator for InfobipAuth {
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
-            let sent = match (self.ends_token(call.operation), &self.credential) {
-                (Some(tokens), _) => self.send_ending(call, tokens, request).await,
-                // A 401 on a login call is an answer, not a stale token.
-                (None, Credential::Renewing(tokens)) if !call.operation.is_unauthenticated() => {
-                    self.send_with_reauth(call, tokens, request).await
-                }
-                _ => call.transport.execute(request).await,
-            };
+            let sent = self.dispatch(call.operation, call.transport, request).await;
             // What the call hands back (an error, a response) must not show a secret.
             match sent {
                 Ok(response) => redact::response(call.operation, response).await,

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use infobip_client::account::Client;
-use infobip_client::{Auth, Scheme};
-use secrecy::SecretString;
+use infobip_client::{Products as _, Scheme};
+use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::authenticator::{Credential, InfobipAuth};
+use crate::authenticator::{Credential, InfobipAuth, StaticKind};
 use crate::cache::refresh_margin;
 use crate::login::Login;
+use crate::rotation::Rotation;
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
 use crate::scheme::{api_key_header, basic_header, TokenSource, UserCredentials};
@@ -18,25 +19,54 @@ use crate::store::fleet::{Fleet, StoreSettings};
 use crate::tokens::Tokens;
 use crate::validate::normalize_base_url;
 use crate::{
-    Clock, ConfigError, EncryptionKey, LoginCooldown, RetryPolicy, SystemClock, TokenStore,
+    Clock, ConfigError, EncryptionKey, Infobip, LoginCooldown, RetryPolicy, SecretSource,
+    SystemClock, TokenStore,
 };
 
 pub(crate) enum Credentials {
     Basic {
         username: String,
-        password: SecretString,
+        password: SecretInput,
     },
     ApiKey {
-        key: SecretString,
+        key: SecretInput,
     },
     Ibsso {
         username: String,
-        password: SecretString,
+        password: SecretInput,
     },
     OAuth2 {
         client_id: String,
-        client_secret: SecretString,
+        client_secret: SecretInput,
     },
+}
+
+/// A secret as given: fixed, or read from a source (and read again when it may have changed).
+pub(crate) enum SecretInput {
+    Fixed(SecretString),
+    From(Arc<dyn SecretSource>),
+}
+
+impl<S: Into<SecretString>> From<S> for SecretInput {
+    fn from(secret: S) -> Self {
+        SecretInput::Fixed(secret.into())
+    }
+}
+
+impl SecretInput {
+    /// The secret now, and the source to read it again from, if it has one.
+    fn resolve(self) -> Result<(SecretString, Option<Arc<dyn SecretSource>>), ConfigError> {
+        match self {
+            SecretInput::Fixed(secret) => Ok((secret, None)),
+            SecretInput::From(source) => {
+                let secret = source.read().map_err(|e| ConfigError {
+                    field: "secret_source",
+                    reason: e.to_string(),
+                })?;
+                Ok((secret, Some(source)))
+            }
+        }
+    }
 }
 
 impl Credentials {
@@ -84,6 +114,7 @@ pub struct ClientBuilder {
     refresh_margin: Option<Duration>,
     retry: RetryPolicy,
     cooldown: LoginCooldown,
+    secret_check_interval: Duration,
     clock: Arc<dyn Clock>,
     pub(crate) store: Option<StoreChoice>,
     store_lease: Duration,
@@ -121,6 +152,7 @@ impl fmt::Debug for ClientBuilder {
             .field("refresh_margin", &self.refresh_margin)
             .field("retry", &self.retry)
             .field("login_cooldown", &self.cooldown)
+            .field("secret_check_interval", &self.secret_check_interval)
             .field(
                 "token_store",
                 &self.store.as_ref().map(|store| match store {
@@ -147,6 +179,7 @@ impl ClientBuilder {
             refresh_margin: None,
             retry: RetryPolicy::default(),
             cooldown: LoginCooldown::default(),
+            secret_check_interval: Duration::from_secs(10),
             clock: Arc::new(SystemClock),
             store: None,
             store_lease: Duration::from_secs(10),
@@ -159,13 +192,54 @@ impl ClientBuilder {
     pub fn basic(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
         Self::new(Credentials::Basic {
             username: username.into(),
-            password: password.into(),
+            password: SecretInput::Fixed(password.into()),
         })
     }
 
     /// API key: `Authorization: App <key>`. Cannot call the API key management operations.
     pub fn api_key(key: impl Into<SecretString>) -> Self {
-        Self::new(Credentials::ApiKey { key: key.into() })
+        Self::new(Credentials::ApiKey {
+            key: SecretInput::Fixed(key.into()),
+        })
+    }
+
+    /// [`api_key`](Self::api_key) with the key read from `source` (a [`SecretFile`] a
+    /// secrets manager rewrites, say), and read again every
+    /// [`secret_check_interval`](Self::secret_check_interval) and after a 401: a rotated key
+    /// takes effect without a restart.
+    pub fn api_key_from(source: impl SecretSource) -> Self {
+        Self::new(Credentials::ApiKey {
+            key: SecretInput::From(Arc::new(source)),
+        })
+    }
+
+    /// [`basic`](Self::basic) with the password read from `source`, and read again as
+    /// [`api_key_from`](Self::api_key_from) does.
+    pub fn basic_from(username: impl Into<String>, source: impl SecretSource) -> Self {
+        Self::new(Credentials::Basic {
+            username: username.into(),
+            password: SecretInput::From(Arc::new(source)),
+        })
+    }
+
+    /// [`ibsso`](Self::ibsso) with the password read from `source`, and read again as
+    /// [`api_key_from`](Self::api_key_from) does; when it changes, the session obtained with
+    /// the old one is ended and the next call logs in with the new one.
+    pub fn ibsso_from(username: impl Into<String>, source: impl SecretSource) -> Self {
+        Self::new(Credentials::Ibsso {
+            username: username.into(),
+            password: SecretInput::From(Arc::new(source)),
+        })
+    }
+
+    /// [`oauth2`](Self::oauth2) with the client secret read from `source`, and read again as
+    /// [`api_key_from`](Self::api_key_from) does; when it changes, the token obtained with the
+    /// old one is dropped and the next call fetches one with the new one.
+    pub fn oauth2_from(client_id: impl Into<String>, source: impl SecretSource) -> Self {
+        Self::new(Credentials::OAuth2 {
+            client_id: client_id.into(),
+            client_secret: SecretInput::From(Arc::new(source)),
+        })
     }
 
     /// IBSSO session: logs in on first use, sends `Authorization: IBSSO <token>`, logs in
@@ -174,7 +248,7 @@ impl ClientBuilder {
     pub fn ibsso(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
         Self::new(Credentials::Ibsso {
             username: username.into(),
-            password: password.into(),
+            password: SecretInput::Fixed(password.into()),
         })
     }
 
@@ -183,7 +257,7 @@ impl ClientBuilder {
     pub fn oauth2(client_id: impl Into<String>, client_secret: impl Into<SecretString>) -> Self {
         Self::new(Credentials::OAuth2 {
             client_id: client_id.into(),
-            client_secret: client_secret.into(),
+            client_secret: SecretInput::Fixed(client_secret.into()),
         })
     }
 
@@ -295,6 +369,13 @@ impl ClientBuilder {
         self
     }
 
+    /// How often a secret given by a [`SecretSource`] (`api_key_from`, ...) is read again to
+    /// see whether it changed: 10 s by default. A 401 makes it read again at once.
+    pub fn secret_check_interval(mut self, interval: Duration) -> Self {
+        self.secret_check_interval = interval;
+        self
+    }
+
     /// The time source for expiry and backoff. [`SystemClock`] by default; tests pass a
     /// `ManualClock` (feature `test-util`).
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -307,15 +388,22 @@ impl ClientBuilder {
         self
     }
 
-    /// Validates everything and returns a ready client of the account product.
+    /// Validates everything and returns a ready client of the account product: the one-line
+    /// way for a service that calls nothing else. Use [`connect`](Self::connect) for a
+    /// connection whose token every product's client shares.
     pub fn build(self) -> Result<Client, ConfigError> {
+        Ok(self.connect()?.account())
+    }
+
+    /// Validates everything and returns the connection every product client is taken from.
+    pub fn connect(self) -> Result<Infobip, ConfigError> {
         let (base_url, http, auth) = self.build_parts()?;
-        Ok(Client::new_with_client(&base_url, http, auth))
+        Infobip::new(base_url, http, auth)
     }
 
     /// Validates everything and returns the base URL, the HTTP client and the authenticator
     /// that every product client of this connection shares.
-    pub(crate) fn build_parts(mut self) -> Result<(String, reqwest::Client, Auth), ConfigError> {
+    fn build_parts(mut self) -> Result<(String, reqwest::Client, InfobipAuth), ConfigError> {
         let base_url = normalize_base_url(self.base_url.as_deref().ok_or(ConfigError {
             field: "base_url",
             reason: String::from(
@@ -327,18 +415,36 @@ impl ClientBuilder {
         let shares = self.store.is_some() && self.credentials.renews();
         let http = self.take_http_client()?;
         let fleet_settings = self.fleet_settings();
-        let source: Arc<dyn TokenSource> = match self.credentials {
+        let rotation = |source: Option<Arc<dyn SecretSource>>, current: &SecretString| {
+            source.map(|source| {
+                let current = SecretString::from(current.expose_secret());
+                Rotation::new(
+                    source,
+                    current,
+                    self.secret_check_interval,
+                    self.clock.clone(),
+                )
+            })
+        };
+        let (source, rotation): (Arc<dyn TokenSource>, _) = match self.credentials {
             Credentials::Basic { username, password } => {
+                let (password, from) = password.resolve()?;
+                let rotation = rotation(from, &password);
                 let credentials =
                     UserCredentials::new(("username", username), ("password", password))?;
-                let credential = Credential::Static(basic_header(&credentials)?);
-                return Ok((base_url, http, auth(scheme, credential)));
+                let header = basic_header(&credentials)?;
+                let credential = Credential::fixed(header, StaticKind::Basic(credentials.username));
+                return Ok((base_url, http, auth(scheme, credential, rotation)));
             }
             Credentials::ApiKey { key } => {
-                let credential = Credential::Static(api_key_header(&key)?);
-                return Ok((base_url, http, auth(scheme, credential)));
+                let (key, from) = key.resolve()?;
+                let rotation = rotation(from, &key);
+                let credential = Credential::fixed(api_key_header(&key)?, StaticKind::ApiKey);
+                return Ok((base_url, http, auth(scheme, credential, rotation)));
             }
             Credentials::Ibsso { username, password } => {
+                let (password, from) = password.resolve()?;
+                let rotation = rotation(from, &password);
                 if shares && self.unsafe_session == Some(false) {
                     return Err(ConfigError {
                         field: "unsafe_session",
@@ -350,22 +456,28 @@ impl ClientBuilder {
                 let credentials =
                     UserCredentials::new(("username", username), ("password", password))?;
                 let idle = self.session_idle_timeout;
-                Arc::new(Ibsso::new(
+                let source = Ibsso::new(
                     credentials,
                     idle,
                     refresh_margin(idle, self.refresh_margin),
                     self.unsafe_session.unwrap_or(shares),
-                ))
+                );
+                (Arc::new(source), rotation)
             }
             Credentials::OAuth2 {
                 client_id,
                 client_secret,
             } => {
+                let (client_secret, from) = client_secret.resolve()?;
+                let rotation = rotation(from, &client_secret);
                 let credentials = UserCredentials::new(
                     ("client_id", client_id),
                     ("client_secret", client_secret),
                 )?;
-                Arc::new(OAuth2::new(credentials, self.refresh_margin))
+                (
+                    Arc::new(OAuth2::new(credentials, self.refresh_margin)),
+                    rotation,
+                )
             }
         };
         let login = Arc::new(Login::new(
@@ -397,7 +509,7 @@ impl ClientBuilder {
         };
         let tokens = Tokens::new(source, login, fleet, self.cooldown, self.clock);
         let credential = Credential::Renewing(Arc::new(tokens));
-        Ok((base_url, http, auth(scheme, credential)))
+        Ok((base_url, http, auth(scheme, credential, rotation)))
     }
 
     /// The client for ordinary calls: the one configured, or one with the timeouts.
@@ -482,13 +594,12 @@ impl ClientBuilder {
     }
 }
 
-fn auth(scheme: Scheme, credential: Credential) -> Auth {
-    Auth::new(InfobipAuth::new(scheme, credential))
+fn auth(scheme: Scheme, credential: Credential, rotation: Option<Rotation>) -> InfobipAuth {
+    InfobipAuth::new(scheme, credential, rotation)
 }
 
 #[cfg(feature = "redis")]
 fn open_redis(url: &SecretString, timeout: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
-    use secrecy::ExposeSecret as _;
     Ok(Arc::new(crate::RedisStore::open_with_timeout(
         url.expose_secret(),
         timeout,

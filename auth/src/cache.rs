@@ -1,7 +1,7 @@
 //! The token cache: lock-free reads, one fetch at a time, failures shared with every waiter.
 //! It knows a token's expiry, never its scheme.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,9 @@ pub(crate) struct Token {
     pub(crate) header: HeaderValue,
     obtained_at: Instant,
     pub(crate) lifetime: Lifetime,
+    /// Obtained with credentials that have since changed: no longer sent, and replaced (a
+    /// session ended first) by the next call.
+    retired: AtomicBool,
 }
 
 impl std::fmt::Debug for Token {
@@ -67,6 +70,7 @@ impl Token {
             header,
             obtained_at,
             lifetime,
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -96,10 +100,14 @@ impl Token {
             header: self.header.clone(),
             obtained_at: self.obtained_at,
             lifetime,
+            retired: AtomicBool::new(self.retired.load(Ordering::Relaxed)),
         }
     }
 
     pub(crate) fn freshness(&self, now: Instant) -> Freshness {
+        if self.retired.load(Ordering::Relaxed) {
+            return Freshness::Expired;
+        }
         // `None`: later than an `Instant` can say (an absurd idle timeout), so not yet.
         let (refresh_at, expires_at) = match &self.lifetime {
             Lifetime::Fixed {
@@ -343,6 +351,15 @@ impl TokenCache {
     pub(crate) fn next_pause(&self, error: &AuthError) -> Duration {
         let streak = self.0.failure().as_ref().map_or(0, |r| r.streak) + 1;
         self.0.cooldown.pause(error, streak)
+    }
+
+    /// Retires the cached token (the credentials it was obtained with have changed): it is no
+    /// longer sent, and the next call replaces it, ending it first where the scheme does.
+    /// Returns it.
+    pub(crate) fn retire(&self) -> Option<Arc<Token>> {
+        let token = self.0.current.load_full()?;
+        token.retired.store(true, Ordering::Relaxed);
+        Some(token)
     }
 
     /// Forgets a remembered login failure: the next call that needs a token logs in at once.

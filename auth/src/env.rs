@@ -3,7 +3,7 @@
 use secrecy::SecretString;
 
 use crate::builder::StoreChoice;
-use crate::{ClientBuilder, ConfigError, EncryptionKey};
+use crate::{ClientBuilder, ConfigError, EncryptionKey, Infobip};
 
 /// The base URL, e.g. `https://xxxxx.api.infobip.com`. Required.
 pub const BASE_URL: &str = "INFOBIP_BASE_URL";
@@ -24,6 +24,13 @@ pub const CLIENT_SECRET: &str = "INFOBIP_CLIENT_SECRET";
 pub const TOKEN_STORE: &str = "INFOBIP_TOKEN_STORE";
 /// The store's encryption key: 32 bytes in standard base64 (`openssl rand -base64 32`).
 pub const TOKEN_STORE_KEY: &str = "INFOBIP_TOKEN_STORE_KEY";
+
+impl Infobip {
+    /// A connection configured from the `INFOBIP_*` variables below.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        ClientBuilder::from_env()?.connect()
+    }
+}
 
 impl ClientBuilder {
     /// Reads the scheme, credentials and base URL from the variables in [`env`](crate::env).

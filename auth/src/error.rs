@@ -152,6 +152,20 @@ pub enum AuthError {
         detail: String,
     },
 
+    /// A request written by hand goes to another origin than the connection's base URL, and
+    /// credentials are only ever sent there.
+    #[error(
+        "the request goes to {origin}, not to the connection's base URL ({base}); credentials \
+         are only sent to the base URL's origin. Send it without them, or through a connection \
+         to that origin"
+    )]
+    OtherOrigin {
+        /// Where the request goes (scheme, host, port).
+        origin: String,
+        /// The base URL's origin.
+        base: String,
+    },
+
     /// `destroy-session` was called but this client holds no session.
     #[error("there is no session to destroy: this client has not logged in, or has logged out")]
     NoSession,
@@ -185,6 +199,7 @@ impl AuthError {
             AuthError::SchemeNotAccepted { .. }
             | AuthError::BadCredentials { .. }
             | AuthError::Redirected { .. }
+            | AuthError::OtherOrigin { .. }
             | AuthError::NoSession
             | AuthError::NotAnAuthClient => false,
         }

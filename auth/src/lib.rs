@@ -145,13 +145,18 @@ mod authenticator;
 mod builder;
 mod cache;
 mod clock;
+mod connection;
 pub mod env;
 mod error;
 mod failure;
 mod infobip_error;
 mod login;
+#[cfg(feature = "middleware")]
+mod middleware;
 mod redact;
+mod refusal;
 mod retry;
+mod rotation;
 mod scheme;
 mod store;
 #[cfg(any(test, feature = "test-util"))]
@@ -166,11 +171,16 @@ use infobip_client::ClientInfo;
 pub use authenticator::InfobipAuth;
 pub use builder::ClientBuilder;
 pub use clock::{Clock, SystemClock};
+pub use connection::{Infobip, SendError};
 pub use error::{AuthError, Cause, ConfigError, TransportError};
 pub use failure::{is_auth_failure, AuthFailure, REGISTRY_SIZE};
-pub use infobip_client::{BoxFuture, Operation, Scheme};
+pub use infobip_client::{BoxFuture, Connection, Operation, Products, Scheme};
 pub use infobip_error::{legacy_code, InfobipError, IntoInfobipError, Resource, Violation};
+#[cfg(feature = "middleware")]
+pub use middleware::InfobipMiddleware;
+pub use refusal::ScopeRefusal;
 pub use retry::{LoginCooldown, RetryPolicy};
+pub use rotation::{SecretFile, SecretFn, SecretSource, SecretSourceError};
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 pub use store::{EncryptionKey, MemoryStore, StoreError, Stored, TokenStore};

@@ -48,6 +48,11 @@ impl Tokens {
         self.cache.peek().is_some()
     }
 
+    /// Whether the cached token can be sent without waiting.
+    pub(crate) fn has_fresh(&self) -> bool {
+        self.cache.fresh().is_some()
+    }
+
     /// The header of the cached token if it can be sent without waiting: the hot path.
     pub(crate) fn fresh_header(&self) -> Option<HeaderValue> {
         self.cache.fresh().map(|token| self.use_token(&token))
@@ -115,6 +120,17 @@ impl Tokens {
     /// ended it, it must not be sent again.
     pub(crate) fn ended(&self, used: &HeaderValue) {
         self.cache.invalidate(used);
+    }
+
+    /// The credentials changed: the token obtained with the old ones is retired (the next call
+    /// replaces it, ending an old session first), here and in the shared store, and the pause
+    /// after a failed login ends (it was about the old credentials).
+    pub(crate) async fn credentials_changed(&self) {
+        let retired = self.cache.retire();
+        self.clear_cooldown().await;
+        if let (Some(fleet), Some(token)) = (&self.fleet, retired) {
+            fleet.discard(&token.header).await;
+        }
     }
 
     /// Ends the pause after a failed login, here and in the shared store.

@@ -121,7 +121,7 @@ pub(crate) fn render_module(
 
         pub mod operations;
 
-        crate::hooks::impl_hooks!(operations::by_method_name);
+        crate::hooks::impl_hooks!(#product, operations::by_method_name);
     }
 }
 
@@ -159,6 +159,18 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
             #module::operations::ALL,
         }
     });
+    let accessors = specs.iter().map(|spec| {
+        let feature = &spec.product;
+        let module = Ident::new(&spec.product.to_snake_case(), Span::call_site());
+        let doc = format!(" The `{feature}` product's client (feature `{feature}`).");
+        quote! {
+            #[doc = #doc]
+            #[cfg(feature = #feature)]
+            fn #module(&self) -> #module::Client {
+                self.product()
+            }
+        }
+    });
     quote! {
         //! One module per description in `spec/`, each behind the cargo feature of its name, so
         //! that a service compiles only the products it uses.
@@ -170,6 +182,14 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
 
         /// The operations of each product in [`PRODUCTS`], in the same order.
         pub static OPERATIONS: &[&[&crate::Operation]] = &[#(#tables)*];
+
+        /// One method per product compiled in, on any [`Connection`](crate::Connection):
+        /// `connection.sms()` is the SMS client sharing the connection's token and pool.
+        pub trait Products: crate::Connection {
+            #(#accessors)*
+        }
+
+        impl<C: crate::Connection + ?Sized> Products for C {}
     }
 }
 

@@ -181,10 +181,19 @@ pub(crate) async fn exec(
     }
 }
 
-/// Writes a product's `impl ClientHooks for Client`, given the function that finds an
-/// operation of the product by the method name progenitor passes.
+/// Writes a product's `impl ClientHooks for Client` (and `ProductClient`), given the
+/// product's name and the function that finds an operation of the product by the method name
+/// progenitor passes.
 macro_rules! impl_hooks {
-    ($find:path) => {
+    ($product:literal, $find:path) => {
+        impl crate::ProductClient for Client {
+            const PRODUCT: &'static str = $product;
+
+            fn from_parts(base_url: &str, http: ::reqwest::Client, auth: crate::Auth) -> Self {
+                Self::new_with_client(base_url, http, auth)
+            }
+        }
+
         impl ::progenitor_client::ClientHooks<crate::Auth> for Client {
             async fn pre<E>(
                 &self,

@@ -42,6 +42,7 @@
 //! # }
 //! ```
 
+mod connection;
 mod datetime;
 mod errors;
 mod hooks;
@@ -50,6 +51,7 @@ mod operation;
 mod products;
 mod secret;
 
+pub use connection::{Connection, ProductClient, HAND_WRITTEN};
 pub use datetime::{DateTime, DateTimeError};
 pub use errors::{
     ApiError, ApiErrorResource, ApiErrorViolation, ApiException, ApiRequestError,

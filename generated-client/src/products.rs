@@ -27,3 +27,18 @@ pub static OPERATIONS: &[&[&crate::Operation]] = &[
     #[cfg(feature = "sms")]
     sms::operations::ALL,
 ];
+/// One method per product compiled in, on any [`Connection`](crate::Connection):
+/// `connection.sms()` is the SMS client sharing the connection's token and pool.
+pub trait Products: crate::Connection {
+    /// The `account` product's client (feature `account`).
+    #[cfg(feature = "account")]
+    fn account(&self) -> account::Client {
+        self.product()
+    }
+    /// The `sms` product's client (feature `sms`).
+    #[cfg(feature = "sms")]
+    fn sms(&self) -> sms::Client {
+        self.product()
+    }
+}
+impl<C: crate::Connection + ?Sized> Products for C {}

@@ -69,7 +69,7 @@ impl Ibsso {
             let sent_at = login.clock.now();
             let body = CreateSessionRequest {
                 username: self.credentials.username.clone(),
-                password: self.credentials.password.expose_secret().into(),
+                password: self.credentials.password().expose_secret().into(),
                 unsafe_: self.unsafe_session.then_some(true),
             };
             let response = login
@@ -224,6 +224,10 @@ impl TokenSource for Ibsso {
             self.lifetime(),
         );
         Some((token, left > self.margin))
+    }
+
+    fn credentials(&self) -> &UserCredentials {
+        &self.credentials
     }
 
     fn keep_alive(&self) -> Option<KeepAlive> {

@@ -9,6 +9,7 @@ pub(crate) mod oauth2;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use arc_swap::ArcSwap;
 use base64::Engine as _;
 use infobip_client::{BoxFuture, Operation};
 use reqwest::header::HeaderValue;
@@ -77,6 +78,9 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
     /// For a token that idles out: how often a process that uses it restarts the stored
     /// copy's expiry, and to what. `None` for a token with a fixed life.
     fn keep_alive(&self) -> Option<KeepAlive>;
+
+    /// The user's credentials, whose password a rotating secret replaces.
+    fn credentials(&self) -> &UserCredentials;
 }
 
 /// How the stored copy of an idle-expiring token is kept alive by its users.
@@ -108,7 +112,8 @@ impl Drop for Entry {
 /// The user's credentials, checked.
 pub(crate) struct UserCredentials {
     pub(crate) username: String,
-    pub(crate) password: SecretString,
+    /// Swapped when a rotating secret changes (see `rotation`).
+    password: ArcSwap<SecretString>,
 }
 
 impl UserCredentials {
@@ -119,7 +124,22 @@ impl UserCredentials {
     ) -> Result<Self, ConfigError> {
         check_username(user_field, &username)?;
         check_secret(password_field, &password, false)?;
-        Ok(Self { username, password })
+        Ok(Self {
+            username,
+            password: ArcSwap::from_pointee(password),
+        })
+    }
+
+    /// The current password.
+    pub(crate) fn password(&self) -> Arc<SecretString> {
+        self.password.load_full()
+    }
+
+    /// Replaces the password (checked like the first one).
+    pub(crate) fn set_password(&self, password: SecretString) -> Result<(), ConfigError> {
+        check_secret("password", &password, false)?;
+        self.password.store(Arc::new(password));
+        Ok(())
     }
 }
 
@@ -136,7 +156,7 @@ pub(crate) fn basic_header(credentials: &UserCredentials) -> Result<HeaderValue,
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!(
         "{}:{}",
         credentials.username,
-        credentials.password.expose_secret()
+        credentials.password().expose_secret()
     ));
     sensitive_header("password", "Basic", &encoded)
 }

@@ -43,7 +43,7 @@ impl OAuth2 {
             let sent_at = login.clock.now();
             let body = CreateOAuth2TokenRequest {
                 client_id: self.credentials.username.clone(),
-                client_secret: self.credentials.password.expose_secret().into(),
+                client_secret: self.credentials.password().expose_secret().into(),
                 grant_type: GrantType::ClientCredentials,
             };
             let response = login
@@ -197,6 +197,10 @@ impl TokenSource for OAuth2 {
             lifetime,
         );
         Some((token, left > margin))
+    }
+
+    fn credentials(&self) -> &UserCredentials {
+        &self.credentials
     }
 
     fn keep_alive(&self) -> Option<KeepAlive> {

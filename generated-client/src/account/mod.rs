@@ -3029,4 +3029,4 @@ pub mod prelude {
     pub use self::super::Client;
 }
 pub mod operations;
-crate::hooks::impl_hooks!(operations::by_method_name);
+crate::hooks::impl_hooks!("account", operations::by_method_name);

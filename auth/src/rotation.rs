@@ -1,0 +1,160 @@
+//! Secrets that change while the service runs: an API key or password read again and again
+//! from where it is kept (a file a secrets manager or a Kubernetes secret rewrites, or a
+//! callback), so that a rotated secret takes effect without a restart.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::Clock;
+
+/// Where a secret (an API key, a password) is read from, each time the connection checks
+/// whether it changed (every [`secret_check_interval`](crate::ClientBuilder::secret_check_interval),
+/// and after a 401).
+///
+/// Reads happen on the task of the call that finds a check due: keep them quick (a file on
+/// local disk or a tmpfs, a value already in memory).
+pub trait SecretSource: fmt::Debug + Send + Sync + 'static {
+    /// The secret as it is now.
+    fn read(&self) -> Result<SecretString, SecretSourceError>;
+}
+
+/// A [`SecretSource`] that could not be read. Its message names the source, never a secret.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the secret could not be read: {reason}")]
+pub struct SecretSourceError {
+    reason: String,
+}
+
+impl SecretSourceError {
+    /// An error with this explanation, which must not contain the secret.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A secret kept in a file, as Kubernetes mounts a secret or a secrets manager's agent writes
+/// one: the whole file, less trailing white space (the newline an editor or `echo` leaves).
+#[derive(Debug, Clone)]
+pub struct SecretFile {
+    path: PathBuf,
+}
+
+impl SecretFile {
+    /// The secret in the file at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+}
+
+impl SecretSource for SecretFile {
+    fn read(&self) -> Result<SecretString, SecretSourceError> {
+        let text = std::fs::read_to_string(&self.path).map_err(|e| {
+            SecretSourceError::new(format!(
+                "cannot read {} ({})",
+                self.path.display(),
+                e.kind()
+            ))
+        })?;
+        let secret = SecretString::from(text.trim_end());
+        drop(zeroize::Zeroizing::new(text));
+        Ok(secret)
+    }
+}
+
+/// A [`SecretSource`] that calls a function (a vault client's cached value, say).
+pub struct SecretFn<F>(F);
+
+impl<F> SecretFn<F>
+where
+    F: Fn() -> Result<SecretString, SecretSourceError> + Send + Sync + 'static,
+{
+    /// The secret `read` returns.
+    pub fn new(read: F) -> Self {
+        Self(read)
+    }
+}
+
+impl<F> fmt::Debug for SecretFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretFn")
+    }
+}
+
+impl<F> SecretSource for SecretFn<F>
+where
+    F: Fn() -> Result<SecretString, SecretSourceError> + Send + Sync + 'static,
+{
+    fn read(&self) -> Result<SecretString, SecretSourceError> {
+        (self.0)()
+    }
+}
+
+/// The runtime side: when to read the source again, and whether what it holds is new.
+pub(crate) struct Rotation {
+    source: Arc<dyn SecretSource>,
+    interval: Duration,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+struct State {
+    checked_at: Instant,
+    current: SecretString,
+}
+
+impl fmt::Debug for Rotation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rotation")
+            .field("source", &self.source)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Rotation {
+    pub(crate) fn new(
+        source: Arc<dyn SecretSource>,
+        current: SecretString,
+        interval: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let checked_at = clock.now();
+        Self {
+            source,
+            interval,
+            clock,
+            state: Mutex::new(State {
+                checked_at,
+                current,
+            }),
+        }
+    }
+
+    /// The secret, if a check is due (or `force`d) and the source holds a new one. Another
+    /// caller checking at the same moment makes this one skip its check.
+    pub(crate) fn changed(&self, force: bool) -> Option<SecretString> {
+        let now = self.clock.now();
+        let mut state = self.state.try_lock().ok()?;
+        if !force && now.saturating_duration_since(state.checked_at) < self.interval {
+            return None;
+        }
+        state.checked_at = now;
+        match self.source.read() {
+            Ok(secret) if secret.expose_secret() != state.current.expose_secret() => {
+                state.current = SecretString::from(secret.expose_secret());
+                Some(secret)
+            }
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(error = %error, "keeping the current secret");
+                None
+            }
+        }
+    }
+}
