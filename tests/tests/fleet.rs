@@ -1031,7 +1031,7 @@ async fn a_replica_that_lost_the_lock_ends_its_own_session_for_the_fleets() {
 #[ignore = "defect: destroy-session called on the client forgets the session locally but leaves it in the shared store, so it is sent again"]
 async fn a_session_destroyed_by_a_direct_call_is_not_taken_from_the_store_again() {
     // Defect: a direct `destroy-session` call goes through `InfobipAuth::send_ending`, whose
-    // `Tokens::ended` (auth/src/tokens.rs:386-388) only invalidates the local cache; unlike
+    // `Tokens::ended` (auth/src/tokens.rs:116-118) only invalidates the local cache; unlike
     // `logout`, it never calls `Fleet::discard`. The dead session stays in the store (for up
     // to its idle timeout, until some call is refused for it): this very client reads it back
     // on its next call, sends it, is refused with a 401 and logs in again, and so does any
@@ -1145,4 +1145,50 @@ async fn a_store_without_ttls_still_shares_one_session() {
     let second = b.get_account_balance().send().await;
     assert!(second.is_ok(), "{:?}", second.err().map(|e| e.to_string()));
     assert_eq!(sandbox.count(Endpoint::CreateSession), 1);
+}
+
+#[tokio::test]
+#[ignore = "defect: after one 401 a replica shuns its session in the store for ever, even once Infobip hands the same session back, and later destroys it under the fleet"]
+async fn a_session_refused_once_and_issued_again_is_taken_from_the_store_again() {
+    // Defect: `Tokens::rejected` marks the refused token in `Fleet::rejected`
+    // (auth/src/store/fleet.rs:465-467) so that `Fleet::read` never takes it from the store
+    // again (fleet.rs:345-348), and nothing ever clears the mark. Under the `reuse` rule (the
+    // likeliest reading of Infobip, and the sandbox's default) a 401 that did not mean the
+    // session was gone is followed by a create that returns the same session; this replica
+    // stores it and uses it, but from then on treats the fleet's copy as absent. When its own
+    // copy is next due for renewal it does not take the (fresh) stored session as the other
+    // replicas do: it takes the lock, destroys the session the whole fleet is using and
+    // creates another, so every other replica is refused once and logs in again.
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let ibsso = || ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD);
+    let (a, b) = (
+        on_store(&sandbox, &clock, &store, ibsso()),
+        on_store(&sandbox, &clock, &store, ibsso()),
+    );
+    balance_ok(&a, 1).await;
+    balance_ok(&b, 1).await;
+    // One of A's calls is answered 401 though the session is alive: A logs in again and, under
+    // `reuse`, gets the same session back.
+    sandbox.inject(Endpoint::GetAccountBalance, Fault::status(401));
+    balance_ok(&a, 1).await;
+    assert_eq!(
+        sandbox.issued_tokens().len(),
+        1,
+        "the same session throughout"
+    );
+    // B keeps using it; A is idle until its own copy is due for renewal.
+    clock.advance(Duration::from_secs(30 * 60));
+    balance_ok(&b, 1).await;
+    clock.advance(Duration::from_secs(26 * 60));
+    balance_ok(&a, 1).await;
+    balance_ok(&b, 1).await;
+    // A took the fleet's fresh session from the store, as a replica without the mark does.
+    assert_eq!(
+        sandbox.count(Endpoint::DestroySession),
+        0,
+        "A destroyed the fleet's session"
+    );
+    assert_eq!(sandbox.issued_tokens().len(), 1);
 }

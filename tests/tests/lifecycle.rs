@@ -439,7 +439,7 @@ async fn a_session_refused_once_is_ended_before_the_next_login() {
 #[ignore = "defect: logout() of an OAuth client, documented as a no-op, throws its token away (and the fleet's), so the next call fetches another"]
 async fn logout_of_an_oauth_client_keeps_its_token() {
     // Defect: the README and `InfobipAuth::logout` say logout "ends an IBSSO session; a no-op
-    // for the other schemes", but for OAuth `Tokens::logout` (auth/src/tokens.rs:427-433)
+    // for the other schemes", but for OAuth `Tokens::logout` (auth/src/tokens.rs:157-163)
     // runs the no-op `end` and then releases the lease with no token (and with a shared store
     // removes the fleet's token too). A service that calls logout() at the end of each job, as
     // the README's example does, fetches a new token for every job: a token request per job
