@@ -1022,3 +1022,173 @@ async fn a_replica_that_lost_the_lock_ends_its_own_session_for_the_fleets() {
         .collect();
     assert_eq!(used.len(), 1, "{used:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Adversarial review: defects (each test fails today, hence `#[ignore]`).
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+#[ignore = "defect: destroy-session called on the client forgets the session locally but leaves it in the shared store, so it is sent again"]
+async fn a_session_destroyed_by_a_direct_call_is_not_taken_from_the_store_again() {
+    // Defect: a direct `destroy-session` call goes through `InfobipAuth::send_ending`, whose
+    // `Tokens::ended` (auth/src/tokens.rs:116-118) only invalidates the local cache; unlike
+    // `logout`, it never calls `Fleet::discard`. The dead session stays in the store (for up
+    // to its idle timeout, until some call is refused for it): this very client reads it back
+    // on its next call, sends it, is refused with a 401 and logs in again, and so does any
+    // replica that reads it first. The code's own contract says a token ended this way "must
+    // not be sent again".
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let ibsso = || ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD);
+    let client = on_store(&sandbox, &clock, &store, ibsso());
+    balance_ok(&client, 1).await;
+    client.destroy_session().send().await.unwrap();
+    assert_eq!(sandbox.active_sessions(DEMO_USERNAME), 0);
+    balance_ok(&client, 1).await;
+    balance_ok(&on_store(&sandbox, &clock, &store, ibsso()), 1).await;
+    let refused: Vec<_> = sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.endpoint == Some(Endpoint::GetAccountBalance) && r.status == Some(401))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "{} call(s) sent the destroyed session",
+        refused.len()
+    );
+}
+
+/// A `MemoryStore` that, like a store that cannot report expiry, answers every load without a
+/// TTL (which `Stored::ttl`'s documentation allows: "if the store knows").
+#[derive(Debug, Clone, Default)]
+struct NoTtl(infobip_auth::MemoryStore);
+
+impl infobip_auth::TokenStore for NoTtl {
+    fn load<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> infobip_auth::BoxFuture<'a, Result<Option<infobip_auth::Stored>, infobip_auth::StoreError>>
+    {
+        Box::pin(async move {
+            let stored = self.0.load(key).await?;
+            Ok(stored.map(|s| infobip_auth::Stored {
+                value: s.value,
+                ttl: None,
+            }))
+        })
+    }
+    fn insert_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a [u8],
+        ttl: Duration,
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+        self.0.insert_if_absent(key, value, ttl)
+    }
+    fn save_if<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+        guard: &'a str,
+        expected: &'a [u8],
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+        self.0.save_if(key, value, ttl, guard, expected)
+    }
+    fn remove_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+        self.0.remove_if(key, expected)
+    }
+    fn extend_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+        ttl: Duration,
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+        self.0.extend_if(key, expected, ttl)
+    }
+}
+
+#[tokio::test]
+#[ignore = "defect: with a TokenStore that reports no TTL (allowed by the trait), IBSSO replicas never share the session"]
+async fn a_store_without_ttls_still_shares_one_session() {
+    // Defect: `Stored::ttl` is documented as "how long the value has left, if the store
+    // knows", so `None` is a valid answer for a custom store. For OAuth the entry carries its
+    // own expiry and works; for IBSSO `Ibsso::token_from_entry` (auth/src/scheme/ibsso.rs:
+    // 211, `ttl?`) reads an entry without a TTL as missing, so every replica, finding
+    // "nothing", takes the lock and creates its own session. Under the strict rule the
+    // second replica is refused outright; under fresh the user holds one session per replica,
+    // the very thing the shared store is for.
+    let clock = ManualClock::new();
+    let sandbox = Sandbox::start(
+        SandboxConfig::for_tests()
+            .with_clock(clock.clone())
+            .with_session_rule(SessionRule::Strict),
+    )
+    .await
+    .unwrap();
+    let store = NoTtl::default();
+    let replica = || {
+        ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD)
+            .base_url(sandbox.base_url())
+            .clock(clock.clone())
+            .token_store(store.clone(), EncryptionKey::from_bytes(KEY))
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (replica(), replica());
+    a.get_account_balance().send().await.unwrap();
+    let second = b.get_account_balance().send().await;
+    assert!(second.is_ok(), "{:?}", second.err().map(|e| e.to_string()));
+    assert_eq!(sandbox.count(Endpoint::CreateSession), 1);
+}
+
+#[tokio::test]
+#[ignore = "defect: after one 401 a replica shuns its session in the store for ever, even once Infobip hands the same session back, and later destroys it under the fleet"]
+async fn a_session_refused_once_and_issued_again_is_taken_from_the_store_again() {
+    // Defect: `Tokens::rejected` marks the refused token in `Fleet::rejected`
+    // (auth/src/store/fleet.rs:465-467) so that `Fleet::read` never takes it from the store
+    // again (fleet.rs:345-348), and nothing ever clears the mark. Under the `reuse` rule (the
+    // likeliest reading of Infobip, and the sandbox's default) a 401 that did not mean the
+    // session was gone is followed by a create that returns the same session; this replica
+    // stores it and uses it, but from then on treats the fleet's copy as absent. When its own
+    // copy is next due for renewal it does not take the (fresh) stored session as the other
+    // replicas do: it takes the lock, destroys the session the whole fleet is using and
+    // creates another, so every other replica is refused once and logs in again.
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let ibsso = || ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD);
+    let (a, b) = (
+        on_store(&sandbox, &clock, &store, ibsso()),
+        on_store(&sandbox, &clock, &store, ibsso()),
+    );
+    balance_ok(&a, 1).await;
+    balance_ok(&b, 1).await;
+    // One of A's calls is answered 401 though the session is alive: A logs in again and, under
+    // `reuse`, gets the same session back.
+    sandbox.inject(Endpoint::GetAccountBalance, Fault::status(401));
+    balance_ok(&a, 1).await;
+    assert_eq!(
+        sandbox.issued_tokens().len(),
+        1,
+        "the same session throughout"
+    );
+    // B keeps using it; A is idle until its own copy is due for renewal.
+    clock.advance(Duration::from_secs(30 * 60));
+    balance_ok(&b, 1).await;
+    clock.advance(Duration::from_secs(26 * 60));
+    balance_ok(&a, 1).await;
+    balance_ok(&b, 1).await;
+    // A took the fleet's fresh session from the store, as a replica without the mark does.
+    assert_eq!(
+        sandbox.count(Endpoint::DestroySession),
+        0,
+        "A destroyed the fleet's session"
+    );
+    assert_eq!(sandbox.issued_tokens().len(), 1);
+}

@@ -589,3 +589,102 @@ async fn the_sandboxs_own_logs(leaks: &mut Leaks) {
     }
     sandbox.shutdown().await;
 }
+
+// ---- adversarial review: defects (each test fails today, hence `#[ignore]`) --------------
+//
+// These do not install the global subscriber (the test above owns it): each checks what a
+// caller prints, and, where a log is involved, captures it with a thread-local subscriber on
+// a current-thread runtime (the client's spawned login runs on that thread too).
+
+/// Runs `test` on a current-thread runtime with a thread-local log capture.
+fn with_logs<F: std::future::Future>(test: impl FnOnce(CapturedLogs) -> F) -> F::Output {
+    let captured = CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(test(captured))
+}
+
+#[test]
+#[ignore = "defect: a login error body in neither of Infobip's formats that echoes the request is kept raw, password included, in the error and the WARN log"]
+fn a_login_error_page_that_echoes_the_request_does_not_reach_the_error_or_the_log() {
+    // Defect: `InfobipError::from_body` (auth/src/infobip_error.rs:83-90) redacts secrets only
+    // from a JSON body, by field name; any other body is kept verbatim (2 KiB) and shown by
+    // the error's Display. The login calls send the password in their body, and a gateway,
+    // WAF or proxy error page that echoes the request it refused ("400 Bad Request ...
+    // client_secret=...") is not JSON. The client knows the password it just sent, yet
+    // `AuthError::BadCredentials`/`Unavailable` quote it, and `Lease::complete` logs that
+    // error at WARN (auth/src/cache.rs:256-260), as does the retry loop at DEBUG: the account's
+    // password lands in the service's logs. The same holds for create-session.
+    with_logs(|logs| async move {
+        let w = default_world().await;
+        let echo = format!(
+            "<html><body>400 Bad Request. Rejected: POST /auth/1/oauth2/token \
+             client_id={DEMO_USERNAME}&client_secret={DEMO_PASSWORD}&grant_type=client_credentials\
+             </body></html>"
+        );
+        w.sandbox.inject(
+            Endpoint::CreateOAuth2Token,
+            Fault::reply(400, echo).with_header("content-type", "text/html"),
+        );
+        let err = w.oauth2().get_account_balance().send().await.unwrap_err();
+        let printed = format!("{err} {err:?}");
+        assert!(
+            !printed.contains(DEMO_PASSWORD),
+            "the error quotes the password: {printed}"
+        );
+        assert!(
+            !logs.text().contains(DEMO_PASSWORD),
+            "the log quotes the password: {}",
+            logs.text()
+        );
+    });
+}
+
+#[tokio::test]
+#[ignore = "defect: an error body or a Location that echoes the request URL is printed whole by the call's error, with the apiKeySecret the URL redaction hid"]
+async fn an_answer_that_echoes_a_secret_query_does_not_reach_the_error() {
+    // Defect: `redact::response` (auth/src/redact.rs:78-108) rewrites the URL of a response
+    // whose query holds a secret, but copies the headers and an error body through
+    // untouched, and the call's error prints both:
+    // - for a status the operation declares (400, 401, 403, 429, 500 on the key endpoints)
+    //   progenitor parses the body as Infobip's error, and when it is not (a gateway's HTML
+    //   page) returns `Error::InvalidResponsePayload(body, ..)`, whose Display and Debug print
+    //   the body whole: a page that echoes the request line ("401 ... GET /settings/2/
+    //   api-keys?apiKeySecret=...") prints the key's secret;
+    // - for a redirect (which the default client does not follow) progenitor returns
+    //   `Error::UnexpectedResponse(response)`, whose Display prints the headers: an SSO or
+    //   login gateway's `Location: /login?next=<the original URL>` prints it too.
+    // The secret is known (it is in the URL being redacted), so it can be taken out of the
+    // body and headers as it is taken out of unreadable success bodies.
+    const SECRET: &str = "listed-by-S3CRET-echoed-back";
+    let w = default_world().await;
+    let basic = w.basic();
+    let list = || basic.get_api_keys_by_filter().api_key_secret(SECRET).send();
+    w.sandbox.inject(
+        Endpoint::GetApiKeysByFilter,
+        Fault::reply(
+            401,
+            format!(
+                "<html>401 Unauthorized: GET /settings/2/api-keys?apiKeySecret={SECRET}</html>"
+            ),
+        )
+        .with_header("content-type", "text/html"),
+    );
+    let err = list().await.unwrap_err();
+    let printed = format!("{err} {err:?}");
+    assert!(!printed.contains(SECRET), "{printed}");
+
+    w.sandbox.inject(
+        Endpoint::GetApiKeysByFilter,
+        Fault::reply(302, "").with_header(
+            "location",
+            &format!("/sso/login?next=/settings/2/api-keys?apiKeySecret={SECRET}"),
+        ),
+    );
+    let err = list().await.unwrap_err();
+    let printed = format!("{err} {err:?}");
+    assert!(!printed.contains(SECRET), "{printed}");
+}
