@@ -55,6 +55,8 @@ pub struct InfobipAuth {
     credential: Credential,
     /// A secret read again from its source, if it was given one.
     rotation: Option<Rotation>,
+    /// What login calls go through, whoever makes them: no redirects.
+    login_http: reqwest::Client,
 }
 
 impl fmt::Debug for InfobipAuth {
@@ -74,11 +76,17 @@ impl fmt::Debug for InfobipAuth {
 }
 
 impl InfobipAuth {
-    pub(crate) fn new(scheme: Scheme, credential: Credential, rotation: Option<Rotation>) -> Self {
+    pub(crate) fn new(
+        scheme: Scheme,
+        credential: Credential,
+        rotation: Option<Rotation>,
+        login_http: reqwest::Client,
+    ) -> Self {
         Self {
             scheme,
             credential,
             rotation,
+            login_http,
         }
     }
 
@@ -195,7 +203,7 @@ impl InfobipAuth {
         let status = response.status();
         if status.is_success() || status == StatusCode::UNAUTHORIZED {
             if let Some(used) = &used {
-                tokens.ended(used);
+                tokens.ended(used).await;
             }
         }
         Ok(response)
@@ -247,11 +255,17 @@ impl InfobipAuth {
             let span = tracing::Span::current();
             let result = match tokens.header().await {
                 Ok(header) => {
-                    retry.headers_mut().insert(AUTHORIZATION, header);
+                    retry.headers_mut().insert(AUTHORIZATION, header.clone());
                     drop(response);
                     let retried = sender.send(retry).await;
                     let outcome = match &retried {
                         Ok(r) if r.status().is_success() => "recovered",
+                        Ok(r) if r.status() == StatusCode::UNAUTHORIZED => {
+                            // Refused too, however new: logging in again on every call would
+                            // only repeat that, so logins pause as after a failed one.
+                            tokens.refused_after_login(&header).await;
+                            "new token refused"
+                        }
                         Ok(_) => "retry failed",
                         Err(_) => "retry not sent",
                     };
@@ -280,16 +294,22 @@ impl InfobipAuth {
         sender: &S,
         request: reqwest::Request,
     ) -> Result<reqwest::Response, S::Error> {
+        if operation.is_unauthenticated() {
+            // A login call carries credentials in its body: never through a client that could
+            // follow a redirect with them.
+            return self
+                .login_http
+                .execute(request)
+                .await
+                .map_err(S::from_reqwest);
+        }
         match (self.ends_token(operation), &self.credential) {
             (Some(tokens), _) => self.send_ending(sender, tokens, request).await,
-            // A 401 on a login call is an answer, not a stale token.
-            (None, Credential::Renewing(tokens)) if !operation.is_unauthenticated() => {
+            (None, Credential::Renewing(tokens)) => {
                 self.send_with_reauth(operation, sender, tokens, request)
                     .await
             }
-            (None, Credential::Static { header, .. })
-                if self.rotation.is_some() && !operation.is_unauthenticated() =>
-            {
+            (None, Credential::Static { header, .. }) if self.rotation.is_some() => {
                 // A 401 may mean the secret was rotated: read it again, and if it changed,
                 // send once more with the new one.
                 let retry = request.try_clone();
@@ -350,6 +370,9 @@ pub(crate) trait Sender: Sync {
         &self,
         request: reqwest::Request,
     ) -> BoxFuture<'_, Result<reqwest::Response, Self::Error>>;
+
+    /// A failure of a request sent another way (a login call), as this sender reports one.
+    fn from_reqwest(error: reqwest::Error) -> Self::Error;
 }
 
 impl Sender for dyn infobip_client::Transport + '_ {
@@ -357,6 +380,10 @@ impl Sender for dyn infobip_client::Transport + '_ {
 
     fn send(&self, request: reqwest::Request) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
         self.execute(request)
+    }
+
+    fn from_reqwest(error: reqwest::Error) -> reqwest::Error {
+        error
     }
 }
 

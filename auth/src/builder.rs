@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::authenticator::{Credential, InfobipAuth, StaticKind};
 use crate::cache::refresh_margin;
-use crate::login::Login;
+use crate::login::{login_client, Login};
 use crate::rotation::Rotation;
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
@@ -414,6 +414,7 @@ impl ClientBuilder {
         let scheme = self.credentials.scheme();
         let shares = self.store.is_some() && self.credentials.renews();
         let http = self.take_http_client()?;
+        let login_http = login_client(self.timeout, self.connect_timeout)?;
         let fleet_settings = self.fleet_settings();
         let rotation = |source: Option<Arc<dyn SecretSource>>, current: &SecretString| {
             source.map(|source| {
@@ -434,13 +435,21 @@ impl ClientBuilder {
                     UserCredentials::new(("username", username), ("password", password))?;
                 let header = basic_header(&credentials)?;
                 let credential = Credential::fixed(header, StaticKind::Basic(credentials.username));
-                return Ok((base_url, http, auth(scheme, credential, rotation)));
+                return Ok((
+                    base_url,
+                    http,
+                    auth(scheme, credential, rotation, login_http),
+                ));
             }
             Credentials::ApiKey { key } => {
                 let (key, from) = key.resolve()?;
                 let rotation = rotation(from, &key);
                 let credential = Credential::fixed(api_key_header(&key)?, StaticKind::ApiKey);
-                return Ok((base_url, http, auth(scheme, credential, rotation)));
+                return Ok((
+                    base_url,
+                    http,
+                    auth(scheme, credential, rotation, login_http),
+                ));
             }
             Credentials::Ibsso { username, password } => {
                 let (password, from) = password.resolve()?;
@@ -482,12 +491,12 @@ impl ClientBuilder {
         };
         let login = Arc::new(Login::new(
             base_url.clone(),
+            login_http.clone(),
             self.timeout,
-            self.connect_timeout,
             self.retry,
             self.clock.clone(),
             scheme,
-        )?);
+        ));
         let fleet = match self.store {
             Some(choice) => {
                 let (store, key) = match choice {
@@ -509,7 +518,11 @@ impl ClientBuilder {
         };
         let tokens = Tokens::new(source, login, fleet, self.cooldown, self.clock);
         let credential = Credential::Renewing(Arc::new(tokens));
-        Ok((base_url, http, auth(scheme, credential, rotation)))
+        Ok((
+            base_url,
+            http,
+            auth(scheme, credential, rotation, login_http),
+        ))
     }
 
     /// The client for ordinary calls: the one configured, or one with the timeouts.
@@ -594,8 +607,13 @@ impl ClientBuilder {
     }
 }
 
-fn auth(scheme: Scheme, credential: Credential, rotation: Option<Rotation>) -> InfobipAuth {
-    InfobipAuth::new(scheme, credential, rotation)
+fn auth(
+    scheme: Scheme,
+    credential: Credential,
+    rotation: Option<Rotation>,
+    login_http: reqwest::Client,
+) -> InfobipAuth {
+    InfobipAuth::new(scheme, credential, rotation, login_http)
 }
 
 #[cfg(feature = "redis")]

@@ -157,6 +157,13 @@ impl Token {
 /// How stale the recorded last use of a session may be (see [`Token::touch`]).
 const TOUCH_GRANULARITY_NANOS: u64 = 1_000_000_000;
 
+/// `at + by`, without overflowing `Instant` on a huge duration (a century is forever enough).
+pub(crate) fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(at)
+}
+
 /// How early a token is renewed: a tenth of its life, at least 10 s and at most 5 minutes,
 /// and never more than half of its life, so that a short-lived token is not renewed on every
 /// call. `configured` replaces the tenth-of-life rule but is still capped at half the life.
@@ -257,7 +264,7 @@ impl Lease {
                 let pause = inner.cooldown.pause(&error, streak);
                 *failure = Some(Remembered {
                     error: error.clone(),
-                    until: now + pause,
+                    until: later(now, pause),
                     streak,
                 });
                 drop(failure);
@@ -353,6 +360,16 @@ impl TokenCache {
         self.0.cooldown.pause(error, streak)
     }
 
+    /// Retires the cached token if it is the one sent as `used` (the server refused it, but a
+    /// session may still be alive): it is no longer sent, and the next fetch replaces it,
+    /// ending it first. Returns whether this caller retired it.
+    pub(crate) fn retire_if(&self, used: &HeaderValue) -> bool {
+        match self.0.current.load_full() {
+            Some(token) if token.header == *used => !token.retired.swap(true, Ordering::Relaxed),
+            _ => false,
+        }
+    }
+
     /// Retires the cached token (the credentials it was obtained with have changed): it is no
     /// longer sent, and the next call replaces it, ending it first where the scheme does.
     /// Returns it.
@@ -360,6 +377,20 @@ impl TokenCache {
         let token = self.0.current.load_full()?;
         token.retired.store(true, Ordering::Relaxed);
         Some(token)
+    }
+
+    /// Remembers `error` as a failed login: no login starts until its pause is over.
+    pub(crate) fn remember(&self, error: AuthError) {
+        let _slot = self.0.slot();
+        let mut failure = self.0.failure();
+        let streak = failure.as_ref().map_or(0, |r| r.streak) + 1;
+        let pause = self.0.cooldown.pause(&error, streak);
+        let until = later(self.0.clock.now(), pause);
+        *failure = Some(Remembered {
+            error,
+            until,
+            streak,
+        });
     }
 
     /// Forgets a remembered login failure: the next call that needs a token logs in at once.

@@ -138,6 +138,20 @@ pub enum AuthError {
         location: String,
     },
 
+    /// Infobip refused a token it had just issued: the call retried with it after a 401 was
+    /// answered 401 again.
+    #[error(
+        "Infobip refused the token `{operation}` had just issued ({scheme}): the retry after a \
+         401 was answered 401 again. The account may be blocked, or (IBSSO) the session bound \
+         to another IP address; logins pause before the next try"
+    )]
+    TokenRefused {
+        /// The login operation that issued it.
+        operation: &'static Operation,
+        /// The configured scheme.
+        scheme: Scheme,
+    },
+
     /// The token or session endpoint answered success with a body that is not a token.
     #[error(
         "`{operation}` answered HTTP {status} with a body that is not a token ({detail}); this \
@@ -194,6 +208,7 @@ impl AuthError {
             | AuthError::FailedElsewhere { .. }
             | AuthError::MalformedResponse { .. }
             | AuthError::SessionRefused { .. }
+            | AuthError::TokenRefused { .. }
             | AuthError::Logout { .. } => true,
             AuthError::CoolingDown { cause, .. } => cause.is_retryable(),
             AuthError::SchemeNotAccepted { .. }

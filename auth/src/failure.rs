@@ -8,8 +8,8 @@
 //! own `send` (every example, every generated command); the tag works with all of them.
 //!
 //! The registry keeps the most recent [`REGISTRY_SIZE`] distinct failures. Failures are few
-//! (a failed login is shared by every call that waited for it, and remembered for a while,
-//! so many calls get the same one), and the same failure is registered once.
+//! (a failed login is shared by every call that waited for it, and a remembered one answers
+//! calls at once instead of a login), and the same failure is registered once.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -21,7 +21,7 @@ use crate::AuthError;
 
 /// How many distinct failures [`AuthFailure::of`] can find: an error kept after this many newer
 /// distinct failures reads as `None` (its text still says everything).
-pub const REGISTRY_SIZE: usize = 1024;
+pub const REGISTRY_SIZE: usize = 4096;
 
 const TAG: &str = "[infobip-auth failure #";
 
@@ -70,10 +70,11 @@ impl AuthFailure {
         scheme: Scheme,
         error: AuthError,
     ) -> Arc<AuthFailure> {
-        // The same failure (shared by many waiting calls, or remembered) is registered once,
-        // so that a storm of calls does not push older failures out. Recent ones first: a
-        // repeated failure is usually the last one.
-        let key = format!("{}/{}|{scheme}|{error}", operation.product, operation.id);
+        // The same failure (shared by many waiting calls) is registered once, so that a storm
+        // of calls does not push older failures out; "the same" is every field alike (its
+        // `Debug`), so that a failure is never answered with an older one that only reads the
+        // same. Recent ones first: a repeated failure is usually the last one.
+        let key = format!("{}/{}|{scheme}|{error:?}", operation.product, operation.id);
         let mut registry = registry();
         if let Some((_, found)) = registry.entries.iter().rev().find(|(k, _)| *k == key) {
             return found.clone();

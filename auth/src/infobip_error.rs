@@ -4,7 +4,7 @@ use std::fmt;
 
 use infobip_client::{ApiError, ApiException};
 
-use crate::redact::redact_json;
+use crate::redact::{redact_json, redact_text};
 
 /// Infobip's error body, whichever of its two formats the endpoint used.
 ///
@@ -79,13 +79,23 @@ impl InfobipError {
             return Self::from_legacy(status, &legacy);
         }
         // Re-serialised only when something was redacted, so that any other body is kept
-        // byte for byte (field order and spacing included).
-        let redacted = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|mut json| redact_json(&mut json).then(|| json.to_string()));
-        let text = match redacted {
-            Some(json) => std::borrow::Cow::Owned(json),
-            None => String::from_utf8_lossy(body),
+        // byte for byte (field order and spacing included). A body that is not JSON (an
+        // error page that echoes the request) loses the values of secret-named keys.
+        let text = match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(mut json) => {
+                if redact_json(&mut json) {
+                    std::borrow::Cow::Owned(json.to_string())
+                } else {
+                    String::from_utf8_lossy(body)
+                }
+            }
+            Err(_) => {
+                let text = String::from_utf8_lossy(body);
+                match redact_text(&text) {
+                    Some(clean) => std::borrow::Cow::Owned(clean),
+                    None => text,
+                }
+            }
         };
         let mut raw: String = text.chars().take(RAW_LIMIT).collect();
         if raw.len() < text.len() {

@@ -45,6 +45,25 @@ pub(crate) struct Login {
     pub(crate) scheme: Scheme,
 }
 
+/// The client every login call goes through, whoever makes it (this crate, or a caller
+/// calling create-session itself): the builder's timeouts and no redirects, whatever client
+/// the product calls use, since a redirect would carry the credentials in the body to
+/// wherever it points.
+pub(crate) fn login_client(
+    timeout: Duration,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client, crate::ConfigError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| crate::ConfigError {
+            field: "http_client",
+            reason: format!("the HTTP client for logins could not be created ({e})"),
+        })
+}
+
 /// What a login call answered besides its body: progenitor's error loses the status and
 /// `Retry-After` when the body does not parse.
 #[derive(Debug, Clone, Copy, Default)]
@@ -97,32 +116,23 @@ impl Authenticator for PassThrough {
 }
 
 impl Login {
+    /// `http` is the redirect-free client of [`login_client`].
     pub(crate) fn new(
         base_url: String,
+        http: reqwest::Client,
         timeout: Duration,
-        connect_timeout: Duration,
         retry: RetryPolicy,
         clock: Arc<dyn Clock>,
         scheme: Scheme,
-    ) -> Result<Self, crate::ConfigError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(connect_timeout)
-            // A redirect would carry the credentials in the body to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| crate::ConfigError {
-                field: "http_client",
-                reason: format!("the HTTP client for logins could not be created ({e})"),
-            })?;
-        Ok(Self {
+    ) -> Self {
+        Self {
             http,
             base_url,
             timeout,
             retry,
             clock,
             scheme,
-        })
+        }
     }
 
     /// Sends one login call made by `call` on the account client, with `header` if given, and
@@ -191,6 +201,15 @@ impl Login {
             },
             Err(Error::UnexpectedResponse(response)) => {
                 let status = response.status().as_u16();
+                if response.status().is_success() {
+                    return Err(Failure::Final(AuthError::MalformedResponse {
+                        operation,
+                        status,
+                        detail: String::from(
+                            "a success other than the documented one, without a token",
+                        ),
+                    }));
+                }
                 if response.status().is_redirection() {
                     let location = redirect_target(&response);
                     return Err(Failure::Final(AuthError::Redirected {

@@ -57,6 +57,10 @@ impl Sender for Chain<'_> {
             self.next.clone().run(request, &mut extensions).await
         })
     }
+
+    fn from_reqwest(error: reqwest::Error) -> reqwest_middleware::Error {
+        reqwest_middleware::Error::Reqwest(error)
+    }
 }
 
 #[async_trait::async_trait]

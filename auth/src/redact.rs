@@ -35,6 +35,131 @@ pub(crate) fn redact_json(json: &mut serde_json::Value) -> bool {
     }
 }
 
+/// `text` with the value after every secret-named key taken out: `client_secret=...`,
+/// `"token": "..."`, `Authorization: Bearer ...`. For bodies that are not JSON (an error page
+/// that echoes the request it refused); `None` when there was nothing to take out.
+pub(crate) fn redact_text(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    let mut changed = false;
+    while i < bytes.len() {
+        if !is_name(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_name(bytes[i]) {
+            i += 1;
+        }
+        if !is_secret_name(&text[start..i]) {
+            continue;
+        }
+        // The separator: quotes and spaces around `=` or `:`.
+        let mut j = i;
+        while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b' ') {
+            j += 1;
+        }
+        if j >= bytes.len() || !matches!(bytes[j], b'=' | b':') {
+            continue;
+        }
+        j += 1;
+        while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b' ') {
+            j += 1;
+        }
+        let value_start = j;
+        let mut words = 0;
+        loop {
+            while j < bytes.len()
+                && !matches!(
+                    bytes[j],
+                    b'&' | b'"' | b'\'' | b'<' | b'>' | b',' | b';' | b' ' | b'\n' | b'\r' | b'\t'
+                )
+            {
+                j += 1;
+            }
+            words += 1;
+            // `Bearer <token>`: the scheme word and the token after it.
+            let scheme = &text[value_start..j];
+            let schemes = ["Bearer", "Basic", "App", "IBSSO"];
+            if words == 1
+                && j < bytes.len()
+                && bytes[j] == b' '
+                && schemes.iter().any(|s| scheme.eq_ignore_ascii_case(s))
+            {
+                j += 1;
+                continue;
+            }
+            break;
+        }
+        if j > value_start {
+            out.push_str(&text[copied..value_start]);
+            out.push_str("[redacted]");
+            copied = j;
+            changed = true;
+        }
+        i = j;
+    }
+    changed.then(|| {
+        out.push_str(&text[copied..]);
+        out
+    })
+}
+
+/// The values of `url`'s secret query parameters, as sent and as decoded: what an answer
+/// that echoes the request could quote.
+fn secret_values(url: &reqwest::Url) -> Vec<String> {
+    let mut values = Vec::new();
+    if let Some(query) = url.query() {
+        for pair in query.split('&') {
+            if let Some((name, raw)) = pair.split_once('=') {
+                let decoded = url::form_urlencoded::parse(pair.as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                let name = url::form_urlencoded::parse(name.as_bytes())
+                    .next()
+                    .map(|(n, _)| n.into_owned())
+                    .unwrap_or_default();
+                if is_secret_name(&name) && !raw.is_empty() {
+                    values.push(raw.to_owned());
+                    values.push(decoded);
+                }
+            }
+        }
+    }
+    if let Some(password) = url.password() {
+        values.push(password.to_owned());
+    }
+    values.retain(|v| !v.is_empty());
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.dedup();
+    values
+}
+
+/// `bytes` with every occurrence of `secrets` replaced by `[redacted]`.
+fn scrub(bytes: &[u8], secrets: &[String]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for secret in secrets {
+        let needle = secret.as_bytes();
+        let mut scrubbed = Vec::with_capacity(out.len());
+        let mut i = 0;
+        while i < out.len() {
+            if out[i..].starts_with(needle) {
+                scrubbed.extend_from_slice(b"[redacted]");
+                i += needle.len();
+            } else {
+                scrubbed.push(out[i]);
+                i += 1;
+            }
+        }
+        out = scrubbed;
+    }
+    out
+}
+
 /// Whether `url` carries a secret: a user-info password, or a query parameter whose name
 /// says it is one.
 fn has_secret(url: &reqwest::Url) -> bool {
@@ -85,20 +210,32 @@ pub(crate) async fn response(
     if check.is_none() && !has_secret(response.url()) {
         return Ok(response);
     }
+    // What the request's URL held may come back in the answer (an error page that echoes the
+    // request line, a `Location` back to it): it is taken out of the headers and the body.
+    let echoed = secret_values(response.url());
     let url = redacted(response.url());
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
-    let body = match check {
-        None => reqwest::Body::from(response.bytes().await.map_err(error)?),
-        Some(parses) => {
-            let bytes = response.bytes().await.map_err(error)?;
-            if parses(&bytes) {
-                reqwest::Body::from(bytes)
-            } else {
-                reqwest::Body::from(withheld(&bytes))
+    let mut headers = response.headers().clone();
+    if !echoed.is_empty() {
+        for value in headers.values_mut() {
+            let scrubbed = scrub(value.as_bytes(), &echoed);
+            if scrubbed != value.as_bytes() {
+                if let Ok(clean) = reqwest::header::HeaderValue::from_bytes(&scrubbed) {
+                    *value = clean;
+                }
             }
         }
+    }
+    let bytes = response.bytes().await.map_err(error)?;
+    let bytes = if echoed.is_empty() {
+        bytes.to_vec()
+    } else {
+        scrub(&bytes, &echoed)
+    };
+    let body = match check {
+        Some(parses) if !parses(&bytes) => reqwest::Body::from(withheld(&bytes)),
+        _ => reqwest::Body::from(bytes),
     };
     let mut rebuilt = http::Response::builder()
         .status(status)
@@ -152,6 +289,32 @@ mod tests {
         assert!(shown.contains("apiKeySecret=%5Bredacted%5D"), "{shown}");
         let plain = reqwest::Url::parse("https://x.api.infobip.com/account/1/balance").unwrap();
         assert!(!has_secret(&plain));
+    }
+
+    #[test]
+    fn secret_named_values_are_taken_out_of_any_text() {
+        let page = "<p>Rejected: client_id=u&client_secret=pw-S3CRET&grant_type=x</p> \
+                    {\"access_token\": \"t-S3CRET\"} Authorization: Bearer b-S3CRET; token='q-S3CRET'";
+        let clean = redact_text(page).unwrap();
+        assert!(!clean.contains("S3CRET"), "{clean}");
+        assert!(
+            clean.contains("client_id=u&client_secret=[redacted]&grant_type=x"),
+            "{clean}"
+        );
+        assert!(clean.contains("Authorization: [redacted];"), "{clean}");
+        assert_eq!(redact_text("nothing secret here: a=b"), None);
+    }
+
+    #[test]
+    fn echoed_query_secrets_are_found_raw_and_decoded() {
+        let url = reqwest::Url::parse("https://h/p?apiKeySecret=a%2Fb+c&name=x").unwrap();
+        let values = secret_values(&url);
+        assert!(values.contains(&String::from("a%2Fb+c")), "{values:?}");
+        assert!(values.contains(&String::from("a/b c")), "{values:?}");
+        assert_eq!(
+            scrub(b"echo a/b c and a%2Fb+c, name=x", &values),
+            b"echo [redacted] and [redacted], name=x"
+        );
     }
 
     #[test]

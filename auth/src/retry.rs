@@ -179,8 +179,11 @@ where
 /// with a numeric offset (`+0000`, which some servers write instead of `GMT`) is read too.
 pub(crate) fn retry_after(value: Option<&HeaderValue>, now: SystemTime) -> Option<Duration> {
     let value = value?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More seconds than a u64 holds is still a (very long) wait, not no wait.
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let at = httpdate::parse_http_date(value).ok().or_else(|| {
         chrono::DateTime::parse_from_rfc2822(value)
@@ -336,6 +339,10 @@ mod tests {
             Some(Duration::from_secs(30))
         );
         assert_eq!(retry_after(Some(&header("soon")), now), None);
+        assert_eq!(
+            retry_after(Some(&header("99999999999999999999")), now),
+            Some(Duration::from_secs(u64::MAX))
+        );
         assert_eq!(retry_after(None, now), None);
     }
 

@@ -101,13 +101,21 @@ impl Tokens {
 
     /// The server refused the token sent as `used` (a 401): drop it, here and in the store,
     /// unless another caller has replaced it already. Returns whether this caller dropped it.
+    ///
+    /// A token the user may hold only one of (a session) is retired rather than forgotten: a
+    /// 401 does not prove it dead (a gateway's 401, a session bound to another address), and
+    /// one left alive but forgotten would block new sessions; the next login ends it first.
     pub(crate) async fn rejected(&self, used: &HeaderValue) -> bool {
         if let Some(fleet) = &self.fleet {
             // Before the cache lets go of it, so that no fetch from now on takes it from the
             // store again.
             fleet.reject(used);
         }
-        let dropped = self.cache.invalidate(used);
+        let dropped = if self.source.one_per_user() {
+            self.cache.retire_if(used)
+        } else {
+            self.cache.invalidate(used)
+        };
         if dropped {
             if let Some(fleet) = &self.fleet {
                 fleet.discard(used).await;
@@ -116,10 +124,24 @@ impl Tokens {
         dropped
     }
 
+    /// The token sent as `used` was refused although it was new (the retry after a 401): it
+    /// is dropped, and the refusal remembered like a failed login, so that calls do not each
+    /// log in again only to be refused.
+    pub(crate) async fn refused_after_login(&self, used: &HeaderValue) {
+        self.rejected(used).await;
+        self.cache.remember(AuthError::TokenRefused {
+            operation: self.source.login_operation(),
+            scheme: self.login.scheme,
+        });
+    }
+
     /// The token sent as `used` was ended by a call of the source's end operation: whoever
     /// ended it, it must not be sent again.
-    pub(crate) fn ended(&self, used: &HeaderValue) {
+    pub(crate) async fn ended(&self, used: &HeaderValue) {
         self.cache.invalidate(used);
+        if let Some(fleet) = &self.fleet {
+            fleet.discard(used).await;
+        }
     }
 
     /// The credentials changed: the token obtained with the old ones is retired (the next call
@@ -150,6 +172,10 @@ impl Tokens {
     /// token alive and forgotten. A token that could not be ended is kept, so that the next
     /// login or logout ends it first.
     pub(crate) async fn logout(self: &Arc<Self>) -> Result<(), AuthError> {
+        if self.source.end_operation().is_none() {
+            // Nothing to end (an OAuth token just expires): keep it.
+            return Ok(());
+        }
         let this = self.clone();
         let task = tokio::spawn(
             async move {

@@ -1024,13 +1024,12 @@ async fn a_replica_that_lost_the_lock_ends_its_own_session_for_the_fleets() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Adversarial review: defects (each test fails today, hence `#[ignore]`).
+// Found in an adversarial review, each fixed.
 // ---------------------------------------------------------------------------------------
 
 #[tokio::test]
-#[ignore = "defect: destroy-session called on the client forgets the session locally but leaves it in the shared store, so it is sent again"]
 async fn a_session_destroyed_by_a_direct_call_is_not_taken_from_the_store_again() {
-    // Defect: a direct `destroy-session` call goes through `InfobipAuth::send_ending`, whose
+    // Found in review (fixed): a direct `destroy-session` call goes through `InfobipAuth::send_ending`, whose
     // `Tokens::ended` (auth/src/tokens.rs:116-118) only invalidates the local cache; unlike
     // `logout`, it never calls `Fleet::discard`. The dead session stays in the store (for up
     // to its idle timeout, until some call is refused for it): this very client reads it back
@@ -1114,9 +1113,8 @@ impl infobip_auth::TokenStore for NoTtl {
 }
 
 #[tokio::test]
-#[ignore = "defect: with a TokenStore that reports no TTL (allowed by the trait), IBSSO replicas never share the session"]
 async fn a_store_without_ttls_still_shares_one_session() {
-    // Defect: `Stored::ttl` is documented as "how long the value has left, if the store
+    // Found in review (fixed): `Stored::ttl` is documented as "how long the value has left, if the store
     // knows", so `None` is a valid answer for a custom store. For OAuth the entry carries its
     // own expiry and works; for IBSSO `Ibsso::token_from_entry` (auth/src/scheme/ibsso.rs:
     // 211, `ttl?`) reads an entry without a TTL as missing, so every replica, finding
@@ -1148,17 +1146,10 @@ async fn a_store_without_ttls_still_shares_one_session() {
 }
 
 #[tokio::test]
-#[ignore = "defect: after one 401 a replica shuns its session in the store for ever, even once Infobip hands the same session back, and later destroys it under the fleet"]
-async fn a_session_refused_once_and_issued_again_is_taken_from_the_store_again() {
-    // Defect: `Tokens::rejected` marks the refused token in `Fleet::rejected`
-    // (auth/src/store/fleet.rs:465-467) so that `Fleet::read` never takes it from the store
-    // again (fleet.rs:345-348), and nothing ever clears the mark. Under the `reuse` rule (the
-    // likeliest reading of Infobip, and the sandbox's default) a 401 that did not mean the
-    // session was gone is followed by a create that returns the same session; this replica
-    // stores it and uses it, but from then on treats the fleet's copy as absent. When its own
-    // copy is next due for renewal it does not take the (fresh) stored session as the other
-    // replicas do: it takes the lock, destroys the session the whole fleet is using and
-    // creates another, so every other replica is refused once and logs in again.
+async fn a_session_refused_once_is_replaced_once_and_never_shunned_after() {
+    // Found in review: the mark that keeps a refused token from being taken from the store
+    // again was never cleared, so a replica that once saw a 401 later treated the fleet's
+    // fresh session as absent and destroyed it under the others at its next renewal.
     let clock = ManualClock::new();
     let sandbox = sandbox(&clock).await;
     let store = Flaky::default();
@@ -1169,26 +1160,60 @@ async fn a_session_refused_once_and_issued_again_is_taken_from_the_store_again()
     );
     balance_ok(&a, 1).await;
     balance_ok(&b, 1).await;
-    // One of A's calls is answered 401 though the session is alive: A logs in again and, under
-    // `reuse`, gets the same session back.
+    // One of A's calls is answered 401 though the session is alive: a 401 does not prove it
+    // dead, so A ends it before logging in again (one session for the user, never two).
     sandbox.inject(Endpoint::GetAccountBalance, Fault::status(401));
     balance_ok(&a, 1).await;
-    assert_eq!(
-        sandbox.issued_tokens().len(),
-        1,
-        "the same session throughout"
-    );
-    // B keeps using it; A is idle until its own copy is due for renewal.
+    assert_eq!(sandbox.count(Endpoint::DestroySession), 1);
+    assert_eq!(sandbox.issued_tokens().len(), 2);
+    assert_eq!(sandbox.active_sessions(DEMO_USERNAME), 1);
+    // B picks up the new session (once refused itself); A is idle until its copy is due.
+    balance_ok(&b, 1).await;
     clock.advance(Duration::from_secs(30 * 60));
     balance_ok(&b, 1).await;
     clock.advance(Duration::from_secs(26 * 60));
     balance_ok(&a, 1).await;
     balance_ok(&b, 1).await;
-    // A took the fleet's fresh session from the store, as a replica without the mark does.
+    // A took the fleet's fresh session from the store: nothing destroyed or created since.
     assert_eq!(
         sandbox.count(Endpoint::DestroySession),
-        0,
+        1,
         "A destroyed the fleet's session"
     );
+    assert_eq!(sandbox.issued_tokens().len(), 2);
+}
+
+#[tokio::test]
+async fn a_session_refused_once_and_handed_back_is_taken_from_the_store_again() {
+    // The same session comes back when ending it failed and the server reuses a live one: the
+    // replica must not go on shunning it in the store.
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let ibsso = || ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD);
+    let (a, b) = (
+        on_store(&sandbox, &clock, &store, ibsso()),
+        on_store(&sandbox, &clock, &store, ibsso()),
+    );
+    balance_ok(&a, 1).await;
+    balance_ok(&b, 1).await;
+    sandbox.inject(Endpoint::GetAccountBalance, Fault::status(401));
+    sandbox.inject(Endpoint::DestroySession, Fault::status(500));
+    balance_ok(&a, 1).await;
+    assert_eq!(
+        sandbox.issued_tokens().len(),
+        1,
+        "the same session, handed back"
+    );
+    clock.advance(Duration::from_secs(30 * 60));
+    balance_ok(&b, 1).await;
+    clock.advance(Duration::from_secs(26 * 60));
+    balance_ok(&a, 1).await;
+    balance_ok(&b, 1).await;
     assert_eq!(sandbox.issued_tokens().len(), 1);
+    assert_eq!(
+        sandbox.answered(Endpoint::DestroySession),
+        1,
+        "only the failed attempt"
+    );
 }

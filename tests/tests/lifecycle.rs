@@ -73,8 +73,10 @@ async fn short_lived_tokens_are_not_renewed_on_every_call() {
 
 #[tokio::test]
 async fn expires_in_zero_or_negative_means_do_not_cache_and_never_loops() {
-    // This sandbox issues tokens that are already expired, so it rejects them: every call
-    // gets one token, a 401, one re-authentication, one retry, and the 401.
+    // This sandbox issues tokens that are already expired, so it rejects them: a call gets
+    // one token, a 401, one re-authentication, one retry, and the 401. A new token refused
+    // at once is remembered like a failed login: the calls meanwhile get that, and send
+    // nothing, until the pause is over.
     for expires_in in [0, -5, -60] {
         let w = world(SandboxConfig::for_tests().with_oauth_expires_in(expires_in)).await;
         let client = w.oauth2();
@@ -83,6 +85,14 @@ async fn expires_in_zero_or_negative_means_do_not_cache_and_never_loops() {
             assert_eq!(err.status().map(|s| s.as_u16()), Some(401), "{expires_in}");
             assert_eq!(w.sandbox.count(TOKEN), 2 * call, "{expires_in}");
             assert_eq!(w.sandbox.count(BALANCE), 2 * call, "{expires_in}");
+            let paused = client.get_account_balance().send().await.unwrap_err();
+            let failure = infobip_auth::AuthFailure::of(&paused).unwrap();
+            assert!(
+                matches!(failure.error(), infobip_auth::AuthError::CoolingDown { .. }),
+                "{failure}"
+            );
+            assert_eq!(w.sandbox.count(TOKEN), 2 * call, "{expires_in}");
+            w.clock.advance(Duration::from_secs(60));
         }
         // Not cached: no token was sent twice.
         let sent: Vec<String> = w
@@ -400,12 +410,11 @@ async fn a_session_held_elsewhere_is_handled_per_rule() {
     }
 }
 
-// ---- adversarial review: defects (each test fails today, hence `#[ignore]`) --------------
+// ---- found in an adversarial review, each fixed ------------------------------------------
 
 #[tokio::test]
-#[ignore = "defect: a 401 on a call drops the IBSSO session without destroying it; a session still alive is forgotten (strict: locked out; fresh: one leaked per 401)"]
 async fn a_session_refused_once_is_ended_before_the_next_login() {
-    // Defect: on a 401, `reauthenticate` (auth/src/authenticator.rs:174) drops the session
+    // Found in review (fixed): on a 401, `reauthenticate` (auth/src/authenticator.rs:174) drops the session
     // from the cache (`Tokens::rejected` -> `TokenCache::invalidate`) and logs in again with
     // no previous token, so the rejected session is never destroyed. That is right only if
     // the 401 means the session is gone. A 401 for any other reason (a gateway or WAF in
@@ -436,9 +445,8 @@ async fn a_session_refused_once_is_ended_before_the_next_login() {
 }
 
 #[tokio::test]
-#[ignore = "defect: logout() of an OAuth client, documented as a no-op, throws its token away (and the fleet's), so the next call fetches another"]
 async fn logout_of_an_oauth_client_keeps_its_token() {
-    // Defect: the README and `InfobipAuth::logout` say logout "ends an IBSSO session; a no-op
+    // Found in review (fixed): the README and `InfobipAuth::logout` say logout "ends an IBSSO session; a no-op
     // for the other schemes", but for OAuth `Tokens::logout` (auth/src/tokens.rs:157-163)
     // runs the no-op `end` and then releases the lease with no token (and with a shared store
     // removes the fleet's token too). A service that calls logout() at the end of each job, as

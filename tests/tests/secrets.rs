@@ -590,7 +590,7 @@ async fn the_sandboxs_own_logs(leaks: &mut Leaks) {
     sandbox.shutdown().await;
 }
 
-// ---- adversarial review: defects (each test fails today, hence `#[ignore]`) --------------
+// ---- found in an adversarial review, each fixed ------------------------------------------
 //
 // These do not install the global subscriber (the test above owns it): each checks what a
 // caller prints, and, where a log is involved, captures it with a thread-local subscriber on
@@ -608,9 +608,8 @@ fn with_logs<F: std::future::Future>(test: impl FnOnce(CapturedLogs) -> F) -> F:
 }
 
 #[test]
-#[ignore = "defect: a login error body in neither of Infobip's formats that echoes the request is kept raw, password included, in the error and the WARN log"]
 fn a_login_error_page_that_echoes_the_request_does_not_reach_the_error_or_the_log() {
-    // Defect: `InfobipError::from_body` (auth/src/infobip_error.rs:83-90) redacts secrets only
+    // Found in review (fixed): `InfobipError::from_body` (auth/src/infobip_error.rs:83-90) redacts secrets only
     // from a JSON body, by field name; any other body is kept verbatim (2 KiB) and shown by
     // the error's Display. The login calls send the password in their body, and a gateway,
     // WAF or proxy error page that echoes the request it refused ("400 Bad Request ...
@@ -644,9 +643,8 @@ fn a_login_error_page_that_echoes_the_request_does_not_reach_the_error_or_the_lo
 }
 
 #[tokio::test]
-#[ignore = "defect: an error body or a Location that echoes the request URL is printed whole by the call's error, with the apiKeySecret the URL redaction hid"]
 async fn an_answer_that_echoes_a_secret_query_does_not_reach_the_error() {
-    // Defect: `redact::response` (auth/src/redact.rs:78-108) rewrites the URL of a response
+    // Found in review (fixed): `redact::response` (auth/src/redact.rs:78-108) rewrites the URL of a response
     // whose query holds a secret, but copies the headers and an error body through
     // untouched, and the call's error prints both:
     // - for a status the operation declares (400, 401, 403, 429, 500 on the key endpoints)

@@ -207,8 +207,9 @@ impl TokenSource for Ibsso {
         now: Instant,
         _wall: SystemTime,
     ) -> Option<(Token, bool)> {
-        // No TTL: not an entry this crate wrote, or one that vanished as it was read.
-        let left = ttl?.min(self.idle);
+        // A store that does not report expiry (the trait allows it): taken as just used; if
+        // it has idled out after all, the first call's 401 replaces it.
+        let left = ttl.unwrap_or(self.idle).min(self.idle);
         if left.is_zero() {
             return None;
         }

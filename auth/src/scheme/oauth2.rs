@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
 use super::{epoch_millis, Entry, KeepAlive, TokenSource, UserCredentials};
-use crate::cache::{refresh_margin, Lifetime, Token};
+use crate::cache::{later, refresh_margin, Lifetime, Token};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::validate::sensitive_header;
 use crate::{retry, AuthError};
@@ -206,12 +206,4 @@ impl TokenSource for OAuth2 {
     fn keep_alive(&self) -> Option<KeepAlive> {
         None
     }
-}
-
-/// `at + by`, without overflowing `Instant` on a huge `expires_in` (a century is forever
-/// enough).
-fn later(at: Instant, by: Duration) -> Instant {
-    at.checked_add(by)
-        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-        .unwrap_or(at)
 }

@@ -174,6 +174,14 @@ impl Fleet {
                 futures_util::future::Either::Right(((), fetch)) => fetch.await,
             }
         };
+        if let Ok(token) = &result {
+            // Issued (again) by Infobip: no longer one to shun, even if it was refused before
+            // (a create-session may hand the same session back).
+            let mut rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
+            if rejected.as_ref() == Some(&token.header) {
+                *rejected = None;
+            }
+        }
         let result = match result {
             Ok(token) => match self.write(&token).await {
                 Ok(true) => Ok(token),
@@ -605,17 +613,14 @@ mod tests {
             &EncryptionKey::from_bytes([1; 32]),
             "https://api.infobip.com",
             Arc::new(OAuth2::new(credentials, None)),
-            Arc::new(
-                Login::new(
-                    String::from("https://api.infobip.com"),
-                    Duration::from_secs(1),
-                    Duration::from_secs(1),
-                    crate::RetryPolicy::default(),
-                    Arc::new(ManualClock::new()),
-                    infobip_client::Scheme::OAuth2,
-                )
-                .unwrap(),
-            ),
+            Arc::new(Login::new(
+                String::from("https://api.infobip.com"),
+                reqwest::Client::new(),
+                Duration::from_secs(1),
+                crate::RetryPolicy::default(),
+                Arc::new(ManualClock::new()),
+                infobip_client::Scheme::OAuth2,
+            )),
             StoreSettings {
                 lease: Duration::from_secs(10),
                 timeout: Duration::from_secs(1),
