@@ -71,7 +71,7 @@ fn guard(
     peer: SocketAddr,
 ) -> Result<Principal, Failure> {
     let principal = shared.authenticate(endpoint, authorization(headers), peer.ip())?;
-    shared.require_scope(&principal)?;
+    shared.require_scope(&principal, endpoint)?;
     shared.admit(&principal.account.account_id, endpoint)?;
     Ok(principal)
 }

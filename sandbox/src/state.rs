@@ -11,7 +11,7 @@ use infobip_client::account::types::{
 };
 use infobip_client::account::types::{Permission, UpdateApiKeyRequest};
 
-use crate::config::{Account, SandboxConfig, SessionRule, MANAGE_SCOPE};
+use crate::config::{Account, SandboxConfig, SessionRule};
 use crate::errors::Failure;
 use crate::keys::{Present, StoredKey};
 use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
@@ -299,8 +299,9 @@ impl Shared {
         }
     }
 
-    /// Every endpoint the sandbox protects needs the management scope.
-    pub fn require_scope(&self, principal: &Principal) -> Result<(), Failure> {
+    /// The credential must carry the `PUBLIC_API` permission (keys) and one of the API scopes
+    /// the endpoint's operation lists in `x-scopes` (none listed: none needed).
+    pub fn require_scope(&self, principal: &Principal, endpoint: Endpoint) -> Result<(), Failure> {
         let public_api = principal
             .permissions
             .as_ref()
@@ -310,12 +311,16 @@ impl Shared {
                 "Insufficient permissions: the API key lacks the PUBLIC_API permission",
             ));
         }
-        if principal.scopes.iter().any(|s| s == MANAGE_SCOPE) {
+        let wanted = endpoint.operation().scopes;
+        if wanted.is_empty()
+            || principal
+                .scopes
+                .iter()
+                .any(|s| wanted.contains(&s.as_str()))
+        {
             Ok(())
         } else {
-            Err(Failure::forbidden(format!(
-                "Insufficient permissions: this endpoint requires the API scope `{MANAGE_SCOPE}`"
-            )))
+            Err(Failure::missing_scope(wanted))
         }
     }
 

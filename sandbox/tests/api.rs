@@ -724,6 +724,12 @@ async fn scopes_decide_what_a_credential_reaches() {
         .as_str()
         .unwrap()
         .starts_with("Insufficient permissions"));
+    // The scope comes from the operation's x-scopes, and the answer points to Infobip's page.
+    assert!(body["description"]
+        .as_str()
+        .unwrap()
+        .contains("`account-management:manage`"));
+    assert_eq!(body["resources"][0]["name"], "API Scopes");
     legacy(env.balance(&auth).send().await.unwrap(), 403, "FORBIDDEN").await;
 
     // A key with only other scopes, or without PUBLIC_API, cannot read the balance.
