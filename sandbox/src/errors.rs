@@ -21,6 +21,7 @@ const API_SCOPES_URL: &str =
 pub(crate) struct Failure {
     pub status: StatusCode,
     pub text: String,
+    /// `(property path, what is wrong)`.
     pub violations: Vec<(String, String)>,
     /// `(name, url)`: the newer format's `resources`; the legacy format has no place for them.
     pub resources: Vec<(String, String)>,
@@ -55,6 +56,17 @@ impl Failure {
         Self {
             violations: vec![(property.to_owned(), violation.clone())],
             ..Self::bad_request(format!("Invalid `{property}`: {violation}"))
+        }
+    }
+
+    /// A 400 listing every violation found, each `(property path, what is wrong)`.
+    pub fn violations(violations: Vec<(String, String)>) -> Self {
+        match violations.as_slice() {
+            [(property, violation)] => Self::invalid(property, violation.clone()),
+            _ => Self {
+                violations,
+                ..Self::bad_request("The request is not valid: see the violations")
+            },
         }
     }
 

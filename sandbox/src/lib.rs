@@ -61,11 +61,12 @@ mod keys;
 mod model;
 mod routes;
 mod server;
+mod sms;
 mod state;
 
 pub use config::{
     Account, Clock, ManualClock, SandboxConfig, SessionRule, SystemClock, DEMO_ACCOUNT_ID,
-    DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
+    DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE,
 };
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 pub use server::{Sandbox, SandboxError};
