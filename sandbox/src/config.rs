@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -13,6 +14,15 @@ pub const DEMO_PASSWORD: &str = "demo-password-123";
 pub const DEMO_ACCOUNT_ID: &str = "8F0792F86035A9F4290821F1EE6BC06A";
 /// The scope that key management and the balance endpoint require.
 pub const MANAGE_SCOPE: &str = "account-management:manage";
+/// The broadest SMS scope, one that every SMS operation accepts (send, delivery reports and
+/// logs): what accounts get by default. The operations' own lists (`x-scopes`) decide what a
+/// call needs; a unit test checks that each of them names this one.
+pub const SMS_SCOPE: &str = "sms:manage";
+/// What the sandbox charges for one message part, in [`SMS_CURRENCY`]: Infobip's prices
+/// depend on the contract and the destination, so this is the sandbox's own figure.
+pub const SMS_PRICE_PER_PART: f64 = 0.01;
+/// The currency of [`SMS_PRICE_PER_PART`], that of the account balance.
+pub const SMS_CURRENCY: &str = "EUR";
 
 /// What a create-session call does while the user still holds a valid session.
 ///
@@ -62,7 +72,8 @@ pub struct Account {
 }
 
 impl Account {
-    /// An account with the management scope and a balance of 100 EUR.
+    /// An account with the management scope ([`MANAGE_SCOPE`]), the SMS scope
+    /// ([`SMS_SCOPE`]) and a balance of 100 EUR.
     pub fn new(
         username: impl Into<String>,
         password: impl Into<String>,
@@ -72,7 +83,7 @@ impl Account {
             username: username.into(),
             password: password.into(),
             account_id: account_id.into(),
-            scopes: vec![MANAGE_SCOPE.to_owned()],
+            scopes: vec![MANAGE_SCOPE.to_owned(), SMS_SCOPE.to_owned()],
             balance: 100.0,
         }
     }
@@ -121,8 +132,23 @@ pub struct SandboxConfig {
     /// are already expired, to test clients that must not cache them.
     pub oauth_expires_in: i64,
     /// Whether Infobip's declared rate limits apply (10/s for session, token and key reads;
-    /// 40 per day per account for key creates and for key updates).
+    /// 40 per day per account for key creates and for key updates; 120 per minute for the
+    /// SMS logs).
     pub throttle: bool,
+    /// Applies the SMS logs' limit (120 calls a minute per account) even when `throttle` is
+    /// off, so that a client's handling of that 429 can be tested without the other limits.
+    pub logs_throttle: bool,
+    /// How long, on [`clock`](Self::clock), a sent message stays pending before it reaches its
+    /// final status (counted from its `sendAt` when it is scheduled); 3 seconds by default.
+    pub delivery_delay: Duration,
+    /// Numbers whose messages end `UNDELIVERABLE` (a handset error) instead of `DELIVERED`.
+    pub undeliverable: BTreeSet<String>,
+    /// Numbers whose messages end `REJECTED` (by the network) instead of `DELIVERED`.
+    pub rejected: BTreeSet<String>,
+    /// How often, in real time, the server posts the delivery reports that are due to
+    /// webhooks by itself; `None`: only when [`Sandbox::deliver_due`](crate::Sandbox::deliver_due)
+    /// is called, so that a test decides when (the default of [`for_tests`](Self::for_tests)).
+    pub webhook_interval: Option<Duration>,
     /// The time source: the same [`Clock`] the auth crate's clients take, so that one
     /// [`ManualClock`] can expire tokens on both sides without waiting.
     pub clock: Arc<dyn Clock>,
@@ -137,16 +163,24 @@ impl Default for SandboxConfig {
             session_rule: SessionRule::Reuse,
             oauth_expires_in: 3600,
             throttle: true,
+            logs_throttle: false,
+            delivery_delay: Duration::from_secs(3),
+            undeliverable: BTreeSet::new(),
+            rejected: BTreeSet::new(),
+            webhook_interval: Some(Duration::from_secs(1)),
             clock: Arc::new(SystemClock),
         }
     }
 }
 
 impl SandboxConfig {
-    /// The default configuration without throttling, so that a test suite's bursts pass.
+    /// The default configuration without throttling, so that a test suite's bursts pass, and
+    /// without the background webhook task: a test posts due delivery reports with
+    /// [`Sandbox::deliver_due`](crate::Sandbox::deliver_due).
     pub fn for_tests() -> Self {
         Self {
             throttle: false,
+            webhook_interval: None,
             ..Self::default()
         }
     }
@@ -190,6 +224,39 @@ impl SandboxConfig {
     /// Switches throttling on or off.
     pub fn with_throttle(mut self, throttle: bool) -> Self {
         self.throttle = throttle;
+        self
+    }
+
+    /// Applies (or not) the SMS logs' limit of 120 calls a minute even with `throttle` off.
+    pub fn with_logs_throttle(mut self, on: bool) -> Self {
+        self.logs_throttle = on;
+        self
+    }
+
+    /// Sets how long a message stays pending before its final status.
+    pub fn with_delivery_delay(mut self, delay: Duration) -> Self {
+        self.delivery_delay = delay;
+        self
+    }
+
+    /// Makes messages to `number` end `UNDELIVERABLE` (status 9 `UNDELIVERABLE_NOT_DELIVERED`,
+    /// a permanent handset error).
+    pub fn with_undeliverable(mut self, number: impl Into<String>) -> Self {
+        self.undeliverable.insert(number.into());
+        self
+    }
+
+    /// Makes messages to `number` end `REJECTED` (status 6 `REJECTED_NETWORK`, a permanent
+    /// operator error), unpriced.
+    pub fn with_rejected(mut self, number: impl Into<String>) -> Self {
+        self.rejected.insert(number.into());
+        self
+    }
+
+    /// Sets how often the server posts due webhooks by itself (`None`: only
+    /// [`Sandbox::deliver_due`](crate::Sandbox::deliver_due) does).
+    pub fn with_webhook_interval(mut self, interval: Option<Duration>) -> Self {
+        self.webhook_interval = interval;
         self
     }
 

@@ -6,17 +6,25 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use infobip_client::{
-    ApiError, ApiErrorViolation, ApiException, ApiRequestError, ApiRequestErrorDetails,
+    ApiError, ApiErrorResource, ApiErrorViolation, ApiException, ApiRequestError,
+    ApiRequestErrorDetails,
 };
 
 use crate::model::{Endpoint, ErrorFormat};
+
+/// Infobip's page on API scopes: the resource a 403 for a missing scope points to.
+const API_SCOPES_URL: &str =
+    "https://www.infobip.com/docs/essentials/api-essentials/api-authorization";
 
 /// An error answer, rendered in whichever format the endpoint uses.
 #[derive(Debug, Clone)]
 pub(crate) struct Failure {
     pub status: StatusCode,
     pub text: String,
+    /// `(property path, what is wrong)`.
     pub violations: Vec<(String, String)>,
+    /// `(name, url)`: the newer format's `resources`; the legacy format has no place for them.
+    pub resources: Vec<(String, String)>,
     pub retry_after: Option<u64>,
 }
 
@@ -26,6 +34,7 @@ impl Failure {
             status,
             text: text.into(),
             violations: Vec::new(),
+            resources: Vec::new(),
             retry_after: None,
         }
     }
@@ -47,6 +56,39 @@ impl Failure {
         Self {
             violations: vec![(property.to_owned(), violation.clone())],
             ..Self::bad_request(format!("Invalid `{property}`: {violation}"))
+        }
+    }
+
+    /// A 400 listing every violation found, each `(property path, what is wrong)`.
+    pub fn violations(violations: Vec<(String, String)>) -> Self {
+        match violations.as_slice() {
+            [(property, violation)] => Self::invalid(property, violation.clone()),
+            _ => Self {
+                violations,
+                ..Self::bad_request("The request is not valid: see the violations")
+            },
+        }
+    }
+
+    /// A 403 for a credential none of whose API scopes is one of `scopes`, the alternatives
+    /// the operation's `x-scopes` lists.
+    pub fn missing_scope(scopes: &[&str]) -> Self {
+        let wanted = scopes
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = match scopes {
+            [_] => {
+                format!("Insufficient permissions: this endpoint requires the API scope {wanted}")
+            }
+            _ => format!(
+                "Insufficient permissions: this endpoint requires one of the API scopes {wanted}"
+            ),
+        };
+        Self {
+            resources: vec![("API Scopes".to_owned(), API_SCOPES_URL.to_owned())],
+            ..Self::forbidden(text)
         }
     }
 
@@ -116,7 +158,14 @@ impl Failure {
                     violation: Some(violation.clone()),
                 })
                 .collect(),
-            resources: Vec::new(),
+            resources: self
+                .resources
+                .iter()
+                .map(|(name, url)| ApiErrorResource {
+                    name: Some(name.clone()),
+                    url: Some(url.clone()),
+                })
+                .collect(),
         }
     }
 }

@@ -1,12 +1,14 @@
-//! A local, stateful stand-in for Infobip's authentication endpoints.
+//! A local, stateful stand-in for Infobip: authentication, API keys, balance and SMS.
 //!
-//! The sandbox serves every operation of `spec/account.yaml` on loopback, with the
-//! request and response shapes of the spec, the schemes each operation's `security` lists,
-//! and the error body format each endpoint uses at Infobip. It keeps sessions, OAuth tokens
-//! and API keys in memory, so that a client can be run end to end without an Infobip account.
+//! The sandbox serves every operation of `spec/account.yaml` and `spec/sms.yaml` on loopback,
+//! with the request and response shapes of the spec, the schemes each operation's `security`
+//! lists, the API scopes its `x-scopes` lists, and the error body format each endpoint uses
+//! at Infobip. It keeps sessions, OAuth tokens, API keys and sent SMS messages in memory, so
+//! that a client can be run end to end without an Infobip account.
 //!
-//! Tests drive it through [`Sandbox`]: a [`ManualClock`] expires sessions, tokens and keys
-//! without sleeping, [`Sandbox::inject`] makes the next calls of an endpoint misbehave (a
+//! Tests drive it through [`Sandbox`]: a [`ManualClock`] expires sessions, tokens and keys,
+//! and moves messages to their final status, without sleeping; [`Sandbox::deliver_due`] posts
+//! the delivery reports due at webhooks; [`Sandbox::inject`] makes the next calls of an endpoint misbehave (a
 //! status in the endpoint's error format, an exact reply, a delay, a cut-off body, a dropped
 //! connection, calls held until N arrive together: see [`Fault`]), [`Sandbox::requests`]
 //! shows exactly what the client sent (less a `client_secret` in a query string, see below)
@@ -27,6 +29,10 @@
 //! - Throttling counts per account and endpoint: 10 per rolling second for create-session,
 //!   destroy-session, token, list and get; 40 per rolling day for creates and for updates;
 //!   the balance endpoint declares no limit. A 429 carries `Retry-After`.
+//! - Each endpoint needs one of the API scopes its operation lists (`x-scopes`, read from the
+//!   generated `operations` tables); a credential with none gets 403 naming them, with the
+//!   resource "API Scopes" in the newer format. Accounts get [`MANAGE_SCOPE`] and
+//!   [`SMS_SCOPE`] by default, so keys made without `scopeGuids` get both.
 //! - Injected faults apply before authentication, as a failing gateway would; a held call
 //!   ([`Fault::Hold`]) or a delayed one is then authenticated and answered as usual.
 //! - The token endpoint's `error` string uses OAuth 2.0 codes: `invalid_request` (400),
@@ -39,6 +45,71 @@
 //!   would let a test pass that Infobip might fail. A `client_secret` in the query string is
 //!   warned about in the log (field names only) and is redacted in [`Sandbox::requests`]. An
 //!   empty body needs no content type.
+//!
+//! ## SMS
+//! - **Send.** One answer entry per destination, in request order, each 26
+//!   `PENDING_ACCEPTED` (group 1 `PENDING`). A client's `messageId` is kept, else one is
+//!   made up; the same `messageId` twice in one request is a 400, and a resent one is not
+//!   deduplicated (Infobip documents no idempotency). A bulk id is answered when one is given
+//!   (`options.schedule.bulkId`), when the request has more than one destination in all, or
+//!   when it is scheduled (`sendAt`: Infobip manages scheduled messages by bulk); otherwise
+//!   none. `details.messageCount` only with `includeSmsCountInResponse`, for text only.
+//! - **Validation** (400, newer format, one violation per problem with its property path):
+//!   numbers are 7 to 15 digits with the country code first (no `+`, `00` or leading 0);
+//!   text not blank; hex as space-separated byte pairs; `content` with `text` or `hex`, not
+//!   both; `sendAt` not in the past nor beyond 180 days; delivery window hours 0-23 and
+//!   minutes 0-59; a webhook URL absolute http(s); a `webhooks.contentType` other than
+//!   `application/json` is refused, since the sandbox posts JSON only. The spec's required
+//!   fields and length limits come from the generated types, which stop at the first
+//!   problem: that one is reported (with its path), the rules on values all at once. The
+//!   sender is not checked (the spec sets no limit).
+//! - **Statuses** follow the sandbox clock alone: pending until `delivery_delay` (3 s) after
+//!   sending (or after `sendAt`), then final: 5 `DELIVERED_TO_HANDSET` (group 3) with error
+//!   0 `NO_ERROR`; for [`SandboxConfig::with_undeliverable`] numbers 9
+//!   `UNDELIVERABLE_NOT_DELIVERED` (group 2) with a permanent `HANDSET_ERRORS` error 1
+//!   `EC_UNKNOWN_SUBSCRIBER`; for [`SandboxConfig::with_rejected`] numbers 6
+//!   `REJECTED_NETWORK` (group 5) with a permanent `OPERATOR_ERRORS` error 11
+//!   `EC_TELESERVICE_NOT_PROVISIONED`. Status ids and names are Infobip's; the error ids and
+//!   names are inferred (GSM MAP's codes: Infobip's documents give only the groups). No
+//!   intermediate status is reported and nothing expires: validity periods, delivery time
+//!   windows, speed limits, tracking, transliteration, language and regional options are
+//!   accepted and change nothing. A scheduled message is sent (and logged) at its `sendAt`.
+//! - **Parts and price.** GSM-7 text is 160 septets in one part, 153 per part when split
+//!   (extension characters such as `€` take two); any other text is UCS-2, 70 UTF-16 units,
+//!   67 when split; binary content 140 bytes, 134 when split. No transliteration is applied.
+//!   Each part costs [`SMS_PRICE_PER_PART`] [`SMS_CURRENCY`] (`pricePerMessage` is per part;
+//!   `messageCount` says how many); a rejected message costs 0. The balance is not debited.
+//!   `mccMnc` is never reported: the sandbox knows no networks, so an `mcc` filter matches
+//!   nothing (and `mnc` without `mcc` is a 400).
+//! - **Delivery reports** are final ones, oldest first, of the caller's account, each
+//!   returned once; they are kept 48 hours after `doneAt`. A message that names a webhook
+//!   (`webhooks.delivery.url`, unless `notify` is false) is never pulled, even if its posts
+//!   fail: Infobip pushes or lets you pull, not both.
+//! - **Webhooks** are posted when [`Sandbox::deliver_due`] runs (a test calls it after
+//!   advancing the clock; the binary's background task every
+//!   [`webhook_interval`](SandboxConfig::webhook_interval), off in `for_tests`): one POST per
+//!   report, a `DeliveryReports` with one result, `application/json`, no redirects followed;
+//!   a 2xx answer takes it. A failed post is tried again by a later pass at least 10 s later
+//!   on the sandbox clock, five attempts in all, then given up (with a warning). Only final
+//!   reports are posted (`intermediateReport` changes nothing).
+//! - **Logs** list the caller's messages sent in the last 48 hours, newest first (then by
+//!   acceptance), with their status at the time of the call, their content as sent, an error
+//!   (`NO_ERROR` while pending), `doneAt` once final and the price. Array parameters are read
+//!   as repeated keys, comma-joined values or both (Infobip's spec declares the one, its prose
+//!   the other), at most 2048 characters each; `sentSince` and `sentUntil` are inclusive.
+//!   `cursor` is answered only with `useCursor=true`; the cursor is the position of a page's
+//!   last entry, so pages do not shift as new messages arrive; a `cursor` without
+//!   `useCursor=true`, or one the sandbox did not issue, is a 400.
+//! - **Limits.** `limit` is 50 when absent and served as 1000 above 1000; below 1 it is a
+//!   400, like any unreadable parameter (a date, a boolean, a `generalStatus`, a scalar given
+//!   twice with different values), although the spec declares no 400 for reports and logs.
+//!   The logs allow 120 calls per rolling minute per account (calls refused do not count),
+//!   then 429 (`E429`) with `Retry-After` in seconds until the oldest call leaves the window;
+//!   [`SandboxConfig::logs_throttle`] applies that limit alone. Send and reports declare no
+//!   limit and have none.
+//! - Times are kept to the millisecond, as Infobip writes them. Message texts never reach
+//!   the log (a text can be a one-time code), nor do webhook URLs (they can carry a token);
+//!   [`RecordedRequest`]'s `Debug` does not show a send's body.
 //!
 //! ```no_run
 //! use infobip_sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
@@ -61,11 +132,12 @@ mod keys;
 mod model;
 mod routes;
 mod server;
+mod sms;
 mod state;
 
 pub use config::{
     Account, Clock, ManualClock, SandboxConfig, SessionRule, SystemClock, DEMO_ACCOUNT_ID,
-    DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
+    DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE,
 };
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 pub use server::{Sandbox, SandboxError};

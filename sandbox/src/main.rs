@@ -10,7 +10,7 @@ use infobip_sandbox::{
 const USAGE: &str = "\
 Usage: infobip-sandbox [OPTIONS]
 
-A local stand-in for Infobip's authentication endpoints.
+A local stand-in for Infobip: authentication, API keys, balance and SMS (v3).
 
 Options:
   --port N                 port to listen on (default: one the OS picks)
@@ -19,7 +19,12 @@ Options:
                            reuse (default), strict or fresh
   --session-idle-secs S    session idle timeout in seconds (default: 3600)
   --oauth-expires-in S     OAuth token lifetime in seconds (default: 3600)
-  --no-throttle            switch off the rate limits (10/s; 40/day for key writes)
+  --no-throttle            switch off the rate limits (10/s; 40/day for key writes;
+                           120/min for the SMS logs)
+  --delivery-delay-secs S  how long an SMS stays pending before its final status
+                           (default: 3)
+  --undeliverable NUMBER   SMS to NUMBER end UNDELIVERABLE (repeatable)
+  --rejected NUMBER        SMS to NUMBER end REJECTED (repeatable)
   -h, --help               print this help";
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<SandboxConfig>, String> {
@@ -53,6 +58,18 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<SandboxCo
                     .map_err(|_| "--oauth-expires-in takes a number of seconds".to_owned())?;
             }
             "--no-throttle" => config.throttle = false,
+            "--delivery-delay-secs" => {
+                let secs: u64 = value("--delivery-delay-secs")?
+                    .parse()
+                    .map_err(|_| "--delivery-delay-secs takes a number of seconds".to_owned())?;
+                config.delivery_delay = std::time::Duration::from_secs(secs);
+            }
+            "--undeliverable" => {
+                config.undeliverable.insert(value("--undeliverable")?);
+            }
+            "--rejected" => {
+                config.rejected.insert(value("--rejected")?);
+            }
             other => return Err(format!("unknown option `{other}`")),
         }
     }
@@ -84,6 +101,8 @@ async fn main() -> ExitCode {
         SessionRule::Fresh => "fresh",
     };
     let throttle = config.throttle;
+    let webhook_interval = config.webhook_interval;
+    let delivery_delay = config.delivery_delay;
     let sandbox = match Sandbox::start(config).await {
         Ok(sandbox) => sandbox,
         Err(e) => {
@@ -101,6 +120,13 @@ async fn main() -> ExitCode {
         "  session rule: {rule}; throttling: {}",
         if throttle { "on" } else { "off" }
     );
+    if let Some(interval) = webhook_interval {
+        println!(
+            "  SMS: final after {} s; delivery reports posted to webhooks every {} ms",
+            delivery_delay.as_secs(),
+            interval.as_millis()
+        );
+    }
     println!("Press Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("error: cannot wait for Ctrl-C: {e}");
@@ -129,6 +155,14 @@ mod tests {
             "--session-idle-secs",
             "30",
             "--no-throttle",
+            "--delivery-delay-secs",
+            "10",
+            "--undeliverable",
+            "41790000001",
+            "--rejected",
+            "41790000002",
+            "--rejected",
+            "41790000003",
         ])
         .unwrap()
         .unwrap();
@@ -137,10 +171,17 @@ mod tests {
         assert_eq!(config.oauth_expires_in, -5);
         assert_eq!(config.session_idle, std::time::Duration::from_secs(30));
         assert!(!config.throttle);
+        assert_eq!(config.delivery_delay, std::time::Duration::from_secs(10));
+        assert!(config.undeliverable.contains("41790000001"));
+        assert_eq!(config.rejected.len(), 2);
 
         let defaults = parse(&[]).unwrap().unwrap();
         assert_eq!(defaults.bind.port(), 0);
         assert!(defaults.throttle);
+        assert!(
+            defaults.webhook_interval.is_some(),
+            "the binary posts webhooks itself"
+        );
         assert!(parse(&["--help"]).unwrap().is_none());
     }
 

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use infobip_client::account::operations as ops;
+use infobip_client::sms::operations as sms_ops;
 use infobip_client::{Operation, Scheme};
 
 /// An operation of the spec, as the sandbox serves it.
@@ -23,6 +24,12 @@ pub enum Endpoint {
     UpdateApiKey,
     /// `GET /account/1/balance`
     GetAccountBalance,
+    /// `POST /sms/3/messages`
+    SendSmsMessages,
+    /// `GET /sms/3/reports`
+    GetOutboundSmsMessageDeliveryReportsV3,
+    /// `GET /sms/3/logs`
+    GetOutboundSmsMessageLogsV3,
 }
 
 /// Which error body an endpoint answers with at Infobip.
@@ -38,7 +45,7 @@ pub(crate) enum ErrorFormat {
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 11] = [
         Endpoint::CreateSession,
         Endpoint::DestroySession,
         Endpoint::CreateOAuth2Token,
@@ -47,9 +54,13 @@ impl Endpoint {
         Endpoint::GetApiKey,
         Endpoint::UpdateApiKey,
         Endpoint::GetAccountBalance,
+        Endpoint::SendSmsMessages,
+        Endpoint::GetOutboundSmsMessageDeliveryReportsV3,
+        Endpoint::GetOutboundSmsMessageLogsV3,
     ];
 
-    /// The spec's operation, whose `security` list decides the accepted schemes.
+    /// The spec's operation, whose `security` list decides the accepted schemes and whose
+    /// `x-scopes` the API scopes any one of which a call needs.
     pub fn operation(self) -> &'static Operation {
         match self {
             Endpoint::CreateSession => &ops::CREATE_SESSION,
@@ -60,6 +71,11 @@ impl Endpoint {
             Endpoint::GetApiKey => &ops::GET_API_KEY,
             Endpoint::UpdateApiKey => &ops::UPDATE_API_KEY,
             Endpoint::GetAccountBalance => &ops::GET_ACCOUNT_BALANCE,
+            Endpoint::SendSmsMessages => &sms_ops::SEND_SMS_MESSAGES,
+            Endpoint::GetOutboundSmsMessageDeliveryReportsV3 => {
+                &sms_ops::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3
+            }
+            Endpoint::GetOutboundSmsMessageLogsV3 => &sms_ops::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
         }
     }
 
@@ -78,6 +94,9 @@ impl Endpoint {
             ("GET", "/settings/2/api-keys") => Endpoint::GetApiKeysByFilter,
             ("POST", "/settings/2/api-keys") => Endpoint::CreateApiKey,
             ("GET", "/account/1/balance") => Endpoint::GetAccountBalance,
+            ("POST", "/sms/3/messages") => Endpoint::SendSmsMessages,
+            ("GET", "/sms/3/reports") => Endpoint::GetOutboundSmsMessageDeliveryReportsV3,
+            ("GET", "/sms/3/logs") => Endpoint::GetOutboundSmsMessageLogsV3,
             (method, path) => {
                 let id = path.strip_prefix("/settings/2/api-keys/")?;
                 if id.is_empty() || id.contains('/') {
@@ -102,7 +121,10 @@ impl Endpoint {
             Endpoint::GetApiKeysByFilter
             | Endpoint::CreateApiKey
             | Endpoint::GetApiKey
-            | Endpoint::UpdateApiKey => ErrorFormat::New,
+            | Endpoint::UpdateApiKey
+            | Endpoint::SendSmsMessages
+            | Endpoint::GetOutboundSmsMessageDeliveryReportsV3
+            | Endpoint::GetOutboundSmsMessageLogsV3 => ErrorFormat::New,
         }
     }
 
@@ -117,6 +139,9 @@ impl Endpoint {
                 r#"{"id":"A1B2","apiKeySec"#
             }
             Endpoint::GetAccountBalance => r#"{"balance":12"#,
+            Endpoint::SendSmsMessages => r#"{"bulkId":"b1","messages":[{"messageId":"#,
+            Endpoint::GetOutboundSmsMessageDeliveryReportsV3 => r#"{"results":[{"bulkId":"#,
+            Endpoint::GetOutboundSmsMessageLogsV3 => r#"{"results":[{"destination":"4179"#,
         }
     }
 }
@@ -291,7 +316,8 @@ impl Fault {
 
 /// One request as the sandbox received it. Its fields hold full header values and bodies,
 /// secrets included, because tests assert on the exact wire form; it is never logged, and its
-/// `Debug` redacts the `Authorization` value and the bodies of the login calls. The one
+/// `Debug` redacts the `Authorization` value, the bodies of the login calls and those of SMS
+/// sends (a message text can be a one-time code). The one
 /// exception is a `client_secret` in the query string: no client of this project sends one,
 /// so nothing needs its value, and the record does not keep it.
 #[derive(Clone, PartialEq, Eq)]
@@ -329,9 +355,12 @@ impl std::fmt::Debug for RecordedRequest {
                 (name.as_str(), shown)
             })
             .collect();
-        // Login bodies carry passwords; API key responses are not recorded at all.
+        // Login bodies carry passwords, SMS sends their texts; API key responses are not
+        // recorded at all.
         let body = match self.endpoint {
-            Some(Endpoint::CreateSession | Endpoint::CreateOAuth2Token) => "[redacted]",
+            Some(
+                Endpoint::CreateSession | Endpoint::CreateOAuth2Token | Endpoint::SendSmsMessages,
+            ) => "[redacted]",
             _ => self.body.as_str(),
         };
         f.debug_struct("RecordedRequest")
@@ -386,7 +415,26 @@ pub(crate) fn redact_query(query: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_query;
+    use super::{redact_query, Endpoint};
+
+    #[test]
+    fn the_default_sms_scope_reaches_every_sms_operation() {
+        for operation in infobip_client::sms::operations::ALL {
+            assert!(
+                operation.scopes.contains(&crate::config::SMS_SCOPE),
+                "{operation}"
+            );
+        }
+        for endpoint in Endpoint::ALL {
+            let path = endpoint.operation().path;
+            let method = endpoint.operation().http_method.parse().ok();
+            let routed = method.and_then(|m| Endpoint::route(&m, path));
+            // The API key paths have a parameter; the others route to themselves.
+            if !path.contains('{') {
+                assert_eq!(routed, Some(endpoint), "{path}");
+            }
+        }
+    }
 
     #[test]
     fn redact_query_hides_only_client_secret_values() {

@@ -29,8 +29,8 @@ use crate::state::{KeyFilter, Principal, Shared, TakenFault};
 #[derive(Clone, Debug)]
 pub(crate) struct ConnectionKill(pub Arc<Notify>);
 
-type AppState = State<Arc<Shared>>;
-type Peer = ConnectInfo<SocketAddr>;
+pub(crate) type AppState = State<Arc<Shared>>;
+pub(crate) type Peer = ConnectInfo<SocketAddr>;
 
 /// Request bodies larger than this are refused; the real bodies are a few hundred bytes.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -45,12 +45,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/settings/2/api-keys", get(list_keys).post(create_key))
         .route("/settings/2/api-keys/{id}", get(get_key).put(update_key))
         .route("/account/1/balance", get(balance))
+        .merge(crate::sms::routes::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .with_state(shared)
 }
 
-fn respond<T: IntoResponse>(endpoint: Endpoint, result: Result<T, Failure>) -> Response {
+pub(crate) fn respond<T: IntoResponse>(endpoint: Endpoint, result: Result<T, Failure>) -> Response {
     match result {
         Ok(ok) => ok.into_response(),
         Err(failure) => failure.render(endpoint),
@@ -64,14 +65,14 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Authentication, scope and rate limit, in the order Infobip answers 401, 403, 429.
-fn guard(
+pub(crate) fn guard(
     shared: &Shared,
     endpoint: Endpoint,
     headers: &HeaderMap,
     peer: SocketAddr,
 ) -> Result<Principal, Failure> {
     let principal = shared.authenticate(endpoint, authorization(headers), peer.ip())?;
-    shared.require_scope(&principal)?;
+    shared.require_scope(&principal, endpoint)?;
     shared.admit(&principal.account.account_id, endpoint)?;
     Ok(principal)
 }
@@ -188,13 +189,21 @@ fn token_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>,
         .map_err(|e| Failure::bad_request(format!("The form body is not valid: {e}")))
 }
 
-/// One field's value from the form body and the query string together. Every non-empty
-/// occurrence must agree: with two different values there is no telling which one Infobip
-/// would read, so the sandbox refuses rather than guess. Neither value reaches the error.
+/// One field's value from the form body and the query string together; see [`single_value`].
 fn token_field<'a>(
     name: &str,
     fields: impl Iterator<Item = &'a (String, String)>,
 ) -> Result<&'a str, Failure> {
+    single_value(name, fields)?.ok_or_else(|| Failure::invalid(name, "is required"))
+}
+
+/// The value of the field `name` among `fields`, if it has a non-empty one. Every non-empty
+/// occurrence must agree: with two different values there is no telling which one Infobip
+/// would read, so the sandbox refuses rather than guess. Neither value reaches the error.
+pub(crate) fn single_value<'a>(
+    name: &str,
+    fields: impl Iterator<Item = &'a (String, String)>,
+) -> Result<Option<&'a str>, Failure> {
     let mut found: Option<&str> = None;
     for (key, value) in fields {
         if key != name || value.is_empty() {
@@ -210,7 +219,7 @@ fn token_field<'a>(
             _ => found = Some(value),
         }
     }
-    found.ok_or_else(|| Failure::invalid(name, "is required"))
+    Ok(found)
 }
 
 async fn balance(State(shared): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Response {

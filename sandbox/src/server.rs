@@ -17,6 +17,7 @@ use infobip_client::account::types::{ApiKey, CreateApiKeyRequest};
 use crate::config::SandboxConfig;
 use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 use crate::routes::{router, ConnectionKill};
+use crate::sms::webhooks;
 use crate::state::Shared;
 
 /// How long [`Sandbox::shutdown`] waits for requests in flight (a delayed one, say).
@@ -37,8 +38,16 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(config));
+        let webhook_interval = config.webhook_interval;
+        let shared = Arc::new(Shared::new(config)?);
         let (stop, stopped) = watch::channel(false);
+        if let Some(interval) = webhook_interval {
+            tokio::spawn(webhooks::post_every(
+                shared.clone(),
+                interval,
+                stop.subscribe(),
+            ));
+        }
         let task = tokio::spawn(serve(listener, router(shared.clone()), stopped));
         tracing::info!(%addr, "sandbox listening");
         Ok(Sandbox {
@@ -148,6 +157,17 @@ impl Sandbox {
         self.shared
             .create_key(account, request)
             .map_err(|failure| SandboxError::Refused(failure.text))
+    }
+
+    /// Posts every delivery report that is due on the sandbox clock to the webhook its
+    /// message named (`webhooks.delivery.url`), one request per report, and answers how many
+    /// were taken (answered 2xx). A test advances its `ManualClock`, then awaits this: no
+    /// sleeping. A failed post is tried again by a later call at least 10 seconds later on
+    /// the sandbox clock, five attempts in all. With
+    /// [`SandboxConfig::webhook_interval`](crate::SandboxConfig::webhook_interval) set (the
+    /// binary's default), a background task calls this too.
+    pub async fn deliver_due(&self) -> usize {
+        webhooks::deliver_due(&self.shared).await
     }
 
     /// How many sessions of `username` are still valid.

@@ -11,10 +11,11 @@ use infobip_client::account::types::{
 };
 use infobip_client::account::types::{Permission, UpdateApiKeyRequest};
 
-use crate::config::{Account, SandboxConfig, SessionRule, MANAGE_SCOPE};
+use crate::config::{Account, SandboxConfig, SessionRule};
 use crate::errors::Failure;
 use crate::keys::{Present, StoredKey};
 use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
+use crate::sms::SmsStore;
 
 #[derive(Debug, Clone)]
 struct Session {
@@ -74,6 +75,8 @@ pub(crate) struct Principal {
 pub(crate) struct Shared {
     pub config: SandboxConfig,
     inner: Mutex<Inner>,
+    /// The SMS product's messages, behind a lock of its own.
+    pub sms: SmsStore,
 }
 
 /// Query filters of the list endpoint, already parsed.
@@ -90,11 +93,13 @@ pub(crate) struct KeyFilter {
 }
 
 impl Shared {
-    pub fn new(config: SandboxConfig) -> Self {
-        Self {
+    /// Fails only when the HTTP client that posts webhooks cannot be built.
+    pub fn new(config: SandboxConfig) -> std::io::Result<Self> {
+        Ok(Self {
             config,
             inner: Mutex::new(Inner::default()),
-        }
+            sms: SmsStore::new()?,
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -105,6 +110,15 @@ impl Shared {
 
     fn now(&self) -> Instant {
         self.config.clock.now()
+    }
+
+    /// The wall-clock time of the sandbox's clock (which a `ManualClock` moves too), to the
+    /// millisecond, as Infobip keeps times.
+    pub fn wall(&self) -> chrono::DateTime<chrono::Utc> {
+        infobip_client::DateTime::from(chrono::DateTime::<chrono::Utc>::from(
+            self.config.clock.wall(),
+        ))
+        .get()
     }
 
     fn account_by_name(&self, username: &str) -> Option<&Account> {
@@ -192,7 +206,8 @@ impl Shared {
 
     /// Counts the call against Infobip's declared limit for the endpoint, or refuses it.
     pub fn admit(&self, account_id: &str, endpoint: Endpoint) -> Result<(), Failure> {
-        if !self.config.throttle {
+        let logs = endpoint == Endpoint::GetOutboundSmsMessageLogsV3;
+        if !(self.config.throttle || logs && self.config.logs_throttle) {
             return Ok(());
         }
         let (limit, window) = match endpoint {
@@ -204,8 +219,12 @@ impl Shared {
             | Endpoint::CreateOAuth2Token
             | Endpoint::GetApiKeysByFilter
             | Endpoint::GetApiKey => (10, Duration::from_secs(1)),
-            // The balance endpoint declares no limit.
-            Endpoint::GetAccountBalance => return Ok(()),
+            // `x-throttling-info`: 120 requests a minute.
+            Endpoint::GetOutboundSmsMessageLogsV3 => (120, Duration::from_secs(60)),
+            // The balance, send and delivery report endpoints declare no limit.
+            Endpoint::GetAccountBalance
+            | Endpoint::SendSmsMessages
+            | Endpoint::GetOutboundSmsMessageDeliveryReportsV3 => return Ok(()),
         };
         let now = self.now();
         let mut inner = self.lock();
@@ -277,7 +296,7 @@ impl Shared {
                     .ok_or_else(|| Failure::unauthorized("Invalid access token"))
             }
             SchemeUsed::ApiKey => {
-                let now = chrono::DateTime::<chrono::Utc>::from(self.config.clock.wall());
+                let now = self.wall();
                 let inner = self.lock();
                 let key = inner
                     .keys
@@ -299,8 +318,9 @@ impl Shared {
         }
     }
 
-    /// Every endpoint the sandbox protects needs the management scope.
-    pub fn require_scope(&self, principal: &Principal) -> Result<(), Failure> {
+    /// The credential must carry the `PUBLIC_API` permission (keys) and one of the API scopes
+    /// the endpoint's operation lists in `x-scopes` (none listed: none needed).
+    pub fn require_scope(&self, principal: &Principal, endpoint: Endpoint) -> Result<(), Failure> {
         let public_api = principal
             .permissions
             .as_ref()
@@ -310,12 +330,16 @@ impl Shared {
                 "Insufficient permissions: the API key lacks the PUBLIC_API permission",
             ));
         }
-        if principal.scopes.iter().any(|s| s == MANAGE_SCOPE) {
+        let wanted = endpoint.operation().scopes;
+        if wanted.is_empty()
+            || principal
+                .scopes
+                .iter()
+                .any(|s| wanted.contains(&s.as_str()))
+        {
             Ok(())
         } else {
-            Err(Failure::forbidden(format!(
-                "Insufficient permissions: this endpoint requires the API scope `{MANAGE_SCOPE}`"
-            )))
+            Err(Failure::missing_scope(wanted))
         }
     }
 
@@ -467,7 +491,7 @@ impl Shared {
                 "Insufficient permissions: keys can only be created for the caller's own account",
             ));
         }
-        let now = chrono::DateTime::<chrono::Utc>::from(self.config.clock.wall());
+        let now = self.wall();
         let key = StoredKey::create(request, account.account_id.clone(), &account.scopes, now)?;
         let api = key.to_api();
         self.lock().keys.push(key);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use infobip_sandbox::{
     Account, Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, SchemeUsed, SessionRule,
-    DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
+    DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE, SMS_SCOPE,
 };
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -559,7 +559,8 @@ async fn api_key_lifecycle() {
     assert_eq!(key["accountId"], DEMO_ACCOUNT_ID);
     assert_eq!(key["enabled"], true);
     assert_eq!(key["permissions"], json!(["PUBLIC_API"]));
-    assert_eq!(key["scopeGuids"], json!([MANAGE_SCOPE]));
+    // Without scopeGuids, a key gets the user's role scopes.
+    assert_eq!(key["scopeGuids"], json!([MANAGE_SCOPE, SMS_SCOPE]));
     // Infobip's documented form: yyyy-MM-dd'T'HH:mm:ss.SSS+0000.
     let infobip = |field: &str| {
         chrono::DateTime::parse_from_str(key[field].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.3f%z")
@@ -724,6 +725,12 @@ async fn scopes_decide_what_a_credential_reaches() {
         .as_str()
         .unwrap()
         .starts_with("Insufficient permissions"));
+    // The scope comes from the operation's x-scopes, and the answer points to Infobip's page.
+    assert!(body["description"]
+        .as_str()
+        .unwrap()
+        .contains("`account-management:manage`"));
+    assert_eq!(body["resources"][0]["name"], "API Scopes");
     legacy(env.balance(&auth).send().await.unwrap(), 403, "FORBIDDEN").await;
 
     // A key with only other scopes, or without PUBLIC_API, cannot read the balance.
