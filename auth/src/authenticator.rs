@@ -18,6 +18,7 @@ use crate::redact;
 use crate::rotation::Rotation;
 use crate::scheme::{api_key_header, basic_header, UserCredentials};
 use crate::tokens::Tokens;
+use crate::trace;
 use crate::{AuthError, AuthFailure};
 
 /// What the client authenticates with.
@@ -332,6 +333,28 @@ impl InfobipAuth {
         }
     }
 
+    /// Sends a prepared request of `operation` as a product client does: dispatched (with the
+    /// one 401 replay), in its call span, and handed back without a secret.
+    pub(crate) async fn call(
+        &self,
+        operation: &'static Operation,
+        transport: &dyn infobip_client::Transport,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let span = trace::call_span(operation, self.scheme, &request);
+        let method = request.method().clone();
+        let started = Instant::now();
+        async {
+            let sent = match self.dispatch(operation, transport, request).await {
+                Ok(response) => redact::response(operation, response).await,
+                Err(error) => Err(redact::error(error)),
+            };
+            trace::answered(&tracing::Span::current(), started, &method, sent).await
+        }
+        .instrument(span)
+        .await
+    }
+
     /// Adds the credentials `operation` takes to `request`, or says why it cannot.
     pub(crate) async fn authorize(
         &self,
@@ -425,13 +448,6 @@ impl Authenticator for InfobipAuth {
         call: Call<'a>,
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        Box::pin(async move {
-            let sent = self.dispatch(call.operation, call.transport, request).await;
-            // What the call hands back (an error, a response) must not show a secret.
-            match sent {
-                Ok(response) => redact::response(call.operation, response).await,
-                Err(error) => Err(redact::error(error)),
-            }
-        })
+        Box::pin(self.call(call.operation, call.transport, request))
     }
 }

@@ -397,8 +397,9 @@ impl ClientBuilder {
 
     /// Validates everything and returns the connection every product client is taken from.
     pub fn connect(self) -> Result<Infobip, ConfigError> {
+        let clock = self.clock.clone();
         let (base_url, http, auth) = self.build_parts()?;
-        Infobip::new(base_url, http, auth)
+        Infobip::new(base_url, http, auth, clock)
     }
 
     /// Validates everything and returns the base URL, the HTTP client and the authenticator

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use infobip_client::{Auth, Connection, ProductClient, Scheme, HAND_WRITTEN};
 
 use crate::authenticator::InfobipAuth;
-use crate::{AuthError, AuthFailure, ConfigError};
+use crate::{AuthError, AuthFailure, Clock, ConfigError};
 
 /// A connection to Infobip: credentials configured once, every product's client taken from it.
 ///
@@ -40,6 +40,8 @@ struct Parts {
     /// The authenticator, as the product clients carry it and as this crate uses it.
     auth: Auth,
     authenticator: Arc<InfobipAuth>,
+    /// The clock the connection's waits run on (and its expiries are read from).
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Infobip {
@@ -56,6 +58,7 @@ impl Infobip {
         base_url: String,
         http: reqwest::Client,
         authenticator: InfobipAuth,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
         let origin = reqwest::Url::parse(&base_url).map_err(|e| ConfigError {
             field: "base_url",
@@ -69,6 +72,7 @@ impl Infobip {
             http,
             auth,
             authenticator,
+            clock,
         })))
     }
 
@@ -76,6 +80,10 @@ impl Infobip {
     /// [`Products`](infobip_client::Products) methods such as `sms()` return.
     pub fn client<C: ProductClient>(&self) -> C {
         self.product()
+    }
+
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        self.0.clock.clone()
     }
 
     pub(crate) fn authenticator(&self) -> &InfobipAuth {
@@ -118,11 +126,10 @@ impl Infobip {
         self.authorize(&mut request)
             .await
             .map_err(SendError::Auth)?;
-        let transport: &dyn infobip_client::Transport = &self.0.http;
         self.authenticator()
-            .dispatch(&HAND_WRITTEN, transport, request)
+            .call(&HAND_WRITTEN, &self.0.http, request)
             .await
-            .map_err(|e| SendError::Transport(crate::redact::error(e)))
+            .map_err(SendError::Transport)
     }
 
     fn foreign(&self, url: &reqwest::Url) -> AuthError {

@@ -142,6 +142,7 @@
 //! and `INFOBIP_TOKEN_STORE_KEY`; see [`env`](mod@env).
 
 mod authenticator;
+mod buffered;
 mod builder;
 mod cache;
 mod clock;
@@ -158,10 +159,13 @@ mod refusal;
 mod retry;
 mod rotation;
 mod scheme;
+#[cfg(feature = "sms")]
+mod sms;
 mod store;
 #[cfg(any(test, feature = "test-util"))]
 mod test_util;
 mod tokens;
+mod trace;
 mod validate;
 
 use std::future::Future;
@@ -181,6 +185,8 @@ pub use middleware::InfobipMiddleware;
 pub use refusal::ScopeRefusal;
 pub use retry::{LoginCooldown, RetryPolicy};
 pub use rotation::{SecretFile, SecretFn, SecretSource, SecretSourceError};
+#[cfg(feature = "sms")]
+pub use sms::{SmsLog, SmsLogsError};
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 pub use store::{EncryptionKey, MemoryStore, StoreError, Stored, TokenStore};

@@ -4,7 +4,6 @@
 //! would print whole.
 
 use infobip_client::Operation;
-use reqwest::ResponseBuilderExt as _;
 
 /// Whether a field or query parameter of this name may hold a secret.
 pub(crate) fn is_secret_name(name: &str) -> bool {
@@ -214,11 +213,10 @@ pub(crate) async fn response(
     // request line, a `Location` back to it): it is taken out of the headers and the body.
     let echoed = secret_values(response.url());
     let url = redacted(response.url());
-    let status = response.status();
-    let version = response.version();
-    let mut headers = response.headers().clone();
+    let (mut parts, bytes) = crate::buffered::read(response).await.map_err(error)?;
+    parts.url = url;
     if !echoed.is_empty() {
-        for value in headers.values_mut() {
+        for value in parts.headers.values_mut() {
             let scrubbed = scrub(value.as_bytes(), &echoed);
             if scrubbed != value.as_bytes() {
                 if let Ok(clean) = reqwest::header::HeaderValue::from_bytes(&scrubbed) {
@@ -227,30 +225,16 @@ pub(crate) async fn response(
             }
         }
     }
-    let bytes = response.bytes().await.map_err(error)?;
     let bytes = if echoed.is_empty() {
         bytes.to_vec()
     } else {
         scrub(&bytes, &echoed)
     };
     let body = match check {
-        Some(parses) if !parses(&bytes) => reqwest::Body::from(withheld(&bytes)),
-        _ => reqwest::Body::from(bytes),
+        Some(parses) if !parses(&bytes) => withheld(&bytes),
+        _ => bytes,
     };
-    let mut rebuilt = http::Response::builder()
-        .status(status)
-        .version(version)
-        .url(url);
-    if let Some(map) = rebuilt.headers_mut() {
-        *map = headers;
-    }
-    Ok(rebuilt
-        .body(body)
-        .map(reqwest::Response::from)
-        .unwrap_or_else(|_| {
-            // The parts came from a valid response; this cannot fail.
-            reqwest::Response::from(http::Response::new(reqwest::Body::from(Vec::new())))
-        }))
+    Ok(crate::buffered::rebuild(parts, body))
 }
 
 /// An unreadable body with its secrets taken out: JSON with the secret fields replaced, or,

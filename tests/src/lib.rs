@@ -292,7 +292,7 @@ pub mod redis_server {
     }
 }
 
-/// Every tracing event, as text, written by the subscriber [`subscriber`](Self::subscriber)
+/// Every tracing event and closed span, as text, written by the subscriber [`subscriber`](Self::subscriber)
 /// returns (at TRACE, without colours), for tests that assert what reaches the logs.
 #[derive(Clone, Default)]
 pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
@@ -304,6 +304,8 @@ impl CapturedLogs {
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_ansi(false)
+            // A closed span prints its fields: what was recorded in it is captured too.
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
             .with_writer(move || writer.clone())
             .finish()
     }

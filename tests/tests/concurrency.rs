@@ -1,5 +1,5 @@
 //! Single-flight against the sandbox: however many calls need a token at once, one request
-//! obtains it; a storm of 401s causes one re-authentication per client; a cancelled caller
+//! obtains it (also for calls spread over the products of one connection); a storm of 401s causes one re-authentication per client; a cancelled caller
 //! leaves nothing behind; and 10,000 calls over all four schemes across expiry and a session
 //! kill lose nothing.
 //!
@@ -61,6 +61,42 @@ async fn a_thousand_calls_on_a_cold_oauth_cache_fetch_one_token() {
     assert_eq!(spawned_balance_calls(&client, CALLS).await, CALLS);
     assert_eq!(w.sandbox.count(TOKEN), 1);
     assert_eq!(w.sandbox.count(BALANCE), CALLS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_calls_over_two_products_of_one_connection_fetch_one_token() {
+    use infobip_client::Products as _;
+
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    let infobip = w.connect(w.oauth2_builder());
+    let tasks: Vec<_> = (0..CALLS)
+        .map(|i| {
+            let infobip = infobip.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    infobip.account().get_account_balance().send().await.is_ok()
+                } else {
+                    let send = common::sms_text("41793026727", "Hello");
+                    infobip
+                        .sms()
+                        .send_sms_messages()
+                        .body(send)
+                        .send()
+                        .await
+                        .is_ok()
+                }
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        ok += usize::from(task.await.unwrap());
+    }
+    assert_eq!(ok, CALLS);
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+    assert_eq!(w.sandbox.count(BALANCE), CALLS / 2);
+    assert_eq!(w.sandbox.count(Endpoint::SendSmsMessages), CALLS / 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -74,6 +74,7 @@ async fn no_secret_appears_in_any_output() {
     a_session_refused_under_the_strict_rule(&mut leaks).await;
     failing_calls_with_a_secret_in_the_url_or_body(&w, &mut leaks).await;
     public_types(&w, &mut leaks).await;
+    sms_calls_in_their_spans(&w, &mut leaks, &capture).await;
     leaks.secrets_of(&w.sandbox);
 
     let logs_before = capture.text().len();
@@ -437,6 +438,59 @@ async fn public_types(w: &World, leaks: &mut Leaks) {
 /// Calls whose URL carries a secret (a key listed by its secret) or whose answer does (a
 /// key's secret), failing in every way a call can: no connection, a timeout, an answer the
 /// operation does not declare, a success body that cannot be read, a cut-off one.
+/// SMS calls run in spans that name what a support ticket needs (the operation, the status,
+/// the bulk and message ids), and the message text never reaches the logs.
+async fn sms_calls_in_their_spans(w: &World, leaks: &mut Leaks, capture: &CapturedLogs) {
+    use infobip_client::sms::types::SmsRequestEnvelope;
+    use infobip_client::Products as _;
+
+    leaks.secret("Your code is 918273");
+    leaks.secret("918273");
+    let infobip = w.connect(w.oauth2_builder());
+    let sms = infobip.sms();
+    let request: SmsRequestEnvelope = serde_json::from_value(json!({
+        "messages": [{
+            "destinations": [{"to": "41793026727"}, {"to": "41793026728"}],
+            "content": {"text": "Your code is 918273"}
+        }]
+    }))
+    .unwrap();
+    let logged_before = capture.text().len();
+    let sent = sms.send_sms_messages().body(request).send().await.unwrap();
+    leaks.print(format!("{sent:?}"));
+    let bulk_id = sent.bulk_id.clone().unwrap();
+    let message_id = sent.messages[0].message_id.clone().unwrap();
+    w.clock.advance(Duration::from_secs(3));
+    sms.get_outbound_sms_message_delivery_reports_v3()
+        .message_id(&message_id)
+        .send()
+        .await
+        .unwrap();
+
+    let text = capture.text()[logged_before..].to_owned();
+    let closed = |operation: &str| {
+        text.lines()
+            .find(|l| l.contains("infobip.call") && l.contains(operation) && l.contains("close"))
+            .unwrap_or_else(|| panic!("no closed {operation} span in:\n{text}"))
+            .to_owned()
+    };
+    let send = closed("send-sms-messages");
+    for expected in [
+        "product=\"sms\"",
+        "status=200",
+        &format!("bulk_id=\"{bulk_id}\""),
+        &format!("message_id=\"{message_id},"),
+        "messages=2",
+    ] {
+        assert!(send.contains(expected), "{expected} not in {send}");
+    }
+    let read = closed("get-outbound-sms-message-delivery-reports-v3");
+    assert!(
+        read.contains(&format!("message_id=\"{message_id}\"")),
+        "{read}"
+    );
+}
+
 async fn failing_calls_with_a_secret_in_the_url_or_body(w: &World, leaks: &mut Leaks) {
     const URL_SECRET: &str = "listed-by-S3CRET-in-the-url";
     const BODY_SECRET: &str = "key-S3CRET-in-the-body";

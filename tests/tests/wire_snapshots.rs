@@ -84,3 +84,54 @@ async fn requests_of_each_scheme() {
     }
     insta::assert_snapshot!(report);
 }
+
+#[tokio::test]
+async fn requests_of_the_sms_operations() {
+    use infobip_client::sms::types::{MessageGeneralStatus, SmsRequestEnvelope};
+    use infobip_client::Products as _;
+
+    let w = default_world().await;
+    let (_, secret) = w.new_key("sms snapshot", &[infobip_sandbox::SMS_SCOPE]);
+    let infobip = w.connect(w.api_key_builder(&secret));
+    let sms = infobip.sms();
+    let text: SmsRequestEnvelope = serde_json::from_value(serde_json::json!({
+        "messages": [{
+            "sender": "InfoSMS",
+            "destinations": [
+                {"to": "41793026727", "messageId": "my-id-1"},
+                {"to": "41793026728"}
+            ],
+            "content": {"text": "Hello from Rust", "transliteration": "TURKISH"}
+        }],
+        "options": {"includeSmsCountInResponse": true}
+    }))
+    .unwrap();
+    sms.send_sms_messages().body(text).send().await.unwrap();
+    let binary: SmsRequestEnvelope = serde_json::from_value(serde_json::json!({
+        "messages": [{
+            "destinations": [{"to": "41793026727"}],
+            "content": {"hex": "0f c2 4a bf 34 13 ba", "dataCoding": 0, "esmClass": 0}
+        }]
+    }))
+    .unwrap();
+    sms.send_sms_messages().body(binary).send().await.unwrap();
+    sms.get_outbound_sms_message_delivery_reports_v3()
+        .message_id("my-id-1")
+        .limit(10)
+        .send()
+        .await
+        .unwrap();
+    let since = "2026-01-31T09:30:00.123+01:00"
+        .parse::<infobip_client::DateTime>()
+        .unwrap();
+    sms.get_outbound_sms_message_logs_v3()
+        .message_id(vec!["my-id-1".to_owned(), "my-id-2".to_owned()])
+        .general_status(MessageGeneralStatus::Pending)
+        .sent_since(since)
+        .use_cursor(true)
+        .limit(2)
+        .send()
+        .await
+        .unwrap();
+    insta::assert_snapshot!(render(&w.sandbox.requests(), Some(&secret)));
+}

@@ -4,11 +4,12 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine as _;
-use infobip_auth::ClientBuilder;
+use infobip_auth::{ClientBuilder, Infobip};
 use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_client::account::Client;
+use infobip_client::sms::types::SmsRequestEnvelope;
 use infobip_sandbox::{
-    ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
+    Endpoint, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
 
 /// A legacy 500 body, as Infobip's login endpoints send it.
@@ -75,18 +76,41 @@ impl World {
 
     /// A key made directly in the sandbox (not logged), with the scope the balance needs.
     pub fn new_key_secret(&self, name: &str) -> String {
+        self.new_key(name, &[MANAGE_SCOPE]).1
+    }
+
+    /// A key made directly in the sandbox (not logged) with these scopes: its id and secret.
+    pub fn new_key(&self, name: &str, scopes: &[&str]) -> (String, String) {
         let key = self
             .sandbox
             .create_api_key(
                 DEMO_USERNAME,
                 CreateApiKeyRequest::builder()
                     .name(name)
-                    .scope_guids(vec![MANAGE_SCOPE.to_owned()])
+                    .scope_guids(scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                     .try_into()
                     .unwrap(),
             )
             .unwrap();
-        key.api_key_secret.unwrap().expose().to_owned()
+        (
+            key.id.unwrap(),
+            key.api_key_secret.unwrap().expose().to_owned(),
+        )
+    }
+
+    /// A connection of `builder`'s credentials to the sandbox, on the shared clock.
+    pub fn connect(&self, builder: ClientBuilder) -> Infobip {
+        self.configure(builder).connect().unwrap()
+    }
+
+    /// The `Authorization` values of the requests to `endpoint`, in order.
+    pub fn authorizations(&self, endpoint: Endpoint) -> Vec<String> {
+        self.sandbox
+            .requests()
+            .into_iter()
+            .filter(|r| r.endpoint == Some(endpoint))
+            .map(|r| r.header("authorization").unwrap_or_default().to_owned())
+            .collect()
     }
 
     /// No request to an authenticated endpoint went out without credentials.
@@ -115,4 +139,12 @@ pub fn refused_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A send of `text` to `to`.
+pub fn sms_text(to: &str, text: &str) -> SmsRequestEnvelope {
+    serde_json::from_value(serde_json::json!({
+        "messages": [{"destinations": [{"to": to}], "content": {"text": text}}]
+    }))
+    .unwrap()
 }

@@ -1,0 +1,155 @@
+//! SMS beyond what the generated client does by itself: the message logs read as one stream
+//! that follows the cursor from page to page and waits out the logs' rate limit (120 calls a
+//! minute), so a caller never writes that loop.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{self, BoxStream};
+use infobip_client::sms::builder::GetOutboundSmsMessageLogsV3;
+use infobip_client::sms::types::{LogResponseSmsLogSmsMessageContent, SmsLogSmsMessageContent};
+use infobip_client::{ApiError, Error, ResponseValue};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::StatusCode;
+
+use crate::retry::retry_after;
+use crate::{Clock, Infobip};
+
+/// One entry of the SMS logs, as [`Infobip::sms_logs`] yields them.
+pub type SmsLog = SmsLogSmsMessageContent;
+
+/// What a call of the logs fails with.
+pub type SmsLogsError = Error<ApiError>;
+
+/// How many 429s in a row the stream waits out before it hands the last one to the caller:
+/// past that, something else (another process on the same account, say) is using the whole
+/// allowance, and the caller should hear of it.
+const MAX_WAITS: u32 = 10;
+
+/// The longest `Retry-After` waited out: the limit is per minute, so a longer one is not
+/// Infobip's and would stall the stream for nothing.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+
+impl Infobip {
+    /// Every SMS log entry `query` matches (newest first, as Infobip lists them), page after
+    /// page: the stream asks for the cursor, passes each page's `nextCursor` back, and ends
+    /// after the last page. When Infobip answers 429 (the logs allow 120 calls a minute per
+    /// account), it waits as `Retry-After` says (or 1 s, doubling, when it says nothing) on
+    /// the connection's clock and asks again; after ten 429s in a row, or any other error, it
+    /// yields the error and ends. Feature `sms`.
+    ///
+    /// `query` sets the filters and the page size (`limit`); its `cursor` and `use_cursor`
+    /// are the stream's to set.
+    ///
+    /// ```no_run
+    /// use futures_util::TryStreamExt as _;
+    /// use infobip_client::Products as _;
+    ///
+    /// # async fn run(infobip: infobip_auth::Infobip) -> Result<(), Box<dyn std::error::Error>> {
+    /// let sms = infobip.sms();
+    /// let mut logs = infobip.sms_logs(sms.get_outbound_sms_message_logs_v3().limit(1000));
+    /// while let Some(log) = logs.try_next().await? {
+    ///     println!("{:?} {:?}", log.message_id, log.status);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sms_logs<'a>(
+        &self,
+        query: GetOutboundSmsMessageLogsV3<'a>,
+    ) -> BoxStream<'a, Result<SmsLog, SmsLogsError>> {
+        let pages = Pages {
+            query,
+            clock: self.clock(),
+            cursor: None,
+            ready: VecDeque::new(),
+            last_page: false,
+        };
+        Box::pin(stream::unfold(pages, |mut pages| async move {
+            let next = pages.next().await?;
+            Some((next, pages))
+        }))
+    }
+}
+
+/// The stream's state: the query, where the next page starts, and the entries of the last
+/// page not yet handed out.
+struct Pages<'a> {
+    query: GetOutboundSmsMessageLogsV3<'a>,
+    clock: Arc<dyn Clock>,
+    cursor: Option<String>,
+    ready: VecDeque<SmsLog>,
+    last_page: bool,
+}
+
+impl Pages<'_> {
+    async fn next(&mut self) -> Option<Result<SmsLog, SmsLogsError>> {
+        loop {
+            if let Some(entry) = self.ready.pop_front() {
+                return Some(Ok(entry));
+            }
+            if self.last_page {
+                return None;
+            }
+            match self.fetch().await {
+                Ok(page) => {
+                    self.cursor = page.cursor.and_then(|c| c.next_cursor);
+                    // A page without entries ends the stream even if it names a cursor:
+                    // following it could only loop.
+                    self.last_page = self.cursor.is_none() || page.results.is_empty();
+                    self.ready.extend(page.results);
+                }
+                Err(error) => {
+                    self.last_page = true;
+                    return Some(Err(error));
+                }
+            }
+        }
+    }
+
+    /// The next page, with the 429s before it waited out.
+    async fn fetch(&self) -> Result<LogResponseSmsLogSmsMessageContent, SmsLogsError> {
+        let mut waits = 0;
+        loop {
+            let mut query = self.query.clone().use_cursor(true);
+            if let Some(cursor) = &self.cursor {
+                query = query.cursor(cursor.clone());
+            }
+            let error = match query.send().await {
+                Ok(page) => return Ok(page.into_inner()),
+                Err(error) => error,
+            };
+            let Some(headers) = throttled(&error) else {
+                return Err(error);
+            };
+            if waits == MAX_WAITS {
+                return Err(error);
+            }
+            let wait = retry_after(headers.get(RETRY_AFTER), self.clock.wall())
+                .map(|wait| wait.min(MAX_RETRY_AFTER))
+                .unwrap_or(Duration::from_secs(1 << waits.min(6)));
+            waits += 1;
+            tracing::info!(
+                wait_ms = wait.as_millis() as u64,
+                waits,
+                "the SMS logs allow 120 calls a minute; waiting before the next page"
+            );
+            self.clock.sleep(wait).await;
+        }
+    }
+}
+
+/// The headers of a 429, if `error` is one (declared, or not, by the description).
+fn throttled(error: &SmsLogsError) -> Option<&HeaderMap> {
+    fn of<T>(value: &ResponseValue<T>) -> Option<&HeaderMap> {
+        (value.status() == StatusCode::TOO_MANY_REQUESTS).then(|| value.headers())
+    }
+    match error {
+        Error::ErrorResponse(value) => of(value),
+        Error::UnexpectedResponse(response) => {
+            (response.status() == StatusCode::TOO_MANY_REQUESTS).then(|| response.headers())
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,165 @@
+//! The span every product call runs in, with what a support ticket asks for: the operation,
+//! the status Infobip answered, and the bulk and message ids the call named or was given.
+//! Never a secret, a message's text or a destination: only those fields are read.
+
+use std::time::Instant;
+
+use infobip_client::{Operation, Scheme};
+use serde::Deserialize;
+use tracing::field::Empty;
+use tracing::Span;
+
+/// The most ids one field lists; a bulk of thousands would otherwise fill every log line.
+const MAX_IDS: usize = 10;
+
+/// The span of one call of `operation`, with the ids its query names (`bulkId`,
+/// `messageId`: what a report or log read asks for).
+pub(crate) fn call_span(
+    operation: &'static Operation,
+    scheme: Scheme,
+    request: &reqwest::Request,
+) -> Span {
+    let span = tracing::info_span!(
+        "infobip.call",
+        product = operation.product,
+        operation = operation.id,
+        method = %request.method(),
+        scheme = %scheme,
+        status = Empty,
+        error = Empty,
+        bulk_id = Empty,
+        message_id = Empty,
+        messages = Empty,
+        duration_ms = Empty,
+    );
+    if span.is_disabled() || request.url().query().is_none() {
+        return span;
+    }
+    let mut bulk_ids = Vec::new();
+    let mut message_ids = Vec::new();
+    for (name, value) in request.url().query_pairs() {
+        match name.as_ref() {
+            "bulkId" => bulk_ids.extend(value.split(',').map(str::to_owned)),
+            "messageId" => message_ids.extend(value.split(',').map(str::to_owned)),
+            _ => {}
+        }
+    }
+    record_ids(&span, &bulk_ids, &message_ids);
+    span
+}
+
+/// Records how the call ended: the status, and for a call that created messages (a 2xx to a
+/// POST), the bulk and message ids Infobip gave them, read from the answer's body (which is
+/// handed on unchanged).
+pub(crate) async fn answered(
+    span: &Span,
+    started: Instant,
+    request_method: &reqwest::Method,
+    response: reqwest::Result<reqwest::Response>,
+) -> reqwest::Result<reqwest::Response> {
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    let response = match response {
+        Ok(response) => response,
+        Err(error) => {
+            let kind = if error.is_timeout() {
+                "timed out"
+            } else if error.is_connect() {
+                "could not connect"
+            } else {
+                "no answer"
+            };
+            span.record("error", kind);
+            tracing::debug!(parent: span, error = kind, "the call got no answer");
+            return Err(error);
+        }
+    };
+    let status = response.status();
+    span.record("status", status.as_u16());
+    let names_ids = status.is_success()
+        && request_method == reqwest::Method::POST
+        && is_json(&response)
+        && !span.is_disabled();
+    if !names_ids {
+        tracing::debug!(parent: span, status = status.as_u16(), "answered");
+        return Ok(response);
+    }
+    let (parts, body) = crate::buffered::read(response).await?;
+    if let Ok(created) = serde_json::from_slice::<Created>(&body) {
+        let message_ids: Vec<String> = created
+            .messages
+            .iter()
+            .filter_map(|m| m.message_id.clone())
+            .collect();
+        record_ids(span, created.bulk_id.as_slice(), &message_ids);
+        if !created.messages.is_empty() {
+            span.record("messages", created.messages.len());
+        }
+    }
+    tracing::debug!(parent: span, status = status.as_u16(), "answered");
+    Ok(crate::buffered::rebuild(parts, body))
+}
+
+fn is_json(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"))
+}
+
+fn record_ids(span: &Span, bulk_ids: &[String], message_ids: &[String]) {
+    if !bulk_ids.is_empty() {
+        span.record("bulk_id", listed(bulk_ids));
+    }
+    if !message_ids.is_empty() {
+        span.record("message_id", listed(message_ids));
+    }
+}
+
+/// Up to [`MAX_IDS`] ids, comma-separated, and how many more there were.
+fn listed(ids: &[String]) -> String {
+    let shown = ids[..ids.len().min(MAX_IDS)].join(",");
+    match ids.len().saturating_sub(MAX_IDS) {
+        0 => shown,
+        more => format!("{shown} (+{more})"),
+    }
+}
+
+/// The ids in the answer to a call that created messages: Infobip's products answer a send
+/// with a `bulkId` and one `messages` entry per message, each with its `messageId`. Every
+/// other field is skipped unread.
+#[derive(Deserialize)]
+struct Created {
+    #[serde(rename = "bulkId")]
+    bulk_id: Option<String>,
+    #[serde(default)]
+    messages: Vec<CreatedMessage>,
+}
+
+#[derive(Deserialize)]
+struct CreatedMessage {
+    #[serde(rename = "messageId")]
+    message_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_id_lists_are_cut_and_counted() {
+        let ids: Vec<String> = (0..12).map(|i| format!("m{i}")).collect();
+        assert_eq!(listed(&ids[..2]), "m0,m1");
+        assert_eq!(listed(&ids), "m0,m1,m2,m3,m4,m5,m6,m7,m8,m9 (+2)");
+    }
+
+    #[test]
+    fn only_the_ids_of_a_send_answer_are_read() {
+        let body = r#"{"bulkId":"b-1","messages":[{"messageId":"m-1","status":{"groupId":1},"destination":"41793026727"}],"text":"123456 is your code"}"#;
+        let created: Created = serde_json::from_str(body).unwrap();
+        assert_eq!(created.bulk_id.as_deref(), Some("b-1"));
+        assert_eq!(created.messages[0].message_id.as_deref(), Some("m-1"));
+        let other: Created = serde_json::from_str(r#"{"balance":1.5}"#).unwrap();
+        assert!(other.bulk_id.is_none() && other.messages.is_empty());
+    }
+}

@@ -1,0 +1,353 @@
+//! One connection for every product and for requests written by hand: the product clients
+//! share its token; `authorize` and `send` add its credentials (only for its own origin) and
+//! replay once after a 401; the reqwest-middleware layer does the same on a shared client and
+//! leaves other hosts alone; secrets read from a source are picked up without a restart; a
+//! 403 for a missing scope names the scopes the operation needs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::time::Duration;
+
+use common::{default_world, sms_text, World};
+use infobip_auth::{AuthError, ClientBuilder, Infobip, LoginCooldown, SecretFile, SendError};
+use infobip_client::account::types::UpdateApiKeyRequest;
+use infobip_client::sms::operations::{GET_OUTBOUND_SMS_MESSAGE_LOGS_V3, SEND_SMS_MESSAGES};
+use infobip_client::Products as _;
+use infobip_sandbox::{Endpoint, Fault, DEMO_PASSWORD, DEMO_USERNAME};
+use workspace_tests::{RecordingServer, Reply};
+
+fn balance_request(world: &World) -> reqwest::Request {
+    reqwest::Request::new(
+        reqwest::Method::GET,
+        format!("{}/account/1/balance", world.sandbox.base_url())
+            .parse()
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_product_clients_of_a_connection_share_one_token() {
+    let world = default_world().await;
+    let infobip = world.connect(world.oauth2_builder());
+    infobip
+        .account()
+        .get_account_balance()
+        .send()
+        .await
+        .unwrap();
+    infobip
+        .sms()
+        .send_sms_messages()
+        .body(sms_text("41793026727", "Hello"))
+        .send()
+        .await
+        .unwrap();
+    // A client taken later, from a clone, still shares it.
+    let later: infobip_client::account::Client = infobip.clone().client();
+    later.get_account_balance().send().await.unwrap();
+    assert_eq!(world.sandbox.count(Endpoint::CreateOAuth2Token), 1);
+    let tokens = world.sandbox.issued_tokens();
+    for auth in world
+        .authorizations(Endpoint::GetAccountBalance)
+        .into_iter()
+        .chain(world.authorizations(Endpoint::SendSmsMessages))
+    {
+        assert_eq!(auth, format!("Bearer {}", tokens[0]));
+    }
+}
+
+#[tokio::test]
+async fn authorize_adds_the_schemes_header_for_the_base_urls_origin_only() {
+    let world = default_world().await;
+    let infobip = world.connect(world.ibsso_builder());
+
+    let mut request = balance_request(&world);
+    infobip.authorize(&mut request).await.unwrap();
+    let header = request.headers()["authorization"].to_str().unwrap();
+    assert!(header.starts_with("IBSSO "), "{header}");
+
+    // Same host, another port: another origin.
+    let port = world.sandbox.addr().port().wrapping_add(1);
+    let mut elsewhere = reqwest::Request::new(
+        reqwest::Method::GET,
+        format!("http://127.0.0.1:{port}/account/1/balance")
+            .parse()
+            .unwrap(),
+    );
+    let failure = infobip.authorize(&mut elsewhere).await.unwrap_err();
+    assert!(
+        matches!(failure.error(), AuthError::OtherOrigin { .. }),
+        "{failure:?}"
+    );
+    assert!(elsewhere.headers().get("authorization").is_none());
+    let message = failure.to_string();
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+}
+
+#[tokio::test]
+async fn send_replays_a_hand_written_request_once_after_a_401() {
+    let world = default_world().await;
+    let infobip = world.connect(world.oauth2_builder());
+    infobip
+        .account()
+        .get_account_balance()
+        .send()
+        .await
+        .unwrap();
+    world
+        .sandbox
+        .inject(Endpoint::GetAccountBalance, Fault::status(401));
+
+    let response = infobip.send(balance_request(&world)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    // One call before, the refused one and its replay, with a new token.
+    assert_eq!(world.sandbox.count(Endpoint::GetAccountBalance), 3);
+    assert_eq!(world.sandbox.count(Endpoint::CreateOAuth2Token), 2);
+    let sent = world.authorizations(Endpoint::GetAccountBalance);
+    assert_ne!(sent[1], sent[2]);
+}
+
+#[tokio::test]
+async fn send_hands_back_a_5xx_without_sending_again() {
+    let world = default_world().await;
+    let infobip = world.connect(world.oauth2_builder());
+    world
+        .sandbox
+        .inject(Endpoint::GetAccountBalance, Fault::status(503));
+    let response = infobip.send(balance_request(&world)).await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(world.sandbox.count(Endpoint::GetAccountBalance), 1);
+}
+
+#[tokio::test]
+async fn send_refuses_another_origin_before_anything_is_sent() {
+    let world = default_world().await;
+    let infobip = world.connect(world.api_key_builder(&world.new_key_secret("k")));
+    let foreign = RecordingServer::start().await.unwrap();
+    let request = reqwest::Request::new(
+        reqwest::Method::GET,
+        format!("{}/anything", foreign.base_url()).parse().unwrap(),
+    );
+    let error = infobip.send(request).await.unwrap_err();
+    assert!(matches!(error, SendError::Auth(_)), "{error:?}");
+    assert!(foreign.requests().is_empty());
+}
+
+fn middleware_client(infobip: &Infobip) -> reqwest_middleware::ClientWithMiddleware {
+    reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(infobip.middleware())
+        .build()
+}
+
+#[tokio::test]
+async fn the_middleware_authenticates_its_origin_and_passes_other_hosts_through() {
+    let world = default_world().await;
+    let secret = world.new_key_secret("middleware");
+    let infobip = world.connect(world.api_key_builder(&secret));
+    let http = middleware_client(&infobip);
+
+    let balance = http
+        .get(format!("{}/account/1/balance", world.sandbox.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(balance.status(), 200);
+    assert_eq!(
+        world.authorizations(Endpoint::GetAccountBalance),
+        [format!("App {secret}")]
+    );
+
+    let other = RecordingServer::start().await.unwrap();
+    other.reply(Reply::json(200, "{}"));
+    let answer = http
+        .get(format!("{}/elsewhere", other.base_url()))
+        .header("x-kept", "yes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let seen = &other.requests()[0];
+    assert_eq!(seen.header("authorization"), None);
+    assert_eq!(seen.header("x-kept"), Some("yes"));
+}
+
+#[tokio::test]
+async fn the_middleware_replays_once_after_a_401_through_the_rest_of_the_chain() {
+    let world = default_world().await;
+    let infobip = world.connect(world.ibsso_builder());
+    let http = middleware_client(&infobip);
+    let url = format!("{}/account/1/balance", world.sandbox.base_url());
+    http.get(&url).send().await.unwrap();
+    world
+        .sandbox
+        .inject(Endpoint::GetAccountBalance, Fault::status(401));
+
+    let answer = http.get(&url).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(world.sandbox.count(Endpoint::GetAccountBalance), 3);
+    assert_eq!(world.sandbox.count(Endpoint::CreateSession), 2);
+}
+
+/// A test's secret file, as a secrets manager keeps it.
+struct SecretDir(tempfile::TempDir);
+
+impl SecretDir {
+    fn new() -> Self {
+        Self(tempfile::tempdir().unwrap())
+    }
+
+    fn file(&self) -> std::path::PathBuf {
+        self.0.path().join("secret")
+    }
+
+    /// Writes the secret as a secrets manager does: a new file moved over the old one.
+    fn write(&self, secret: &str) {
+        let staged = self.0.path().join("secret.new");
+        std::fs::write(&staged, format!("{secret}\n")).unwrap();
+        std::fs::rename(&staged, self.file()).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_key_file_is_picked_up_without_a_restart() {
+    let world = default_world().await;
+    let (_, first) = world.new_key("first", &[infobip_sandbox::MANAGE_SCOPE]);
+    let (second_id, second) = world.new_key("second", &[infobip_sandbox::MANAGE_SCOPE]);
+    let (_, third) = world.new_key("third", &[infobip_sandbox::MANAGE_SCOPE]);
+    let dir = SecretDir::new();
+    dir.write(&first);
+    let infobip = world.connect(
+        ClientBuilder::api_key_from(SecretFile::new(dir.file()))
+            .secret_check_interval(Duration::from_secs(10)),
+    );
+    let account = infobip.account();
+    account.get_account_balance().send().await.unwrap();
+
+    // Rewritten: used from the first call after the check interval.
+    dir.write(&second);
+    account.get_account_balance().send().await.unwrap();
+    world.clock.advance(Duration::from_secs(10));
+    account.get_account_balance().send().await.unwrap();
+
+    // Rewritten and the key in use revoked: the 401 makes the connection read the file at
+    // once, and the call is sent again with the new key.
+    dir.write(&third);
+    world
+        .basic()
+        .update_api_key()
+        .api_key_id(&second_id)
+        .body(UpdateApiKeyRequest::builder().enabled(false))
+        .send()
+        .await
+        .unwrap();
+    account.get_account_balance().send().await.unwrap();
+
+    let app = |secret: &str| format!("App {secret}");
+    assert_eq!(
+        world.authorizations(Endpoint::GetAccountBalance),
+        [
+            app(&first),
+            app(&first),
+            app(&second),
+            app(&second),
+            app(&third)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_password_ends_the_login_pause_and_the_old_token() {
+    let world = default_world().await;
+    let dir = SecretDir::new();
+    dir.write("not-the-password");
+    let infobip = world.connect(
+        ClientBuilder::oauth2_from(DEMO_USERNAME, SecretFile::new(dir.file()))
+            .secret_check_interval(Duration::from_secs(1))
+            .login_cooldown(LoginCooldown {
+                first: Duration::from_secs(600),
+                max: Duration::from_secs(600),
+                ..LoginCooldown::default()
+            }),
+    );
+    let account = infobip.account();
+    let refused = account.get_account_balance().send().await.unwrap_err();
+    assert!(refused.to_string().contains("401"), "{refused}");
+    let paused = account.get_account_balance().send().await.unwrap_err();
+    assert!(
+        paused
+            .to_string()
+            .contains("no new login for another 600 s"),
+        "{paused}"
+    );
+    assert_eq!(world.sandbox.count(Endpoint::CreateOAuth2Token), 1);
+
+    // The right password, long before the pause would end: the next check finds it, the pause
+    // ends, and the login goes through.
+    dir.write(DEMO_PASSWORD);
+    world.clock.advance(Duration::from_secs(1));
+    account.get_account_balance().send().await.unwrap();
+    assert_eq!(world.sandbox.count(Endpoint::CreateOAuth2Token), 2);
+
+    // Changed again (to one that does not work): the token obtained with the old password is
+    // not used any more, so the change shows at once.
+    dir.write("revoked-password");
+    world.clock.advance(Duration::from_secs(1));
+    account.get_account_balance().send().await.unwrap_err();
+    assert_eq!(world.sandbox.count(Endpoint::CreateOAuth2Token), 3);
+    assert_eq!(world.sandbox.count(Endpoint::GetAccountBalance), 1);
+}
+
+#[tokio::test]
+async fn a_key_scoped_to_sending_sms_sends_but_is_told_which_scope_the_logs_need() {
+    let world = default_world().await;
+    let (_, secret) = world.new_key("sender", &["sms:message:send"]);
+    let infobip = world.connect(world.api_key_builder(&secret));
+    let sms = infobip.sms();
+    sms.send_sms_messages()
+        .body(sms_text("41793026727", "Hello"))
+        .send()
+        .await
+        .unwrap();
+
+    let error = sms
+        .get_outbound_sms_message_logs_v3()
+        .send()
+        .await
+        .unwrap_err();
+    let refusal = infobip
+        .scope_refusal(&error, &GET_OUTBOUND_SMS_MESSAGE_LOGS_V3)
+        .expect("a 403 for a missing scope");
+    assert_eq!(refusal.scopes(), ["sms:manage", "sms:logs:read"]);
+    let message = refusal.to_string();
+    assert!(
+        message.starts_with(
+            "`get-outbound-sms-message-logs-v3` needs one of sms:manage, sms:logs:read; the API key in use lacks them"
+        ),
+        "{message}"
+    );
+    // Infobip's own words follow, with where to read more.
+    assert!(message.contains("403"), "{message}");
+    // Not a refusal: another error is not dressed up as one.
+    world
+        .sandbox
+        .inject(Endpoint::SendSmsMessages, Fault::status(500));
+    let failed = sms
+        .send_sms_messages()
+        .body(sms_text("41793026727", "Hello"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(infobip.scope_refusal(&failed, &SEND_SMS_MESSAGES).is_none());
+}
+
+#[tokio::test]
+async fn one_line_build_still_gives_the_account_client() {
+    let world = default_world().await;
+    let client = world
+        .configure(ClientBuilder::basic(DEMO_USERNAME, DEMO_PASSWORD))
+        .build()
+        .unwrap();
+    client.get_account_balance().send().await.unwrap();
+}
