@@ -18,6 +18,16 @@
 //! Secrets are held in [`secrecy`] types, headers are marked sensitive, and no `Debug`,
 //! `Display`, error or tracing event of this crate contains a password, key or token.
 //!
+//! # One connection for every product
+//!
+//! [`ClientBuilder::connect`] gives an [`Infobip`]: the credentials configured once, each
+//! enabled product's client taken from it (`infobip.sms()`, `infobip.account()`, through
+//! [`Products`]), all sharing one token or session. It also authenticates requests written by
+//! hand ([`Infobip::authorize`], [`Infobip::send`]) and, with the `middleware` feature, the
+//! requests of a `reqwest_middleware` client (`Infobip::middleware`). With the `sms`
+//! feature, `Infobip::sms_logs` reads the SMS logs as one stream. The examples below use
+//! [`ClientBuilder::build`], which gives the account client directly.
+//!
 //! # Examples
 //!
 //! ```no_run

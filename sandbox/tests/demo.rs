@@ -1,4 +1,4 @@
-//! The demo (`cargo xtask demo`) runs every step against the sandbox, prints no secret, and
+//! The demo (`cargo xtask demo`) runs every step (every scheme, an SMS) against the sandbox, prints no secret, and
 //! exits 0.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -23,6 +23,13 @@ fn demo_passes_every_step_without_printing_secrets() {
         "DELETE /auth/1/session            IBSSO    -> 200",
         "GET    /account/1/balance         App      -> 403",
         "GET    /account/1/balance         App      -> 401",
+        // The SMS steps: a send with a key scoped to it, its report, the refusal to read the
+        // logs naming the scope, and the middleware's hand-written request.
+        "POST   /sms/3/messages            App      -> 200",
+        "DELIVERED_TO_HANDSET for 0.01 EUR",
+        "GET    /sms/3/logs                App      -> 403",
+        "needs one of sms:manage, sms:logs:read; the API key in use lacks them",
+        "GET    /sms/3/logs                Bearer   -> 200",
     ] {
         assert!(
             stdout.contains(expected),

@@ -1,5 +1,5 @@
-//! `cargo xtask demo` (which runs this binary): every scheme, end to end, against a sandbox
-//! started in-process. It lives beside the sandbox, not in xtask, so that xtask builds without
+//! `cargo xtask demo` (which runs this binary): every scheme and an SMS, end to end, against a
+//! sandbox started in-process. It lives beside the sandbox, not in xtask, so that xtask builds without
 //! the crates that `cargo xtask regen` rewrites.
 
 use std::cell::{Cell, RefCell};
@@ -8,9 +8,16 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use infobip_auth::{ClientBuilder, ClientExt as _, InfobipError};
+use infobip_auth::{ClientBuilder, ClientExt as _, Infobip, InfobipError};
 use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
 use infobip_client::account::Client;
+use infobip_client::sms::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3;
+use infobip_client::sms::types::error::ConversionError;
+use infobip_client::sms::types::{
+    LogResponseSmsLogSmsMessageContent, SmsMessage, SmsRequestEnvelope, SmsTextMessageContent,
+    SmsToDestination,
+};
+use infobip_client::Products as _;
 use infobip_sandbox::{
     Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME,
     MANAGE_SCOPE,
@@ -35,7 +42,7 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("the sandbox could not start: {e}"))?;
     println!(
-        "Infobip auth demo against the local sandbox at {} (account `{DEMO_USERNAME}`; \
+        "Infobip demo against the local sandbox at {} (account `{DEMO_USERNAME}`; \
          expiry runs on a simulated clock)",
         sandbox.base_url()
     );
@@ -51,6 +58,7 @@ async fn run() -> Result<(), String> {
     let ibsso = demo.client(ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD))?;
 
     demo.step("Basic: read the balance", balance(&basic)).await;
+    sms_steps(&demo, &basic).await?;
     demo.step(
         "OAuth 2.0: the first call fetches a token, the second reuses it",
         async {
@@ -225,12 +233,161 @@ async fn run() -> Result<(), String> {
     demo.finish().await
 }
 
+/// An SMS sent with an API key made for it, its delivery report, the key's refusal to read
+/// the logs (with the scope it lacks named), and a hand-written request through a
+/// reqwest-middleware client that carries the connection's token.
+async fn sms_steps(demo: &Demo, basic: &Client) -> Result<(), String> {
+    let mut secret = None;
+    demo.step(
+        "API key for SMS: create one with Basic, scoped to sms:message:send",
+        async {
+            let created = basic
+                .create_api_key()
+                .body(
+                    CreateApiKeyRequest::builder()
+                        .name("sms sender")
+                        .scope_guids(vec![String::from("sms:message:send")]),
+                )
+                .send()
+                .await
+                .map_err(|e| describe(&e))?
+                .into_inner();
+            secret = created.api_key_secret.map(|s| s.expose().to_owned());
+            Ok(format!(
+                "key {} created (its secret is not printed)",
+                created.id.unwrap_or_default()
+            ))
+        },
+    )
+    .await;
+    let Some(secret) = secret else {
+        return Ok(());
+    };
+    let sender = demo.connect(ClientBuilder::api_key(secret))?;
+
+    let mut message_id = String::new();
+    demo.step("SMS: send a text with that key", async {
+        let sent = sender
+            .sms()
+            .send_sms_messages()
+            .body(text_message("41793026727", "Hello from Rust").map_err(|e| e.to_string())?)
+            .send()
+            .await
+            .map_err(|e| describe(&e))?
+            .into_inner();
+        let message = sent.messages.first().ok_or("no message in the answer")?;
+        message_id = message.message_id.clone().unwrap_or_default();
+        let status = message.status.as_ref().and_then(|s| s.name.as_deref());
+        Ok(format!(
+            "message {message_id} to {}: {}",
+            message.destination.as_deref().unwrap_or("?"),
+            status.unwrap_or("?")
+        ))
+    })
+    .await;
+
+    demo.step(
+        "SMS: 3 seconds later, read its delivery report (handed out once)",
+        async {
+            demo.clock.advance(Duration::from_secs(3));
+            let reports = sender
+                .sms()
+                .get_outbound_sms_message_delivery_reports_v3()
+                .message_id(&message_id)
+                .send()
+                .await
+                .map_err(|e| describe(&e))?
+                .into_inner()
+                .results;
+            let report = reports.first().ok_or("no delivery report")?;
+            let price = report.price.as_ref();
+            Ok(format!(
+                "{}: {} for {:.2} {}",
+                report.message_id.as_deref().unwrap_or("?"),
+                report
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.name.as_deref())
+                    .unwrap_or("?"),
+                price.and_then(|p| p.price_per_message).unwrap_or_default(),
+                price.and_then(|p| p.currency.as_deref()).unwrap_or("")
+            ))
+        },
+    )
+    .await;
+
+    demo.step(
+        "SMS: the key may not read the logs; the refusal names the scopes that would allow it",
+        async {
+            match sender.sms().get_outbound_sms_message_logs_v3().send().await {
+                Err(e) => sender
+                    .scope_refusal(&e, &GET_OUTBOUND_SMS_MESSAGE_LOGS_V3)
+                    .map(|refusal| refusal.to_string())
+                    .ok_or_else(|| describe(&e)),
+                Ok(_) => Err(String::from("a key without a logs scope read the logs")),
+            }
+        },
+    )
+    .await;
+
+    let oauth = demo.connect(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD))?;
+    demo.step(
+        "Middleware: a hand-written request through a reqwest-middleware client gets the connection's token",
+        async {
+            let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+                .with(oauth.middleware())
+                .build();
+            let logs: LogResponseSmsLogSmsMessageContent = http
+                .get(format!("{}/sms/3/logs?limit=10", demo.sandbox.base_url()))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .error_for_status()
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!("{} message(s) in the logs", logs.results.len()))
+        },
+    )
+    .await;
+    Ok(())
+}
+
+/// A send of `text` to `to`: the generated types, with every option left out.
+fn text_message(to: &str, text: &str) -> Result<SmsRequestEnvelope, ConversionError> {
+    let content = SmsTextMessageContent {
+        text: text.to_owned(),
+        language: None,
+        transliteration: None,
+    };
+    Ok(SmsRequestEnvelope {
+        messages: vec![SmsMessage {
+            content: content.into(),
+            destinations: vec![SmsToDestination {
+                // Checked: 0 to 64 characters, as the description says.
+                to: to.parse()?,
+                message_id: None,
+                network_id: None,
+            }],
+            options: None,
+            sender: None,
+            webhooks: None,
+        }],
+        options: None,
+    })
+}
+
 impl Demo {
     fn client(&self, builder: ClientBuilder) -> Result<Client, String> {
+        self.connect(builder).map(|infobip| infobip.client())
+    }
+
+    fn connect(&self, builder: ClientBuilder) -> Result<Infobip, String> {
         builder
             .base_url(self.sandbox.base_url())
             .clock(self.clock.clone())
-            .build()
+            .connect()
             .map_err(|e| e.to_string())
     }
 
