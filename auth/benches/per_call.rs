@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Server, API_KEY, PASSWORD, USERNAME};
 use criterion::Criterion;
@@ -168,62 +168,10 @@ fn criterion_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, setup: &Se
     group.finish();
 }
 
-/// Rounds of the interleaved comparison (each round makes one call of every variant, in a
-/// rotating order), and how many blocks of rounds the spread is computed over.
+/// Rounds of the interleaved comparison, and how many blocks of rounds the spread is
+/// computed over.
 const ROUNDS: usize = 25_000;
 const BLOCKS: usize = 25;
-
-fn interleaved(rt: &tokio::runtime::Runtime, setup: &Setup) {
-    let n = Variant::ALL.len();
-    let mut all: Vec<Vec<Duration>> = vec![Vec::with_capacity(ROUNDS); n];
-    rt.block_on(async {
-        for round in 0..ROUNDS {
-            // Alternating call by call pairs the variants as closely as possible: whatever
-            // else the machine is doing slows all of them alike.
-            for k in 0..n {
-                let i = (round + k) % n;
-                let start = Instant::now();
-                std::hint::black_box(setup.call(Variant::ALL[i]).await);
-                all[i].push(start.elapsed());
-            }
-        }
-    });
-    // The ratio of medians within each block of consecutive rounds, for the spread.
-    let block = ROUNDS / BLOCKS;
-    let mut block_ratios: Vec<Vec<f64>> = vec![Vec::with_capacity(BLOCKS); n];
-    for b in 0..BLOCKS {
-        let range = b * block..(b + 1) * block;
-        let base = common::median(&mut all[0][range.clone()].to_vec()).as_secs_f64();
-        for i in 0..n {
-            let median = common::median(&mut all[i][range.clone()].to_vec()).as_secs_f64();
-            block_ratios[i].push(median / base);
-        }
-    }
-    let base = common::median(&mut all[0].clone()).as_secs_f64();
-    println!();
-    println!(
-        "per-call overhead, interleaved call by call: {ROUNDS} calls per variant; ratio of medians vs the hand-written call"
-    );
-    println!(
-        "{:<34} {:>12} {:>12} {:>8} {:>26}",
-        "variant", "median", "p90", "ratio", "ratio in blocks p10..p90"
-    );
-    for (i, variant) in Variant::ALL.iter().enumerate() {
-        let median = common::median(&mut all[i]);
-        let p90 = common::percentile(&mut all[i], 0.9);
-        let lo = common::quantile(&mut block_ratios[i], 0.1);
-        let hi = common::quantile(&mut block_ratios[i], 0.9);
-        println!(
-            "{:<34} {:>12} {:>12} {:>8.3} {:>17.3}..{:.3}",
-            variant.name(),
-            common::micros(median),
-            common::micros(p90),
-            median.as_secs_f64() / base,
-            lo,
-            hi
-        );
-    }
-}
 
 fn main() {
     let rt = common::runtime();
@@ -232,7 +180,10 @@ fn main() {
     criterion_benches(&mut c, &rt, &setup);
     c.final_summary();
     if !common::quick_mode() {
-        interleaved(&rt, &setup);
+        let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+        common::interleaved(&rt, "per-call overhead", &names, ROUNDS, BLOCKS, |i| {
+            setup.call(Variant::ALL[i])
+        });
     }
     let (tokens, sessions) = setup.logins();
     println!("token requests: {tokens}, session requests: {sessions} (1 each expected: cached)");

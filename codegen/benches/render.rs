@@ -6,48 +6,10 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use serde_yaml::{Mapping, Value};
 
 fn checked_in_spec() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../", "spec/account.yaml");
     std::fs::read_to_string(path).expect("read spec/account.yaml")
-}
-
-/// The description with its paths repeated `factor` times in all: copy `k` (from 1) lives
-/// under `/copy{k}` and its operationIds end in `-copy{k}`, so they stay kebab-case and unique.
-/// The copies share the components (schemas, responses), as real endpoints of one API do.
-fn scaled_spec(original: &str, factor: usize) -> String {
-    let mut doc: Value = serde_yaml::from_str(original).expect("the spec is YAML");
-    let paths = doc
-        .get("paths")
-        .and_then(Value::as_mapping)
-        .expect("the spec has paths")
-        .clone();
-    let mut scaled = Mapping::new();
-    for (path, item) in &paths {
-        scaled.insert(path.clone(), item.clone());
-    }
-    for copy in 1..factor {
-        for (path, item) in &paths {
-            let path = format!("/copy{copy}{}", path.as_str().expect("paths are strings"));
-            let mut item = item.clone();
-            if let Some(methods) = item.as_mapping_mut() {
-                for (_, operation) in methods.iter_mut() {
-                    let Some(operation) = operation.as_mapping_mut() else {
-                        continue;
-                    };
-                    let Some(id) = operation.get("operationId").and_then(Value::as_str) else {
-                        continue;
-                    };
-                    let id = format!("{id}-copy{copy}");
-                    operation.insert("operationId".into(), id.into());
-                }
-            }
-            scaled.insert(path.into(), item);
-        }
-    }
-    doc["paths"] = Value::Mapping(scaled);
-    serde_yaml::to_string(&doc).expect("serialise the scaled spec")
 }
 
 fn regeneration(c: &mut Criterion) {
@@ -63,7 +25,7 @@ fn regeneration(c: &mut Criterion) {
         let spec = if factor == 1 {
             original.clone()
         } else {
-            scaled_spec(&original, factor)
+            codegen::synthetic::scaled(&original, factor).expect("scale the spec")
         };
         // Render once outside the measurement: checks the synthetic spec is accepted and gives
         // the operation count for the throughput figure.

@@ -35,6 +35,7 @@ mod operations;
 mod products;
 mod spec;
 mod surface;
+pub mod synthetic;
 
 use std::path::Path;
 

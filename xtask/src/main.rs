@@ -7,6 +7,7 @@
 //! cargo.
 
 mod import;
+mod scale;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,8 +26,12 @@ tasks:
                   skipped and reported. With --operations, exactly those, or nothing is written.
                   Operations already in another spec/ file are left out. Descriptions and
                   examples are dropped unless --keep-docs. Then run `cargo xtask regen`.
-  demo            start the sandbox in-process and walk through every scheme end to end
+  demo            start the sandbox in-process, send an SMS and walk through every scheme end to end
                   (runs `cargo run -p infobip-sandbox --bin infobip-demo`)
+  scale [--release]
+                  measure regen and the build of infobip-client per product, with synthetic
+                  products of 30 and 300 operations shaped like SMS, in a scratch copy (minutes;
+                  by hand, see BENCHMARKS.md)
   bench [ARGS]    run every benchmark: `cargo bench --workspace ARGS` (see BENCHMARKS.md),
                   e.g. `cargo xtask bench -- --quick` or `cargo xtask bench --no-run`
 ";
@@ -41,6 +46,9 @@ fn main() -> ExitCode {
             import::parse_args(rest).and_then(|args| import::run(&args, &workspace_root()))
         }
         ["demo"] => demo(),
+        ["scale", rest @ ..] => {
+            scale::parse_args(rest).and_then(|args| scale::run(&args, &workspace_root()))
+        }
         ["bench", rest @ ..] => bench(rest),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");

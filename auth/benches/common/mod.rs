@@ -2,9 +2,10 @@
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::{get, post};
@@ -14,6 +15,10 @@ use axum::Router;
 pub const BALANCE_BODY: &str = r#"{"balance":1.5,"currency":"EUR"}"#;
 /// The path of the balance endpoint.
 pub const BALANCE_PATH: &str = "/account/1/balance";
+/// What the SMS send endpoint answers, whatever the request: one pending message.
+pub const SMS_SENT_BODY: &str = r#"{"bulkId":"bench-bulk","messages":[{"messageId":"bench-message-1","destination":"41793026727","status":{"groupId":1,"groupName":"PENDING","id":26,"name":"PENDING_ACCEPTED","description":"Message sent to next instance"},"details":{"messageCount":1}}]}"#;
+/// The path of the SMS send endpoint.
+pub const SMS_SEND_PATH: &str = "/sms/3/messages";
 /// The API key the clients send (the server does not check it).
 pub const API_KEY: &str = "bench-api-key";
 /// Username and password for the token and session endpoints (not checked either).
@@ -40,6 +45,10 @@ impl Server {
         let sessions = session_requests.clone();
         let app = Router::new()
             .route(BALANCE_PATH, get(move || async move { (json(), BALANCE_BODY) }))
+            .route(
+                SMS_SEND_PATH,
+                post(move |_body: axum::body::Bytes| async move { (json(), SMS_SENT_BODY) }),
+            )
             .route(
                 "/auth/1/oauth2/token",
                 post(move || {
@@ -72,6 +81,11 @@ impl Server {
             token_requests,
             session_requests,
         }
+    }
+
+    /// The SMS send endpoint's full URL.
+    pub fn sms_send_url(&self) -> String {
+        format!("{}{SMS_SEND_PATH}", self.base_url)
     }
 
     /// The balance endpoint's full URL.
@@ -131,4 +145,68 @@ pub fn micros(d: Duration) -> String {
 /// `Duration` from seconds (readability).
 pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
+}
+
+/// Times `rounds` calls of each variant, alternating call by call (each round calls every
+/// variant once, in a rotating order, so drift from other load on the machine hits all of them
+/// alike), and prints each variant's median, p90 and ratio of medians against the first
+/// variant, with the spread of that ratio over `blocks` blocks of consecutive rounds.
+pub fn interleaved<F, Fut>(
+    rt: &tokio::runtime::Runtime,
+    title: &str,
+    names: &[&str],
+    rounds: usize,
+    blocks: usize,
+    call: F,
+) where
+    F: Fn(usize) -> Fut,
+    Fut: Future,
+{
+    let n = names.len();
+    let mut all: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds); n];
+    rt.block_on(async {
+        for round in 0..rounds {
+            for k in 0..n {
+                let i = (round + k) % n;
+                let start = Instant::now();
+                std::hint::black_box(call(i).await);
+                all[i].push(start.elapsed());
+            }
+        }
+    });
+    let block = rounds / blocks;
+    let mut block_ratios: Vec<Vec<f64>> = vec![Vec::with_capacity(blocks); n];
+    for b in 0..blocks {
+        let range = b * block..(b + 1) * block;
+        let base = median(&mut all[0][range.clone()].to_vec()).as_secs_f64();
+        for i in 0..n {
+            let m = median(&mut all[i][range.clone()].to_vec()).as_secs_f64();
+            block_ratios[i].push(m / base);
+        }
+    }
+    let base = median(&mut all[0].clone()).as_secs_f64();
+    println!();
+    println!(
+        "{title}: {rounds} calls per variant, interleaved call by call; ratio of medians vs {}",
+        names[0]
+    );
+    println!(
+        "{:<40} {:>12} {:>12} {:>8} {:>26}",
+        "variant", "median", "p90", "ratio", "ratio in blocks p10..p90"
+    );
+    for (i, name) in names.iter().enumerate() {
+        let m = median(&mut all[i]);
+        let p90 = percentile(&mut all[i], 0.9);
+        let lo = quantile(&mut block_ratios[i], 0.1);
+        let hi = quantile(&mut block_ratios[i], 0.9);
+        println!(
+            "{:<40} {:>12} {:>12} {:>8.3} {:>17.3}..{:.3}",
+            name,
+            micros(m),
+            micros(p90),
+            m.as_secs_f64() / base,
+            lo,
+            hi
+        );
+    }
 }

@@ -1,0 +1,245 @@
+//! Per-call cost of an SMS send: the generated SMS client through a connection, and a
+//! hand-written request through the reqwest-middleware layer, against a hand-written `reqwest`
+//! send with a static header, all posting the same message to the same loopback endpoint in
+//! the same run.
+//!
+//! Variants:
+//! - `baseline_reqwest_static_header`: `POST /sms/3/messages` by hand, `App` header, the JSON
+//!   body serialised per call, the answer parsed into a small struct;
+//! - `generated_no_auth_reference`: the generated SMS client with `Auth::none()`;
+//! - `generated_api_key`, `generated_oauth2_cached_token`: the SMS client of an
+//!   `infobip_auth::Infobip` connection;
+//! - `generated_api_key_traced`: the same with a tracing subscriber that enables the call's
+//!   span (a bare `Registry`, no output), so the ids are read from the answer;
+//! - `middleware_api_key`, `middleware_oauth2_cached_token`: the baseline's request, without
+//!   the header, through a `reqwest_middleware` client with `Infobip::middleware()`.
+//!
+//! Criterion measures each variant on its own; an interleaved run then prints the ratios.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::{Server, API_KEY, PASSWORD, USERNAME};
+use criterion::Criterion;
+use infobip_auth::{ClientBuilder, Infobip};
+use infobip_client::sms::types::SmsRequestEnvelope;
+use infobip_client::sms::Client;
+use infobip_client::Auth;
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
+use tracing::instrument::WithSubscriber as _;
+
+/// The message every variant sends.
+fn message() -> serde_json::Value {
+    serde_json::json!({
+        "messages": [{
+            "sender": "InfoSMS",
+            "destinations": [{"to": "41793026727"}],
+            "content": {"text": "Your code is 918273"}
+        }]
+    })
+}
+
+/// What the hand-written calls read from the answer.
+#[derive(serde::Deserialize)]
+struct Sent {
+    #[serde(rename = "bulkId")]
+    bulk_id: Option<String>,
+    messages: Vec<SentMessage>,
+}
+
+#[derive(serde::Deserialize)]
+struct SentMessage {
+    #[serde(rename = "messageId")]
+    message_id: Option<String>,
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("reqwest client")
+}
+
+#[derive(Clone, Copy)]
+enum Variant {
+    Baseline,
+    NoAuth,
+    ApiKey,
+    OAuth2,
+    ApiKeyTraced,
+    MiddlewareApiKey,
+    MiddlewareOAuth2,
+}
+
+impl Variant {
+    const ALL: [Variant; 7] = [
+        Variant::Baseline,
+        Variant::NoAuth,
+        Variant::ApiKey,
+        Variant::OAuth2,
+        Variant::ApiKeyTraced,
+        Variant::MiddlewareApiKey,
+        Variant::MiddlewareOAuth2,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Baseline => "baseline_reqwest_static_header",
+            Variant::NoAuth => "generated_no_auth_reference",
+            Variant::ApiKey => "generated_api_key",
+            Variant::OAuth2 => "generated_oauth2_cached_token",
+            Variant::ApiKeyTraced => "generated_api_key_traced",
+            Variant::MiddlewareApiKey => "middleware_api_key",
+            Variant::MiddlewareOAuth2 => "middleware_oauth2_cached_token",
+        }
+    }
+}
+
+struct Setup {
+    server: Server,
+    url: String,
+    body: serde_json::Value,
+    request: SmsRequestEnvelope,
+    baseline: reqwest::Client,
+    header: HeaderValue,
+    no_auth: Client,
+    api_key: Client,
+    oauth2: Client,
+    traced: tracing::Dispatch,
+    middleware_api_key: reqwest_middleware::ClientWithMiddleware,
+    middleware_oauth2: reqwest_middleware::ClientWithMiddleware,
+}
+
+impl Setup {
+    async fn new() -> Self {
+        let server = Server::start().await;
+        let connect = |builder: ClientBuilder| -> Infobip {
+            builder.base_url(&server.base_url).connect().unwrap()
+        };
+        let api_key = connect(ClientBuilder::api_key(API_KEY));
+        let oauth2 = connect(ClientBuilder::oauth2(USERNAME, PASSWORD));
+        let middleware = |infobip: &Infobip| {
+            reqwest_middleware::ClientBuilder::new(http_client())
+                .with(infobip.middleware())
+                .build()
+        };
+        let body = message();
+        let setup = Setup {
+            url: server.sms_send_url(),
+            request: serde_json::from_value(body.clone()).unwrap(),
+            body,
+            baseline: http_client(),
+            header: HeaderValue::from_str(&format!("App {API_KEY}")).unwrap(),
+            no_auth: Client::new_with_client(&server.base_url, http_client(), Auth::none()),
+            api_key: api_key.client(),
+            oauth2: oauth2.client(),
+            traced: tracing::Dispatch::new(tracing_subscriber::registry()),
+            middleware_api_key: middleware(&api_key),
+            middleware_oauth2: middleware(&oauth2),
+            server,
+        };
+        for variant in Variant::ALL {
+            for _ in 0..10 {
+                setup.call(variant).await;
+            }
+        }
+        setup
+    }
+
+    async fn call(&self, variant: Variant) -> usize {
+        match variant {
+            Variant::Baseline => {
+                let request = self
+                    .baseline
+                    .post(&self.url)
+                    .header(AUTHORIZATION, self.header.clone());
+                read(
+                    request
+                        .json(&self.body)
+                        .header(ACCEPT, "application/json")
+                        .send()
+                        .await
+                        .unwrap(),
+                )
+                .await
+            }
+            Variant::NoAuth => self.generated(&self.no_auth).await,
+            Variant::ApiKey => self.generated(&self.api_key).await,
+            Variant::OAuth2 => self.generated(&self.oauth2).await,
+            Variant::ApiKeyTraced => {
+                self.generated(&self.api_key)
+                    .with_subscriber(self.traced.clone())
+                    .await
+            }
+            Variant::MiddlewareApiKey => self.through(&self.middleware_api_key).await,
+            Variant::MiddlewareOAuth2 => self.through(&self.middleware_oauth2).await,
+        }
+    }
+
+    async fn generated(&self, client: &Client) -> usize {
+        let sent = client
+            .send_sms_messages()
+            .body(self.request.clone())
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(sent.bulk_id.is_some());
+        sent.messages.len()
+    }
+
+    async fn through(&self, client: &reqwest_middleware::ClientWithMiddleware) -> usize {
+        let response = client
+            .post(&self.url)
+            .json(&self.body)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+}
+
+async fn read(response: reqwest::Response) -> usize {
+    assert!(response.status().is_success());
+    let sent: Sent = response.json().await.unwrap();
+    assert!(sent.bulk_id.is_some() && sent.messages[0].message_id.is_some());
+    sent.messages.len()
+}
+
+fn criterion_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, setup: &Setup) {
+    let mut group = c.benchmark_group("sms_send");
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    for variant in Variant::ALL {
+        group.bench_function(variant.name(), |b| {
+            b.to_async(rt).iter(|| setup.call(variant));
+        });
+    }
+    group.finish();
+}
+
+const ROUNDS: usize = 10_000;
+const BLOCKS: usize = 20;
+
+fn main() {
+    let rt = common::runtime();
+    let setup = rt.block_on(Setup::new());
+    let mut c = Criterion::default().configure_from_args();
+    criterion_benches(&mut c, &rt, &setup);
+    c.final_summary();
+    if !common::quick_mode() {
+        let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+        common::interleaved(&rt, "SMS send", &names, ROUNDS, BLOCKS, |i| {
+            setup.call(Variant::ALL[i])
+        });
+    }
+    let tokens = setup.server.token_requests.load(Ordering::SeqCst);
+    println!("token requests: {tokens} (1 expected: the OAuth connection's token is cached)");
+    assert_eq!(tokens, 1, "the token was not cached");
+}
