@@ -342,17 +342,31 @@ impl InfobipAuth {
         request: reqwest::Request,
     ) -> reqwest::Result<reqwest::Response> {
         let span = trace::call_span(operation, self.scheme, &request);
+        if span.is_disabled() {
+            // Nobody listens: none of the span's bookkeeping on the hot path.
+            return self.dispatch_redacted(operation, transport, request).await;
+        }
         let method = request.method().clone();
         let started = Instant::now();
-        async {
-            let sent = match self.dispatch(operation, transport, request).await {
-                Ok(response) => redact::response(operation, response).await,
-                Err(error) => Err(redact::error(error)),
-            };
-            trace::answered(&tracing::Span::current(), started, &method, sent).await
+        let sent = self
+            .dispatch_redacted(operation, transport, request)
+            .instrument(span.clone())
+            .await;
+        trace::answered(&span, started, &method, sent).await
+    }
+
+    /// [`dispatch`](Self::dispatch), with what comes back (an error, a response) made safe to
+    /// show: no secret in a URL or in an unreadable body.
+    async fn dispatch_redacted(
+        &self,
+        operation: &'static Operation,
+        transport: &dyn infobip_client::Transport,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        match self.dispatch(operation, transport, request).await {
+            Ok(response) => redact::response(operation, response).await,
+            Err(error) => Err(redact::error(error)),
         }
-        .instrument(span)
-        .await
     }
 
     /// Adds the credentials `operation` takes to `request`, or says why it cannot.

@@ -98,7 +98,13 @@ impl Infobip {
     /// Whether `url` goes to the connection's origin (scheme, host and port of the base URL):
     /// the only place credentials are sent.
     pub fn owns(&self, url: &reqwest::Url) -> bool {
-        url.origin() == self.0.origin.origin()
+        // `Url::origin` would allocate twice per call; the base URL is http(s) (checked when
+        // the connection is made), whose origin is exactly these three parts, and the URL
+        // parser has already lower-cased and IDNA-encoded both hosts.
+        let base = &self.0.origin;
+        url.scheme() == base.scheme()
+            && url.host() == base.host()
+            && url.port_or_known_default() == base.port_or_known_default()
     }
 
     /// Adds the connection's credentials to a request written by hand (a product not in
