@@ -399,3 +399,48 @@ async fn hostile_every_call_refused_with_a_rotated_out_key_is_sent_again_with_th
         sent.len()
     );
 }
+
+#[tokio::test]
+#[ignore = "hostile review: a 401 from the host a redirect led to drops the connection's session and pauses its logins"]
+async fn hostile_a_401_from_the_host_a_redirect_led_to_is_not_taken_for_infobips() {
+    // The middleware (auth/src/middleware.rs) sits on a client the caller built, and the
+    // README's example is `reqwest::Client::new()`, which follows redirects. reqwest drops the
+    // Authorization header on the way to another host (that part holds), but the answer the
+    // chain hands back is that host's, and `reauthenticate` (auth/src/authenticator.rs) takes
+    // its 401 for Infobip refusing the session: it is dropped, a new one made, the request
+    // sent again (to be redirected again), and that second 401 "refuses the new token", which
+    // starts a login pause. A host the caller does not control (an open redirect, a captive
+    // portal, a misconfigured gateway) thereby breaks the connection for every caller.
+    let world = default_world().await;
+    let infobip = world.connect(world.ibsso_builder());
+    let http = middleware_client(&infobip);
+    let url = format!("{}/account/1/balance", world.sandbox.base_url());
+    http.get(&url).send().await.unwrap();
+
+    let elsewhere =
+        RecordingServer::start_with(|_| Reply::json(401, r#"{"error":"who are you?"}"#))
+            .await
+            .unwrap();
+    world.sandbox.inject(
+        Endpoint::GetAccountBalance,
+        Fault::reply(302, "")
+            .with_header("location", &format!("{}/login", elsewhere.base_url()))
+            .times(2),
+    );
+    let redirected = http.get(&url).send().await.unwrap();
+    assert_eq!(redirected.status(), 401);
+    // The credentials stayed with their origin.
+    assert!(elsewhere
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization").is_none()));
+
+    // Infobip answers normally again.
+    let next = http.get(&url).send().await;
+    let sessions = world.sandbox.count(Endpoint::CreateSession);
+    assert!(
+        matches!(&next, Ok(r) if r.status() == 200) && sessions == 1,
+        "another host's 401 was taken for Infobip's: {sessions} sessions made, and the next call to Infobip got {:?}",
+        next.map(|r| r.status()).map_err(|e| e.to_string())
+    );
+}
