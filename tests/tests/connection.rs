@@ -444,3 +444,41 @@ async fn hostile_a_401_from_the_host_a_redirect_led_to_is_not_taken_for_infobips
         next.map(|r| r.status()).map_err(|e| e.to_string())
     );
 }
+
+#[tokio::test]
+#[ignore = "hostile review: a secret file read empty mid-write, then the same password, ends a working session"]
+async fn hostile_a_password_file_read_mid_write_does_not_end_a_working_session() {
+    // `Rotation::changed` (auth/src/rotation.rs) stores whatever it read as the current secret
+    // before `rotate` (auth/src/authenticator.rs) finds it unusable and keeps the old one: an
+    // empty read (a writer that truncates, then writes: `echo pw > file`) becomes "current",
+    // so the same password read back a moment later counts as a new one. The session is
+    // destroyed and a new one created (and a login pause, were there one, ended) although the
+    // password never changed.
+    let world = default_world().await;
+    let dir = SecretDir::new();
+    dir.write(DEMO_PASSWORD);
+    let infobip = world.connect(
+        ClientBuilder::ibsso_from(DEMO_USERNAME, SecretFile::new(dir.file()))
+            .secret_check_interval(Duration::from_secs(10)),
+    );
+    let account = infobip.account();
+    account.get_account_balance().send().await.unwrap();
+
+    // Read while the writer has truncated the file ...
+    std::fs::write(dir.file(), "").unwrap();
+    world.clock.advance(Duration::from_secs(10));
+    account.get_account_balance().send().await.unwrap();
+    // ... and once it has written the same password back.
+    std::fs::write(dir.file(), format!("{DEMO_PASSWORD}\n")).unwrap();
+    world.clock.advance(Duration::from_secs(10));
+    account.get_account_balance().send().await.unwrap();
+
+    assert_eq!(
+        (
+            world.sandbox.count(Endpoint::CreateSession),
+            world.sandbox.count(Endpoint::DestroySession)
+        ),
+        (1, 0),
+        "(sessions created, destroyed) although the password never changed"
+    );
+}
