@@ -158,3 +158,47 @@ impl Rotation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::ManualClock;
+
+    #[test]
+    #[ignore = "hostile review: one panic in a secret source stops every later check, silently"]
+    fn a_source_that_panicked_once_is_read_again_afterwards() {
+        // `changed` holds the state's std mutex while it calls the source: a `SecretFn` that
+        // panics once (a vault client's bug, an `unwrap` on a transient error) poisons it,
+        // and from then on `try_lock().ok()?` returns `None` on every check, forced or not,
+        // with no warning. The connection keeps the secret it had for the rest of its life:
+        // a rotated key is never picked up, and after the old one is revoked every call
+        // fails with 401 until a restart.
+        let reads = Arc::new(AtomicUsize::new(0));
+        let source = {
+            let reads = reads.clone();
+            SecretFn::new(move || match reads.fetch_add(1, Ordering::SeqCst) {
+                0 => panic!("the vault client hit a bug"),
+                _ => Ok(SecretString::from("new-key")),
+            })
+        };
+        let rotation = Rotation::new(
+            Arc::new(source),
+            SecretString::from("old-key"),
+            Duration::from_secs(10),
+            Arc::new(ManualClock::new()),
+        );
+        let panicked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rotation.changed(true)));
+        assert!(panicked.is_err());
+
+        let after = rotation.changed(true);
+        assert_eq!(
+            after.as_ref().map(|s| s.expose_secret()),
+            Some("new-key"),
+            "the source was read {} times: the check after the panic did not read it",
+            reads.load(Ordering::SeqCst)
+        );
+    }
+}

@@ -206,6 +206,122 @@ async fn record(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Bo
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
+/// A loopback server (on a thread of its own, port picked by the OS) that answers every request
+/// with `status`, a `content-type` and a `content-length` larger than the body it sends: it
+/// sends `part` and closes the connection, so the answer breaks off mid-body. The sandbox's
+/// `Fault::MalformedBody` is a complete answer whose JSON is cut; this is a transport failure
+/// after the status and headers arrived. Found for the hostile review (tests marked
+/// `hostile review`).
+pub struct CutOffServer {
+    addr: SocketAddr,
+}
+
+impl CutOffServer {
+    /// Starts answering at once.
+    pub fn start(
+        status: u16,
+        content_type: &'static str,
+        part: &'static str,
+    ) -> std::io::Result<Self> {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                // The whole request first (head, then the body its content-length names), so
+                // that closing the connection does not reset it before the answer is read.
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                let mut wanted = None;
+                loop {
+                    if wanted.is_none() {
+                        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
+                            let length = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            wanted = Some(end + 4 + length);
+                        }
+                    }
+                    if wanted.is_some_and(|w| seen.len() >= w) {
+                        break;
+                    }
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 {status} Whatever\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{part}",
+                    part.len() + 1000
+                );
+                let _ = stream.write_all(answer.as_bytes());
+                let _ = stream.flush();
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
+        });
+        Ok(Self { addr })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+thread_local! {
+    static TRACED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Enables every span and event of the threads inside [`traced_here`], and none elsewhere.
+struct ThisThread;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ThisThread {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        // Asked again at each span: whether it is enabled depends on the thread.
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        TRACED.with(std::cell::Cell::get)
+    }
+}
+
+/// Runs `f` with every span and event enabled on this thread (and the current-thread runtime
+/// it drives), as in a service that traces at INFO: for tests where a call must behave the
+/// same with and without a subscriber. A process-wide subscriber decides per thread: a scoped
+/// `tracing::subscriber::set_default` cannot promise it, because while it is the only scoped
+/// dispatcher, a callsite first reached on another test's thread caches "never" for every
+/// thread. Do not use it in a test binary that installs its own global subscriber.
+pub fn traced_here<T>(f: impl FnOnce() -> T) -> T {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(
+            tracing_subscriber::registry().with(ThisThread),
+        );
+    });
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            TRACED.with(|t| t.set(false));
+        }
+    }
+    TRACED.with(|t| t.set(true));
+    let _reset = Reset;
+    f()
+}
+
 pub mod redis_server {
     //! A real `redis-server` on a loopback port, for the token store tests.
 

@@ -351,3 +351,220 @@ async fn one_line_build_still_gives_the_account_client() {
         .unwrap();
     client.get_account_balance().send().await.unwrap();
 }
+
+// ---- hostile review: each test below shows a defect, and is ignored until it is fixed ----
+
+#[tokio::test]
+#[ignore = "hostile review: of calls refused together after a key rotation, only the first is sent again with the new key"]
+async fn hostile_every_call_refused_with_a_rotated_out_key_is_sent_again_with_the_new_one() {
+    // `dispatch` (auth/src/authenticator.rs, the `Static` arm with a rotation) resends a 401
+    // only when `rotate(true)` reports a change, and `Rotation::changed` reports a change to
+    // the one caller that read it first: a second call refused with the same old key finds
+    // the file equal to what the first one stored (or the state locked by it) and hands its
+    // 401 to the caller, although the key it was sent with is not the one in use any more.
+    let world = default_world().await;
+    let (first_id, first) = world.new_key("first", &[infobip_sandbox::MANAGE_SCOPE]);
+    let (_, second) = world.new_key("second", &[infobip_sandbox::MANAGE_SCOPE]);
+    let dir = SecretDir::new();
+    dir.write(&first);
+    let infobip = world.connect(ClientBuilder::api_key_from(SecretFile::new(dir.file())));
+    // Rotated as a secrets manager does it: the new key in the file, the old one revoked,
+    // between two checks.
+    dir.write(&second);
+    world
+        .basic()
+        .update_api_key()
+        .api_key_id(&first_id)
+        .body(UpdateApiKeyRequest::builder().enabled(false))
+        .send()
+        .await
+        .unwrap();
+    // Two calls at the same moment: both go out with the old key and both are refused.
+    world
+        .sandbox
+        .inject(Endpoint::GetAccountBalance, Fault::Hold { times: 2 });
+    let account = infobip.account();
+    let (a, b) = tokio::join!(
+        account.get_account_balance().send(),
+        account.get_account_balance().send()
+    );
+    let app = |secret: &str| format!("App {secret}");
+    let sent = world.authorizations(Endpoint::GetAccountBalance);
+    assert_eq!(sent[..2], [app(&first), app(&first)]);
+    assert!(
+        a.is_ok() && b.is_ok(),
+        "a call refused with the rotated-out key was not sent again with the new one:\n a: {:?}\n b: {:?}\n sent: {}",
+        a.as_ref().err(),
+        b.as_ref().err(),
+        sent.len()
+    );
+}
+
+#[tokio::test]
+#[ignore = "hostile review: a 401 from the host a redirect led to drops the connection's session and pauses its logins"]
+async fn hostile_a_401_from_the_host_a_redirect_led_to_is_not_taken_for_infobips() {
+    // The middleware (auth/src/middleware.rs) sits on a client the caller built, and the
+    // README's example is `reqwest::Client::new()`, which follows redirects. reqwest drops the
+    // Authorization header on the way to another host (that part holds), but the answer the
+    // chain hands back is that host's, and `reauthenticate` (auth/src/authenticator.rs) takes
+    // its 401 for Infobip refusing the session: it is dropped, a new one made, the request
+    // sent again (to be redirected again), and that second 401 "refuses the new token", which
+    // starts a login pause. A host the caller does not control (an open redirect, a captive
+    // portal, a misconfigured gateway) thereby breaks the connection for every caller.
+    let world = default_world().await;
+    let infobip = world.connect(world.ibsso_builder());
+    let http = middleware_client(&infobip);
+    let url = format!("{}/account/1/balance", world.sandbox.base_url());
+    http.get(&url).send().await.unwrap();
+
+    let elsewhere =
+        RecordingServer::start_with(|_| Reply::json(401, r#"{"error":"who are you?"}"#))
+            .await
+            .unwrap();
+    world.sandbox.inject(
+        Endpoint::GetAccountBalance,
+        Fault::reply(302, "")
+            .with_header("location", &format!("{}/login", elsewhere.base_url()))
+            .times(2),
+    );
+    let redirected = http.get(&url).send().await.unwrap();
+    assert_eq!(redirected.status(), 401);
+    // The credentials stayed with their origin.
+    assert!(elsewhere
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization").is_none()));
+
+    // Infobip answers normally again.
+    let next = http.get(&url).send().await;
+    let sessions = world.sandbox.count(Endpoint::CreateSession);
+    assert!(
+        matches!(&next, Ok(r) if r.status() == 200) && sessions == 1,
+        "another host's 401 was taken for Infobip's: {sessions} sessions made, and the next call to Infobip got {:?}",
+        next.map(|r| r.status()).map_err(|e| e.to_string())
+    );
+}
+
+#[tokio::test]
+#[ignore = "hostile review: a secret file read empty mid-write, then the same password, ends a working session"]
+async fn hostile_a_password_file_read_mid_write_does_not_end_a_working_session() {
+    // `Rotation::changed` (auth/src/rotation.rs) stores whatever it read as the current secret
+    // before `rotate` (auth/src/authenticator.rs) finds it unusable and keeps the old one: an
+    // empty read (a writer that truncates, then writes: `echo pw > file`) becomes "current",
+    // so the same password read back a moment later counts as a new one. The session is
+    // destroyed and a new one created (and a login pause, were there one, ended) although the
+    // password never changed.
+    let world = default_world().await;
+    let dir = SecretDir::new();
+    dir.write(DEMO_PASSWORD);
+    let infobip = world.connect(
+        ClientBuilder::ibsso_from(DEMO_USERNAME, SecretFile::new(dir.file()))
+            .secret_check_interval(Duration::from_secs(10)),
+    );
+    let account = infobip.account();
+    account.get_account_balance().send().await.unwrap();
+
+    // Read while the writer has truncated the file ...
+    std::fs::write(dir.file(), "").unwrap();
+    world.clock.advance(Duration::from_secs(10));
+    account.get_account_balance().send().await.unwrap();
+    // ... and once it has written the same password back.
+    std::fs::write(dir.file(), format!("{DEMO_PASSWORD}\n")).unwrap();
+    world.clock.advance(Duration::from_secs(10));
+    account.get_account_balance().send().await.unwrap();
+
+    assert_eq!(
+        (
+            world.sandbox.count(Endpoint::CreateSession),
+            world.sandbox.count(Endpoint::DestroySession)
+        ),
+        (1, 0),
+        "(sessions created, destroyed) although the password never changed"
+    );
+}
+
+#[tokio::test]
+#[ignore = "hostile review: a missing-scope 403 in Infobip's legacy format is not recognised on a v3 operation"]
+async fn hostile_a_scope_refusal_in_the_legacy_format_is_named_too() {
+    // The v3 operations declare the new `ApiError` for their 403, and the auth reference
+    // leaves open which format Infobip's auth layer, which runs before the endpoint, uses
+    // ("401/403 format ... v1 declares ApiException and v3 ApiError"). `InfobipError` reads
+    // both formats, but `from_client_error` (auth/src/infobip_error.rs) reads a body that did
+    // not parse as the declared type (`InvalidResponsePayload`) with no status, so
+    // `ScopeRefusal::of` (auth/src/refusal.rs), which asks for status 403, never sees a
+    // legacy `FORBIDDEN`: the caller gets `None` and the scope is not named.
+    // (A firewall's HTML 403 is, rightly, not taken for a refusal: that held.)
+    let world = default_world().await;
+    let (_, secret) = world.new_key("sender", &["sms:message:send"]);
+    let infobip = world.connect(world.api_key_builder(&secret));
+    world.sandbox.inject(
+        Endpoint::GetOutboundSmsMessageLogsV3,
+        Fault::reply(
+            403,
+            r#"{"requestError":{"serviceException":{"messageId":"FORBIDDEN","text":"Insufficient permissions: the API key lacks the scope"}}}"#,
+        ),
+    );
+    let error = infobip
+        .sms()
+        .get_outbound_sms_message_logs_v3()
+        .send()
+        .await
+        .unwrap_err();
+    let refusal = infobip.scope_refusal(&error, &GET_OUTBOUND_SMS_MESSAGE_LOGS_V3);
+    assert!(
+        refusal.is_some(),
+        "a legacy-format 403 was not named a missing scope; the error: {error}"
+    );
+}
+
+/// Runs `test` on a current-thread runtime, with every span enabled on its thread when
+/// `traced` (as in a service that logs at INFO or keeps traces).
+fn run_traced<F: std::future::Future>(traced: bool, test: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if traced {
+        workspace_tests::traced_here(|| runtime.block_on(test))
+    } else {
+        runtime.block_on(test)
+    }
+}
+
+#[test]
+#[ignore = "hostile review: with tracing on, a hand-written POST answered 200 whose body breaks off is reported as never answered"]
+fn hostile_a_hand_written_post_answered_200_is_handed_back_whether_or_not_it_is_traced() {
+    // `trace::answered` (auth/src/trace.rs) reads the whole body of every 2xx JSON answer to a
+    // POST before `send` returns, when the call's span is enabled: a body that breaks off
+    // (or a large or streamed one, which it holds in memory until it ends) turns the answer
+    // into `SendError::Transport`, "the request got no answer", with the status lost. Without
+    // a subscriber the same exchange returns the 200 and the caller sees the body fail.
+    let answer = |traced| {
+        run_traced(traced, async {
+            let server = workspace_tests::CutOffServer::start(
+                200,
+                "application/json",
+                r#"{"bulkId":"b-1","messages":[{"messageId":"m-1","#,
+            )
+            .unwrap();
+            let infobip = ClientBuilder::api_key("a-key-for-the-test")
+                .base_url(server.base_url())
+                .connect()
+                .unwrap();
+            let mut request = reqwest::Request::new(
+                reqwest::Method::POST,
+                format!("{}/whatsapp/1/message/text", server.base_url())
+                    .parse()
+                    .unwrap(),
+            );
+            *request.body_mut() = Some(reqwest::Body::from(r#"{"to":"41793026727"}"#));
+            infobip
+                .send(request)
+                .await
+                .map(|r| r.status().as_u16())
+                .map_err(|e| e.to_string())
+        })
+    };
+    assert_eq!(answer(false), Ok(200), "without a subscriber");
+    assert_eq!(answer(true), Ok(200), "with a subscriber");
+}
