@@ -11,6 +11,7 @@ use futures_util::FutureExt as _;
 use infobip_client::{Authenticator, BoxFuture, Call, Operation, PrepareError, Scheme};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::StatusCode;
+use secrecy::{ExposeSecret as _, SecretString};
 use tracing::Instrument;
 
 use crate::login::auth_span;
@@ -39,6 +40,14 @@ pub(crate) enum StaticKind {
     Basic(String),
     /// `App <key>`.
     ApiKey,
+}
+
+/// A new secret, ready to replace the current one.
+enum Prepared {
+    /// The header of a static scheme.
+    Header(HeaderValue),
+    /// The password (or client secret) of a renewing scheme.
+    Password(SecretString),
 }
 
 impl Credential {
@@ -91,40 +100,52 @@ impl InfobipAuth {
         }
     }
 
-    /// Reads a rotating secret again if a check is due (or `force`d), and when it changed,
-    /// uses it from now on: a new header, or new login credentials (the token obtained with
-    /// the old ones retired, the pause after a failed login ended). Returns whether it did.
+    /// Reads a rotating secret again if a check is due (or `force`d), and when it changed to
+    /// one that can be used, uses it from now on: a new header, or new login credentials (the
+    /// token obtained with the old ones retired, the pause after a failed login ended).
+    /// Returns whether it did.
     async fn rotate(&self, force: bool) -> bool {
-        let Some(secret) = self.rotation.as_ref().and_then(|r| r.changed(force)) else {
+        let Some(prepared) = self
+            .rotation
+            .as_ref()
+            .and_then(|rotation| rotation.changed(force, |secret| self.prepare(secret)))
+        else {
             return false;
         };
-        let applied = match &self.credential {
-            Credential::Static { header, kind } => {
-                let made = match kind {
-                    StaticKind::ApiKey => api_key_header(&secret),
-                    StaticKind::Basic(username) => {
-                        UserCredentials::new(("username", username.clone()), ("password", secret))
-                            .and_then(|credentials| basic_header(&credentials))
-                    }
-                };
-                made.map(|made| header.store(Arc::new(made)))
+        match (prepared, &self.credential) {
+            (Prepared::Header(made), Credential::Static { header, .. }) => {
+                header.store(Arc::new(made));
             }
-            Credential::Renewing(tokens) => {
-                let set = tokens.source.credentials().set_password(secret);
-                if set.is_ok() {
-                    tokens.credentials_changed().await;
+            (Prepared::Password(password), Credential::Renewing(tokens)) => {
+                if let Err(error) = tokens.source.credentials().set_password(password) {
+                    // Checked by `prepare`; kept for the day the two checks part ways.
+                    tracing::warn!(error = %error, "the new secret cannot be used; keeping the current one");
+                    return false;
                 }
-                set
+                tokens.credentials_changed().await;
             }
-        };
-        match applied {
-            Ok(()) => {
-                tracing::info!(scheme = %self.scheme, "the secret changed; using the new one");
-                true
+            _ => return false,
+        }
+        tracing::info!(scheme = %self.scheme, "the secret changed; using the new one");
+        true
+    }
+
+    /// What a new secret becomes before it replaces the current one: checked as the first one
+    /// was, so that one the connection cannot use never becomes current.
+    fn prepare(&self, secret: &SecretString) -> Result<Prepared, crate::ConfigError> {
+        let copy = || SecretString::from(secret.expose_secret());
+        match &self.credential {
+            Credential::Static { kind, .. } => match kind {
+                StaticKind::ApiKey => api_key_header(secret),
+                StaticKind::Basic(username) => {
+                    UserCredentials::new(("username", username.clone()), ("password", copy()))
+                        .and_then(|credentials| basic_header(&credentials))
+                }
             }
-            Err(error) => {
-                tracing::warn!(error = %error, "the secret changed to one that cannot be used; keeping the current one");
-                false
+            .map(Prepared::Header),
+            Credential::Renewing(_) => {
+                crate::validate::check_secret("password", secret, false)?;
+                Ok(Prepared::Password(copy()))
             }
         }
     }
@@ -223,6 +244,12 @@ impl InfobipAuth {
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
+        if let Some(retry) = &retry {
+            if !from_origin(&response, retry.url()) {
+                // A redirect led elsewhere: that host's 401 says nothing of the token.
+                return Ok(response);
+            }
+        }
         // Boxed apart: the rare path's state would otherwise make every call's future larger.
         Box::pin(self.reauthenticate(operation, sender, tokens, retry, used, response)).await
     }
@@ -311,23 +338,25 @@ impl InfobipAuth {
                     .await
             }
             (None, Credential::Static { header, .. }) if self.rotation.is_some() => {
-                // A 401 may mean the secret was rotated: read it again, and if it changed,
-                // send once more with the new one.
+                // A 401 may mean the secret was rotated: read it again, and if the header is
+                // not the one this request carried (this caller or another found the new
+                // secret), send once more with it.
                 let retry = request.try_clone();
                 let response = sender.send(request).await?;
-                match retry {
-                    Some(mut retry)
-                        if response.status() == StatusCode::UNAUTHORIZED
-                            && self.rotate(true).await =>
-                    {
-                        retry
-                            .headers_mut()
-                            .insert(AUTHORIZATION, HeaderValue::clone(&header.load()));
-                        drop(response);
-                        sender.send(retry).await
-                    }
-                    _ => Ok(response),
+                let Some(mut retry) = retry.filter(|retry| {
+                    response.status() == StatusCode::UNAUTHORIZED
+                        && from_origin(&response, retry.url())
+                }) else {
+                    return Ok(response);
+                };
+                self.rotate(true).await;
+                let current = HeaderValue::clone(&header.load());
+                if retry.headers().get(AUTHORIZATION) == Some(&current) {
+                    return Ok(response);
                 }
+                retry.headers_mut().insert(AUTHORIZATION, current);
+                drop(response);
+                sender.send(retry).await
             }
             _ => sender.send(request).await,
         }
@@ -395,6 +424,15 @@ impl InfobipAuth {
         request.headers_mut().insert(AUTHORIZATION, header);
         Ok(())
     }
+}
+
+/// Whether `response` came from the origin `sent_to` was sent to: a client that follows
+/// redirects may hand back another host's answer, whose 401 is not Infobip's.
+fn from_origin(response: &reqwest::Response, sent_to: &reqwest::Url) -> bool {
+    let answered = response.url();
+    answered.scheme() == sent_to.scheme()
+        && answered.host() == sent_to.host()
+        && answered.port_or_known_default() == sent_to.port_or_known_default()
 }
 
 /// What sends a prepared request: the product client's transport, or a middleware chain.

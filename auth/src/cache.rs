@@ -192,6 +192,9 @@ struct Inner {
     /// The last failed login, remembered until its cool-down is over; changed only under the
     /// `inflight` lock.
     failure: Mutex<Option<Remembered>>,
+    /// Counts changes of credentials; changed only under the `inflight` lock. A login that
+    /// started before a change and fails says nothing about the new credentials.
+    generation: AtomicU64,
 }
 
 /// A failed login, and when the next may be tried.
@@ -231,6 +234,8 @@ pub(crate) struct Lease {
     tx: watch::Sender<Shared>,
     previous: Option<Arc<Token>>,
     completed: bool,
+    /// The credentials' generation when the lease was taken.
+    generation: u64,
 }
 
 impl Lease {
@@ -257,6 +262,19 @@ impl Lease {
                 inner.current.store(Some(token.clone()));
                 *inner.failure() = None;
                 Ok(token)
+            }
+            Err(error) if inner.generation.load(Ordering::Relaxed) != self.generation => {
+                // The credentials changed while this login ran with the old ones: its failure
+                // is not remembered, and the waiting callers, woken without an outcome, log in
+                // again with the new ones.
+                tracing::info!(
+                    error = %error,
+                    "a login with the previous credentials failed; logging in with the new ones"
+                );
+                *slot = None;
+                drop(slot);
+                self.completed = true;
+                return;
             }
             Err(error) => {
                 let mut failure = inner.failure();
@@ -326,6 +344,7 @@ impl TokenCache {
             cooldown,
             clock,
             failure: Mutex::new(None),
+            generation: AtomicU64::new(0),
         }))
     }
 
@@ -399,6 +418,14 @@ impl TokenCache {
         *self.0.failure() = None;
     }
 
+    /// The credentials changed: a remembered failure is forgotten, and so will be the failure
+    /// of a login already under way with the old ones.
+    pub(crate) fn credentials_changed(&self) {
+        let _slot = self.0.slot();
+        self.0.generation.fetch_add(1, Ordering::Relaxed);
+        *self.0.failure() = None;
+    }
+
     /// The lease, once no fetch is in flight: for a logout, which must neither race a login
     /// (whose session it would miss) nor let one start while it ends the token.
     pub(crate) async fn exclusive(&self) -> Lease {
@@ -416,6 +443,7 @@ impl TokenCache {
                             tx,
                             previous: inner.current.load_full(),
                             completed: false,
+                            generation: inner.generation.load(Ordering::Relaxed),
                         };
                     }
                 }
@@ -471,6 +499,7 @@ impl TokenCache {
                             tx,
                             previous: inner.current.load_full(),
                             completed: false,
+                            generation: inner.generation.load(Ordering::Relaxed),
                         };
                         (rx, Some(lease))
                     }

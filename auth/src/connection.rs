@@ -41,6 +41,7 @@ struct Parts {
     auth: Auth,
     authenticator: Arc<InfobipAuth>,
     /// The clock the connection's waits run on (and its expiries are read from).
+    #[cfg_attr(not(feature = "sms"), allow(dead_code))]
     clock: Arc<dyn Clock>,
 }
 
@@ -82,6 +83,7 @@ impl Infobip {
         self.product()
     }
 
+    #[cfg_attr(not(feature = "sms"), allow(dead_code))]
     pub(crate) fn clock(&self) -> Arc<dyn Clock> {
         self.0.clock.clone()
     }

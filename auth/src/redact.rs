@@ -213,8 +213,21 @@ pub(crate) async fn response(
     // request line, a `Location` back to it): it is taken out of the headers and the body.
     let echoed = secret_values(response.url());
     let url = redacted(response.url());
-    let (mut parts, bytes) = crate::buffered::read(response).await.map_err(error)?;
+    let (mut parts, read) = crate::buffered::read(response, usize::MAX).await;
     parts.url = url;
+    let bytes = match read {
+        crate::buffered::Read::Whole(bytes) => bytes,
+        // The body broke off: the caller reads the same failure, and none of what came
+        // before it (it could hold a secret this function had no chance to take out).
+        crate::buffered::Read::BrokeOff { error: failure, .. } => {
+            let body = crate::buffered::failing(bytes::Bytes::new(), error(failure));
+            return Ok(crate::buffered::rebuild(parts, body));
+        }
+        // Unreachable without a limit; handed on as it came.
+        too_long @ crate::buffered::Read::TooLong(_) => {
+            return Ok(crate::buffered::rebuild(parts, too_long.into_body()));
+        }
+    };
     if !echoed.is_empty() {
         for value in parts.headers.values_mut() {
             let scrubbed = scrub(value.as_bytes(), &echoed);

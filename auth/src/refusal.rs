@@ -37,14 +37,21 @@ pub struct ScopeRefusal {
 
 impl ScopeRefusal {
     /// The refusal inside `error`, a failed call of `operation`: `None` unless Infobip answered
-    /// 403.
+    /// 403 (in either of its error formats).
     pub fn of<E: IntoInfobipError>(
         error: &Error<E>,
         operation: &'static Operation,
         scheme: Option<Scheme>,
     ) -> Option<Self> {
         let infobip = InfobipError::from_client_error(error)?;
-        (infobip.status == Some(403)).then_some(Self {
+        // A 403 in the format the operation declares carries its status; one in the other
+        // format (Infobip's auth layer answers before the endpoint, in either) arrives unread,
+        // without a status, and is known by its code.
+        let refused = match infobip.status {
+            Some(status) => status == 403,
+            None => infobip.code == "E403",
+        };
+        refused.then_some(Self {
             operation,
             scheme,
             infobip,

@@ -136,23 +136,55 @@ impl Rotation {
         }
     }
 
-    /// The secret, if a check is due (or `force`d) and the source holds a new one. Another
-    /// caller checking at the same moment makes this one skip its check.
-    pub(crate) fn changed(&self, force: bool) -> Option<SecretString> {
+    /// What `prepare` makes of the secret, if a check is due (or `force`d), the source holds
+    /// a new one and `prepare` accepts it; only then does it become the current secret, so
+    /// that a read the connection could not use (a file caught mid-write, empty) leaves the
+    /// current one in place, and reading it back later is no change. Another caller checking
+    /// at the same moment makes a periodic check skip; a `force`d one (after a 401) waits for
+    /// it, then reads the source itself.
+    pub(crate) fn changed<T>(
+        &self,
+        force: bool,
+        prepare: impl FnOnce(&SecretString) -> Result<T, crate::ConfigError>,
+    ) -> Option<T> {
         let now = self.clock.now();
-        let mut state = self.state.try_lock().ok()?;
+        let locked = if force {
+            self.state.lock().map_err(std::sync::TryLockError::Poisoned)
+        } else {
+            self.state.try_lock()
+        };
+        let mut state = match locked {
+            Ok(state) => state,
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+            // Both fields are plain values: a holder that panicked left them consistent.
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        };
         if !force && now.saturating_duration_since(state.checked_at) < self.interval {
             return None;
         }
         state.checked_at = now;
-        match self.source.read() {
-            Ok(secret) if secret.expose_secret() != state.current.expose_secret() => {
-                state.current = SecretString::from(secret.expose_secret());
-                Some(secret)
-            }
-            Ok(_) => None,
+        // A source is the caller's code: one that panics (a vault client's bug) must not take
+        // the call that checked it down, nor stop the checks that follow.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.source.read()))
+            .unwrap_or_else(|_| Err(SecretSourceError::new("the source panicked")));
+        let secret = match read {
+            Ok(secret) if secret.expose_secret() != state.current.expose_secret() => secret,
+            Ok(_) => return None,
             Err(error) => {
                 tracing::warn!(error = %error, "keeping the current secret");
+                return None;
+            }
+        };
+        match prepare(&secret) {
+            Ok(prepared) => {
+                state.current = secret;
+                Some(prepared)
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = %error,
+                    "the secret changed to one that cannot be used; keeping the current one"
+                );
                 None
             }
         }
@@ -167,14 +199,13 @@ mod tests {
     use crate::ManualClock;
 
     #[test]
-    #[ignore = "hostile review: one panic in a secret source stops every later check, silently"]
     fn a_source_that_panicked_once_is_read_again_afterwards() {
-        // `changed` holds the state's std mutex while it calls the source: a `SecretFn` that
-        // panics once (a vault client's bug, an `unwrap` on a transient error) poisons it,
-        // and from then on `try_lock().ok()?` returns `None` on every check, forced or not,
-        // with no warning. The connection keeps the secret it had for the rest of its life:
-        // a rotated key is never picked up, and after the old one is revoked every call
-        // fails with 401 until a restart.
+        // Found in review (fixed): `changed` held the state's std mutex while it called the
+        // source, so a `SecretFn` that panicked once (a vault client's bug, an `unwrap` on a
+        // transient error) poisoned it, and every later check, forced or not, returned `None`
+        // without a warning: a rotated key was never picked up. Now a panic counts as an
+        // unreadable source (the current secret is kept, with a warning), and the next check
+        // reads the source again.
         let reads = Arc::new(AtomicUsize::new(0));
         let source = {
             let reads = reads.clone();
@@ -189,11 +220,13 @@ mod tests {
             Duration::from_secs(10),
             Arc::new(ManualClock::new()),
         );
-        let panicked =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rotation.changed(true)));
-        assert!(panicked.is_err());
+        let taken = |s: &SecretString| Ok(SecretString::from(s.expose_secret()));
+        assert!(
+            rotation.changed(true, taken).is_none(),
+            "the panic keeps the secret"
+        );
 
-        let after = rotation.changed(true);
+        let after = rotation.changed(true, taken);
         assert_eq!(
             after.as_ref().map(|s| s.expose_secret()),
             Some("new-key"),

@@ -37,7 +37,8 @@ impl Infobip {
     /// after the last page. When Infobip answers 429 (the logs allow 120 calls a minute per
     /// account), it waits as `Retry-After` says (or 1 s, doubling, when it says nothing) on
     /// the connection's clock and asks again; after ten 429s in a row, or any other error, it
-    /// yields the error and ends. Feature `sms`.
+    /// yields the error and ends (so it does, after that page's entries, when a page names the
+    /// cursor it was asked with). Feature `sms`.
     ///
     /// `query` sets the filters and the page size (`limit`); its `cursor` and `use_cursor`
     /// are the stream's to set.
@@ -65,6 +66,7 @@ impl Infobip {
             cursor: None,
             ready: VecDeque::new(),
             last_page: false,
+            stopped: None,
         };
         Box::pin(stream::unfold(pages, |mut pages| async move {
             let next = pages.next().await?;
@@ -81,6 +83,8 @@ struct Pages<'a> {
     cursor: Option<String>,
     ready: VecDeque<SmsLog>,
     last_page: bool,
+    /// Why the stream stopped early, yielded after the entries already read.
+    stopped: Option<SmsLogsError>,
 }
 
 impl Pages<'_> {
@@ -90,14 +94,23 @@ impl Pages<'_> {
                 return Some(Ok(entry));
             }
             if self.last_page {
-                return None;
+                return self.stopped.take().map(Err);
             }
             match self.fetch().await {
                 Ok(page) => {
-                    self.cursor = page.cursor.and_then(|c| c.next_cursor);
+                    let next = page.cursor.and_then(|c| c.next_cursor);
+                    // A page that names the cursor it was asked with would be asked for
+                    // forever: the stream hands out its entries and stops with an error.
+                    if next.is_some() && next == self.cursor {
+                        self.stopped = Some(Error::Custom(String::from(
+                            "the SMS logs named the cursor they were asked with as the next one;                              the stream stopped instead of asking for the same page again",
+                        )));
+                    }
                     // A page without entries ends the stream even if it names a cursor:
                     // following it could only loop.
-                    self.last_page = self.cursor.is_none() || page.results.is_empty();
+                    self.last_page =
+                        next.is_none() || page.results.is_empty() || self.stopped.is_some();
+                    self.cursor = next;
                     self.ready.extend(page.results);
                 }
                 Err(error) => {

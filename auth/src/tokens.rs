@@ -149,7 +149,10 @@ impl Tokens {
     /// after a failed login ends (it was about the old credentials).
     pub(crate) async fn credentials_changed(&self) {
         let retired = self.cache.retire();
-        self.clear_cooldown().await;
+        self.cache.credentials_changed();
+        if let Some(fleet) = &self.fleet {
+            fleet.clear_failure().await;
+        }
         if let (Some(fleet), Some(token)) = (&self.fleet, retired) {
             fleet.discard(&token.header).await;
         }

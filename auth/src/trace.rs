@@ -12,6 +12,10 @@ use tracing::Span;
 /// The most ids one field lists; a bulk of thousands would otherwise fill every log line.
 const MAX_IDS: usize = 10;
 
+/// The longest answer read for its ids (the answer to a send of a thousand messages is about
+/// 200 KiB); a longer one is handed on as it streams, its ids unrecorded.
+const MAX_READ: usize = 1 << 20;
+
 /// The span of one call of `operation`, with the ids its query names (`bulkId`,
 /// `messageId`: what a report or log read asks for).
 pub(crate) fn call_span(
@@ -83,7 +87,14 @@ pub(crate) async fn answered(
         tracing::debug!(parent: span, status = status.as_u16(), "answered");
         return Ok(response);
     }
-    let (parts, body) = crate::buffered::read(response).await?;
+    // What the caller gets is what it would have got: the same body, or the same failure to
+    // read it (a send whose answer broke off stays a body error, never "no answer", which a
+    // caller could take as a reason to send again).
+    let (parts, read) = crate::buffered::read(response, MAX_READ).await;
+    let crate::buffered::Read::Whole(body) = read else {
+        tracing::debug!(parent: span, status = status.as_u16(), "answered; the body was not read for ids");
+        return Ok(crate::buffered::rebuild(parts, read.into_body()));
+    };
     if let Ok(created) = serde_json::from_slice::<Created>(&body) {
         let message_ids: Vec<String> = created
             .messages
@@ -99,12 +110,21 @@ pub(crate) async fn answered(
     Ok(crate::buffered::rebuild(parts, body))
 }
 
+/// Whether the answer is one JSON document (`application/json`, or a `+json` type), not a
+/// stream of them (`application/x-ndjson`) or anything else.
 fn is_json(response: &reqwest::Response) -> bool {
-    response
+    let Some(value) = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"))
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .rsplit_once('+')
+            .is_some_and(|(_, suffix)| suffix.eq_ignore_ascii_case("json"))
 }
 
 fn record_ids(span: &Span, bulk_ids: &[String], message_ids: &[String]) {
