@@ -11,7 +11,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, API_KEY, PASSWORD, USERNAME};
+use common::{http_client, Server, API_KEY, PASSWORD, USERNAME};
 use criterion::Criterion;
 use infobip_auth::ClientBuilder;
 use infobip_client::account::Client;
@@ -24,16 +24,6 @@ use std::sync::atomic::Ordering;
 struct Balance {
     balance: f64,
     currency: String,
-}
-
-/// The same timeouts as the builder's defaults, so the comparison is about auth and the
-/// generated code, not about reqwest's timer.
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .expect("reqwest client")
 }
 
 struct Setup {

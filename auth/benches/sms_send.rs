@@ -27,7 +27,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{Server, API_KEY, PASSWORD, USERNAME};
+use common::{http_client, Server, API_KEY, PASSWORD, USERNAME};
 use criterion::Criterion;
 use infobip_auth::{ClientBuilder, Infobip};
 use infobip_client::sms::types::SmsRequestEnvelope;
@@ -59,14 +59,6 @@ struct Sent {
 struct SentMessage {
     #[serde(rename = "messageId")]
     message_id: Option<String>,
-}
-
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .expect("reqwest client")
 }
 
 #[derive(Clone, Copy)]

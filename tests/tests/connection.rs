@@ -30,13 +30,7 @@ fn balance_request(world: &World) -> reqwest::Request {
 #[tokio::test]
 async fn the_product_clients_of_a_connection_share_one_token() {
     let world = default_world().await;
-    let infobip = world.connect(world.oauth2_builder());
-    infobip
-        .account()
-        .get_account_balance()
-        .send()
-        .await
-        .unwrap();
+    let infobip = world.warm(world.oauth2_builder()).await;
     infobip
         .sms()
         .send_sms_messages()
@@ -89,13 +83,7 @@ async fn authorize_adds_the_schemes_header_for_the_base_urls_origin_only() {
 #[tokio::test]
 async fn send_replays_a_hand_written_request_once_after_a_401() {
     let world = default_world().await;
-    let infobip = world.connect(world.oauth2_builder());
-    infobip
-        .account()
-        .get_account_balance()
-        .send()
-        .await
-        .unwrap();
+    let infobip = world.warm(world.oauth2_builder()).await;
     world
         .sandbox
         .inject(Endpoint::GetAccountBalance, Fault::status(401));
@@ -513,20 +501,6 @@ async fn a_scope_refusal_in_the_legacy_format_is_named_too() {
     );
 }
 
-/// Runs `test` on a current-thread runtime, with every span enabled on its thread when
-/// `traced` (as in a service that logs at INFO or keeps traces).
-fn run_traced<F: std::future::Future>(traced: bool, test: F) -> F::Output {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    if traced {
-        workspace_tests::traced_here(|| runtime.block_on(test))
-    } else {
-        runtime.block_on(test)
-    }
-}
-
 #[test]
 fn a_hand_written_post_answered_200_is_handed_back_whether_or_not_it_is_traced() {
     // Found in review (fixed): `trace::answered` (auth/src/trace.rs) reads the whole body of every 2xx JSON answer to a
@@ -535,17 +509,8 @@ fn a_hand_written_post_answered_200_is_handed_back_whether_or_not_it_is_traced()
     // into `SendError::Transport`, "the request got no answer", with the status lost. Without
     // a subscriber the same exchange returns the 200 and the caller sees the body fail.
     let answer = |traced| {
-        run_traced(traced, async {
-            let server = workspace_tests::CutOffServer::start(
-                200,
-                "application/json",
-                r#"{"bulkId":"b-1","messages":[{"messageId":"m-1","#,
-            )
-            .unwrap();
-            let infobip = ClientBuilder::api_key("a-key-for-the-test")
-                .base_url(server.base_url())
-                .connect()
-                .unwrap();
+        common::run_traced(traced, async {
+            let (server, infobip) = common::cut_off_send_answer();
             let mut request = reqwest::Request::new(
                 reqwest::Method::POST,
                 format!("{}/whatsapp/1/message/text", server.base_url())

@@ -94,13 +94,7 @@ async fn an_sms_sent_with_each_scheme_is_reported_once_and_logged() {
 #[tokio::test]
 async fn a_send_refused_with_a_401_is_sent_once_more_with_a_new_token() {
     let world = default_world().await;
-    let infobip = world.connect(world.oauth2_builder());
-    infobip
-        .account()
-        .get_account_balance()
-        .send()
-        .await
-        .unwrap();
+    let infobip = world.warm(world.oauth2_builder()).await;
     world
         .sandbox
         .inject(Endpoint::SendSmsMessages, Fault::status(401));
@@ -376,21 +370,8 @@ fn a_send_answered_200_with_a_cut_off_body_is_not_made_retryable_by_tracing() {
     // retries what progenitor says is retryable sends every message twice, and only when
     // tracing is on.
     let error = |traced: bool| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let run = async {
-            let server = workspace_tests::CutOffServer::start(
-                200,
-                "application/json",
-                r#"{"bulkId":"b-1","messages":[{"messageId":"m-1","#,
-            )
-            .unwrap();
-            let infobip = ClientBuilder::api_key("a-key-for-the-test")
-                .base_url(server.base_url())
-                .connect()
-                .unwrap();
+        common::run_traced(traced, async {
+            let (_server, infobip) = common::cut_off_send_answer();
             infobip
                 .sms()
                 .send_sms_messages()
@@ -398,12 +379,7 @@ fn a_send_answered_200_with_a_cut_off_body_is_not_made_retryable_by_tracing() {
                 .send()
                 .await
                 .unwrap_err()
-        };
-        if traced {
-            workspace_tests::traced_here(|| runtime.block_on(run))
-        } else {
-            runtime.block_on(run)
-        }
+        })
     };
     let untraced = error(false);
     assert!(

@@ -98,6 +98,16 @@ fn json() -> [(axum::http::HeaderName, &'static str); 1] {
     [(CONTENT_TYPE, "application/json")]
 }
 
+/// The HTTP client of every hand-written reference: the same timeouts as the builder's
+/// defaults, so that comparisons are about auth and the generated code, not reqwest's timer.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("reqwest client")
+}
+
 /// A multi-thread runtime with one worker per core (two on the reference machine).
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

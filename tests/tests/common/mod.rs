@@ -103,6 +103,21 @@ impl World {
         self.configure(builder).connect().unwrap()
     }
 
+    /// A connection of `builder`'s credentials that has made one call (its token or session
+    /// is cached).
+    pub async fn warm(&self, builder: ClientBuilder) -> Infobip {
+        use infobip_client::Products as _;
+
+        let infobip = self.connect(builder);
+        infobip
+            .account()
+            .get_account_balance()
+            .send()
+            .await
+            .unwrap();
+        infobip
+    }
+
     /// The `Authorization` values of the requests to `endpoint`, in order.
     pub fn authorizations(&self, endpoint: Endpoint) -> Vec<String> {
         self.sandbox
@@ -147,4 +162,34 @@ pub fn sms_text(to: &str, text: &str) -> SmsRequestEnvelope {
         "messages": [{"destinations": [{"to": to}], "content": {"text": text}}]
     }))
     .unwrap()
+}
+
+/// Runs `test` on a current-thread runtime, with every span enabled on its thread when
+/// `traced` (as in a service that logs at INFO or keeps traces).
+pub fn run_traced<F: std::future::Future>(traced: bool, test: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if traced {
+        workspace_tests::traced_here(|| runtime.block_on(test))
+    } else {
+        runtime.block_on(test)
+    }
+}
+
+/// A server that answers 200 to anything with the start of a send's answer and then hangs
+/// up, and an API-key connection to it.
+pub fn cut_off_send_answer() -> (workspace_tests::CutOffServer, Infobip) {
+    let server = workspace_tests::CutOffServer::start(
+        200,
+        "application/json",
+        r#"{"bulkId":"b-1","messages":[{"messageId":"m-1","#,
+    )
+    .unwrap();
+    let infobip = ClientBuilder::api_key("a-key-for-the-test")
+        .base_url(server.base_url())
+        .connect()
+        .unwrap();
+    (server, infobip)
 }
