@@ -322,44 +322,52 @@ impl InfobipAuth {
         sender: &S,
         request: reqwest::Request,
     ) -> Result<reqwest::Response, S::Error> {
+        // The rare paths are boxed apart: their state would otherwise make every call's
+        // future larger, and every call pays for moving it.
         if operation.is_unauthenticated() {
             // A login call carries credentials in its body: never through a client that could
             // follow a redirect with them.
-            return self
-                .login_http
-                .execute(request)
-                .await
-                .map_err(S::from_reqwest);
+            let login = self.login_http.execute(request);
+            return Box::pin(login).await.map_err(S::from_reqwest);
         }
         match (self.ends_token(operation), &self.credential) {
-            (Some(tokens), _) => self.send_ending(sender, tokens, request).await,
+            (Some(tokens), _) => Box::pin(self.send_ending(sender, tokens, request)).await,
             (None, Credential::Renewing(tokens)) => {
                 self.send_with_reauth(operation, sender, tokens, request)
                     .await
             }
             (None, Credential::Static { header, .. }) if self.rotation.is_some() => {
-                // A 401 may mean the secret was rotated: read it again, and if the header is
-                // not the one this request carried (this caller or another found the new
-                // secret), send once more with it.
-                let retry = request.try_clone();
-                let response = sender.send(request).await?;
-                let Some(mut retry) = retry.filter(|retry| {
-                    response.status() == StatusCode::UNAUTHORIZED
-                        && from_origin(&response, retry.url())
-                }) else {
-                    return Ok(response);
-                };
-                self.rotate(true).await;
-                let current = HeaderValue::clone(&header.load());
-                if retry.headers().get(AUTHORIZATION) == Some(&current) {
-                    return Ok(response);
-                }
-                retry.headers_mut().insert(AUTHORIZATION, current);
-                drop(response);
-                sender.send(retry).await
+                Box::pin(self.send_rotating(sender, header, request)).await
             }
             _ => sender.send(request).await,
         }
+    }
+
+    /// Sends a request with a static header read from a rotating secret: a 401 may mean the
+    /// secret was rotated, so it is read again, and if the header is not the one this request
+    /// carried (this caller or another found the new secret), the request is sent once more
+    /// with it.
+    async fn send_rotating<S: Sender + ?Sized>(
+        &self,
+        sender: &S,
+        header: &ArcSwap<HeaderValue>,
+        request: reqwest::Request,
+    ) -> Result<reqwest::Response, S::Error> {
+        let retry = request.try_clone();
+        let response = sender.send(request).await?;
+        let Some(mut retry) = retry.filter(|retry| {
+            response.status() == StatusCode::UNAUTHORIZED && from_origin(&response, retry.url())
+        }) else {
+            return Ok(response);
+        };
+        self.rotate(true).await;
+        let current = HeaderValue::clone(&header.load());
+        if retry.headers().get(AUTHORIZATION) == Some(&current) {
+            return Ok(response);
+        }
+        retry.headers_mut().insert(AUTHORIZATION, current);
+        drop(response);
+        sender.send(retry).await
     }
 
     /// Sends a prepared request of `operation` as a product client does: dispatched (with the
@@ -371,10 +379,33 @@ impl InfobipAuth {
         request: reqwest::Request,
     ) -> reqwest::Result<reqwest::Response> {
         let span = trace::call_span(operation, self.scheme, &request);
+        self.call_in(span, operation, transport, request).await
+    }
+
+    /// [`call`](Self::call) in `span`, the call's span.
+    async fn call_in(
+        &self,
+        span: tracing::Span,
+        operation: &'static Operation,
+        transport: &dyn infobip_client::Transport,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
         if span.is_disabled() {
             // Nobody listens: none of the span's bookkeeping on the hot path.
             return self.dispatch_redacted(operation, transport, request).await;
         }
+        // Boxed apart: its state would otherwise make every call's future larger.
+        Box::pin(self.traced(span, operation, transport, request)).await
+    }
+
+    /// [`call`](Self::call) when its span is recorded.
+    async fn traced(
+        &self,
+        span: tracing::Span,
+        operation: &'static Operation,
+        transport: &dyn infobip_client::Transport,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
         let method = request.method().clone();
         let started = Instant::now();
         let sent = self
@@ -396,6 +427,18 @@ impl InfobipAuth {
             Ok(response) => redact::response(operation, response).await,
             Err(error) => Err(redact::error(error)),
         }
+    }
+
+    /// Whether a prepared `request` of `operation` needs nothing more from this crate: a
+    /// header that cannot change (no 401 to replay, no secret to read again), and nothing that
+    /// could come back with a secret in it (no secret in its URL, no secret in the answer).
+    /// Such a request goes to the transport as it is: the API key's hot path.
+    fn sends_as_is(&self, operation: &'static Operation, request: &reqwest::Request) -> bool {
+        matches!(self.credential, Credential::Static { .. })
+            && self.rotation.is_none()
+            && !operation.is_unauthenticated()
+            && operation.reads_secrets.is_none()
+            && !redact::has_secret(request.url())
     }
 
     /// Adds the credentials `operation` takes to `request`, or says why it cannot.
@@ -500,6 +543,10 @@ impl Authenticator for InfobipAuth {
         call: Call<'a>,
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        Box::pin(self.call(call.operation, call.transport, request))
+        let span = trace::call_span(call.operation, self.scheme, &request);
+        if span.is_disabled() && self.sends_as_is(call.operation, &request) {
+            return call.transport.execute(request);
+        }
+        Box::pin(self.call_in(span, call.operation, call.transport, request))
     }
 }

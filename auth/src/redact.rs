@@ -161,7 +161,7 @@ fn scrub(bytes: &[u8], secrets: &[String]) -> Vec<u8> {
 
 /// Whether `url` carries a secret: a user-info password, or a query parameter whose name
 /// says it is one.
-fn has_secret(url: &reqwest::Url) -> bool {
+pub(crate) fn has_secret(url: &reqwest::Url) -> bool {
     url.password().is_some() || url.query_pairs().any(|(name, _)| is_secret_name(&name))
 }
 
@@ -209,6 +209,15 @@ pub(crate) async fn response(
     if check.is_none() && !has_secret(response.url()) {
         return Ok(response);
     }
+    // Boxed apart: the rare path's state would otherwise make every call's future larger.
+    Box::pin(rewrite(response, check)).await
+}
+
+/// [`response`]'s work when there is something to take out.
+async fn rewrite(
+    response: reqwest::Response,
+    check: Option<fn(&[u8]) -> bool>,
+) -> reqwest::Result<reqwest::Response> {
     // What the request's URL held may come back in the answer (an error page that echoes the
     // request line, a `Location` back to it): it is taken out of the headers and the body.
     let echoed = secret_values(response.url());
