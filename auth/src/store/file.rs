@@ -106,7 +106,7 @@ impl FileStore {
         }
         let lock_path = sibling(&path, ".lock");
         for file in [&path, &lock_path] {
-            check_private(file).map_err(|reason| fail(reason))?;
+            check_private(file).map_err(&fail)?;
         }
         Ok(Self {
             inner: Arc::new(Inner {
