@@ -6,6 +6,7 @@
 //! profile.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use infobip_auth::{ClientBuilder, EncryptionKey, FileStore, Infobip, Scheme};
 use infobip_sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
@@ -115,8 +116,7 @@ pub async fn connect(
         .unwrap_or_default();
     let store = token_store(config)?;
     let key = store_key(config)?;
-    let infobip = builder
-        .token_store(store.clone(), key)
+    let infobip = shared(builder, store.clone(), key)
         .connect()
         .map_err(|e| configuration(&source, &e.to_string()))?;
     let renews = matches!(infobip.scheme(), Scheme::IbssoTokenHeader | Scheme::OAuth2);
@@ -203,8 +203,7 @@ pub fn connect_profile(
     let builder = ClientBuilder::from_env_with(|var| variables.get(var).cloned())
         .map_err(|e| Failure::usage(format!("these credentials cannot be used: {e}")))?;
     let store = token_store(config)?;
-    let infobip = builder
-        .token_store(store.clone(), store_key(config)?)
+    let infobip = shared(builder, store.clone(), store_key(config)?)
         .connect()
         .map_err(|e| Failure::usage(format!("these credentials cannot be used: {e}")))?;
     let renews = matches!(infobip.scheme(), Scheme::IbssoTokenHeader | Scheme::OAuth2);
@@ -259,6 +258,17 @@ async fn connect_sandbox() -> Result<Session, Failure> {
         store: None,
         _sandbox: Some(sandbox),
     })
+}
+
+/// `builder` sharing its tokens through the file store. Its calls may wait for other
+/// processes' turns with the file (eight commands started at once, say): a command line
+/// can wait a few seconds, so the store is given them rather than bypassed after the
+/// default second (which would make every process fetch its own token).
+fn shared(builder: ClientBuilder, store: FileStore, key: EncryptionKey) -> ClientBuilder {
+    builder
+        .token_store(store, key)
+        .store_timeout(Duration::from_secs(5))
+        .store_lease(Duration::from_secs(15))
 }
 
 /// The token store, in the configuration directory.

@@ -32,7 +32,8 @@ const FILE_AAD: &str = "infobip-auth file store v1";
 /// a temporary file and renames it over the old one, then lets go of the lock. So the
 /// compare-then-act writes of [`TokenStore`] hold across processes, a reader never sees half
 /// a file, and a process killed mid-write leaves the previous content (the system drops the
-/// lock of a dead process).
+/// lock of a dead process). Keep the store timeout of the builder generous (a few seconds)
+/// where many processes start at once: each call waits for the others' turns.
 ///
 /// **Encrypted twice over.** The values a client stores are already sealed with the
 /// [`EncryptionKey`] given to the builder; the file as a whole (keys, expiries, lock owners)
@@ -202,7 +203,10 @@ impl Inner {
         }
     }
 
-    /// Replaces the file: a new file beside it, flushed to disk, renamed over the old one.
+    /// Replaces the file: a new file beside it, renamed over the old one. Not flushed to disk
+    /// first: under the lock of every other process, an fsync could take longer than a store
+    /// call may, and a file a crash left damaged only reads as empty (the tokens are fetched
+    /// again).
     fn write(&self, contents: &Contents) -> Result<(), StoreError> {
         let sealed = self.sealer.seal(FILE_AAD, contents)?;
         let temporary = sibling(
@@ -213,10 +217,7 @@ impl Inner {
             .write(true)
             .create_new(true)
             .open(&temporary)
-            .and_then(|mut file| {
-                file.write_all(&sealed)?;
-                file.sync_all()
-            })
+            .and_then(|mut file| file.write_all(&sealed))
             .and_then(|()| std::fs::rename(&temporary, &self.path));
         written.map_err(|e| {
             let _ = std::fs::remove_file(&temporary);

@@ -220,7 +220,17 @@ async fn rotate(
             (Err(why), _) => println!("{why} The old key {id} is kept."),
         },
     }
-    Ok(())
+    match check {
+        // Asked to revoke the old key and could not: a script must not take it for done.
+        Err(_) if revoke_old => Err(Failure::new(
+            Kind::Permission,
+            format!("the old key {id} was not revoked: the new key does not work from this machine"),
+        )
+        .hint(format!(
+            "revoke it from a machine the key allows, or with `infobip api-key revoke {id}` once your services use the new key"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Whether the new key works from this machine: any answer but a 401 means Infobip took it
