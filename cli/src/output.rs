@@ -236,3 +236,53 @@ fn resolve<'a>(object: &'a SchemaObject, root: &'a RootSchema) -> Option<&'a Sch
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infobip_client::account::types::{ApiKey, ApiKeyPage};
+
+    fn schema<T: schemars::JsonSchema>() -> RootSchema {
+        schemars::gen::SchemaGenerator::default().into_root_schema_for::<T>()
+    }
+
+    #[test]
+    fn secrets_are_found_by_their_schema_wherever_they_are() {
+        let mut page = serde_json::json!({
+            "apiKeys": [
+                {"id": "1", "name": "a", "apiKeySecret": "S3CRET-1", "allowedIPs": []},
+                {"id": "2", "name": "b", "apiKeySecret": "S3CRET-2"}
+            ],
+            "paging": {"page": 0, "totalPages": 1}
+        });
+        assert_eq!(redact_secrets(&mut page, &schema::<ApiKeyPage>()), 2);
+        let text = page.to_string();
+        assert!(!text.contains("S3CRET"), "{text}");
+        assert_eq!(page["apiKeys"][1]["apiKeySecret"], REDACTED);
+        assert_eq!(page["apiKeys"][1]["name"], "b");
+
+        let mut key = serde_json::json!({"name": "a", "apiKeySecret": "S3CRET"});
+        assert_eq!(redact_secrets(&mut key, &schema::<ApiKey>()), 1);
+        // Nothing secret: nothing changed.
+        let mut key = serde_json::json!({"name": "a"});
+        assert_eq!(redact_secrets(&mut key, &schema::<ApiKey>()), 0);
+    }
+
+    #[test]
+    fn tables_read_lists_objects_and_values() {
+        let page = serde_json::json!({
+            "results": [{"id": "1", "status": "OK"}, {"id": "22", "status": "PENDING", "to": ["a", "b"]}],
+            "bulkId": "B"
+        });
+        assert_eq!(
+            table_of(&page),
+            "bulkId  B\n\nID  STATUS   TO\n1   OK\n22  PENDING  a, b\n"
+        );
+        assert_eq!(
+            table_of(&serde_json::json!({"balance": 100.0, "currency": "EUR"})),
+            "balance   100.0\ncurrency  EUR\n"
+        );
+        assert_eq!(table_of(&serde_json::json!([])), "(none)");
+        assert_eq!(cell(&serde_json::json!("two\nlines")), "two lines");
+    }
+}

@@ -1,6 +1,8 @@
 //! Every hand-written command, and a generated one, through the real binary against the
 //! sandbox; outputs as snapshots with the volatile values (port, ids, dates) replaced.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use common::World;

@@ -1,6 +1,8 @@
 //! `--help` of the command line and of each hand-written command (insta snapshots), a help for
 //! every generated command, and the exit code of a usage error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::process::Command;
 
 fn help(args: &[&str]) -> String {

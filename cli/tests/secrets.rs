@@ -1,6 +1,8 @@
 //! No secret on a command line, in an output or in an error, except the two the user asks
 //! for (`token`, a rotated key's secret); secret files refused when others can read them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use common::World;

@@ -1,6 +1,8 @@
 //! One token request for many runs: ten in a row, and eight at the same moment, share the
 //! token through the encrypted file store, for OAuth and IBSSO.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use common::World;

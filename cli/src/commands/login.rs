@@ -21,7 +21,7 @@ a command-line argument, which every local user can read in the process list. It
 the OS keyring where there is one, else in credentials.json in the configuration directory \
 (INFOBIP_CONFIG_DIR, or ~/.config/infobip), readable by you only.")]
 pub struct Login {
-    /// Infobip's base URL: your personal https://<subdomain>.api.infobip.com
+    /// Infobip's base URL: your personal `https://<subdomain>.api.infobip.com`
     #[arg(long, value_name = "URL")]
     base_url: String,
     /// How to sign in. Default: oauth2 with --username, api-key without

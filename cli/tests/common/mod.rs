@@ -1,7 +1,7 @@
 //! The real `infobip` binary against a sandbox on a loopback port the system picks, with a
 //! configuration directory of its own per test.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
