@@ -283,7 +283,13 @@ fn token_store(config: &Config) -> Result<FileStore, Failure> {
 fn store_key(config: &Config) -> Result<EncryptionKey, Failure> {
     let path = config.key_path();
     if !path.exists() {
-        if let Some(key) = crate::keyring::load_entry(crate::keyring::STORE_KEY)? {
+        // A keyring that cannot be reached (no Secret Service on a headless machine) is no
+        // keyring: the key file serves. At worst a key kept there is not found, and the
+        // cached tokens are fetched again.
+        let kept = crate::keyring::load_entry(crate::keyring::STORE_KEY)
+            .ok()
+            .flatten();
+        if let Some(key) = kept {
             return EncryptionKey::from_base64(secrecy::ExposeSecret::expose_secret(&key)).map_err(
                 |e| Failure::local(format!("the keyring's token store key {}", e.reason)),
             );
