@@ -110,10 +110,6 @@ pub async fn connect(
         .get(infobip_auth::env::CLIENT_ID)
         .or_else(|| variables.get(infobip_auth::env::USERNAME))
         .cloned();
-    let base_url = variables
-        .get(infobip_auth::env::BASE_URL)
-        .cloned()
-        .unwrap_or_default();
     let store = token_store(config)?;
     let key = store_key(config)?;
     let infobip = shared(builder, store.clone(), key)
@@ -124,7 +120,7 @@ pub async fn connect(
         base_url: infobip_client::Connection::base_url(&infobip).to_owned(),
         infobip,
         source,
-        username: username.filter(|_| !base_url.is_empty()),
+        username,
         store: renews.then_some(store),
         _sandbox: None,
     })
