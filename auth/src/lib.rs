@@ -118,7 +118,8 @@
 //!
 //! Clients built with the same [`TokenStore`] (and the same base URL, scheme and user) fetch
 //! one OAuth token or IBSSO session per expiry between them: [`MemoryStore`] within a process,
-//! `RedisStore` (feature `redis`; `ClientBuilder::redis_token_store`) across a fleet. One
+//! `FileStore` (feature `file-store`) between the processes and runs of a program on one
+//! machine, `RedisStore` (feature `redis`; `ClientBuilder::redis_token_store`) across a fleet. One
 //! process at a time holds the store's lock and fetches; the others wait for what it stores,
 //! and take over if it dies. Stored tokens are encrypted with the [`EncryptionKey`] every
 //! member shares. Each store call is bounded by
@@ -197,6 +198,8 @@ pub use retry::{LoginCooldown, RetryPolicy};
 pub use rotation::{SecretFile, SecretFn, SecretSource, SecretSourceError};
 #[cfg(feature = "sms")]
 pub use sms::{SmsLog, SmsLogsError};
+#[cfg(feature = "file-store")]
+pub use store::FileStore;
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 pub use store::{EncryptionKey, MemoryStore, StoreError, Stored, TokenStore};

@@ -10,8 +10,9 @@ use schemars::schema::{InstanceType, SchemaObject};
 use crate::spec::SHARED_SCHEMAS;
 use crate::CodegenError;
 
-/// The settings every product's client is built with.
-fn settings() -> GenerationSettings {
+/// The settings every product's client is built with. `rim` is the path of the client crate
+/// where the code goes: `crate` in the client itself, `::infobip_client` in the command line.
+pub(crate) fn settings(rim: &str) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -19,22 +20,25 @@ fn settings() -> GenerationSettings {
         // A missing hooks impl must be a compile error, not silently unauthenticated requests.
         .with_hooks(HooksMode::Expected)
         .with_inner_type(quote!(crate::Auth))
+        // The command line's generated commands print and describe every type; the derive is
+        // put behind the client's `schemars` feature afterwards (`schemars_behind_feature`).
+        .with_derive("schemars::JsonSchema")
         // chrono rejects the offset-less times that Infobip sends; the rim's type accepts them.
         .with_conversion(
             string_schema("date-time"),
-            "crate::DateTime",
+            format!("{rim}::DateTime"),
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         )
         // Secrets get a type whose Debug redacts them.
         .with_conversion(
             string_schema("password"),
-            "crate::Secret",
+            format!("{rim}::Secret"),
             std::iter::empty(),
         );
     // Error bodies are the same in every product: one hand-written type each, so that code
     // reading Infobip's errors works for all of them.
     for (name, _) in SHARED_SCHEMAS {
-        settings.with_replacement(*name, format!("crate::{name}"), std::iter::empty());
+        settings.with_replacement(*name, format!("{rim}::{name}"), std::iter::empty());
     }
     settings
 }
@@ -51,7 +55,7 @@ fn string_schema(format: &str) -> SchemaObject {
 pub(crate) fn generate(
     spec: &openapiv3::OpenAPI,
 ) -> Result<proc_macro2::TokenStream, CodegenError> {
-    let mut generator = Generator::new(&settings());
+    let mut generator = Generator::new(&settings("crate"));
     // Validation covers the shapes we know progenitor asserts on; this is the net for the rest.
     let result = catch_unwind(AssertUnwindSafe(|| generator.generate_tokens(spec)));
     match result {
@@ -59,6 +63,7 @@ pub(crate) fn generate(
             let mut file: syn::File =
                 syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
             crate::open_enums::open_response_enums(&mut file);
+            schemars_behind_feature(&mut file);
             Ok(quote::ToTokens::to_token_stream(&file))
         }
         Ok(Err(e)) => Err(CodegenError::Generator(e.to_string())),
@@ -70,6 +75,47 @@ pub(crate) fn generate(
                 .unwrap_or_else(|| String::from("no message"));
             Err(CodegenError::GeneratorPanicked(message))
         }
+    }
+}
+
+/// Turns every `#[derive(.., schemars::JsonSchema)]` into a derive that the client's
+/// `schemars` feature switches on, so that a service that does not print or describe the
+/// types does not compile schemars.
+fn schemars_behind_feature(file: &mut syn::File) {
+    struct Items;
+    impl syn::visit_mut::VisitMut for Items {
+        fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+            feature_gated_schema_derive(&mut item.attrs);
+        }
+        fn visit_item_enum_mut(&mut self, item: &mut syn::ItemEnum) {
+            feature_gated_schema_derive(&mut item.attrs);
+        }
+    }
+    syn::visit_mut::VisitMut::visit_file_mut(&mut Items, file);
+}
+
+fn feature_gated_schema_derive(attrs: &mut Vec<syn::Attribute>) {
+    let is_schema = |p: &syn::Path| p.segments.last().is_some_and(|s| s.ident == "JsonSchema");
+    let mut moved = false;
+    for attr in attrs.iter_mut() {
+        if !attr.path().is_ident("derive") {
+            continue;
+        }
+        let Ok(list) = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) else {
+            continue;
+        };
+        if list.iter().any(is_schema) {
+            let kept = list.iter().filter(|p| !is_schema(p));
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+            moved = true;
+        }
+    }
+    if moved {
+        attrs.push(syn::parse_quote!(
+            #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+        ));
     }
 }
 

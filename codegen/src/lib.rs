@@ -9,9 +9,12 @@
 //!   with the authentication schemes it accepts and the API scopes it needs, taken from the
 //!   description's `security` and `x-scopes`;
 //!
+//! - `cli/src/generated/P.rs`, the `infobip` command line's commands for the product's
+//!   operations (progenitor's CLI generator, see `cli.rs`);
+//!
 //! and for all of them `generated-client/src/products.rs` (one module per product, behind a
-//! cargo feature of the product's name) and the features section of
-//! `generated-client/Cargo.toml`.
+//! cargo feature of the product's name), the features section of
+//! `generated-client/Cargo.toml`, and `cli/src/generated/mod.rs` (each product's command).
 //!
 //! Every description is validated before progenitor sees it (see [`validate`]), and the output
 //! is a pure function of the input texts, so regenerating twice gives the same bytes.
@@ -28,6 +31,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cli;
 mod client;
 mod import;
 mod open_enums;
@@ -53,6 +57,9 @@ pub const SPEC_DIR: &str = "spec";
 pub const CLIENT_SRC: &str = "generated-client/src";
 /// The generated crate's manifest, whose features section regeneration writes.
 pub const CLIENT_MANIFEST: &str = "generated-client/Cargo.toml";
+/// Where the command line's generated commands go, relative to the workspace root: one file
+/// per product and a `mod.rs`.
+pub const CLI_GENERATED: &str = "cli/src/generated";
 
 /// Why a description could not be turned into code.
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +187,7 @@ pub struct GeneratedFile {
 pub struct ProductOutput {
     /// The product's name (its description's file name).
     pub product: String,
-    /// Its client module and operations table, in a fixed order.
+    /// Its client module, operations table and command-line commands, in a fixed order.
     pub files: Vec<GeneratedFile>,
     /// Number of operations in the description.
     pub operations: usize,
@@ -219,6 +226,10 @@ pub fn render(specs: &[Spec], manifest: &str) -> Result<Output, CodegenError> {
         path: CLIENT_MANIFEST.to_owned(),
         contents: products::render_features(manifest, &names)?,
     });
+    files.push(GeneratedFile {
+        path: format!("{CLI_GENERATED}/mod.rs"),
+        contents: format_file(cli::render_modules(specs), "every file in spec/")?,
+    });
     Ok(Output {
         products: outputs,
         files,
@@ -233,6 +244,7 @@ pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, C
     let client = client::generate(&spec)?;
     let types = client::type_names(&client);
     let table = operations::render(product, &spec, &operations, &types);
+    let commands = cli::generate(product, &module, &spec)?;
     let source = format!("the `{product}` description in {SPEC_DIR}/");
     Ok(ProductOutput {
         product: product.to_owned(),
@@ -246,6 +258,10 @@ pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, C
             GeneratedFile {
                 path: format!("{CLIENT_SRC}/{module}/operations.rs"),
                 contents: format_file(table, &source)?,
+            },
+            GeneratedFile {
+                path: format!("{CLI_GENERATED}/{module}.rs"),
+                contents: format_file(commands, &source)?,
             },
         ],
     })

@@ -104,6 +104,34 @@ impl<'de> Deserialize<'de> for DateTime {
     }
 }
 
+/// An RFC 3339 `date-time`, as the descriptions declare it (the schema says nothing of the
+/// other forms [`DateTime`] reads).
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for DateTime {
+    fn schema_name() -> String {
+        String::from("DateTime")
+    }
+
+    fn is_referenceable() -> bool {
+        false
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        string_schema("date-time")
+    }
+}
+
+/// A `type: string` schema of `format`.
+#[cfg(feature = "schemars")]
+pub(crate) fn string_schema(format: &str) -> schemars::schema::Schema {
+    schemars::schema::SchemaObject {
+        instance_type: Some(schemars::schema::InstanceType::String.into()),
+        format: Some(format.to_owned()),
+        ..Default::default()
+    }
+    .into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// The newer error body (`errorCode`, `description`, `action`, `violations`, `resources`), used
 /// by the API key endpoints and by every version-3 product endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiError {
     /// `E400`, `E401`, `E403`, `E404`, `E429`, `E500`, ...
     #[serde(rename = "errorCode")]
@@ -24,6 +25,7 @@ pub struct ApiError {
 
 /// One per-field problem in an [`ApiError`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiErrorViolation {
     /// The field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,6 +37,7 @@ pub struct ApiErrorViolation {
 
 /// A documentation link in an [`ApiError`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiErrorResource {
     /// Link text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +50,7 @@ pub struct ApiErrorResource {
 /// The legacy error body (`requestError.serviceException`), used by the session, token and
 /// balance endpoints and by the older versions of the products.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiException {
     /// The error itself.
     #[serde(rename = "requestError")]
@@ -58,6 +62,7 @@ pub struct ApiException {
 
 /// The `requestError` of an [`ApiException`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiRequestError {
     /// The details.
     #[serde(rename = "serviceException")]
@@ -66,6 +71,7 @@ pub struct ApiRequestError {
 
 /// The `serviceException` of an [`ApiException`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiRequestErrorDetails {
     /// `BAD_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `TOO_MANY_REQUESTS`,
     /// `GENERAL_ERROR`, ...

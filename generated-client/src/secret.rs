@@ -64,6 +64,23 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// A string written only by the caller (`format: password`); its value is no part of the
+/// schema.
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> String {
+        String::from("Secret")
+    }
+
+    fn is_referenceable() -> bool {
+        false
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        crate::datetime::string_schema("password")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -194,5 +194,38 @@ fn remove_orphans(
             }
         }
     }
+    orphans.extend(remove_orphan_commands(root, output, check)?);
+    Ok(orphans)
+}
+
+/// The same for the command line's generated command files (`cli/src/generated/<product>.rs`).
+fn remove_orphan_commands(
+    root: &Path,
+    output: &codegen::Output,
+    check: bool,
+) -> Result<Vec<String>, String> {
+    let dir = root.join(codegen::CLI_GENERATED);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut orphans = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let shown = format!("{}/{name}", codegen::CLI_GENERATED);
+        let generated =
+            std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with("// @generated"));
+        if !generated || output.files.iter().any(|f| f.path == shown) {
+            continue;
+        }
+        if check {
+            println!("  {shown} has no description in spec/");
+            orphans.push(shown);
+        } else {
+            std::fs::remove_file(&path)
+                .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+            println!("  {shown} removed (its description is gone)");
+        }
+    }
     Ok(orphans)
 }

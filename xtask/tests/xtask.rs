@@ -67,7 +67,12 @@ fn xtask_dependencies() -> Vec<String> {
 fn xtask_depends_on_none_of_the_crates_regen_rewrites() {
     let deps = xtask_dependencies();
     assert!(deps.iter().any(|d| d == "codegen"), "{deps:?}");
-    for rewritten in ["infobip-client", "infobip-auth", "infobip-sandbox"] {
+    for rewritten in [
+        "infobip-client",
+        "infobip-auth",
+        "infobip-sandbox",
+        "infobip-cli",
+    ] {
         assert!(
             !deps.iter().any(|d| d == rewritten),
             "xtask depends on {rewritten}: a broken generated file would stop `cargo xtask regen`"
@@ -75,7 +80,8 @@ fn xtask_depends_on_none_of_the_crates_regen_rewrites() {
     }
 }
 
-/// A scratch checkout holding only what regen reads: spec/ and the generated crate's files.
+/// A scratch checkout holding only what regen reads: spec/, the generated crate's files and
+/// the command line's generated commands.
 fn scratch_checkout() -> PathBuf {
     let root = workspace_root();
     let scratch = std::env::temp_dir().join(format!(
@@ -96,6 +102,10 @@ fn scratch_checkout() -> PathBuf {
         scratch.join("generated-client/Cargo.toml"),
     )
     .unwrap();
+    copy_dir(
+        &root.join("cli/src/generated"),
+        &scratch.join("cli/src/generated"),
+    );
     scratch
 }
 
@@ -138,6 +148,7 @@ fn regen_repairs_generated_files_that_do_not_compile() {
     let scratch = scratch_checkout();
     let generated: Vec<PathBuf> = files_under(&scratch.join("generated-client/src"))
         .into_iter()
+        .chain(files_under(&scratch.join("cli/src/generated")))
         .filter(|p| std::fs::read_to_string(p).is_ok_and(|text| text.starts_with("// @generated")))
         .collect();
     assert!(!generated.is_empty());
@@ -171,6 +182,7 @@ fn regen_repairs_generated_files_that_do_not_compile() {
     assert!(String::from_utf8_lossy(&check.stdout).contains("has no description in spec/"));
     assert!(xtask(&scratch, &["regen"]).status.success());
     assert!(!scratch.join("generated-client/src/account").exists());
+    assert!(!scratch.join("cli/src/generated/account.rs").exists());
     std::fs::remove_dir_all(scratch).unwrap();
 }
 

@@ -2,6 +2,8 @@
 //! the [`TokenStore`] trait and its two stores, the encryption of what is stored, and the
 //! distributed single-flight ([`fleet`]) built on them.
 
+#[cfg(feature = "file-store")]
+mod file;
 pub(crate) mod fleet;
 mod memory;
 #[cfg(feature = "redis")]
@@ -13,6 +15,8 @@ use std::time::Duration;
 
 use infobip_client::BoxFuture;
 
+#[cfg(feature = "file-store")]
+pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
@@ -34,8 +38,9 @@ pub use sealing::EncryptionKey;
 /// the builder's store timeout; a store that fails or times out is bypassed (the client falls
 /// back to its own cache, with a rate-limited warning), so a store outage never stops calls.
 ///
-/// [`MemoryStore`] shares tokens between the clients of one process; `RedisStore` (feature
-/// `redis`) across processes and hosts.
+/// [`MemoryStore`] shares tokens between the clients of one process; `FileStore` (feature
+/// `file-store`) between the processes of one machine, and between runs of a program;
+/// `RedisStore` (feature `redis`) across processes and hosts.
 pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     /// The value stored at `key` and how long it has left, or `None` if there is none.
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;

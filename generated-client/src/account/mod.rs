@@ -22,6 +22,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AccountBalance`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountBalance {
         ///The account's balance.
         pub balance: f64,
@@ -35,6 +36,7 @@ pub mod types {
     }
     ///`ApiKey`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiKey {
         #[serde(
             rename = "accountId",
@@ -86,6 +88,7 @@ pub mod types {
     }
     ///`ApiKeyPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiKeyPage {
         #[serde(
             rename = "apiKeys",
@@ -102,6 +105,7 @@ pub mod types {
     }
     ///`CreateApiKeyRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateApiKeyRequest {
         ///The account the key belongs to; the caller's own by default.
         #[serde(
@@ -149,6 +153,7 @@ pub mod types {
     }
     ///`CreateOAuth2TokenRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateOAuth2TokenRequest {
         ///The account's username.
         pub client_id: ::std::string::String,
@@ -163,6 +168,7 @@ pub mod types {
     }
     ///`CreateOAuth2TokenResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateOAuth2TokenResponse {
         ///The token, sent as `Authorization: Bearer <token>`.
         pub access_token: crate::Secret,
@@ -178,6 +184,7 @@ pub mod types {
     }
     ///`CreateSessionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateSessionRequest {
         ///The account's password.
         pub password: crate::Secret,
@@ -197,6 +204,7 @@ pub mod types {
     }
     ///`CreateSessionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateSessionResponse {
         ///The session token, sent as `Authorization: IBSSO <token>`.
         pub token: crate::Secret,
@@ -219,6 +227,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum GrantType {
         #[serde(rename = "client_credentials")]
         ClientCredentials,
@@ -269,6 +278,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum OrderDirection {
         #[serde(rename = "ASC")]
         Asc,
@@ -318,6 +328,7 @@ pub mod types {
     }
     ///`Paging`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Paging {
         #[serde(
             rename = "orderBy",
@@ -364,6 +375,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum Permission {
         #[serde(rename = "PUBLIC_API")]
         PublicApi,
@@ -417,6 +429,7 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub action: ::std::option::Option<PlatformAction>,
@@ -448,6 +461,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum PlatformAction {
         #[serde(rename = "FILL")]
         Fill,
@@ -497,6 +511,7 @@ pub mod types {
     }
     ///`UpdateApiKeyRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateApiKeyRequest {
         #[serde(
             rename = "accountId",

@@ -22,6 +22,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///Present when the call asked for `useCursor=true`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit: ::std::option::Option<i32>,
@@ -50,6 +51,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum DeliveryDay {
         #[serde(rename = "MONDAY")]
         Monday,
@@ -114,6 +116,7 @@ pub mod types {
     }
     ///What became of one message to one destination.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReport {
         #[serde(
             rename = "bulkId",
@@ -180,6 +183,7 @@ pub mod types {
     }
     ///A batch of delivery reports; also the body Infobip posts to a delivery webhook.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReports {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub results: ::std::vec::Vec<DeliveryReport>,
@@ -191,6 +195,7 @@ pub mod types {
     }
     ///A time of day.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
         pub minute: i32,
@@ -202,6 +207,7 @@ pub mod types {
     }
     ///The days, and optionally the hours, in which the message may be delivered.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -216,6 +222,7 @@ pub mod types {
     }
     ///India's DLT registration of the sender and the template.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         ///The registered template the text follows.
         #[serde(
@@ -250,6 +257,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum LanguageCode {
         #[serde(rename = "NONE")]
         None,
@@ -311,6 +319,7 @@ pub mod types {
     }
     ///One page of log entries.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseSmsLogSmsMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cursor: ::std::option::Option<CursorPageInfo>,
@@ -324,6 +333,7 @@ pub mod types {
     }
     ///`MessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryReporting {
         ///Also post reports of non-final states, not only the final one.
         #[serde(
@@ -345,6 +355,7 @@ pub mod types {
     }
     ///Why a message failed, or `OK` (group 0, id 0) when it did not.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -383,6 +394,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum MessageErrorGroup {
         #[serde(rename = "OK")]
         Ok,
@@ -450,6 +462,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum MessageGeneralStatus {
         #[serde(rename = "ACCEPTED")]
         Accepted,
@@ -515,6 +528,7 @@ pub mod types {
     }
     ///`MessagePrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagePrice {
         ///E.g. `EUR`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -533,6 +547,7 @@ pub mod types {
     }
     ///`MessageResponseSmsMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseSmsMessageResponseDetails {
         ///The number this entry is about.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -554,6 +569,7 @@ pub mod types {
     }
     ///Where a message stands. `groupName` is the broad state; `id` and `name` the precise one, e.g. 26 `PENDING_ACCEPTED` in group `PENDING` right after sending.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         ///What the caller could do about it, if anything.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -582,6 +598,7 @@ pub mod types {
     }
     ///Infobip platform entity and application the message is attributed to.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
@@ -602,6 +619,7 @@ pub mod types {
     ///`PlatformApplicationId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PlatformApplicationId(::std::string::String);
     impl ::std::ops::Deref for PlatformApplicationId {
         type Target = ::std::string::String;
@@ -656,6 +674,7 @@ pub mod types {
     ///`PlatformEntityId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PlatformEntityId(::std::string::String);
     impl ::std::ops::Deref for PlatformEntityId {
         type Target = ::std::string::String;
@@ -720,6 +739,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum RecipientType {
         #[serde(rename = "BIREYSEL")]
         Bireysel,
@@ -764,6 +784,7 @@ pub mod types {
     }
     ///What some countries' regulators require of a message.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalOptions {
         #[serde(
             rename = "indiaDlt",
@@ -788,6 +809,7 @@ pub mod types {
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         ///An id of the caller's choosing for the whole request; Infobip makes one up when it is omitted. Scheduled messages are managed by it.
         #[serde(
@@ -815,6 +837,7 @@ pub mod types {
     ///An id of the caller's choosing for the whole request; Infobip makes one up when it is omitted. Scheduled messages are managed by it.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettingsBulkId(::std::string::String);
     impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
         type Target = ::std::string::String;
@@ -870,6 +893,7 @@ pub mod types {
     }
     ///Spread the messages out to at most `amount` per `timeUnit`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
         #[serde(
@@ -885,6 +909,7 @@ pub mod types {
     }
     ///`SmsBinaryMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsBinaryMessageContent {
         ///The SMPP data coding scheme of the payload.
         #[serde(rename = "dataCoding", default)]
@@ -902,6 +927,7 @@ pub mod types {
     }
     ///National language shift tables, which fit more national characters per part.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsLanguage {
         #[serde(
             rename = "languageCode",
@@ -922,6 +948,7 @@ pub mod types {
     }
     ///One sent message as the logs keep it, content included.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsLogSmsMessageContent {
         #[serde(
             rename = "bulkId",
@@ -980,6 +1007,7 @@ pub mod types {
     }
     ///`SmsMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsMessage {
         pub content: SmsMessageContent,
         ///Every recipient of this message.
@@ -1000,6 +1028,7 @@ pub mod types {
     ///Text or binary content. There is no field that says which: a body with `text` is text content, one with `hex` binary content.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum SmsMessageContent {
         TextMessageContent(SmsTextMessageContent),
         BinaryMessageContent(SmsBinaryMessageContent),
@@ -1016,6 +1045,7 @@ pub mod types {
     }
     ///Settings of one message.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsMessageOptions {
         ///A label of the caller's choosing; reports and logs can be filtered by it.
         #[serde(
@@ -1051,6 +1081,7 @@ pub mod types {
     ///A label of the caller's choosing; reports and logs can be filtered by it.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsMessageOptionsCampaignReferenceId(::std::string::String);
     impl ::std::ops::Deref for SmsMessageOptionsCampaignReferenceId {
         type Target = ::std::string::String;
@@ -1106,6 +1137,7 @@ pub mod types {
     }
     ///Settings that apply to every message of the request.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsMessageRequestOptions {
         #[serde(
             rename = "conversionTracking",
@@ -1127,6 +1159,7 @@ pub mod types {
     }
     ///`SmsMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsMessageResponseDetails {
         ///How many parts the message was split into; sent when asked for.
         #[serde(
@@ -1142,6 +1175,7 @@ pub mod types {
     }
     ///What send-sms-messages takes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsRequestEnvelope {
         ///The messages; each has its own content and destinations.
         pub messages: ::std::vec::Vec<SmsMessage>,
@@ -1155,6 +1189,7 @@ pub mod types {
     }
     ///What send-sms-messages answers.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsResponseEnvelope {
         ///The request's bulk id, when it has one.
         #[serde(
@@ -1172,6 +1207,7 @@ pub mod types {
     }
     ///`SmsTextMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsTextMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub language: ::std::option::Option<SmsLanguage>,
@@ -1187,6 +1223,7 @@ pub mod types {
     }
     ///`SmsToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsToDestination {
         ///An id of the caller's choosing for this message to this recipient; reports and logs carry it back.
         #[serde(
@@ -1211,6 +1248,7 @@ pub mod types {
     ///An id of the caller's choosing for this message to this recipient; reports and logs carry it back.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsToDestinationMessageId(::std::string::String);
     impl ::std::ops::Deref for SmsToDestinationMessageId {
         type Target = ::std::string::String;
@@ -1265,6 +1303,7 @@ pub mod types {
     ///The recipient's number, international digits such as `41793026727`.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsToDestinationTo(::std::string::String);
     impl ::std::ops::Deref for SmsToDestinationTo {
         type Target = ::std::string::String;
@@ -1318,6 +1357,7 @@ pub mod types {
     }
     ///South Korean requirements.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SouthKoreaOptions {
         ///The reseller's identification code.
         #[serde(
@@ -1337,6 +1377,7 @@ pub mod types {
     ///The message's title.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SouthKoreaOptionsTitle(::std::string::String);
     impl ::std::ops::Deref for SouthKoreaOptionsTitle {
         type Target = ::std::string::String;
@@ -1401,6 +1442,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum SpeedLimitTimeUnit {
         #[serde(rename = "MINUTE")]
         Minute,
@@ -1454,6 +1496,7 @@ pub mod types {
     }
     ///Conversion tracking, confirmed later through Infobip's conversion endpoint.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Tracking {
         ///Groups the conversions in Infobip's reports.
         #[serde(
@@ -1484,6 +1527,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum TransliterationCode {
         #[serde(rename = "NONE")]
         None,
@@ -1573,6 +1617,7 @@ pub mod types {
     }
     ///Turkey's IYS consent register.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TurkeyIysOptions {
         ///The brand's code in the register.
         #[serde(
@@ -1590,6 +1635,7 @@ pub mod types {
     }
     ///What Infobip does with links in the text.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlOptions {
         ///The caller's own domain to build the short links on.
         #[serde(
@@ -1631,6 +1677,7 @@ pub mod types {
     }
     ///How long Infobip keeps trying to deliver; anything above 48 hours counts as 48 hours.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
         #[serde(
@@ -1657,6 +1704,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum ValidityPeriodTimeUnit {
         #[serde(rename = "SECONDS")]
         Seconds,
@@ -1710,6 +1758,7 @@ pub mod types {
     }
     ///Where and how Infobip reports on this message.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Webhooks {
         ///Text of the caller's choosing that every delivery report carries back.
         #[serde(
@@ -1734,6 +1783,7 @@ pub mod types {
     ///Text of the caller's choosing that every delivery report carries back.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebhooksCallbackData(::std::string::String);
     impl ::std::ops::Deref for WebhooksCallbackData {
         type Target = ::std::string::String;

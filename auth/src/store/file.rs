@@ -1,0 +1,744 @@
+//! The file store (feature `file-store`): tokens kept between runs of a program on one
+//! machine, such as the `infobip` command line, shared by every process that opens the file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use chacha20poly1305::aead::{rand_core::RngCore as _, OsRng};
+use infobip_client::BoxFuture;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::sealing::{EncryptionKey, Sealer};
+use super::{StoreError, Stored, TokenStore};
+use crate::ConfigError;
+
+/// What the whole file is sealed under (its associated data): a file of another kind, or of
+/// another version of this layout, does not open.
+const FILE_AAD: &str = "infobip-auth file store v1";
+
+/// A [`TokenStore`] in one encrypted file, for processes on one machine: ten runs of a
+/// command line in a row share one OAuth token or IBSSO session, and so do runs at the same
+/// moment.
+///
+/// **Safe with many processes.** Every call takes an exclusive lock on `<file>.lock` (`flock`
+/// on Unix, `LockFileEx` on Windows), reads the file, changes it, writes the new content to
+/// a temporary file and renames it over the old one, then lets go of the lock. So the
+/// compare-then-act writes of [`TokenStore`] hold across processes, a reader never sees half
+/// a file, and a process killed mid-write leaves the previous content (the system drops the
+/// lock of a dead process). Keep the store timeout of the builder generous (a few seconds)
+/// where many processes start at once: each call waits for the others' turns.
+///
+/// **Encrypted twice over.** The values a client stores are already sealed with the
+/// [`EncryptionKey`] given to the builder; the file as a whole (keys, expiries, lock owners)
+/// is sealed again with the key given here (XChaCha20-Poly1305), usually the same one. The
+/// file, its lock and the directories this creates are readable by their owner only (0600,
+/// 0700 on Unix), and [`open`](Self::open) refuses an existing file that others can read.
+///
+/// **What the encryption protects against**, when the key is kept apart from the file (in
+/// the OS keyring, or a 0600 key file, see [`EncryptionKey::load_or_create`]): a copy of the
+/// store without its key (a backup, a synced or shared folder, a file sent along with a bug
+/// report) gives away no token, nor whose tokens they are, and a changed or damaged file
+/// reads as empty instead of handing out a forged token. **What it does not protect
+/// against:** anyone who can act as the same user on the machine (or as root) can read the
+/// key as easily as the file; the file store is no defence against them, any more than a
+/// browser's cookie jar is.
+///
+/// A file that cannot be read with the key (written with another key, damaged, of another
+/// format) is treated as empty, with a warning, and replaced by the next write: the store
+/// holds nothing that cannot be fetched again. Expiries are kept in wall-clock time, since
+/// the processes sharing the file share no other clock.
+#[derive(Clone)]
+pub struct FileStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    lock_path: PathBuf,
+    sealer: Sealer,
+}
+
+impl fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileStore")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The file's content once opened: each key's value (base64) and when it expires.
+#[derive(Default, Serialize, Deserialize)]
+struct Contents {
+    entries: BTreeMap<String, Entry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    value: String,
+    /// Milliseconds since the Unix epoch.
+    expires_at_ms: u64,
+}
+
+impl FileStore {
+    /// The store in the file at `path`, sealed with `key`. Creates the file's directory (0700
+    /// on Unix) if it is missing; the file is created by the first write. Refuses a file, or
+    /// its lock, that others than its owner can read or write, naming the `chmod` that fixes
+    /// it.
+    pub fn open(path: impl Into<PathBuf>, key: &EncryptionKey) -> Result<Self, ConfigError> {
+        let path = path.into();
+        let fail = |reason: String| ConfigError {
+            field: "token_store",
+            reason,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir).map_err(|e| {
+                fail(format!(
+                    "its directory {} cannot be created ({e})",
+                    dir.display()
+                ))
+            })?;
+        }
+        let lock_path = sibling(&path, ".lock");
+        for file in [&path, &lock_path] {
+            check_private(file).map_err(&fail)?;
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                lock_path,
+                sealer: Sealer::new(key),
+            }),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Deletes `key`, whatever it holds; returns whether it was there. How a command line's
+    /// `logout` forgets a token that has no logout of its own (an OAuth token).
+    pub fn remove(&self, key: &str) -> Result<bool, StoreError> {
+        self.inner
+            .update(|entries, _| entries.remove(key).is_some())
+    }
+
+    /// Runs `f` on the live entries in a blocking task, so that waiting for another process's
+    /// lock never holds up the async runtime.
+    fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<String, Entry>, u64) -> T + Send + 'static,
+    ) -> BoxFuture<'static, Result<T, StoreError>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || inner.update(f))
+                .await
+                .map_err(|e| StoreError::new(format!("the file store's task failed ({e})")))?
+        })
+    }
+}
+
+impl Inner {
+    /// One atomic step: lock, read, let `f` change the entries, write them back if they
+    /// changed, unlock.
+    fn update<T>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<String, Entry>, u64) -> T,
+    ) -> Result<T, StoreError> {
+        let lock = private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&self.lock_path)
+            .map_err(|e| self.failed("cannot open the lock file", &e))?;
+        // Called through the trait: the standard library's own `File::lock` is newer than the
+        // workspace's minimum Rust version.
+        fs4::FileExt::lock(&lock).map_err(|e| self.failed("cannot lock the lock file", &e))?;
+        let now = now_ms();
+        let (mut contents, mut changed) = self.read()?;
+        let before = contents.entries.len();
+        contents.entries.retain(|_, e| e.expires_at_ms > now);
+        changed |= contents.entries.len() != before;
+        let snapshot = fingerprint(&contents);
+        let result = f(&mut contents.entries, now);
+        changed |= fingerprint(&contents) != snapshot;
+        if changed {
+            self.write(&contents)?;
+        }
+        // Closing the lock file releases the lock.
+        drop(lock);
+        Ok(result)
+    }
+
+    /// The entries, and whether the file must be rewritten (it could not be read).
+    fn read(&self) -> Result<(Contents, bool), StoreError> {
+        let mut sealed = Vec::new();
+        match File::open(&self.path) {
+            Ok(mut file) => {
+                file.read_to_end(&mut sealed)
+                    .map_err(|e| self.failed("cannot read", &e))?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Contents::default(), false))
+            }
+            Err(e) => return Err(self.failed("cannot open", &e)),
+        }
+        match self.sealer.open::<Contents>(FILE_AAD, &sealed) {
+            Some(contents) => Ok((contents, false)),
+            None => {
+                tracing::warn!(
+                    path = %self.path.display(),
+                    "the token file cannot be read with this key (another key, damaged, or another format); treating it as empty"
+                );
+                Ok((Contents::default(), true))
+            }
+        }
+    }
+
+    /// Replaces the file: a new file beside it, renamed over the old one. Not flushed to disk
+    /// first: under the lock of every other process, an fsync could take longer than a store
+    /// call may, and a file a crash left damaged only reads as empty (the tokens are fetched
+    /// again).
+    fn write(&self, contents: &Contents) -> Result<(), StoreError> {
+        let sealed = self.sealer.seal(FILE_AAD, contents)?;
+        let temporary = sibling(
+            &self.path,
+            &format!(".{}-{:08x}.tmp", std::process::id(), fastrand::u32(..)),
+        );
+        let written = private_options()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+            .and_then(|mut file| file.write_all(&sealed))
+            .and_then(|()| std::fs::rename(&temporary, &self.path));
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            self.failed("cannot write", &e)
+        })
+    }
+
+    fn failed(&self, what: &str, error: &std::io::Error) -> StoreError {
+        StoreError::new(format!("{what} {} ({error})", self.path.display()))
+    }
+}
+
+/// Enough to tell whether an update changed anything.
+fn fingerprint(contents: &Contents) -> Vec<(String, String, u64)> {
+    contents
+        .entries
+        .iter()
+        .map(|(k, e)| (k.clone(), e.value.clone(), e.expires_at_ms))
+        .collect()
+}
+
+fn now_ms() -> u64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn deadline_ms(now: u64, ttl: Duration) -> u64 {
+    now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn encode(value: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(value)
+}
+
+fn decode(entry: &Entry) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(&entry.value)
+        .ok()
+}
+
+fn holds(entry: Option<&Entry>, expected: &[u8]) -> bool {
+    entry.and_then(decode).is_some_and(|v| v == expected)
+}
+
+/// `path` with `suffix` added to its file name.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+impl TokenStore for FileStore {
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>> {
+        let key = key.to_owned();
+        self.with(move |entries, now| {
+            entries.get(&key).and_then(|e| {
+                Some(Stored {
+                    value: decode(e)?,
+                    ttl: Some(Duration::from_millis(e.expires_at_ms.saturating_sub(now))),
+                })
+            })
+        })
+    }
+
+    fn insert_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a [u8],
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (key, value) = (key.to_owned(), encode(value));
+        self.with(move |entries, now| {
+            if entries.contains_key(&key) {
+                return false;
+            }
+            let expires_at_ms = deadline_ms(now, ttl);
+            entries.insert(
+                key,
+                Entry {
+                    value,
+                    expires_at_ms,
+                },
+            );
+            true
+        })
+    }
+
+    fn save_if<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+        guard: &'a str,
+        expected: &'a [u8],
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (key, guard, expected) = (key.to_owned(), guard.to_owned(), expected.to_vec());
+        let value = encode(&value);
+        self.with(move |entries, now| {
+            if !holds(entries.get(&guard), &expected) {
+                return false;
+            }
+            let expires_at_ms = deadline_ms(now, ttl);
+            entries.insert(
+                key,
+                Entry {
+                    value,
+                    expires_at_ms,
+                },
+            );
+            true
+        })
+    }
+
+    fn remove_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (key, expected) = (key.to_owned(), expected.to_vec());
+        self.with(move |entries, _| {
+            let matches = holds(entries.get(&key), &expected);
+            if matches {
+                entries.remove(&key);
+            }
+            matches
+        })
+    }
+
+    fn extend_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a [u8],
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (key, expected) = (key.to_owned(), expected.to_vec());
+        self.with(move |entries, now| {
+            if !holds(entries.get(&key), &expected) {
+                return false;
+            }
+            if let Some(entry) = entries.get_mut(&key) {
+                entry.expires_at_ms = deadline_ms(now, ttl);
+            }
+            true
+        })
+    }
+}
+
+impl EncryptionKey {
+    /// The key in the file at `path` (44 characters of base64, as written here or by
+    /// `openssl rand -base64 32`), created with a new random key, readable by its owner only
+    /// (0600 on Unix), if there is none. Two processes creating it at once end up with the
+    /// same key. Refuses a file that others can read or write, naming the `chmod` that fixes
+    /// it: with the key, anyone could read the tokens it protects.
+    pub fn load_or_create(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let fail = |reason: String| ConfigError {
+            field: "token_store_key",
+            reason,
+        };
+        if !path.exists() {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                create_private_dir(dir)
+                    .map_err(|e| fail(format!("{} cannot be created ({e})", dir.display())))?;
+            }
+            create_key_file(path)
+                .map_err(|e| fail(format!("{} cannot be created ({e})", path.display())))?;
+        }
+        check_private(path).map_err(fail)?;
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| fail(format!("{} cannot be read ({e})", path.display())))?,
+        );
+        Self::from_base64(&text).map_err(|e| {
+            fail(format!(
+                "{} {}; delete it to have a new key made (cached tokens are then fetched again)",
+                path.display(),
+                e.reason
+            ))
+        })
+    }
+}
+
+/// Writes a new random key to `path` unless a file is there already: the key goes to a file
+/// of its own first, then takes the name with a hard link, which fails if another process
+/// got there first (whose key then stands).
+fn create_key_file(path: &Path) -> std::io::Result<()> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(&mut *bytes);
+    let encoded = Zeroizing::new(format!(
+        "{}\n",
+        base64::engine::general_purpose::STANDARD.encode(*bytes)
+    ));
+    let temporary = sibling(
+        path,
+        &format!(".{}-{:08x}.tmp", std::process::id(), fastrand::u32(..)),
+    );
+    let result = private_options()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(encoded.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| match std::fs::hard_link(&temporary, path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            other => other,
+        });
+    let _ = std::fs::remove_file(&temporary);
+    result
+}
+
+/// Options that create a file readable and writable by its owner only.
+fn private_options() -> OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// Fails, naming the `chmod` to run, if the file at `path` exists and others than its owner
+/// may read or write it.
+fn check_private(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.permissions().mode() & 0o777,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("{} cannot be read ({e})", path.display())),
+        };
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{} can be read or written by others than its owner (mode {mode:03o}); \
+                 run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> EncryptionKey {
+        EncryptionKey::from_bytes([byte; 32])
+    }
+
+    fn store(dir: &Path, byte: u8) -> FileStore {
+        FileStore::open(dir.join("tokens"), &key(byte)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn values_and_locks_change_only_as_the_trait_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), 1);
+        let minute = Duration::from_secs(60);
+        assert!(store.load("k").await.unwrap().is_none());
+        // Only the holder of the lock writes.
+        assert!(!store
+            .save_if("k", b"v1".to_vec(), minute, "l", b"a")
+            .await
+            .unwrap());
+        assert!(store.insert_if_absent("l", b"a", minute).await.unwrap());
+        assert!(!store.insert_if_absent("l", b"b", minute).await.unwrap());
+        assert!(
+            !store.insert_if_absent("l", b"a", minute).await.unwrap(),
+            "taken, even by its owner"
+        );
+        assert!(!store
+            .save_if("k", b"v1".to_vec(), minute, "l", b"b")
+            .await
+            .unwrap());
+        assert!(store
+            .save_if("k", b"v1".to_vec(), minute, "l", b"a")
+            .await
+            .unwrap());
+        let found = store.load("k").await.unwrap().unwrap();
+        assert_eq!(found.value, b"v1");
+        assert!(found.ttl.unwrap() <= minute && found.ttl.unwrap() > Duration::from_secs(50));
+        assert!(store.extend_if("l", b"a", minute).await.unwrap());
+        assert!(!store.extend_if("l", b"b", minute).await.unwrap());
+        assert!(!store.remove_if("l", b"b").await.unwrap());
+        assert!(store.remove_if("l", b"a").await.unwrap());
+        assert!(
+            !store.extend_if("l", b"a", minute).await.unwrap(),
+            "never creates a key"
+        );
+        assert!(!store.remove_if("k", b"other").await.unwrap());
+        assert!(store.remove("k").unwrap());
+        assert!(!store.remove("k").unwrap());
+        assert!(store.load("k").await.unwrap().is_none());
+
+        // A lease of zero has already run out: anyone may take it over.
+        assert!(store
+            .insert_if_absent("l", b"b", Duration::ZERO)
+            .await
+            .unwrap());
+        assert!(store.insert_if_absent("l", b"c", minute).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn another_opening_of_the_file_sees_the_same_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let minute = Duration::from_secs(60);
+        assert!(store(dir.path(), 1)
+            .insert_if_absent("l", b"a", minute)
+            .await
+            .unwrap());
+        let again = store(dir.path(), 1);
+        assert_eq!(again.load("l").await.unwrap().unwrap().value, b"a");
+        assert!(!again.insert_if_absent("l", b"b", minute).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn nothing_readable_without_the_key_and_a_bad_file_reads_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let minute = Duration::from_secs(60);
+        let store_1 = store(dir.path(), 1);
+        assert!(store_1
+            .insert_if_absent(
+                "infobip-auth:v1:https://x.example:oauth2:user",
+                b"tok-SECRET",
+                minute
+            )
+            .await
+            .unwrap());
+        let raw = std::fs::read(store_1.path()).unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        for visible in ["tok-SECRET", "oauth2", "x.example", "expires"] {
+            assert!(!text.contains(visible), "{visible} in {text}");
+        }
+
+        // Another key: empty, then replaced by the next write.
+        let store_2 = store(dir.path(), 2);
+        assert!(store_2
+            .load("infobip-auth:v1:https://x.example:oauth2:user")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store_2.insert_if_absent("l", b"x", minute).await.unwrap());
+        assert!(store_2.load("l").await.unwrap().is_some());
+        assert!(store_1.load("l").await.unwrap().is_none());
+
+        // Damaged: a flipped bit, a cut file, garbage.
+        let damages: [fn(Vec<u8>) -> Vec<u8>; 3] = [
+            |mut bytes: Vec<u8>| {
+                let at = bytes.len() / 2;
+                bytes[at] ^= 1;
+                bytes
+            },
+            |bytes: Vec<u8>| bytes[..bytes.len() - 3].to_vec(),
+            |_: Vec<u8>| b"not a token file".to_vec(),
+        ];
+        for damage in damages {
+            let store = store(dir.path(), 3);
+            store.remove("l").unwrap();
+            assert!(store.insert_if_absent("l", b"x", minute).await.unwrap());
+            let bytes = std::fs::read(store.path()).unwrap();
+            std::fs::write(store.path(), damage(bytes)).unwrap();
+            assert!(store.load("l").await.unwrap().is_none());
+            assert!(store.insert_if_absent("l", b"y", minute).await.unwrap());
+            assert_eq!(store.load("l").await.unwrap().unwrap().value, b"y");
+        }
+    }
+
+    #[test]
+    fn writers_on_many_threads_each_opening_the_file_take_a_lock_once() {
+        // Each thread opens the file itself, as a process would: `flock` locks belong to an
+        // opening of the file, so these exclude each other as processes do.
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let winners: usize = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..16u8)
+                .map(|i| {
+                    let path = dir.path().to_owned();
+                    scope.spawn(move || {
+                        let store = FileStore::open(path.join("tokens"), &key(7)).unwrap();
+                        let minute = Duration::from_secs(60);
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .build()
+                            .unwrap();
+                        runtime.block_on(async {
+                            let mut won = 0;
+                            for round in 0..5u8 {
+                                let lock = format!("lock-{round}");
+                                if store.insert_if_absent(&lock, &[i], minute).await.unwrap() {
+                                    won += 1;
+                                    // Only the holder's write lands.
+                                    assert!(store
+                                        .save_if(
+                                            &format!("v-{round}"),
+                                            vec![i],
+                                            minute,
+                                            &lock,
+                                            &[i]
+                                        )
+                                        .await
+                                        .unwrap());
+                                }
+                                assert!(!store
+                                    .save_if(&format!("v-{round}"), vec![99], minute, &lock, &[99])
+                                    .await
+                                    .unwrap());
+                            }
+                            won
+                        })
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(winners, 5, "one winner per lock");
+        let store = store(dir.path(), 7);
+        runtime.block_on(async {
+            for round in 0..5u8 {
+                let lock = store.load(&format!("lock-{round}")).await.unwrap().unwrap();
+                let value = store.load(&format!("v-{round}")).await.unwrap().unwrap();
+                assert_eq!(lock.value, value.value, "the winner's value, nobody else's");
+            }
+        });
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private_and_wider_permissions_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let key_path = dir.path().join("sub/tokens.key");
+        let key = EncryptionKey::load_or_create(&key_path).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&key_path), 0o600);
+        assert_eq!(mode(&dir.path().join("sub")), 0o700);
+        // The same key the next time.
+        let again = EncryptionKey::load_or_create(&key_path).unwrap();
+        assert_eq!(key.bytes(), again.bytes());
+
+        let store = FileStore::open(dir.path().join("sub/tokens"), &key).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(store.insert_if_absent("l", b"a", Duration::from_secs(60)))
+            .unwrap();
+        assert_eq!(mode(store.path()), 0o600);
+        assert_eq!(mode(&dir.path().join("sub/tokens.lock")), 0o600);
+
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = EncryptionKey::load_or_create(&key_path)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("mode 644"), "{refused}");
+        assert!(
+            refused.contains(&format!("chmod 600 {}", key_path.display())),
+            "{refused}"
+        );
+        assert!(!refused.contains(
+            &String::from_utf8_lossy(&std::fs::read(&key_path).unwrap())
+                .trim()
+                .to_string()
+        ));
+
+        std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(0o640)).unwrap();
+        let refused = FileStore::open(store.path(), &key).unwrap_err().to_string();
+        assert!(refused.contains("chmod 600"), "{refused}");
+    }
+
+    #[test]
+    fn racing_creators_of_a_key_file_share_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.key");
+        let keys: Vec<[u8; 32]> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| *EncryptionKey::load_or_create(&path).unwrap().bytes()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    #[test]
+    fn a_bad_key_file_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.key");
+        std::fs::write(&path, "short").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let error = EncryptionKey::load_or_create(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("delete it"), "{error}");
+    }
+}

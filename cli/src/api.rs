@@ -1,0 +1,221 @@
+//! What the generated commands (`generated/`) call: the printer behind progenitor's
+//! `CliConfig`, each product's command, and reading a secret parameter from standard input.
+//! The generated files never change by hand; this is their hand-written rim, as the client
+//! crate's rim is for its generated modules.
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+
+use infobip_auth::{Operation, Scheme};
+use infobip_client::{ByteStream, ResponseValue, Secret};
+use serde::Serialize;
+
+use crate::failure::Failure;
+use crate::output::{self, Output};
+
+/// Prints a generated command's answer, and keeps its failure for the exit code.
+pub struct Printer {
+    output: Output,
+    show_secrets: bool,
+    operation: &'static Operation,
+    scheme: Scheme,
+    failure: Arc<Mutex<Option<Failure>>>,
+}
+
+impl Printer {
+    /// A printer for a call of `operation` with `scheme`.
+    pub fn new(
+        output: Output,
+        show_secrets: bool,
+        operation: &'static Operation,
+        scheme: Scheme,
+    ) -> Self {
+        Self {
+            output,
+            show_secrets,
+            operation,
+            scheme,
+            failure: Arc::default(),
+        }
+    }
+
+    /// Where the failure of the call will be, once it has run.
+    pub fn failure(&self) -> Arc<Mutex<Option<Failure>>> {
+        self.failure.clone()
+    }
+
+    /// Prints an answer, its secrets taken out unless `--show-secrets`.
+    pub fn item<T: schemars::JsonSchema + Serialize>(&self, value: &T) {
+        let mut json = match serde_json::to_value(value) {
+            Ok(json) => json,
+            Err(e) => {
+                self.fail(Failure::local(format!(
+                    "the answer cannot be printed ({e})"
+                )));
+                return;
+            }
+        };
+        if !self.show_secrets {
+            let schema = schemars::gen::SchemaGenerator::default().into_root_schema_for::<T>();
+            let hidden = output::redact_secrets(&mut json, &schema);
+            if hidden > 0 {
+                eprintln!(
+                    "note: {hidden} secret(s) in the answer replaced by [redacted]; add --show-secrets to print them"
+                );
+            }
+        }
+        output::print(&json, self.output);
+    }
+
+    /// Records why the call failed.
+    pub fn failed<T: Serialize>(&self, error: &infobip_client::Error<T>) {
+        self.fail(Failure::of_call(error, self.operation, self.scheme));
+    }
+
+    fn fail(&self, failure: Failure) {
+        *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(failure);
+    }
+}
+
+/// Implements a product's `CliConfig` (progenitor's generated trait) for [`Printer`].
+macro_rules! impl_cli_config {
+    ($module:ident) => {
+        impl self::$module::CliConfig for $crate::api::Printer {
+            fn success_item<T>(&self, value: &::infobip_client::ResponseValue<T>)
+            where
+                T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
+            {
+                self.item(&**value);
+            }
+
+            fn success_no_item(&self, _: &::infobip_client::ResponseValue<()>) {}
+
+            fn error<T>(&self, value: &::infobip_client::Error<T>)
+            where
+                T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
+            {
+                self.failed(value);
+            }
+
+            fn list_start<T>(&self)
+            where
+                T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
+            {
+            }
+
+            fn list_item<T>(&self, value: &T)
+            where
+                T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
+            {
+                self.item(value);
+            }
+
+            fn list_end_success<T>(&self)
+            where
+                T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
+            {
+            }
+
+            fn list_end_error<T>(&self, value: &::infobip_client::Error<T>)
+            where
+                T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
+            {
+                self.failed(value);
+            }
+        }
+    };
+}
+pub(crate) use impl_cli_config;
+
+/// A product's command: named after it, with a subcommand per operation (named after its
+/// operationId) that says, after its help, how it is sent and what it needs.
+pub fn product_command(
+    product: &'static str,
+    operations: impl Iterator<Item = (&'static str, clap::Command)>,
+) -> clap::Command {
+    let subcommands = operations.map(|(method_name, command)| {
+        let name = method_name.replace('_', "-");
+        let details = operation(product, &name).map(describe).unwrap_or_default();
+        command.name(name).after_help(details)
+    });
+    clap::Command::new(product)
+        .about(format!(
+            "The `{product}` product: one command per operation (answers are printed as JSON)"
+        ))
+        .subcommand_required(true)
+        .subcommands(subcommands)
+}
+
+/// Whether progenitor's name for an operation (its operationId in snake case) is `wanted`
+/// (the operationId, as the command is named).
+pub fn same_operation(method_name: &str, wanted: &str) -> bool {
+    method_name.replace('_', "-") == wanted
+}
+
+/// The operation `id` of `product`, from the generated operations tables.
+pub fn operation(product: &str, id: &str) -> Option<&'static Operation> {
+    infobip_client::PRODUCTS
+        .iter()
+        .zip(infobip_client::OPERATIONS)
+        .filter(|(name, _)| **name == product)
+        .flat_map(|(_, operations)| operations.iter())
+        .find(|operation| operation.id == id)
+        .copied()
+}
+
+/// How an operation is sent and what it needs, for its help.
+fn describe(operation: &Operation) -> String {
+    let schemes: Vec<&str> = operation
+        .schemes
+        .iter()
+        .map(|s| crate::failure::scheme_name(*s))
+        .collect();
+    let schemes = if schemes.is_empty() {
+        String::from("none (it is how credentials are obtained)")
+    } else {
+        schemes.join(", ")
+    };
+    let scopes = if operation.scopes.is_empty() {
+        String::from("none")
+    } else {
+        format!("any one of {}", operation.scopes.join(", "))
+    };
+    format!(
+        "Infobip operation `{}`: {} {}\nAuthentication: {schemes}\nAPI scopes: {scopes}",
+        operation.id, operation.http_method, operation.path
+    )
+}
+
+/// A secret parameter, read from standard input: with a hidden prompt on a terminal, else
+/// its first line. Never a command-line argument, which every local user can read.
+pub fn read_secret(name: &str) -> anyhow::Result<Secret> {
+    let secret = crate::secret_input::read(&format!("{name}: "))?;
+    Ok(Secret::from(secret))
+}
+
+/// An answer whose body is not JSON, written to standard output as it comes.
+// Called by the generated commands of an operation whose answer is not JSON: no product in
+// spec/ has one today.
+#[allow(dead_code)]
+pub async fn print_stream(answer: ResponseValue<ByteStream>) -> anyhow::Result<()> {
+    use futures_util::TryStreamExt as _;
+    let mut body = answer.into_inner().into_inner();
+    while let Some(chunk) = body.try_next().await? {
+        std::io::stdout().write_all(&chunk)?;
+    }
+    std::io::stdout().flush()?;
+    Ok(())
+}
+
+/// An error answer whose body is not JSON.
+#[allow(dead_code)]
+pub fn stream_error(error: infobip_client::Error<ByteStream>) -> anyhow::Error {
+    let status = error.status().map(|s| s.as_u16());
+    anyhow::Error::new(Failure::new(
+        crate::failure::Kind::Api,
+        match status {
+            Some(status) => format!("Infobip answered {status} with a body that is not JSON"),
+            None => String::from("the request failed without an answer"),
+        },
+    ))
+}

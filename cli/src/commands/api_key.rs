@@ -1,0 +1,357 @@
+//! `infobip api-key list|show|revoke|rotate`: key management in readable tables. Infobip
+//! lets only Basic, IBSSO and OAuth credentials manage keys, never a key itself.
+
+use infobip_auth::Scheme;
+use infobip_client::account::operations::{
+    CREATE_API_KEY, GET_ACCOUNT_BALANCE, GET_API_KEY, GET_API_KEYS_BY_FILTER, UPDATE_API_KEY,
+};
+use infobip_client::account::types::{ApiKey as Key, CreateApiKeyRequest, UpdateApiKeyRequest};
+use infobip_client::Products as _;
+use serde_json::{json, Value};
+
+use super::Context;
+use crate::connect::Session;
+use crate::failure::{Failure, Kind};
+use crate::output::{self, Output};
+
+/// `infobip api-key`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ApiKey {
+    /// List the account's API keys (never their secrets)
+    List,
+    /// Show one API key (never its secret)
+    Show {
+        /// The key's id (`infobip api-key list` shows them)
+        id: String,
+    },
+    /// Revoke an API key: it stops working at once
+    Revoke {
+        /// The key's id
+        id: String,
+    },
+    /// Create a key with the same scopes, allowed IPs and validity, print its secret once,
+    /// and (with --revoke-old) revoke the old one once the new one works from this machine
+    #[command(after_help = "\
+The new key gets the old key's name, scopes, permissions, allowed IPs and end of validity. \
+Its secret is printed once: store it before anything else. Then a call is made with the new \
+key from this machine. With --revoke-old, the old key is revoked only if that call got \
+through; if this machine's IP address is not among the key's allowed IPs, the call is \
+refused, this is said, and the old key is kept (revoke it from an allowed machine, or with \
+`infobip api-key revoke`, once your services use the new key).")]
+    Rotate {
+        /// The id of the key to replace
+        id: String,
+        /// Revoke the old key once a call with the new one succeeded from this machine
+        #[arg(long)]
+        revoke_old: bool,
+    },
+}
+
+impl ApiKey {
+    /// Runs it.
+    pub async fn run(self, context: &Context) -> Result<(), Failure> {
+        let session = context.connect().await?;
+        refuse_api_key(&session)?;
+        let output = context.output();
+        match self {
+            ApiKey::List => {
+                let keys =
+                    crate::spinner::while_waiting("listing API keys...", list(&session)).await?;
+                print_keys(&keys, output);
+            }
+            ApiKey::Show { id } => {
+                let key =
+                    crate::spinner::while_waiting("reading the key...", get(&session, &id)).await?;
+                print_key(&key, output);
+            }
+            ApiKey::Revoke { id } => {
+                let key =
+                    crate::spinner::while_waiting("revoking...", revoke(&session, &id)).await?;
+                match output {
+                    Output::Json => output::print(&public(&key), output),
+                    Output::Table => println!("Revoked API key {id} ({}).", key.name),
+                }
+            }
+            ApiKey::Rotate { id, revoke_old } => rotate(&session, &id, revoke_old, output).await?,
+        }
+        Ok(())
+    }
+}
+
+/// Key management with an API key is refused by Infobip; say so before asking.
+fn refuse_api_key(session: &Session) -> Result<(), Failure> {
+    if session.scheme() == Scheme::ApiKeyHeader {
+        return Err(Failure::new(
+            Kind::Permission,
+            "Infobip lets Basic, IBSSO and OAuth credentials manage API keys, never an API key",
+        )
+        .hint("use a profile that signs in with the username: `infobip login --username <user>` (then --profile)"));
+    }
+    Ok(())
+}
+
+/// Every key of the account, page after page.
+pub async fn list(session: &Session) -> Result<Vec<Key>, Failure> {
+    let account = session.infobip.account();
+    let mut keys = Vec::new();
+    for page in 0.. {
+        let answer = account
+            .get_api_keys_by_filter()
+            .page(page)
+            .size(std::num::NonZeroU32::MIN.saturating_add(99))
+            .send()
+            .await
+            .map_err(|e| Failure::of_call(&e, &GET_API_KEYS_BY_FILTER, session.scheme()))?
+            .into_inner();
+        let count = answer.api_keys.len();
+        keys.extend(answer.api_keys);
+        let pages = answer.paging.total_pages.unwrap_or(0);
+        if count == 0 || page + 1 >= pages {
+            break;
+        }
+    }
+    Ok(keys)
+}
+
+async fn get(session: &Session, id: &str) -> Result<Key, Failure> {
+    session
+        .infobip
+        .account()
+        .get_api_key()
+        .api_key_id(id)
+        .send()
+        .await
+        .map(|answer| answer.into_inner())
+        .map_err(|e| Failure::of_call(&e, &GET_API_KEY, session.scheme()))
+}
+
+async fn revoke(session: &Session, id: &str) -> Result<Key, Failure> {
+    session
+        .infobip
+        .account()
+        .update_api_key()
+        .api_key_id(id)
+        .body(UpdateApiKeyRequest::builder().enabled(false))
+        .send()
+        .await
+        .map(|answer| answer.into_inner())
+        .map_err(|e| Failure::of_call(&e, &UPDATE_API_KEY, session.scheme()))
+}
+
+async fn rotate(
+    session: &Session,
+    id: &str,
+    revoke_old: bool,
+    output: Output,
+) -> Result<(), Failure> {
+    let old = crate::spinner::while_waiting("reading the key...", get(session, id)).await?;
+    let now = chrono::Utc::now();
+    // A start in the past is now; a start still to come is kept.
+    let valid_from = old.valid_from.filter(|from| from.get() > now);
+    let request = CreateApiKeyRequest {
+        account_id: old.account_id.clone(),
+        allowed_i_ps: old.allowed_i_ps.clone(),
+        name: old.name.clone(),
+        permissions: old.permissions.clone(),
+        platform: Vec::new(),
+        scope_guids: old.scope_guids.clone(),
+        valid_from,
+        valid_to: old.valid_to,
+    };
+    let created = crate::spinner::while_waiting(
+        "creating the new key...",
+        session
+            .infobip
+            .account()
+            .create_api_key()
+            .body(request)
+            .send(),
+    )
+    .await
+    .map_err(|e| Failure::of_call(&e, &CREATE_API_KEY, session.scheme()))?
+    .into_inner();
+    let new_id = created.id.clone().unwrap_or_default();
+    let Some(secret) = created
+        .api_key_secret
+        .as_ref()
+        .map(|s| s.expose().to_owned())
+    else {
+        return Err(Failure::new(
+            Kind::Api,
+            format!("Infobip created key {new_id} but sent no secret for it"),
+        )
+        .hint(format!(
+            "revoke it (`infobip api-key revoke {new_id}`) and try again"
+        )));
+    };
+    // The secret first, on its own: whatever happens next, it has been seen once.
+    match output {
+        Output::Json => {}
+        Output::Table => {
+            println!("New API key {new_id} ({}), replacing {id}.", created.name);
+            println!("Secret (shown this once; store it now): {secret}");
+        }
+    }
+    let check = try_key(session, &secret, &old).await;
+    let revoked = match (&check, revoke_old) {
+        (Ok(()), true) => Some(revoke(session, id).await?),
+        _ => None,
+    };
+    match output {
+        Output::Json => {
+            let mut new = public(&created);
+            new["apiKeySecret"] = Value::String(secret);
+            let report = json!({
+                "new": new,
+                "old": {"id": id, "revoked": revoked.is_some()},
+                "works_from_this_machine": check.is_ok(),
+                "note": check.as_ref().err(),
+            });
+            output::print(&report, output);
+        }
+        Output::Table => match (&check, revoked) {
+            (Ok(()), Some(_)) => println!(
+                "A call with the new key succeeded from this machine; the old key {id} is revoked."
+            ),
+            (Ok(()), None) => println!(
+                "A call with the new key succeeded from this machine. The old key {id} still works: \
+                 revoke it with `infobip api-key revoke {id}` once your services use the new one."
+            ),
+            (Err(why), _) => println!("{why} The old key {id} is kept."),
+        },
+    }
+    match check {
+        // Asked to revoke the old key and could not: a script must not take it for done.
+        Err(_) if revoke_old => Err(Failure::new(
+            Kind::Permission,
+            format!("the old key {id} was not revoked: the new key does not work from this machine"),
+        )
+        .hint(format!(
+            "revoke it from a machine the key allows, or with `infobip api-key revoke {id}` once your services use the new key"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the new key works from this machine: any answer but a 401 means Infobip took it
+/// (a 403 for a missing scope included). The explanation when it does not.
+async fn try_key(session: &Session, secret: &str, old: &Key) -> Result<(), String> {
+    let infobip = crate::connect::connect_api_key(&session.base_url, secret)
+        .map_err(|failure| failure.message)?;
+    let answer = crate::spinner::while_waiting(
+        "trying the new key...",
+        infobip.account().get_account_balance().send(),
+    )
+    .await;
+    let Err(error) = answer else {
+        return Ok(());
+    };
+    let failure = Failure::of_call(&error, &GET_ACCOUNT_BALANCE, Scheme::ApiKeyHeader);
+    match failure.kind {
+        Kind::Permission => Ok(()),
+        Kind::Auth if !old.allowed_i_ps.is_empty() => Err(format!(
+            "A call with the new key was refused from this machine: its IP address is not among the key's allowed IPs ({}).",
+            old.allowed_i_ps.join(", ")
+        )),
+        Kind::Auth => Err(format!(
+            "A call with the new key was refused from this machine ({}).",
+            failure.message
+        )),
+        _ => Err(format!(
+            "A call with the new key could not be checked from this machine ({}).",
+            failure.message
+        )),
+    }
+}
+
+/// A key as JSON, without its secret.
+fn public(key: &Key) -> Value {
+    let mut value = serde_json::to_value(key).unwrap_or(Value::Null);
+    if let Value::Object(fields) = &mut value {
+        fields.remove("apiKeySecret");
+    }
+    value
+}
+
+fn print_keys(keys: &[Key], output: Output) {
+    if output == Output::Json {
+        output::print(&Value::Array(keys.iter().map(public).collect()), output);
+        return;
+    }
+    if keys.is_empty() {
+        println!("No API keys.");
+        return;
+    }
+    let header: Vec<String> = [
+        "ID",
+        "NAME",
+        "ENABLED",
+        "VALID FROM",
+        "VALID TO",
+        "SCOPES",
+        "ALLOWED IPS",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let rows: Vec<Vec<String>> = keys.iter().map(row).collect();
+    print!("{}", output::align(&header, &rows));
+}
+
+fn row(key: &Key) -> Vec<String> {
+    vec![
+        key.id.clone().unwrap_or_default(),
+        key.name.clone(),
+        key.enabled.map(yes_no).unwrap_or_default(),
+        key.valid_from.map(|t| t.to_string()).unwrap_or_default(),
+        key.valid_to.map(|t| t.to_string()).unwrap_or_default(),
+        scopes(key),
+        if key.allowed_i_ps.is_empty() {
+            String::from("any")
+        } else {
+            key.allowed_i_ps.join(", ")
+        },
+    ]
+}
+
+fn yes_no(yes: bool) -> String {
+    String::from(if yes { "yes" } else { "no (revoked)" })
+}
+
+fn scopes(key: &Key) -> String {
+    match &key.scope_guids {
+        None => String::from("(the user's role scopes)"),
+        Some(scopes) if scopes.is_empty() => String::from("none"),
+        Some(scopes) => scopes.join(", "),
+    }
+}
+
+fn print_key(key: &Key, output: Output) {
+    if output == Output::Json {
+        output::print(&public(key), output);
+        return;
+    }
+    let header: Vec<String> = Vec::new();
+    let values = row(key);
+    let names = [
+        "id",
+        "name",
+        "enabled",
+        "valid from",
+        "valid to",
+        "scopes",
+        "allowed IPs",
+    ];
+    let mut rows: Vec<Vec<String>> = names
+        .iter()
+        .zip(values)
+        .map(|(name, value)| vec![(*name).to_owned(), value])
+        .collect();
+    rows.push(vec![
+        String::from("account"),
+        key.account_id.clone().unwrap_or_default(),
+    ]);
+    let permissions: Vec<String> = key.permissions.iter().map(|p| p.to_string()).collect();
+    rows.push(vec![String::from("permissions"), permissions.join(", ")]);
+    print!("{}", output::align(&header, &rows));
+}

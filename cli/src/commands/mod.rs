@@ -1,0 +1,216 @@
+//! The hand-written commands, and how a generated one is run.
+
+pub mod api_key;
+pub mod login;
+pub mod sandbox;
+pub mod sms;
+pub mod token;
+pub mod whoami;
+
+use infobip_auth::{InfobipAuth, Operation};
+use infobip_client::ClientInfo as _;
+use infobip_client::Products as _;
+
+use crate::config::Config;
+use crate::connect::Session;
+use crate::failure::{Failure, Kind};
+use crate::output::Output;
+
+/// The options every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// The profile to use (saved by `infobip login`). Without it: the INFOBIP_* variables if
+    /// INFOBIP_BASE_URL is set, else the default profile
+    #[arg(long, global = true, value_name = "NAME", env = crate::config::PROFILE_VAR)]
+    pub profile: Option<String>,
+    /// How answers are printed: `json` (the operations' default) or `table` (the other
+    /// commands' default)
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<Output>,
+    /// Run against a sandbox (a local Infobip with a demo account) started for this command
+    /// alone: try anything without an account. INFOBIP_AUTH picks the scheme (oauth2 by
+    /// default)
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Print the secrets an answer holds (API key secrets, tokens) instead of `[redacted]`
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
+}
+
+/// What every command has at hand.
+pub struct Context {
+    /// The options.
+    pub global: Global,
+    /// The configuration directory.
+    pub config: Config,
+}
+
+impl Context {
+    /// The context of this run.
+    pub fn new(global: Global) -> Result<Self, Failure> {
+        Ok(Self {
+            global,
+            config: Config::open()?,
+        })
+    }
+
+    /// The connection with the selected credentials.
+    pub async fn connect(&self) -> Result<Session, Failure> {
+        crate::connect::connect(
+            &self.config,
+            self.global.profile.as_deref(),
+            self.global.sandbox,
+        )
+        .await
+    }
+
+    /// The output of a hand-written command.
+    pub fn output(&self) -> Output {
+        self.global.output.unwrap_or(Output::Table)
+    }
+}
+
+/// The hand-written commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum HandWritten {
+    /// Sign in once: save a profile (base URL, scheme, user) and its secret, read from
+    /// standard input or a hidden prompt, after checking them with Infobip
+    Login(login::Login),
+    /// End the IBSSO session and forget the cached token of the profile in use
+    Logout,
+    /// Print a valid token (or, with --header, the whole Authorization value) for scripts,
+    /// renewing it if it is due
+    Token(token::Token),
+    /// Check the credentials and show what they can do
+    Whoami,
+    /// List, show, revoke and rotate API keys (with Basic, IBSSO or OAuth credentials)
+    #[command(subcommand)]
+    ApiKey(api_key::ApiKey),
+    /// Serve a sandbox (a local Infobip with a demo account) until Ctrl-C, and print how to
+    /// use it
+    Sandbox(sandbox::Serve),
+}
+
+impl HandWritten {
+    /// Runs the command.
+    pub async fn run(self, context: &Context) -> Result<(), Failure> {
+        match self {
+            HandWritten::Login(login) => login.run(context).await,
+            HandWritten::Logout => logout(context).await,
+            HandWritten::Token(token) => token.run(context).await,
+            HandWritten::Whoami => whoami::run(context).await,
+            HandWritten::ApiKey(command) => command.run(context).await,
+            HandWritten::Sandbox(serve) => serve.run().await,
+        }
+    }
+}
+
+/// A product's generated command with its hand-written additions (`sms send`).
+pub fn extend_product(product: clap::Command) -> clap::Command {
+    match product.get_name() {
+        "sms" => product.subcommand(sms::send_command()),
+        _ => product,
+    }
+}
+
+/// Runs `infobip <product> <operation>` if `name` is a product; `None` if it is not.
+pub async fn run_product(
+    context: &Context,
+    name: &str,
+    matches: &clap::ArgMatches,
+) -> Option<Result<(), Failure>> {
+    if !infobip_client::PRODUCTS.contains(&name) {
+        return None;
+    }
+    let (operation, sub) = matches.subcommand()?;
+    if name == "sms" && operation == "send" {
+        return Some(sms::send(context, sub).await);
+    }
+    Some(run_operation(context, name, operation, sub).await)
+}
+
+async fn run_operation(
+    context: &Context,
+    product: &str,
+    id: &str,
+    matches: &clap::ArgMatches,
+) -> Result<(), Failure> {
+    let operation: &'static Operation = crate::api::operation(product, id)
+        .ok_or_else(|| Failure::usage(format!("`{product}` has no operation `{id}`")))?;
+    let session = context.connect().await?;
+    let printer = crate::api::Printer::new(
+        context.global.output.unwrap_or(crate::GENERATED_OUTPUT),
+        context.global.show_secrets,
+        operation,
+        session.scheme(),
+    );
+    let failure = printer.failure();
+    let run = crate::generated::execute(&session.infobip, printer, product, id, matches);
+    let result = crate::spinner::while_waiting(&format!("{id}..."), run).await;
+    let recorded = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match (result, recorded) {
+        (None, _) => Err(Failure::usage(format!(
+            "`{product}` has no operation `{id}`"
+        ))),
+        (Some(Ok(())), _) => Ok(()),
+        (Some(Err(_)), Some(failure)) => Err(failure),
+        (Some(Err(error)), None) => Err(of_generated(&error)),
+    }
+}
+
+/// A generated command's own failure (a `--json-body` file that cannot be read or parsed, a
+/// secret that cannot be read). Only the outermost message is shown: a JSON parser's message
+/// can quote a value of the file, which may be a secret.
+fn of_generated(error: &anyhow::Error) -> Failure {
+    if let Some(failure) = error.downcast_ref::<Failure>() {
+        return failure.clone();
+    }
+    let mut failure = Failure::usage(error.to_string());
+    if let Some(json) = error
+        .chain()
+        .find_map(|e| e.downcast_ref::<serde_json::Error>())
+    {
+        failure = failure.hint(format!(
+            "the JSON body does not fit the operation (line {}, column {}); `--help` lists the fields that have flags",
+            json.line(),
+            json.column()
+        ));
+    }
+    failure
+}
+
+/// `infobip logout`.
+async fn logout(context: &Context) -> Result<(), Failure> {
+    let session = context.connect().await?;
+    let scheme = session.scheme();
+    crate::spinner::while_waiting("signing out...", session.infobip.logout())
+        .await
+        .map_err(|e| Failure::of_auth(&e, scheme))?;
+    let account = session.infobip.account();
+    let key = account
+        .inner()
+        .downcast_ref::<InfobipAuth>()
+        .and_then(InfobipAuth::store_key)
+        .map(str::to_owned);
+    let forgot = match (&session.store, key) {
+        (Some(store), Some(key)) => store.remove(&key).map_err(|e| {
+            Failure::new(
+                Kind::Local,
+                format!("the cached token could not be forgotten: {e}"),
+            )
+        })?,
+        _ => false,
+    };
+    let message = match scheme {
+        infobip_auth::Scheme::IbssoTokenHeader => {
+            "Signed out: the IBSSO session was ended at Infobip and forgotten here."
+        }
+        infobip_auth::Scheme::OAuth2 if forgot => {
+            "Signed out: the cached OAuth token was forgotten (Infobip cannot revoke one: it stays valid until it expires)."
+        }
+        infobip_auth::Scheme::OAuth2 => "Signed out: no OAuth token was cached.",
+        _ => "Nothing to sign out of: Basic and API key credentials send no token. `infobip login` replaces the saved ones.",
+    };
+    println!("{message}");
+    Ok(())
+}

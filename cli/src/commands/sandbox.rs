@@ -1,0 +1,85 @@
+//! `infobip sandbox`: a local Infobip with a demo account, until Ctrl-C.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use infobip_sandbox::{
+    Endpoint, Sandbox, SandboxConfig, DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME,
+};
+
+use crate::failure::Failure;
+
+/// `infobip sandbox`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The sandbox keeps everything in memory: accounts, sessions, tokens, API keys, messages. It \
+is gone when it stops. While it runs, it prints a line each time it issues an OAuth token or \
+creates a session, so you can watch the command line reuse one token across commands.")]
+pub struct Serve {
+    /// The port to listen on (default: one the system picks)
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The address to listen on
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
+}
+
+impl Serve {
+    /// Runs it until Ctrl-C.
+    pub async fn run(self) -> Result<(), Failure> {
+        let config = SandboxConfig::default().with_bind(SocketAddr::new(self.host, self.port));
+        let sandbox = Sandbox::start(config)
+            .await
+            .map_err(|e| Failure::local(format!("the sandbox cannot listen: {e}")))?;
+        let url = sandbox.base_url().to_owned();
+        // The demo account exists only in this process: printing its password is the point.
+        println!(
+            "Infobip sandbox listening on {url} (demo account {DEMO_USERNAME}, id {DEMO_ACCOUNT_ID})
+
+Use it from another terminal, with the variables:
+  export INFOBIP_BASE_URL={url}
+  export INFOBIP_AUTH=oauth2
+  export INFOBIP_USERNAME={DEMO_USERNAME}
+  export INFOBIP_PASSWORD={DEMO_PASSWORD}
+  infobip whoami
+
+or signed in once as a profile:
+  printf '%s\\n' {DEMO_PASSWORD} | infobip login --profile sandbox --base-url {url} --username {DEMO_USERNAME}
+  infobip --profile sandbox sms send --to 41793026727 --text 'Hello'
+
+Token requests are counted below: ten commands in a row should make one.
+Press Ctrl-C to stop."
+        );
+        let watch = watch(&sandbox);
+        tokio::select! {
+            () = watch => {}
+            stopped = tokio::signal::ctrl_c() => {
+                if let Err(e) = stopped {
+                    eprintln!("error: cannot wait for Ctrl-C: {e}");
+                }
+            }
+        }
+        sandbox.shutdown().await;
+        println!("Sandbox stopped.");
+        Ok(())
+    }
+}
+
+/// Prints the count of tokens and sessions issued whenever it changes.
+async fn watch(sandbox: &Sandbox) {
+    let mut shown = (0, 0);
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = (
+            sandbox.answered(Endpoint::CreateOAuth2Token),
+            sandbox.answered(Endpoint::CreateSession),
+        );
+        if now != shown {
+            println!(
+                "  token requests so far: {} OAuth, {} session",
+                now.0, now.1
+            );
+            shown = now;
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Where the command line keeps what it remembers: profiles (base URL, scheme, user), their
+//! secrets, and the token store with its key.
+//!
+//! Everything lives in one directory: `INFOBIP_CONFIG_DIR` if set, else the platform's
+//! configuration directory (`~/.config/infobip` on Linux, `~/Library/Application
+//! Support/com.infobip.infobip` on macOS, `%APPDATA%\infobip\infobip\config` on Windows).
+//!
+//! | file | holds | |
+//! |---|---|---|
+//! | `profiles.json` | each profile's base URL, scheme and user, and the default profile | no secret |
+//! | `credentials.json` | each profile's password or API key, unless it is in the OS keyring | 0600, refused if wider |
+//! | `tokens` | the encrypted token store (OAuth tokens, IBSSO sessions) | 0600 |
+//! | `tokens.key` | the store's key, unless it is in the OS keyring | 0600, refused if wider |
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::failure::Failure;
+
+/// Overrides the configuration directory (tests use temporary ones).
+pub const CONFIG_DIR_VAR: &str = "INFOBIP_CONFIG_DIR";
+/// The profile to use when `--profile` is not given.
+pub const PROFILE_VAR: &str = "INFOBIP_PROFILE";
+
+/// The configuration directory.
+pub fn dir() -> Result<PathBuf, Failure> {
+    if let Some(dir) = std::env::var_os(CONFIG_DIR_VAR).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("com", "infobip", "infobip")
+        .map(|dirs| dirs.config_dir().to_owned())
+        .ok_or_else(|| {
+            Failure::local("no home directory to keep the configuration in")
+                .hint(format!("set {CONFIG_DIR_VAR} to a directory of your own"))
+        })
+}
+
+/// How a profile signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchemeChoice {
+    /// The username and password with every request.
+    Basic,
+    /// An API key (`App <key>`).
+    ApiKey,
+    /// An IBSSO session, created once and reused until it idles out.
+    Ibsso,
+    /// OAuth 2.0 client credentials: a Bearer token, fetched once and reused until it expires.
+    Oauth2,
+}
+
+impl SchemeChoice {
+    /// The value `INFOBIP_AUTH` takes for it.
+    pub fn env_value(self) -> &'static str {
+        match self {
+            SchemeChoice::Basic => "basic",
+            SchemeChoice::ApiKey => "api-key",
+            SchemeChoice::Ibsso => "ibsso",
+            SchemeChoice::Oauth2 => "oauth2",
+        }
+    }
+}
+
+/// Where a profile's secret is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretHome {
+    /// `credentials.json`.
+    File,
+    /// The OS keyring.
+    Keyring,
+}
+
+/// One profile: everything but its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Infobip's base URL.
+    pub base_url: String,
+    /// How it signs in.
+    pub scheme: SchemeChoice,
+    /// The username (all schemes but an API key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Where the secret is.
+    pub secret_in: SecretHome,
+}
+
+/// `profiles.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Profiles {
+    /// The profile used without `--profile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// By name.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// The configuration directory and what it holds.
+#[derive(Debug, Clone)]
+pub struct Config {
+    dir: PathBuf,
+}
+
+impl Config {
+    /// The configuration in [`dir`].
+    pub fn open() -> Result<Self, Failure> {
+        Ok(Self { dir: dir()? })
+    }
+
+    fn profiles_path(&self) -> PathBuf {
+        self.dir.join("profiles.json")
+    }
+
+    fn credentials_path(&self) -> PathBuf {
+        self.dir.join("credentials.json")
+    }
+
+    /// The token store's file.
+    pub fn tokens_path(&self) -> PathBuf {
+        self.dir.join("tokens")
+    }
+
+    /// The token store's key file (when the key is not in the keyring).
+    pub fn key_path(&self) -> PathBuf {
+        self.dir.join("tokens.key")
+    }
+
+    /// The profiles; none if there is no file yet.
+    pub fn profiles(&self) -> Result<Profiles, Failure> {
+        let path = self.profiles_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                Failure::local(format!("{} is not a profiles file ({e})", path.display()))
+                    .hint("fix it, or delete it and `infobip login` again")
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Profiles::default()),
+            Err(e) => Err(Failure::local(format!(
+                "cannot read {} ({e})",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Saves `name` (the default profile too if there is none yet, or if `default`), and its
+    /// secret where it is best kept; returns where that is.
+    pub fn save(
+        &self,
+        name: &str,
+        mut profile: Profile,
+        secret: &SecretString,
+        default: bool,
+    ) -> Result<SecretHome, Failure> {
+        profile.secret_in = if crate::keyring::store(name, secret) {
+            self.forget_file_secret(name)?;
+            SecretHome::Keyring
+        } else {
+            let mut secrets = self.file_secrets()?;
+            secrets.insert(name.to_owned(), secret.expose_secret().to_owned());
+            write_private(&self.credentials_path(), &to_json(&secrets)?)?;
+            SecretHome::File
+        };
+        let mut profiles = self.profiles()?;
+        if default || profiles.default.is_none() {
+            profiles.default = Some(name.to_owned());
+        }
+        let home = profile.secret_in;
+        profiles.profiles.insert(name.to_owned(), profile);
+        write_private(&self.profiles_path(), &to_json(&profiles)?)?;
+        Ok(home)
+    }
+
+    /// The secret of profile `name`.
+    pub fn secret(&self, name: &str, profile: &Profile) -> Result<SecretString, Failure> {
+        let missing = || {
+            Failure::new(
+                crate::failure::Kind::Auth,
+                format!("the secret of profile `{name}` is missing"),
+            )
+            .hint(format!("sign in again: `infobip login --profile {name}`"))
+        };
+        match profile.secret_in {
+            SecretHome::Keyring => crate::keyring::load(name)?.ok_or_else(missing),
+            SecretHome::File => self
+                .file_secrets()?
+                .remove(name)
+                .map(SecretString::from)
+                .ok_or_else(missing),
+        }
+    }
+
+    /// Where the secret of a profile kept in a file is.
+    pub fn credentials_file(&self) -> PathBuf {
+        self.credentials_path()
+    }
+
+    fn file_secrets(&self) -> Result<BTreeMap<String, String>, Failure> {
+        let path = self.credentials_path();
+        check_private(&path)?;
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|_| {
+                // serde's message could quote part of a secret.
+                Failure::local(format!("{} is not a credentials file", path.display()))
+                    .hint("delete it and `infobip login` again")
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(Failure::local(format!(
+                "cannot read {} ({e})",
+                path.display()
+            ))),
+        }
+    }
+
+    fn forget_file_secret(&self, name: &str) -> Result<(), Failure> {
+        let mut secrets = self.file_secrets()?;
+        if secrets.remove(name).is_some() {
+            write_private(&self.credentials_path(), &to_json(&secrets)?)?;
+        }
+        Ok(())
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value)
+        .map(|text| text + "\n")
+        .map_err(|e| Failure::local(format!("cannot encode the configuration ({e})")))
+}
+
+/// Refuses a file that others than its owner may read or write, naming the `chmod` to run.
+pub fn check_private(path: &Path) -> Result<(), Failure> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.permissions().mode() & 0o777,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(Failure::local(format!(
+                    "cannot read {} ({e})",
+                    path.display()
+                )))
+            }
+        };
+        if mode & 0o077 != 0 {
+            return Err(Failure::local(format!(
+                "{} holds secrets but others than you can read or write it (mode {mode:03o}); it is not used",
+                path.display()
+            ))
+            .hint(format!("run `chmod 600 {}`", path.display())));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Writes `text` to `path`, readable by its owner only: a new file beside it, renamed over
+/// the old one, so that a reader never sees half a file.
+pub fn write_private(path: &Path, text: &str) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| Failure::local(format!("cannot write {} ({e})", path.display()));
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir).map_err(fail)?;
+    }
+    let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let written = options
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, path));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        fail(e)
+    })
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}

@@ -1,0 +1,244 @@
+//! Why a command failed, in Infobip's terms, with what to do next, and the exit code that
+//! tells scripts which kind of failure it was.
+
+use std::fmt;
+
+use infobip_auth::{AuthError, AuthFailure, InfobipError, Operation, Scheme, ScopeRefusal};
+
+/// The exit codes, as `--help` lists them.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  no answer from Infobip (network, timeout), or a local problem (a file, the configuration)
+  2  usage error: an unknown command, a bad or missing argument
+  3  Infobip refused the request: an API error (400, 404, 429, 5xx...)
+  4  authentication failed: credentials refused (401), no token could be obtained, not signed in
+  5  permission: the credentials lack the API scope, or the operation does not accept the scheme";
+
+/// The kinds of failure, one exit code each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// No answer, or a local problem.
+    Local,
+    /// The arguments do not make sense.
+    Usage,
+    /// Infobip answered with an error.
+    Api,
+    /// The credentials were refused or could not be used.
+    Auth,
+    /// Authenticated, but not allowed.
+    Permission,
+}
+
+impl Kind {
+    /// The process's exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Kind::Local => 1,
+            Kind::Usage => 2,
+            Kind::Api => 3,
+            Kind::Auth => 4,
+            Kind::Permission => 5,
+        }
+    }
+}
+
+/// A failed command: what happened and, when there is something to do, what.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct Failure {
+    /// Which exit code.
+    pub kind: Kind,
+    /// What happened. Never holds a secret.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Failure {
+    /// A failure of `kind`.
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// With what to do next.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// A local problem (a file, the configuration).
+    pub fn local(message: impl Into<String>) -> Self {
+        Self::new(Kind::Local, message)
+    }
+
+    /// Arguments that do not make sense.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Kind::Usage, message)
+    }
+
+    /// A failed call of a generated client: an auth failure, Infobip's error, or no answer.
+    pub fn of_call<E: serde::Serialize>(
+        error: &infobip_client::Error<E>,
+        operation: &'static Operation,
+        scheme: Scheme,
+    ) -> Self {
+        if let Some(failure) = AuthFailure::of(error) {
+            return Self::of_auth(failure.error(), scheme);
+        }
+        match error {
+            infobip_client::Error::ErrorResponse(answer) => {
+                let body = serde_json::to_vec(&**answer).unwrap_or_default();
+                let infobip = InfobipError::from_body(Some(answer.status().as_u16()), &body);
+                Self::of_answer(infobip, operation, scheme)
+            }
+            infobip_client::Error::UnexpectedResponse(response) => {
+                let status = response.status().as_u16();
+                let infobip = InfobipError::from_body(Some(status), b"");
+                Self::of_answer(infobip, operation, scheme)
+            }
+            other => Self::new(
+                Kind::Local,
+                format!("`{operation}` got no usable answer: {}", shown(other)),
+            )
+            .hint("check the base URL and the network; `infobip whoami` shows what is configured"),
+        }
+    }
+
+    /// Infobip's error answer to a call of `operation`.
+    pub fn of_answer(infobip: InfobipError, operation: &'static Operation, scheme: Scheme) -> Self {
+        match infobip.status {
+            Some(401) => Self::new(
+                Kind::Auth,
+                format!("Infobip refused the credentials for `{operation}`: {infobip}"),
+            )
+            .hint(match scheme {
+                Scheme::ApiKeyHeader => {
+                    "the API key is unknown, revoked, expired, not valid yet, or not allowed from this IP address; `infobip whoami` checks it, `infobip login` replaces it"
+                }
+                _ => "check the username and password (`infobip whoami`), then `infobip login` again",
+            }),
+            Some(403) => {
+                let refusal = ScopeRefusal {
+                    operation,
+                    scheme: Some(scheme),
+                    infobip,
+                };
+                let hint = match scheme {
+                    Scheme::ApiKeyHeader => {
+                        "give the API key one of those scopes (`infobip api-key rotate` keeps the old key's scopes; Infobip's web interface edits them), or use another key"
+                    }
+                    _ => "ask the account's administrator for a role with one of those scopes",
+                };
+                Self::new(Kind::Permission, refusal.to_string()).hint(hint)
+            }
+            Some(429) => Self::new(
+                Kind::Api,
+                format!("Infobip is throttling `{operation}`: {infobip}"),
+            )
+            .hint("wait a moment and try again (Infobip limits how often each endpoint may be called)"),
+            Some(status) if status >= 500 => Self::new(
+                Kind::Api,
+                format!("Infobip failed to answer `{operation}`: {infobip}"),
+            )
+            .hint("try again later; if it persists, Infobip's status page or support can tell more"),
+            _ => {
+                let mut failure =
+                    Self::new(Kind::Api, format!("Infobip refused `{operation}`: {infobip}"));
+                if let Some(action) = infobip.action.as_deref().filter(|a| !a.is_empty()) {
+                    failure = failure.hint(action.to_owned());
+                } else if !infobip.violations.is_empty() {
+                    failure = failure.hint("fix each property named above and try again");
+                }
+                failure
+            }
+        }
+    }
+
+    /// A failure of the auth layer (no token, scheme not accepted, ...).
+    pub fn of_auth(error: &AuthError, scheme: Scheme) -> Self {
+        match error {
+            AuthError::SchemeNotAccepted { operation, .. } => {
+                let accepted: Vec<String> = operation
+                    .schemes
+                    .iter()
+                    .map(|s| scheme_name(*s).to_owned())
+                    .collect();
+                Self::new(
+                    Kind::Permission,
+                    format!(
+                        "`{operation}` does not accept {}; it accepts {}",
+                        scheme_name(scheme),
+                        accepted.join(", ")
+                    ),
+                )
+                .hint(
+                    "sign in with one of those (`infobip login --scheme oauth2 --username ...`) and use it with --profile",
+                )
+            }
+            AuthError::BadCredentials { .. } => {
+                Self::new(Kind::Auth, format!("sign-in failed: {error}"))
+                    .hint("check the username and password, then `infobip login` again")
+            }
+            error if error.is_retryable() => {
+                let wait = error
+                    .retry_after()
+                    .map(|d| format!(" in {} s", d.as_secs().max(1)))
+                    .unwrap_or_default();
+                Self::new(Kind::Auth, format!("no token could be obtained: {error}")).hint(format!(
+                    "Infobip is unavailable or throttling; try again{wait}"
+                ))
+            }
+            error => Self::new(Kind::Auth, format!("no token could be obtained: {error}")),
+        }
+    }
+}
+
+/// A scheme as the user knows it.
+pub fn scheme_name(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::Basic => "Basic",
+        Scheme::ApiKeyHeader => "an API key (App)",
+        Scheme::IbssoTokenHeader => "IBSSO",
+        Scheme::OAuth2 => "OAuth 2.0 (Bearer)",
+    }
+}
+
+/// A transport error, without a URL (it may hold a secret query parameter).
+fn shown<E>(error: &infobip_client::Error<E>) -> String {
+    match error {
+        infobip_client::Error::CommunicationError(e)
+        | infobip_client::Error::ResponseBodyError(e) => {
+            let kind = if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "could not connect"
+            } else {
+                "the request failed"
+            };
+            match std::error::Error::source(e) {
+                Some(source) => format!("{kind} ({source})"),
+                None => kind.to_owned(),
+            }
+        }
+        infobip_client::Error::InvalidRequest(text) => format!("invalid request ({text})"),
+        infobip_client::Error::InvalidResponsePayload(_, e) => {
+            format!("the answer could not be read ({e})")
+        }
+        infobip_client::Error::Custom(text) => text.clone(),
+        _ => String::from("the request failed"),
+    }
+}

@@ -1,0 +1,106 @@
+//! `infobip`: every operation of Infobip's API from the command line, with a sign-in that
+//! remembers its token between runs.
+//!
+//! The commands of the operations (`infobip sms send-sms-messages`, `infobip account
+//! get-account-balance`) are generated from `spec/` by `cargo xtask regen` into `generated/`;
+//! the rest (`login`, `logout`, `token`, `whoami`, `api-key`, `sms send`, `sandbox`) are
+//! written by hand in `commands/`. Everything goes through one `infobip_auth::Infobip`
+//! connection, whose OAuth token or IBSSO session is kept in an encrypted file store, so that
+//! ten commands in a row make one token request.
+
+mod api;
+mod commands;
+mod config;
+mod connect;
+mod failure;
+#[rustfmt::skip]
+mod generated;
+mod keyring;
+mod output;
+mod secret_input;
+mod spinner;
+
+use std::process::ExitCode;
+
+use clap::{Args as _, FromArgMatches as _, Subcommand as _};
+
+use crate::commands::{Context, Global, HandWritten};
+use crate::failure::{Failure, Kind, EXIT_CODES};
+use crate::output::Output;
+
+const ABOUT: &str = "Infobip's API from the command line.
+
+Sign in once (`infobip login`), or set the INFOBIP_* variables, or add --sandbox to try \
+anything against a local Infobip with a demo account. Every operation of every product has a \
+command (`infobip sms send-sms-messages --json-body msg.json`), printing Infobip's JSON answer.";
+
+/// The whole command tree: the global options, the hand-written commands, and one command
+/// per product with its generated operations (and, for SMS, `send`).
+pub fn command() -> clap::Command {
+    let command = clap::Command::new("infobip")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(ABOUT)
+        .after_help(EXIT_CODES)
+        .subcommand_required(true)
+        .arg_required_else_help(true);
+    let command = Global::augment_args(command);
+    // The derive would take the enum's own documentation as the program's description.
+    let command = HandWritten::augment_subcommands(command).about(ABOUT);
+    generated::commands()
+        .into_iter()
+        .fold(command, |command, product| {
+            command.subcommand(commands::extend_product(product))
+        })
+}
+
+fn main() -> ExitCode {
+    let matches = match command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(error) => {
+            // `--help` and `--version` are "errors" that exit 0.
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(Kind::Local.exit_code());
+        }
+    };
+    match runtime.block_on(run(&matches)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.kind.exit_code())
+        }
+    }
+}
+
+async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
+    let global = Global::from_arg_matches(matches).map_err(|e| Failure::usage(e.to_string()))?;
+    let context = Context::new(global)?;
+    let Some((name, sub)) = matches.subcommand() else {
+        return Err(Failure::usage("no command given; see `infobip --help`"));
+    };
+    if let Some(result) = commands::run_product(&context, name, sub).await {
+        return result;
+    }
+    let command =
+        HandWritten::from_arg_matches(matches).map_err(|e| Failure::usage(e.to_string()))?;
+    command.run(&context).await
+}
+
+/// The output a generated command uses unless `--output` says otherwise.
+pub const GENERATED_OUTPUT: Output = Output::Json;

@@ -1,0 +1,498 @@
+//! Every hand-written command, and a generated one, through the real binary against the
+//! sandbox; outputs as snapshots with the volatile values (port, ids, dates) replaced.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use common::World;
+use infobip_client::account::types::CreateApiKeyRequest;
+use infobip_sandbox::{Endpoint, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_whoami_token_and_logout_with_oauth() {
+    let world = World::start().await;
+    let login = world.login("default", "oauth2").expect(0);
+    insta::assert_snapshot!("login_oauth2", world.stable(&login.stdout));
+    assert_eq!(world.sandbox.count(Endpoint::CreateOAuth2Token), 1);
+
+    let whoami = world.run(&["whoami"]).expect(0);
+    insta::assert_snapshot!("whoami_oauth2", world.stable(&whoami.stdout));
+    let whoami = json(&world.run(&["whoami", "--output", "json"]).expect(0).stdout);
+    assert_eq!(whoami["user"], "demo");
+    assert_eq!(whoami["api_keys"], serde_json::json!([]));
+
+    let token = world.run(&["token"]).expect(0).stdout;
+    let header = world.run(&["token", "--header"]).expect(0).stdout;
+    assert_eq!(header.trim(), format!("Bearer {}", token.trim()));
+    assert!(world
+        .sandbox
+        .issued_tokens()
+        .contains(&token.trim().to_owned()));
+    assert_eq!(
+        world.sandbox.count(Endpoint::CreateOAuth2Token),
+        1,
+        "reused"
+    );
+
+    let logout = world.run(&["logout"]).expect(0);
+    assert!(logout.stdout.contains("forgotten"), "{}", logout.stdout);
+    world.run(&["token"]).expect(0);
+    assert_eq!(
+        world.sandbox.count(Endpoint::CreateOAuth2Token),
+        2,
+        "forgotten, so fetched again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_ends_the_ibsso_session() {
+    let world = World::start().await;
+    world.login("ib", "ibsso").expect(0);
+    assert_eq!(world.sandbox.active_sessions(DEMO_USERNAME), 1);
+    let token = world.run(&["--profile", "ib", "token"]).expect(0).stdout;
+    assert!(world
+        .sandbox
+        .issued_tokens()
+        .contains(&token.trim().to_owned()));
+    let logout = world.run(&["--profile", "ib", "logout"]).expect(0);
+    assert!(logout.stdout.contains("ended"), "{}", logout.stdout);
+    assert_eq!(world.sandbox.active_sessions(DEMO_USERNAME), 0);
+    assert_eq!(world.sandbox.count(Endpoint::DestroySession), 1);
+    // The next command logs in again, once.
+    world
+        .run(&["--profile", "ib", "account", "get-account-balance"])
+        .expect(0);
+    assert_eq!(world.sandbox.count(Endpoint::CreateSession), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_refuses_bad_credentials_and_saves_nothing() {
+    let world = World::start().await;
+    let url = world.url().to_owned();
+    let refused = world
+        .run_with(
+            world.command(),
+            &["login", "--base-url", &url, "--username", "demo"],
+            "wrong-password\n",
+        )
+        .expect(4);
+    assert!(
+        refused.stderr.contains("sign-in failed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("hint:"), "{}", refused.stderr);
+    assert!(!world.dir.path().join("profiles.json").exists());
+    let not_signed_in = world.run(&["whoami"]).expect(4);
+    assert!(
+        not_signed_in.stderr.contains("infobip login"),
+        "{}",
+        not_signed_in.stderr
+    );
+    // Basic and API key: checked with a call.
+    world.login("basic", "basic").expect(0);
+    let empty = world
+        .run_with(world.command(), &["login", "--base-url", &url], "\n")
+        .expect(2);
+    assert!(
+        empty.stderr.contains("no API key given"),
+        "{}",
+        empty.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_with_an_api_key_says_which_calls_work_and_which_scope_is_missing() {
+    let world = World::start().await;
+    let key = world
+        .sandbox
+        .create_api_key(
+            DEMO_USERNAME,
+            CreateApiKeyRequest::builder()
+                .name("sms only")
+                .scope_guids(vec![String::from("sms:manage")])
+                .try_into()
+                .unwrap(),
+        )
+        .unwrap();
+    let secret = key.api_key_secret.unwrap().expose().to_owned();
+    let url = world.url().to_owned();
+    world
+        .run_with(
+            world.command(),
+            &["login", "--base-url", &url],
+            &format!("{secret}\n"),
+        )
+        .expect(0);
+    let whoami = world.run(&["whoami"]).expect(0);
+    insta::assert_snapshot!("whoami_api_key", world.stable(&whoami.stdout));
+    // A key cannot manage keys: said before anything is sent.
+    let refused = world.run(&["api-key", "list"]).expect(5);
+    assert!(
+        refused.stderr.contains("never an API key"),
+        "{}",
+        refused.stderr
+    );
+    // The generated command names the missing scope.
+    let balance = world.run(&["account", "get-account-balance"]).expect(5);
+    assert!(
+        balance
+            .stderr
+            .contains("needs one of account-management:manage"),
+        "{}",
+        balance.stderr
+    );
+    let token = world.run(&["token"]).expect(0);
+    assert_eq!(token.stdout.trim(), secret);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_listed_shown_rotated_and_revoked() {
+    let world = World::start().await;
+    world.login("default", "basic").expect(0);
+    let create = |name: &str, ips: Vec<String>| {
+        world
+            .sandbox
+            .create_api_key(
+                DEMO_USERNAME,
+                CreateApiKeyRequest::builder()
+                    .name(name)
+                    .allowed_i_ps(ips)
+                    .scope_guids(vec![String::from("sms:manage")])
+                    .try_into()
+                    .unwrap(),
+            )
+            .unwrap()
+    };
+    let open = create("open", Vec::new());
+    let locked = create("locked", vec![String::from("10.20.30.40")]);
+    let (open_id, locked_id) = (open.id.clone().unwrap(), locked.id.clone().unwrap());
+    let secrets = [
+        open.api_key_secret.unwrap().expose().to_owned(),
+        locked.api_key_secret.unwrap().expose().to_owned(),
+    ];
+
+    let list = world.run(&["api-key", "list"]).expect(0);
+    let show = world.run(&["api-key", "show", &open_id]).expect(0);
+    let ids = |text: &str| {
+        // Placeholders as wide as the ids, so that the columns stay aligned.
+        text.replace(&open_id, &format!("{:-<32}", "OPEN-ID"))
+            .replace(&locked_id, &format!("{:-<32}", "LOCKED-ID"))
+    };
+    insta::assert_snapshot!("api_key_list", dates(&ids(&list.stdout)));
+    insta::assert_snapshot!("api_key_show", dates(&ids(&show.stdout)));
+    for secret in &secrets {
+        assert!(!list.all().contains(secret.as_str()));
+        assert!(!show.all().contains(secret.as_str()));
+    }
+    let listed = json(
+        &world
+            .run(&["api-key", "list", "--output", "json"])
+            .expect(0)
+            .stdout,
+    );
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(listed[0].get("apiKeySecret").is_none());
+
+    // Rotated: a new key with the same scopes, its secret printed once, the old one revoked
+    // after the new one worked from here.
+    let rotate = world
+        .run(&[
+            "api-key",
+            "rotate",
+            &open_id,
+            "--revoke-old",
+            "--output",
+            "json",
+        ])
+        .expect(0);
+    let report = json(&rotate.stdout);
+    assert_eq!(report["old"]["revoked"], true);
+    assert_eq!(report["works_from_this_machine"], true);
+    assert_eq!(
+        report["new"]["scopeGuids"],
+        serde_json::json!(["sms:manage"])
+    );
+    assert_eq!(report["new"]["name"], "open");
+    let new_secret = report["new"]["apiKeySecret"].as_str().unwrap().to_owned();
+    assert!(
+        new_secret.len() > 20,
+        "the new key's secret, printed once: {new_secret}"
+    );
+
+    // Not from this machine's address: said, and the old key kept.
+    let kept = world
+        .run(&["api-key", "rotate", &locked_id, "--revoke-old"])
+        .expect(5);
+    assert!(
+        kept.stdout
+            .contains("not among the key's allowed IPs (10.20.30.40)"),
+        "{}",
+        kept.stdout
+    );
+    assert!(
+        kept.stdout.contains("Secret (shown this once"),
+        "{}",
+        kept.stdout
+    );
+    let locked_now = json(
+        &world
+            .run(&["api-key", "show", &locked_id, "--output", "json"])
+            .expect(0)
+            .stdout,
+    );
+    assert_eq!(locked_now["enabled"], true);
+
+    let revoke = world.run(&["api-key", "revoke", &locked_id]).expect(0);
+    assert!(revoke.stdout.contains("Revoked"), "{}", revoke.stdout);
+    let locked_now = json(
+        &world
+            .run(&["api-key", "show", &locked_id, "--output", "json"])
+            .expect(0)
+            .stdout,
+    );
+    assert_eq!(locked_now["enabled"], false);
+    let missing = world.run(&["api-key", "show", "NO-SUCH-KEY"]).expect(3);
+    assert!(
+        missing.stderr.contains("404") || missing.stderr.contains("E404"),
+        "{}",
+        missing.stderr
+    );
+}
+
+/// Dates in API key tables (validity windows) are now-relative.
+fn dates(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            line.split("  ")
+                .map(|cell| {
+                    let cell_trimmed = cell.trim();
+                    if cell_trimmed.len() == 28 && cell_trimmed.ends_with("+0000") {
+                        cell.replace(cell_trimmed, "YYYY-MM-DDTHH:MM:SS.SSS+0000")
+                    } else {
+                        cell.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_send_prints_each_message_id_and_status() {
+    let world = World::with(SandboxConfig::for_tests().with_rejected("41790000002")).await;
+    world.login("default", "oauth2").expect(0);
+    let sent = world
+        .run(&[
+            "sms",
+            "send",
+            "--to",
+            "41793026727",
+            "--text",
+            "Hello",
+            "--output",
+            "json",
+        ])
+        .expect(0);
+    let report = json(&sent.stdout);
+    assert_eq!(report["messages"][0]["to"], "41793026727");
+    assert_eq!(report["messages"][0]["status"], "PENDING_ACCEPTED");
+    assert!(report["messages"][0]["message_id"].as_str().is_some());
+    let table = world
+        .run(&[
+            "sms",
+            "send",
+            "--to",
+            "41793026727",
+            "--to",
+            "41790000002",
+            "--text",
+            "Hi",
+        ])
+        .expect(0);
+    assert!(table.stdout.starts_with("bulk id"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("PENDING_ACCEPTED"),
+        "{}",
+        table.stdout
+    );
+    let refused = world
+        .run(&["sms", "send", "--to", "+41793026727", "--text", "Hi"])
+        .expect(3);
+    assert!(refused.stderr.contains("E400"), "{}", refused.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_commands_print_json_and_keep_secrets_off_the_command_line() {
+    let world = World::start().await;
+    world.login("default", "oauth2").expect(0);
+    let balance = world.run(&["account", "get-account-balance"]).expect(0);
+    insta::assert_snapshot!("account_get_account_balance", balance.stdout);
+    let table = world
+        .run(&["account", "get-account-balance", "--output", "table"])
+        .expect(0);
+    insta::assert_snapshot!("account_get_account_balance_table", table.stdout);
+
+    let body = world.dir.path().join("key.json");
+    std::fs::write(
+        &body,
+        r#"{"name": "from a file", "scopeGuids": ["sms:manage"]}"#,
+    )
+    .unwrap();
+    let created = world
+        .run(&[
+            "account",
+            "create-api-key",
+            "--json-body",
+            body.to_str().unwrap(),
+        ])
+        .expect(0);
+    let key = json(&created.stdout);
+    assert_eq!(
+        key["apiKeySecret"],
+        "[redacted: add --show-secrets to print it]"
+    );
+    assert!(
+        created.stderr.contains("--show-secrets"),
+        "{}",
+        created.stderr
+    );
+    let shown = world
+        .run(&[
+            "--show-secrets",
+            "account",
+            "get-api-key",
+            "--api-key-id",
+            key["id"].as_str().unwrap(),
+        ])
+        .expect(0);
+    let secret = json(&shown.stdout)["apiKeySecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(secret.len() > 20);
+
+    // A secret query parameter comes from standard input, never from an argument.
+    let found = world.run_with(
+        world.command(),
+        &[
+            "account",
+            "get-api-keys-by-filter",
+            "--api-key-secret-stdin",
+        ],
+        &format!("{secret}\n"),
+    );
+    let found = json(&found.expect(0).stdout);
+    assert_eq!(found["apiKeys"].as_array().unwrap().len(), 1);
+    let recorded = world.sandbox.requests();
+    assert!(recorded
+        .iter()
+        .any(|r| r.endpoint == Some(Endpoint::GetApiKeysByFilter)));
+
+    let broken = world.dir.path().join("broken.json");
+    std::fs::write(&broken, r#"{"name": 42, "password": "S3CRET-IN-FILE"}"#).unwrap();
+    let refused = world
+        .run(&[
+            "account",
+            "create-api-key",
+            "--json-body",
+            broken.to_str().unwrap(),
+        ])
+        .expect(2);
+    assert!(
+        refused.stderr.contains("failed to parse"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("S3CRET-IN-FILE"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_environment_works_without_a_profile() {
+    let world = World::start().await;
+    let mut command = world.command();
+    command
+        .env("INFOBIP_BASE_URL", world.url())
+        .env("INFOBIP_AUTH", "ibsso")
+        .env("INFOBIP_USERNAME", DEMO_USERNAME)
+        .env("INFOBIP_PASSWORD", DEMO_PASSWORD);
+    let whoami = world.run_with(command, &["whoami", "--output", "json"], "");
+    let whoami = json(&whoami.expect(0).stdout);
+    assert_eq!(whoami["credentials"], "the INFOBIP_* variables");
+    assert_eq!(whoami["scheme"], "IBSSO");
+}
+
+#[test]
+fn sandbox_flag_runs_a_command_without_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_infobip"))
+        .args(["--sandbox", "account", "get-account-balance"])
+        .env("INFOBIP_CONFIG_DIR", dir.path())
+        .env_remove("INFOBIP_BASE_URL")
+        .env_remove("INFOBIP_AUTH")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let balance = json(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(balance["currency"], "EUR");
+    // Nothing of a one-off sandbox is kept.
+    assert!(!dir.path().join("tokens").exists());
+}
+
+#[test]
+fn sandbox_command_serves_until_stopped_and_says_how_to_use_it() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_infobip"))
+        .args(["sandbox", "--port", "0"])
+        .env("INFOBIP_CONFIG_DIR", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let banner: Vec<String> = lines.by_ref().take(14).map(|l| l.unwrap()).collect();
+    let banner = banner.join("\n");
+    assert!(
+        banner.contains(&format!("export INFOBIP_BASE_URL={url}")),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("infobip login --profile sandbox"),
+        "{banner}"
+    );
+    let balance = std::process::Command::new(env!("CARGO_BIN_EXE_infobip"))
+        .args(["account", "get-account-balance"])
+        .env("INFOBIP_CONFIG_DIR", dir.path())
+        .env("INFOBIP_BASE_URL", &url)
+        .env("INFOBIP_AUTH", "oauth2")
+        .env("INFOBIP_USERNAME", DEMO_USERNAME)
+        .env("INFOBIP_PASSWORD", DEMO_PASSWORD)
+        .output()
+        .unwrap();
+    assert!(balance.status.success(), "{balance:?}");
+    // It reports the token it issued.
+    let counted = lines.next().unwrap().unwrap();
+    assert!(
+        counted.contains("token requests so far: 1 OAuth"),
+        "{counted}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
