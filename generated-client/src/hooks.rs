@@ -137,6 +137,8 @@ impl Authenticator for NoAuth {
 }
 
 /// What a product's `pre` hook does: find the operation, let the authenticator prepare.
+// Used by every product module: unused only when the crate is built without any product.
+#[allow(dead_code)]
 pub(crate) async fn pre<E>(
     auth: &Auth,
     transport: &reqwest::Client,
@@ -162,6 +164,7 @@ pub(crate) async fn pre<E>(
 }
 
 /// What a product's `exec` hook does: let the authenticator send.
+#[allow(dead_code)]
 pub(crate) async fn exec(
     auth: &Auth,
     transport: &reqwest::Client,
@@ -184,6 +187,7 @@ pub(crate) async fn exec(
 /// Writes a product's `impl ClientHooks for Client` (and `ProductClient`), given the
 /// product's name and the function that finds an operation of the product by the method name
 /// progenitor passes.
+#[allow(unused_macros)]
 macro_rules! impl_hooks {
     ($product:literal, $find:path) => {
         impl crate::ProductClient for Client {
@@ -222,4 +226,5 @@ macro_rules! impl_hooks {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use impl_hooks;
