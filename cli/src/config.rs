@@ -300,3 +300,31 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[ignore = "hostile review: write_private opens its fixed temporary name without O_EXCL/O_NOFOLLOW: a planted symlink gets the secrets"]
+    fn write_private_never_writes_through_a_file_planted_at_its_temporary_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        create_private_dir(&config).unwrap();
+        let path = config.join("credentials.json");
+        // The temporary name is predictable (`credentials.<pid>.tmp`): whoever can write the
+        // directory (see `secrets_are_not_kept_in_a_directory_others_can_write`) plants a
+        // symlink there for each likely process id, pointing at a file they can read.
+        let stolen = dir.path().join("stolen");
+        std::fs::write(&stolen, "").unwrap();
+        let planted = path.with_extension(format!("{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&stolen, &planted).unwrap();
+        let _ = write_private(&path, r#"{"default": "S3CRET-PASSWORD"}"#);
+        let leaked = std::fs::read_to_string(&stolen).unwrap();
+        assert!(
+            !leaked.contains("S3CRET-PASSWORD"),
+            "the secret went through the planted symlink into {}",
+            stolen.display()
+        );
+    }
+}

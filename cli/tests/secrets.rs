@@ -102,3 +102,69 @@ async fn secret_files_readable_by_others_are_refused_with_the_chmod_to_run() {
         assert_eq!(mode & 0o777, 0o600, "{file}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Hostile review: each test below shows a defect and is ignored so that the branch stays
+// green; the reason names it.
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "hostile review: a profiles.json others can write is used, so another user can redirect the password to their server"]
+async fn a_profiles_file_others_can_write_is_refused() {
+    let world = World::start().await;
+    // Another local user's server.
+    let elsewhere = infobip_sandbox::Sandbox::start(infobip_sandbox::SandboxConfig::for_tests())
+        .await
+        .unwrap();
+    world.login("default", "basic").expect(0);
+    let path = world.dir.path().join("profiles.json");
+    // profiles.json "holds no secret", so nothing checks who may write it: but it says where
+    // the secret is sent.
+    set_mode(&path, 0o666);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace(world.url(), elsewhere.base_url())).unwrap();
+    let run = world.run(&["account", "get-account-balance"]);
+    let sent: Vec<String> = elsewhere
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    assert!(
+        sent.is_empty(),
+        "exit {}: the Basic credentials went to the server a profiles.json of mode 666 named: {} request(s)",
+        run.code,
+        sent.len()
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("chmod 600 {}", path.display())),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "hostile review: secrets are written into an existing configuration directory that others can write"]
+async fn secrets_are_not_kept_in_a_directory_others_can_write() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let world = World::start().await;
+    // INFOBIP_CONFIG_DIR made by hand, or by a tool with umask 000: whoever can write it can
+    // rename their own credentials.json, profiles.json or tokens.key into it, or plant the
+    // temporary files the writes go through.
+    set_mode(world.dir.path(), 0o777);
+    let login = world.login("default", "oauth2");
+    let mode = std::fs::metadata(world.dir.path())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert!(
+        login.code != 0 || mode & 0o022 == 0,
+        "login wrote the password into a directory of mode {mode:03o} and said:\n{}",
+        login.all()
+    );
+}
