@@ -203,6 +203,11 @@ impl ClientBuilder {
         })
     }
 
+    /// The scheme these credentials authenticate with.
+    pub fn scheme(&self) -> Scheme {
+        self.credentials.scheme()
+    }
+
     /// [`api_key`](Self::api_key) with the key read from `source` (a
     /// [`SecretFile`](crate::SecretFile) a secrets manager rewrites, say), and read again every
     /// [`secret_check_interval`](Self::secret_check_interval) and after a 401: a rotated key

@@ -110,20 +110,39 @@ pub async fn connect(
         .get(infobip_auth::env::CLIENT_ID)
         .or_else(|| variables.get(infobip_auth::env::USERNAME))
         .cloned();
-    let store = token_store(config)?;
-    let key = store_key(config)?;
-    let infobip = shared(builder, store.clone(), key)
-        .connect()
-        .map_err(|e| configuration(&source, &e.to_string()))?;
-    let renews = matches!(infobip.scheme(), Scheme::IbssoTokenHeader | Scheme::OAuth2);
+    let (infobip, store) = with_store(config, builder)?;
+    let infobip = infobip.map_err(|e| configuration(&source, &e.to_string()))?;
     Ok(Session {
         base_url: infobip_client::Connection::base_url(&infobip).to_owned(),
         infobip,
         source,
         username,
-        store: renews.then_some(store),
+        store,
         _sandbox: None,
     })
+}
+
+/// The connection of `builder`, sharing its tokens through the file store when its scheme
+/// has tokens (Basic and API key never open it, so that a store that cannot be used does
+/// not stop them).
+#[allow(clippy::type_complexity)]
+fn with_store(
+    config: &Config,
+    builder: ClientBuilder,
+) -> Result<
+    (
+        Result<Infobip, infobip_auth::ConfigError>,
+        Option<FileStore>,
+    ),
+    Failure,
+> {
+    if !matches!(builder.scheme(), Scheme::IbssoTokenHeader | Scheme::OAuth2) {
+        return Ok((builder.connect(), None));
+    }
+    let key = store_key(config)?;
+    let store = FileStore::open(config.tokens_path(), &key)
+        .map_err(|e| Failure::local(format!("the token store cannot be used: {}", e.reason)))?;
+    Ok((shared(builder, store.clone(), key).connect(), Some(store)))
 }
 
 fn not_signed_in() -> Failure {
@@ -198,17 +217,15 @@ pub fn connect_profile(
     let source = Source::Profile(name.to_owned());
     let builder = ClientBuilder::from_env_with(|var| variables.get(var).cloned())
         .map_err(|e| Failure::usage(format!("these credentials cannot be used: {e}")))?;
-    let store = token_store(config)?;
-    let infobip = shared(builder, store.clone(), store_key(config)?)
-        .connect()
-        .map_err(|e| Failure::usage(format!("these credentials cannot be used: {e}")))?;
-    let renews = matches!(infobip.scheme(), Scheme::IbssoTokenHeader | Scheme::OAuth2);
+    let (infobip, store) = with_store(config, builder)?;
+    let infobip =
+        infobip.map_err(|e| Failure::usage(format!("these credentials cannot be used: {e}")))?;
     Ok(Session {
         base_url: infobip_client::Connection::base_url(&infobip).to_owned(),
         infobip,
         source,
         username: profile.username.clone(),
-        store: renews.then_some(store),
+        store,
         _sandbox: None,
     })
 }
@@ -267,16 +284,10 @@ fn shared(builder: ClientBuilder, store: FileStore, key: EncryptionKey) -> Clien
         .store_lease(Duration::from_secs(15))
 }
 
-/// The token store, in the configuration directory.
-fn token_store(config: &Config) -> Result<FileStore, Failure> {
-    let key = store_key(config)?;
-    FileStore::open(config.tokens_path(), &key)
-        .map_err(|e| Failure::local(format!("the token store cannot be used: {}", e.reason)))
-}
-
 /// The token store's key: from the OS keyring when it has one (feature `keyring`), else
 /// from the 0600 key file beside the store, created on first use.
 fn store_key(config: &Config) -> Result<EncryptionKey, Failure> {
+    config.check_dir()?;
     let path = config.key_path();
     if !path.exists() {
         // A keyring that cannot be reached (no Secret Service on a headless machine) is no

@@ -3,16 +3,18 @@
 
 use std::fmt;
 
-use infobip_auth::{AuthError, AuthFailure, InfobipError, Operation, Scheme, ScopeRefusal};
+use infobip_auth::{AuthError, AuthFailure, Cause, InfobipError, Operation, Scheme, ScopeRefusal};
 
 /// The exit codes, as `--help` lists them.
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  no answer from Infobip (network, timeout), or a local problem (a file, the configuration)
+  1  no answer from Infobip (network, timeout; signing in included), or a local problem (a file,
+     the configuration)
   2  usage error: an unknown command, a bad or missing argument
   3  Infobip refused the request: an API error (400, 404, 429, 5xx...)
-  4  authentication failed: credentials refused (401), no token could be obtained, not signed in
+  4  authentication failed: credentials refused (401), signing in refused or failing at
+     Infobip, not signed in
   5  permission: the credentials lack the API scope, or the operation does not accept the scheme";
 
 /// The kinds of failure, one exit code each.
@@ -110,6 +112,21 @@ impl Failure {
                 let infobip = InfobipError::from_body(Some(status), b"");
                 Self::of_answer(infobip, operation, scheme)
             }
+            // An error answer whose body could not be read (a gateway's HTML page, nothing):
+            // its status, which the error does not carry, still says what kind of failure it
+            // was.
+            infobip_client::Error::InvalidResponsePayload(body, _)
+                if crate::status::last().is_some_and(|s| s >= 400) =>
+            {
+                let infobip = InfobipError::from_body(crate::status::last(), body);
+                Self::of_answer(infobip, operation, scheme)
+            }
+            infobip_client::Error::ResponseBodyError(_)
+                if crate::status::last().is_some_and(|s| s >= 400) =>
+            {
+                let infobip = InfobipError::from_body(crate::status::last(), b"");
+                Self::of_answer(infobip, operation, scheme)
+            }
             other => Self::new(
                 Kind::Local,
                 format!("`{operation}` got no usable answer: {}", shown(other)),
@@ -193,6 +210,12 @@ impl Failure {
                 Self::new(Kind::Auth, format!("sign-in failed: {error}"))
                     .hint("check the username and password, then `infobip login` again")
             }
+            // The token endpoint never answered: the same failure as any call's "no answer".
+            error if got_no_answer(error) => Self::new(
+                Kind::Local,
+                format!("no token could be obtained: Infobip did not answer: {error}"),
+            )
+            .hint("check the base URL and the network; `infobip whoami` shows what is configured"),
             error if error.is_retryable() => {
                 let wait = error
                     .retry_after()
@@ -204,6 +227,16 @@ impl Failure {
             }
             error => Self::new(Kind::Auth, format!("no token could be obtained: {error}")),
         }
+    }
+}
+
+/// Whether `error` comes down to a login request that got no answer (a refused connection,
+/// a timeout), as opposed to Infobip refusing or failing it.
+fn got_no_answer(error: &AuthError) -> bool {
+    match error {
+        AuthError::Unavailable { cause, .. } => matches!(cause, Cause::Transport(_)),
+        AuthError::CoolingDown { cause, .. } => got_no_answer(cause),
+        _ => false,
     }
 }
 

@@ -19,6 +19,7 @@ mod keyring;
 mod output;
 mod secret_input;
 mod spinner;
+mod status;
 
 use std::process::ExitCode;
 
@@ -62,12 +63,20 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .without_time()
-        .init();
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        use tracing_subscriber::Layer as _;
+        let warnings = tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .without_time()
+            .with_filter(tracing_subscriber::filter::LevelFilter::WARN);
+        tracing_subscriber::registry()
+            .with(warnings)
+            .with(status::layer())
+            .init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -79,7 +88,11 @@ fn main() -> ExitCode {
             return ExitCode::from(Kind::Local.exit_code());
         }
     };
-    match runtime.block_on(run(&matches)) {
+    let result = runtime.block_on(run(&matches));
+    // The command is done: a token store call still waiting for another process's turn with
+    // the file (given up on by the client already) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {failure}");

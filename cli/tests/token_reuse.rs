@@ -82,12 +82,10 @@ async fn eight_ibsso_commands_at_once_make_one_session() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Hostile review: the test below shows a defect and is ignored so that the branch stays
-// green; the reason names it.
+// Found in a hostile review and fixed: the test below failed before its fix.
 
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "hostile review: while another process holds the store's lock, a command prints its answer but never exits"]
 async fn a_command_ends_while_another_process_holds_the_store_lock() {
     use std::io::BufRead as _;
     use std::process::Stdio;

@@ -23,6 +23,10 @@ use crate::ConfigError;
 /// another version of this layout, does not open.
 const FILE_AAD: &str = "infobip-auth file store v1";
 
+/// The longest a call waits for another process's turn with the file. Turns last
+/// milliseconds; a lock held longer belongs to a process that is stuck.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
 /// A [`TokenStore`] in one encrypted file, for processes on one machine: ten runs of a
 /// command line in a row share one OAuth token or IBSSO session, and so do runs at the same
 /// moment.
@@ -159,9 +163,7 @@ impl Inner {
             .truncate(false)
             .open(&self.lock_path)
             .map_err(|e| self.failed("cannot open the lock file", &e))?;
-        // Called through the trait: the standard library's own `File::lock` is newer than the
-        // workspace's minimum Rust version.
-        fs4::FileExt::lock(&lock).map_err(|e| self.failed("cannot lock the lock file", &e))?;
+        self.wait_for(&lock)?;
         let now = now_ms();
         let (mut contents, mut changed) = self.read()?;
         let before = contents.entries.len();
@@ -176,6 +178,39 @@ impl Inner {
         // Closing the lock file releases the lock.
         drop(lock);
         Ok(result)
+    }
+
+    /// Takes the lock, waiting at most [`LOCK_WAIT`] for another process to let go of it.
+    ///
+    /// `flock` waits without a limit, and a wait cannot be cancelled: a call whose caller
+    /// gave up (the client's store timeout) would hold its thread until the lock came free,
+    /// and a process could not exit while another held the lock. So the lock is tried, and
+    /// tried again after short pauses, until it is taken or the wait is over.
+    fn wait_for(&self, lock: &File) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            // Called through the trait: the standard library's own `File::try_lock` is newer
+            // than the workspace's minimum Rust version.
+            match fs4::FileExt::try_lock(lock) {
+                Ok(()) => return Ok(()),
+                Err(fs4::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(fs4::TryLockError::WouldBlock) => {
+                    return Err(StoreError::new(format!(
+                        "{} is locked by another process and was not let go of within {} s; \
+                         the call goes ahead without the store",
+                        self.lock_path.display(),
+                        LOCK_WAIT.as_secs()
+                    )))
+                }
+                Err(fs4::TryLockError::Error(e)) => {
+                    return Err(self.failed("cannot lock the lock file", &e))
+                }
+            }
+        }
     }
 
     /// The entries, and whether the file must be rewritten (it could not be read).

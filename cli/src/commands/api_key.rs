@@ -193,25 +193,39 @@ async fn rotate(
         }
     }
     let check = try_key(session, &secret, &old).await;
+    // Whatever revoking comes to, the report below is printed: the new key exists, and a
+    // script must learn its id and secret even when the old key could not be revoked.
     let revoked = match (&check, revoke_old) {
-        (Ok(()), true) => Some(revoke(session, id).await?),
+        (Ok(()), true) => Some(revoke(session, id).await),
+        _ => None,
+    };
+    let revoke_failed = match &revoked {
+        Some(Err(failure)) => Some(failure.clone()),
         _ => None,
     };
     match output {
         Output::Json => {
             let mut new = public(&created);
             new["apiKeySecret"] = Value::String(secret);
+            let mut old = json!({"id": id, "revoked": matches!(revoked, Some(Ok(_)))});
+            if let Some(failure) = &revoke_failed {
+                old["revoke_failed"] = json!(failure.message);
+            }
             let report = json!({
                 "new": new,
-                "old": {"id": id, "revoked": revoked.is_some()},
+                "old": old,
                 "works_from_this_machine": check.is_ok(),
                 "note": check.as_ref().err(),
             });
             output::print(&report, output);
         }
-        Output::Table => match (&check, revoked) {
-            (Ok(()), Some(_)) => println!(
+        Output::Table => match (&check, &revoked) {
+            (Ok(()), Some(Ok(_))) => println!(
                 "A call with the new key succeeded from this machine; the old key {id} is revoked."
+            ),
+            (Ok(()), Some(Err(failure))) => println!(
+                "A call with the new key succeeded from this machine, but the old key {id} could not be revoked: {}",
+                failure.message
             ),
             (Ok(()), None) => println!(
                 "A call with the new key succeeded from this machine. The old key {id} still works: \
@@ -219,6 +233,11 @@ async fn rotate(
             ),
             (Err(why), _) => println!("{why} The old key {id} is kept."),
         },
+    }
+    if let Some(failure) = revoke_failed {
+        return Err(failure.hint(format!(
+            "the new key {new_id} is in place; revoke the old one with `infobip api-key revoke {id}`"
+        )));
     }
     match check {
         // Asked to revoke the old key and could not: a script must not take it for done.

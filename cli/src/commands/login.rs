@@ -118,6 +118,14 @@ impl Login {
 async fn verify(session: &Session) -> Result<String, Failure> {
     let scheme = session.scheme();
     if matches!(scheme, Scheme::OAuth2 | Scheme::IbssoTokenHeader) {
+        // A token the store keeps for this user proves nothing about the password just typed:
+        // it is ended (a session) or forgotten (a token), so that the check is a new login.
+        if scheme == Scheme::IbssoTokenHeader {
+            // Best effort: a session that cannot be ended idles out, and the login below
+            // says whether the password works.
+            let _ = session.infobip.logout().await;
+        }
+        crate::commands::forget_cached(session)?;
         crate::commands::token::authorization(session).await?;
         return Ok(String::from(match scheme {
             Scheme::OAuth2 => "a token was issued",

@@ -179,28 +179,44 @@ fn of_generated(error: &anyhow::Error) -> Failure {
     failure
 }
 
-/// `infobip logout`.
-async fn logout(context: &Context) -> Result<(), Failure> {
-    let session = context.connect().await?;
-    let scheme = session.scheme();
-    crate::spinner::while_waiting("signing out...", session.infobip.logout())
-        .await
-        .map_err(|e| Failure::of_auth(&e, scheme))?;
+/// Forgets the token or session the token store keeps for `session`'s credentials; answers
+/// whether there was one.
+pub fn forget_cached(session: &Session) -> Result<bool, Failure> {
     let account = session.infobip.account();
     let key = account
         .inner()
         .downcast_ref::<InfobipAuth>()
         .and_then(InfobipAuth::store_key)
         .map(str::to_owned);
-    let forgot = match (&session.store, key) {
+    match (&session.store, key) {
         (Some(store), Some(key)) => store.remove(&key).map_err(|e| {
             Failure::new(
                 Kind::Local,
                 format!("the cached token could not be forgotten: {e}"),
             )
-        })?,
-        _ => false,
-    };
+        }),
+        _ => Ok(false),
+    }
+}
+
+/// `infobip logout`.
+async fn logout(context: &Context) -> Result<(), Failure> {
+    let session = context.connect().await?;
+    let scheme = session.scheme();
+    let ended = crate::spinner::while_waiting("signing out...", session.infobip.logout()).await;
+    // Forgotten here whether or not Infobip could end it: signing out must work offline.
+    let forgot = forget_cached(&session)?;
+    if let Err(error) = ended {
+        let failure = match error {
+            infobip_auth::AuthError::Logout { .. } => Failure::local(format!(
+                "the IBSSO session was forgotten here, but Infobip could not end it: {error}"
+            )),
+            error => Failure::of_auth(&error, scheme),
+        };
+        return Err(failure.hint(
+            "the session ends by itself after 60 minutes without use; `infobip logout` again ends it now once Infobip answers",
+        ));
+    }
     let message = match scheme {
         infobip_auth::Scheme::IbssoTokenHeader => {
             "Signed out: the IBSSO session was ended at Infobip and forgotten here."

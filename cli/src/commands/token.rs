@@ -34,10 +34,20 @@ impl Token {
             println!("{header}");
             return Ok(());
         }
-        if session.scheme() == Scheme::Basic {
-            return Err(Failure::usage(
-                "Basic authentication has no token (the password goes with every request); `infobip token --header` prints the Authorization value",
-            ));
+        match session.scheme() {
+            Scheme::Basic => {
+                return Err(Failure::usage(
+                    "Basic authentication has no token (the password goes with every request); `infobip token --header` prints the Authorization value",
+                ))
+            }
+            // The key is no token: it does not expire, and a script that takes it for one
+            // spreads a long-lived secret where a short-lived one was meant.
+            Scheme::ApiKeyHeader => {
+                return Err(Failure::usage(
+                    "an API key has no token (the key itself goes with every request, and does not expire); `infobip token --header` prints the Authorization value",
+                ))
+            }
+            _ => {}
         }
         let token = header.split_once(' ').map_or(header.as_str(), |(_, t)| t);
         println!("{token}");

@@ -73,7 +73,8 @@ fn outcome<E: serde::Serialize>(
                     String::from("refused: the key lacks the scope"),
                     operation.scopes.to_vec(),
                 ),
-                Kind::Auth => return Err(failure),
+                // Refused, or no answer at all: nothing is known of the key.
+                Kind::Auth | Kind::Local => return Err(failure),
                 _ => (format!("failed: {}", failure.message), Vec::new()),
             }
         }
@@ -87,14 +88,15 @@ fn outcome<E: serde::Serialize>(
 
 /// Basic, IBSSO and OAuth: a token (where the scheme has one), then the account's keys.
 async fn user_checks(session: &Session) -> Result<Value, Failure> {
-    let status = match session.scheme() {
-        Scheme::OAuth2 | Scheme::IbssoTokenHeader => {
-            crate::commands::token::authorization(session).await?;
-            "valid: Infobip issued a token (reused from the token store when one is there)"
-        }
-        _ => "valid",
-    };
-    let mut details = json!({"status": status});
+    let token = matches!(session.scheme(), Scheme::OAuth2 | Scheme::IbssoTokenHeader);
+    if token {
+        crate::commands::token::authorization(session).await?;
+    }
+    let mut details = json!({"status": if token {
+        "valid: Infobip issued a token (reused from the token store when one is there)"
+    } else {
+        "valid"
+    }});
     match crate::commands::api_key::list(session).await {
         Ok(keys) => {
             let keys: Vec<Value> = keys
@@ -112,8 +114,17 @@ async fn user_checks(session: &Session) -> Result<Value, Failure> {
                 .collect();
             details["api_keys"] = Value::Array(keys);
         }
-        Err(failure) if failure.kind == Kind::Auth => return Err(failure),
-        Err(failure) => details["api_keys_unavailable"] = json!(failure.message),
+        // Refused, or no answer at all: nothing is known of the credentials.
+        Err(failure) if matches!(failure.kind, Kind::Auth | Kind::Local) => return Err(failure),
+        Err(failure) => {
+            // Basic has no token to prove it: only an answer other than a refusal does (a 403
+            // for want of a scope is one).
+            if !token && failure.kind != Kind::Permission {
+                details["status"] =
+                    json!("not confirmed: Infobip answered the check with an error");
+            }
+            details["api_keys_unavailable"] = json!(failure.message);
+        }
     }
     Ok(details)
 }
