@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use futures_util::FutureExt as _;
 use infobip_client::{Authenticator, BoxFuture, Call, Operation, PrepareError, Scheme};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::StatusCode;
@@ -447,26 +446,59 @@ impl InfobipAuth {
         operation: &'static Operation,
         request: &mut reqwest::Request,
     ) -> Result<(), AuthError> {
+        if !operation.is_unauthenticated() {
+            self.rotate(false).await;
+        }
+        match self.authorize_now(operation, request) {
+            Ready::Done(result) => result,
+            Ready::Fetch(tokens) => {
+                let header = tokens.header().await?;
+                request.headers_mut().insert(AUTHORIZATION, header);
+                Ok(())
+            }
+        }
+    }
+
+    /// [`authorize`](Self::authorize) as far as it goes without waiting. The cached token is
+    /// read once: a second reading could find it gone (expired, or dropped after another
+    /// call's 401) after the first found it fresh.
+    fn authorize_now(
+        &self,
+        operation: &'static Operation,
+        request: &mut reqwest::Request,
+    ) -> Ready<'_> {
         // Login calls carry their credentials in the body; an Authorization header there
         // would at best be ignored.
         if operation.is_unauthenticated() {
-            return Ok(());
+            return Ready::Done(Ok(()));
         }
-        self.check(operation)?;
-        self.rotate(false).await;
+        if let Err(error) = self.check(operation) {
+            return Ready::Done(Err(error));
+        }
         let header = match &self.credential {
             Credential::Static { header, .. } => HeaderValue::clone(&header.load()),
             Credential::Renewing(tokens) if self.ends_token(operation).is_some() => {
-                tokens.current_header().ok_or(AuthError::NoSession)?
+                match tokens.current_header() {
+                    Some(header) => header,
+                    None => return Ready::Done(Err(AuthError::NoSession)),
+                }
             }
             Credential::Renewing(tokens) => match tokens.fresh_header() {
                 Some(header) => header,
-                None => tokens.header().await?,
+                None => return Ready::Fetch(tokens),
             },
         };
         request.headers_mut().insert(AUTHORIZATION, header);
-        Ok(())
+        Ready::Done(Ok(()))
     }
+}
+
+/// How far [`InfobipAuth::authorize_now`] got.
+enum Ready<'a> {
+    /// The request is authorized, or cannot be.
+    Done(Result<(), AuthError>),
+    /// A token must be fetched (or waited for) first.
+    Fetch(&'a Arc<Tokens>),
 }
 
 /// Whether `response` came from the origin `sent_to` was sent to: a client that follows
@@ -512,24 +544,13 @@ impl Authenticator for InfobipAuth {
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), PrepareError>> {
         let operation = call.operation;
-        // The hot path completes at once: no token to wait for, or a fresh one cached.
-        let ready = self.rotation.is_none()
-            && match &self.credential {
-                Credential::Static { .. } => true,
-                Credential::Renewing(tokens) => {
-                    operation.is_unauthenticated()
-                        || self.ends_token(operation).is_some()
-                        || tokens.has_fresh()
-                }
-            };
-        if ready {
-            let result = self
-                .authorize(operation, request)
-                .now_or_never()
-                .unwrap_or(Err(AuthError::NoSession));
-            return Box::pin(std::future::ready(
-                result.map_err(|error| self.fail(operation, error)),
-            ));
+        // The hot path completes at once: no secret to re-read, and no token to wait for.
+        if self.rotation.is_none() {
+            if let Ready::Done(result) = self.authorize_now(operation, request) {
+                return Box::pin(std::future::ready(
+                    result.map_err(|error| self.fail(operation, error)),
+                ));
+            }
         }
         Box::pin(async move {
             self.authorize(operation, request)

@@ -48,11 +48,6 @@ impl Tokens {
         self.cache.peek().is_some()
     }
 
-    /// Whether the cached token can be sent without waiting.
-    pub(crate) fn has_fresh(&self) -> bool {
-        self.cache.fresh().is_some()
-    }
-
     /// The header of the cached token if it can be sent without waiting: the hot path.
     pub(crate) fn fresh_header(&self) -> Option<HeaderValue> {
         self.cache.fresh().map(|token| self.use_token(&token))

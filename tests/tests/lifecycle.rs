@@ -462,3 +462,69 @@ async fn logout_of_an_oauth_client_keeps_its_token() {
     }
     assert_eq!(w.sandbox.count(TOKEN), 1, "a no-op logout cost new tokens");
 }
+
+/// The shared clock, but it jumps `by` at its `at`-th reading after [`JumpingClock::arm`].
+#[derive(Debug)]
+struct JumpingClock {
+    inner: infobip_auth::ManualClock,
+    readings_left: std::sync::atomic::AtomicUsize,
+    by: Duration,
+}
+
+impl JumpingClock {
+    fn arm(&self, at: usize) {
+        self.readings_left
+            .store(at, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl infobip_auth::Clock for JumpingClock {
+    fn now(&self) -> std::time::Instant {
+        use std::sync::atomic::Ordering;
+        let left = self.readings_left.load(Ordering::SeqCst);
+        if left > 0 && self.readings_left.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.inner.advance(self.by);
+        }
+        self.inner.now()
+    }
+
+    fn wall(&self) -> std::time::SystemTime {
+        self.inner.wall()
+    }
+
+    fn sleep(&self, duration: Duration) -> infobip_client::BoxFuture<'static, ()> {
+        self.inner.sleep(duration)
+    }
+}
+
+#[tokio::test]
+async fn a_token_that_expires_while_a_call_takes_it_is_renewed_not_reported_missing() {
+    // Found by the fleet test (fixed): the hot path asked whether the cached token was fresh,
+    // then read it again; a token that expired (or that a 401 on another call dropped)
+    // between the two readings failed the call with "there is no session to destroy". Here
+    // the clock jumps past the expiry at each reading of a call in turn: whichever reading it
+    // is, the call succeeds.
+    for scheme in ["oauth2", "ibsso"] {
+        let w = default_world().await;
+        let clock = std::sync::Arc::new(JumpingClock {
+            inner: w.clock.clone(),
+            readings_left: 0.into(),
+            by: Duration::from_secs(3700),
+        });
+        let builder = match scheme {
+            "oauth2" => w.oauth2_builder(),
+            _ => w.ibsso_builder(),
+        };
+        let client = builder.clock(clock.clone()).build().unwrap();
+        client.get_account_balance().send().await.unwrap();
+        for at in 1..=6 {
+            clock.arm(at);
+            let result = client.get_account_balance().send().await;
+            assert!(
+                result.is_ok(),
+                "{scheme}, jump at reading {at}: {:?}",
+                result.err()
+            );
+        }
+    }
+}
