@@ -2,7 +2,7 @@
 //! CLI generator (clap), finished where the generator stops short.
 //!
 //! The generator gives every operation a `clap::Command` and code that sends the request and
-//! hands the answer to a `CliConfig` the command line implements. Four things are changed
+//! hands the answer to a `CliConfig` the command line implements. Five things are changed
 //! afterwards, on the syntax tree:
 //! - a secret parameter (`format: password`, such as `apiKeySecret`) is never a flag, since any
 //!   local user can read a command line in the process list: an optional one is read from
