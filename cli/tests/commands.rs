@@ -827,3 +827,52 @@ async fn token_with_an_api_key_does_not_pass_the_key_off_as_a_token() {
     );
     assert_eq!(token.code, 2, "{}", token.all());
 }
+
+// ---------------------------------------------------------------------------------------
+// Hostile review 2: failing (ignored) tests, one per defect.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "defect: after a logout Infobip could not end, `logout` again (as its hint says) ends nothing and claims it did"]
+async fn logout_again_once_infobip_answers_ends_the_session_it_could_not_end() {
+    use infobip_sandbox::Fault;
+    let world = World::start().await;
+    world.login("default", "ibsso").expect(0);
+    assert_eq!(world.sandbox.active_sessions(DEMO_USERNAME), 1);
+    // Infobip fails the destroy once (a 500 from a gateway).
+    world
+        .sandbox
+        .inject(Endpoint::DestroySession, Fault::status(500).times(1));
+    let first = world.run(&["logout"]);
+    assert_eq!(first.code, 1, "{}", first.all());
+    assert!(
+        first.stderr.contains("`infobip logout` again ends it"),
+        "{}",
+        first.stderr
+    );
+    // Infobip answers again; the user follows the hint.
+    let second = world.run(&["logout"]);
+    let destroys = world.sandbox.count(Endpoint::DestroySession);
+    assert_eq!(
+        world.sandbox.active_sessions(DEMO_USERNAME),
+        0,
+        "the second logout (exit {}) said:\n{}\nbut the session is still alive at Infobip ({destroys} destroy requests in all)",
+        second.code,
+        second.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "defect: `infobip account destroy-session` says there is no session while the token store holds one"]
+async fn destroy_session_ends_the_session_the_token_store_keeps() {
+    let world = World::start().await;
+    world.login("default", "ibsso").expect(0);
+    assert_eq!(world.sandbox.active_sessions(DEMO_USERNAME), 1);
+    let destroy = world.run(&["account", "destroy-session"]);
+    assert_eq!(
+        destroy.code,
+        0,
+        "the session login created and stored is there to destroy:\n{}",
+        destroy.all()
+    );
+    assert_eq!(world.sandbox.active_sessions(DEMO_USERNAME), 0);
+}
