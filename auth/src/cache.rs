@@ -250,20 +250,39 @@ impl Lease {
     /// starts another login. It does not evict a token that is still valid (with
     /// `serve_stale`): the waiting callers get that token, as long as nobody has dropped it
     /// since (a 401 would have).
-    pub(crate) fn complete(mut self, result: Result<Token, AuthError>) {
+    ///
+    /// A token obtained with credentials that changed while its login ran is not handed to
+    /// anyone: it is kept retired, so that the next login replaces it (ending a session
+    /// first), the waiting callers log in again with the new credentials, and it is returned
+    /// for the caller to drop from a shared store.
+    pub(crate) fn complete(mut self, result: Result<Token, AuthError>) -> Option<Arc<Token>> {
         let inner = self.inner.clone();
         let now = inner.clock.now();
         // Under the slot lock: a caller deciding whether to log in sees the outcome, the
         // remembered failure and the empty slot together, never one without the others.
         let mut slot = inner.slot();
+        let outdated = inner.generation.load(Ordering::Relaxed) != self.generation;
         let outcome = match result {
+            Ok(token) if outdated => {
+                let token = Arc::new(token);
+                token.retired.store(true, Ordering::Relaxed);
+                inner.current.store(Some(token.clone()));
+                tracing::info!(
+                    "a login with the previous credentials succeeded; logging in with the new ones"
+                );
+                *slot = None;
+                drop(slot);
+                self.completed = true;
+                // Dropping `tx` unsent wakes the waiters with no outcome.
+                return Some(token);
+            }
             Ok(token) => {
                 let token = Arc::new(token);
                 inner.current.store(Some(token.clone()));
                 *inner.failure() = None;
                 Ok(token)
             }
-            Err(error) if inner.generation.load(Ordering::Relaxed) != self.generation => {
+            Err(error) if outdated => {
                 // The credentials changed while this login ran with the old ones: its failure
                 // is not remembered, and the waiting callers, woken without an outcome, log in
                 // again with the new ones.
@@ -274,7 +293,7 @@ impl Lease {
                 *slot = None;
                 drop(slot);
                 self.completed = true;
-                return;
+                return None;
             }
             Err(error) => {
                 let mut failure = inner.failure();
@@ -312,6 +331,7 @@ impl Lease {
         self.tx.send_replace(Some(outcome));
         drop(slot);
         self.completed = true;
+        None
     }
 
     /// Ends the lease without an outcome, leaving `current` as the cached token: the waiting
@@ -816,6 +836,33 @@ mod tests {
         let lease = parked.lock().unwrap().take().unwrap();
         lease.complete(Err(AuthError::NoSession));
         assert!(cache.peek().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_token_obtained_while_the_credentials_changed_is_retired_and_fetched_again() {
+        use futures_util::FutureExt as _;
+
+        let clock = ManualClock::new();
+        let cache = cache(false, &clock);
+        let parked = std::sync::Mutex::new(None);
+        let mut waiter = std::pin::pin!(cache.get(|lease| *parked.lock().unwrap() = Some(lease)));
+        assert!((&mut waiter).now_or_never().is_none());
+        let lease = parked.lock().unwrap().take().unwrap();
+        cache.credentials_changed();
+        let outdated = lease.complete(Ok(idle(&clock, Duration::from_secs(3600), 0)));
+        // Kept, retired, so that the next login ends it first; handed to nobody.
+        let outdated = outdated.expect("the outdated token is returned");
+        assert_eq!(outdated.freshness(clock.now()), Freshness::Expired);
+        assert!(Arc::ptr_eq(&outdated, &cache.peek().unwrap()));
+        // The waiter logs in again, replacing it.
+        assert!((&mut waiter).now_or_never().is_none());
+        let lease = parked.lock().unwrap().take().expect("a second login");
+        assert!(Arc::ptr_eq(&lease.previous().unwrap(), &outdated));
+        assert!(lease
+            .complete(Ok(fixed(&clock, Duration::from_secs(100))))
+            .is_none());
+        let token = waiter.await.unwrap();
+        assert!(!Arc::ptr_eq(&token, &outdated));
     }
 
     #[test]

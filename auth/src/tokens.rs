@@ -89,7 +89,9 @@ impl Tokens {
                 }
                 None => this.source.fetch(&this.login, previous).await,
             };
-            lease.complete(result);
+            if let (Some(outdated), Some(fleet)) = (lease.complete(result), &this.fleet) {
+                fleet.discard(&outdated.header).await;
+            }
         };
         tokio::spawn(fetch.in_current_span());
     }

@@ -468,3 +468,77 @@ async fn a_login_with_the_old_password_failing_after_a_rotation_does_not_pause_t
         "the old password's failure paused the new one:\n second: {second:?}\n third: {third:?}"
     );
 }
+
+#[tokio::test]
+async fn a_token_obtained_with_the_old_password_after_a_rotation_is_not_used() {
+    // Found in review (fixed): a login in flight when the password changed completed with a
+    // token of the old password, and `Lease::complete` handed it to the call that had read
+    // the new one and stored it for every call after: the change was not seen for the
+    // token's whole life, although a rotation is how a service cuts off old credentials.
+    use std::sync::Mutex;
+
+    use infobip_auth::SecretFn;
+    use infobip_client::Products as _;
+    use secrecy::SecretString;
+
+    let world = default_world().await;
+    let password = Arc::new(Mutex::new(String::from(DEMO_PASSWORD)));
+    let (read_tx, mut read_rx) = tokio::sync::mpsc::unbounded_channel();
+    let source = {
+        let password = password.clone();
+        SecretFn::new(move || {
+            let _ = read_tx.send(());
+            Ok(SecretString::from(password.lock().unwrap().clone()))
+        })
+    };
+    let infobip = world.connect(
+        ClientBuilder::oauth2_from(DEMO_USERNAME, source)
+            .secret_check_interval(Duration::from_secs(1)),
+    );
+    read_rx.try_recv().unwrap(); // the read at connect
+
+    // A login with the old password, held by the sandbox until a second login arrives.
+    world
+        .sandbox
+        .inject(Endpoint::CreateOAuth2Token, Fault::Hold { times: 2 });
+    let call = |infobip: &infobip_auth::Infobip| {
+        let account = infobip.account();
+        tokio::spawn(async move {
+            account
+                .get_account_balance()
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    };
+    let first = call(&infobip);
+    while world.sandbox.count(Endpoint::CreateOAuth2Token) < 1 {
+        tokio::task::yield_now().await;
+    }
+
+    // The password is revoked and replaced (by one Infobip refuses, to tell the two apart)
+    // while that login is in flight; the next call reads it and waits for the login.
+    *password.lock().unwrap() = String::from("the-new-password");
+    world.clock.advance(Duration::from_secs(1));
+    let second = call(&infobip);
+    read_rx.recv().await.unwrap();
+
+    // Another client's login releases the held one, which Infobip answers with a token.
+    world.oauth2().get_account_balance().send().await.unwrap();
+    let first = first.await.unwrap();
+    let second = second.await.unwrap();
+    let third = call(&infobip).await.unwrap();
+    // No call went out with the old password's token after the change was seen: each
+    // waiting call logged in again with the new password, which Infobip refused.
+    assert!(second.is_err(), "second: {second:?}");
+    assert!(third.is_err(), "third: {third:?}");
+    assert!(first.is_err(), "first: {first:?}");
+    assert_eq!(
+        world
+            .sandbox
+            .count_with(BALANCE, Some(infobip_sandbox::SchemeUsed::Bearer)),
+        1,
+        "only the other client's call was authenticated"
+    );
+}
