@@ -456,6 +456,11 @@ impl InfobipAuth {
                 request.headers_mut().insert(AUTHORIZATION, header);
                 Ok(())
             }
+            Ready::Stored(tokens) => {
+                let header = tokens.header_to_end().await.ok_or(AuthError::NoSession)?;
+                request.headers_mut().insert(AUTHORIZATION, header);
+                Ok(())
+            }
         }
     }
 
@@ -480,6 +485,7 @@ impl InfobipAuth {
             Credential::Renewing(tokens) if self.ends_token(operation).is_some() => {
                 match tokens.current_header() {
                     Some(header) => header,
+                    None if tokens.shared() => return Ready::Stored(tokens),
                     None => return Ready::Done(Err(AuthError::NoSession)),
                 }
             }
@@ -499,6 +505,8 @@ enum Ready<'a> {
     Done(Result<(), AuthError>),
     /// A token must be fetched (or waited for) first.
     Fetch(&'a Arc<Tokens>),
+    /// The token to end is not cached here, but may be in the shared store.
+    Stored(&'a Arc<Tokens>),
 }
 
 /// Whether `response` came from the origin `sent_to` was sent to: a client that follows

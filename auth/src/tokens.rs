@@ -75,6 +75,24 @@ impl Tokens {
         self.cache.peek().map(|token| token.header.clone())
     }
 
+    /// Whether a token this process has not cached may be in a shared store.
+    pub(crate) fn shared(&self) -> bool {
+        self.fleet.is_some()
+    }
+
+    /// The header of the token to end: the cached one, else the shared store's (a process
+    /// that has made no call yet ends the fleet's session, as [`logout`](Self::logout) does).
+    pub(crate) async fn header_to_end(&self) -> Option<HeaderValue> {
+        if let Some(header) = self.current_header() {
+            return Some(header);
+        }
+        self.fleet
+            .as_ref()?
+            .current()
+            .await
+            .map(|token| token.header)
+    }
+
     /// Starts a fetch in its own task, so that it finishes (and the session it creates is
     /// recorded) even if the call that needed it is cancelled.
     fn start_fetch(self: &Arc<Self>, lease: Lease) {

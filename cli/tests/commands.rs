@@ -862,7 +862,6 @@ async fn logout_again_once_infobip_answers_ends_the_session_it_could_not_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "defect: `infobip account destroy-session` says there is no session while the token store holds one"]
 async fn destroy_session_ends_the_session_the_token_store_keeps() {
     let world = World::start().await;
     world.login("default", "ibsso").expect(0);

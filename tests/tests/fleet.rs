@@ -870,6 +870,32 @@ async fn a_logout_from_a_replica_that_never_called_ends_the_shared_session() {
 }
 
 #[tokio::test]
+async fn destroy_session_from_a_replica_that_never_called_ends_the_shared_session() {
+    // Found in review (fixed): the operation that ends a session took the token from this
+    // process's cache only, so a replica (or a command-line run) that had made no call yet
+    // failed with "there is no session to destroy" while the store held the fleet's session.
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let ibsso = || ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD);
+    let worker = on_store(&sandbox, &clock, &store, ibsso());
+    balance_ok(&worker, 1).await;
+    let replica = on_store(&sandbox, &clock, &store, ibsso());
+    replica.destroy_session().send().await.unwrap();
+    assert_eq!(sandbox.active_sessions(DEMO_USERNAME), 0);
+    // Gone from the store too: the worker logs in again rather than sending it.
+    balance_ok(&worker, 1).await;
+    assert_eq!(sandbox.count(Endpoint::CreateSession), 2);
+    // With nothing anywhere, it is still "no session".
+    let lone = on_store(&sandbox, &clock, &Flaky::default(), ibsso());
+    let error = lone.destroy_session().send().await.unwrap_err();
+    assert!(
+        error.to_string().contains("no session to destroy"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn a_failure_is_shared_instead_of_repeated_by_every_replica() {
     let clock = ManualClock::new();
     let sandbox = sandbox(&clock).await;
