@@ -197,8 +197,9 @@ impl InfobipAuth {
         }
     }
 
-    /// Whether `operation` ends the token (destroy-session): it carries the current token,
-    /// never a renewed one, and the token is forgotten once it has been sent.
+    /// Whether `operation` ends the token (destroy-session): it carries the current token
+    /// (this process's, else the shared store's), never a renewed one, and the token is
+    /// forgotten once it has been sent.
     fn ends_token(&self, operation: &'static Operation) -> Option<&Arc<Tokens>> {
         match &self.credential {
             Credential::Renewing(tokens)

@@ -2,6 +2,9 @@
 //! `infobip.call` spans. Progenitor's error for an answer it could not read (the HTML page or
 //! empty body of a gateway in front of Infobip) carries no status, and the exit code depends
 //! on it: a 401 is an authentication failure whatever its body.
+//!
+//! The last answer is the failed call's because every command makes its calls one after
+//! another; a command that made them concurrently would need the status per call.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU16, Ordering};

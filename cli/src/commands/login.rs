@@ -78,6 +78,15 @@ impl Login {
             secret_in: SecretHome::File,
         };
         let session = crate::connect::connect_profile(&context.config, &name, &profile, &secret)?;
+        // A token the store keeps for this user was obtained with earlier credentials, perhaps
+        // not these: it is dropped, so that no command runs with it, and so that the check
+        // below is a new login. A session is ended first, unless no call to Infobip is wanted
+        // (it then idles out).
+        if !self.no_verify && session.scheme() == Scheme::IbssoTokenHeader {
+            // Best effort: the login below says whether the password works.
+            let _ = session.infobip.logout().await;
+        }
+        crate::commands::forget_cached(&session)?;
         let checked = if self.no_verify {
             String::from("not checked (--no-verify)")
         } else {
@@ -112,20 +121,12 @@ impl Login {
     }
 }
 
-/// Checks the credentials with Infobip: a token for the schemes that have one (kept for the
-/// next commands), a call for the others. A call refused for want of a scope still proves the
+/// Checks the credentials with Infobip: a new token for the schemes that have one (kept for
+/// the next commands), a call for the others. A call refused for want of a scope still proves the
 /// credentials.
 async fn verify(session: &Session) -> Result<String, Failure> {
     let scheme = session.scheme();
     if matches!(scheme, Scheme::OAuth2 | Scheme::IbssoTokenHeader) {
-        // A token the store keeps for this user proves nothing about the password just typed:
-        // it is ended (a session) or forgotten (a token), so that the check is a new login.
-        if scheme == Scheme::IbssoTokenHeader {
-            // Best effort: a session that cannot be ended idles out, and the login below
-            // says whether the password works.
-            let _ = session.infobip.logout().await;
-        }
-        crate::commands::forget_cached(session)?;
         crate::commands::token::authorization(session).await?;
         return Ok(String::from(match scheme {
             Scheme::OAuth2 => "a token was issued",

@@ -182,29 +182,49 @@ fn of_generated(error: &anyhow::Error) -> Failure {
 /// Forgets the token or session the token store keeps for `session`'s credentials; answers
 /// whether there was one.
 pub fn forget_cached(session: &Session) -> Result<bool, Failure> {
-    let account = session.infobip.account();
-    let key = account
-        .inner()
-        .downcast_ref::<InfobipAuth>()
-        .and_then(InfobipAuth::store_key)
-        .map(str::to_owned);
-    match (&session.store, key) {
-        (Some(store), Some(key)) => store.remove(&key).map_err(|e| {
+    match cache_of(session) {
+        Some((store, key)) => store.remove(&key).map_err(|e| {
             Failure::new(
                 Kind::Local,
                 format!("the cached token could not be forgotten: {e}"),
             )
         }),
-        _ => Ok(false),
+        None => Ok(false),
     }
+}
+
+/// Whether the token store keeps a token or session for `session`'s credentials.
+pub async fn is_cached(session: &Session) -> Result<bool, Failure> {
+    use infobip_auth::TokenStore as _;
+    match cache_of(session) {
+        Some((store, key)) => store
+            .load(&key)
+            .await
+            .map(|found| found.is_some())
+            .map_err(|e| Failure::new(Kind::Local, format!("the token store cannot be read: {e}"))),
+        None => Ok(false),
+    }
+}
+
+/// The token store of `session` and the key its credentials' token is kept under.
+fn cache_of(session: &Session) -> Option<(&infobip_auth::FileStore, String)> {
+    let account = session.infobip.account();
+    let key = account
+        .inner()
+        .downcast_ref::<InfobipAuth>()
+        .and_then(InfobipAuth::store_key)
+        .map(str::to_owned)?;
+    Some((session.store.as_ref()?, key))
 }
 
 /// `infobip logout`.
 async fn logout(context: &Context) -> Result<(), Failure> {
     let session = context.connect().await?;
     let scheme = session.scheme();
+    let held = is_cached(&session).await?;
     let ended = crate::spinner::while_waiting("signing out...", session.infobip.logout()).await;
-    // Forgotten here whether or not Infobip could end it: signing out must work offline.
+    // Forgotten here whether or not Infobip could end it: signing out must work offline, and
+    // a token kept so that a later logout could end it would be used by the next command.
     let forgot = forget_cached(&session)?;
     if let Err(error) = ended {
         let failure = match error {
@@ -214,13 +234,14 @@ async fn logout(context: &Context) -> Result<(), Failure> {
             error => Failure::of_auth(&error, scheme),
         };
         return Err(failure.hint(
-            "the session ends by itself after 60 minutes without use; `infobip logout` again ends it now once Infobip answers",
+            "nothing is left here to end it with: Infobip ends it by itself after 60 minutes without use",
         ));
     }
     let message = match scheme {
-        infobip_auth::Scheme::IbssoTokenHeader => {
+        infobip_auth::Scheme::IbssoTokenHeader if held => {
             "Signed out: the IBSSO session was ended at Infobip and forgotten here."
         }
+        infobip_auth::Scheme::IbssoTokenHeader => "Signed out: no IBSSO session was cached.",
         infobip_auth::Scheme::OAuth2 if forgot => {
             "Signed out: the cached OAuth token was forgotten (Infobip cannot revoke one: it stays valid until it expires)."
         }
