@@ -384,30 +384,73 @@ async fn wait_until(progress: &Notify, condition: impl Fn() -> bool) {
 
 // ---- found in review: each test below showed a defect, now fixed ----
 
+/// A password the test changes at will, and how it learns that the connection read it.
+struct ChangingPassword {
+    value: Arc<std::sync::Mutex<String>>,
+    reads: tokio::sync::mpsc::UnboundedReceiver<()>,
+}
+
+impl ChangingPassword {
+    /// The password, and the source a connection reads it from.
+    fn new(initial: &str) -> (Self, impl infobip_auth::SecretSource) {
+        let value = Arc::new(std::sync::Mutex::new(initial.to_owned()));
+        let (read_tx, reads) = tokio::sync::mpsc::unbounded_channel();
+        let source = {
+            let value = value.clone();
+            infobip_auth::SecretFn::new(move || {
+                let _ = read_tx.send(());
+                Ok(secrecy::SecretString::from(value.lock().unwrap().clone()))
+            })
+        };
+        (Self { value, reads }, source)
+    }
+
+    fn set(&self, password: &str) {
+        *self.value.lock().unwrap() = password.to_owned();
+    }
+}
+
+/// One balance call of `infobip`, in its own task.
+fn spawn_balance(infobip: &infobip_auth::Infobip) -> tokio::task::JoinHandle<Result<(), String>> {
+    use infobip_client::Products as _;
+    let account = infobip.account();
+    tokio::spawn(async move {
+        account
+            .get_account_balance()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Starts a call of `infobip` whose login the sandbox holds until a second login arrives;
+/// returns once that login is held.
+async fn call_with_a_held_login(
+    world: &common::World,
+    infobip: &infobip_auth::Infobip,
+) -> tokio::task::JoinHandle<Result<(), String>> {
+    world.sandbox.inject(TOKEN, Fault::Hold { times: 2 });
+    let call = spawn_balance(infobip);
+    while world.sandbox.count(TOKEN) < 1 {
+        tokio::task::yield_now().await;
+    }
+    call
+}
+
 #[tokio::test]
 async fn a_login_with_the_old_password_failing_after_a_rotation_does_not_pause_the_new_one() {
     // Found in review (fixed): `rotate` (auth/src/authenticator.rs) ended the login pause
     // when the password changed, but a login already in flight with the old password was not
     // told: the call that read the new password joined it, and when it failed the failure was
-    // remembered (`Lease::complete`, auth/src/cache.rs) after the pause was cleared. The fixed password is then refused for the whole pause (600 s here), which is
-    // what the README says a rotation avoids ("fixing a wrong password takes effect on the
-    // next check, not after the pause").
-    use std::sync::Mutex;
-
-    use infobip_auth::{LoginCooldown, SecretFn};
-    use infobip_client::Products as _;
-    use secrecy::SecretString;
+    // remembered (`Lease::complete`, auth/src/cache.rs) after the pause was cleared. The
+    // fixed password is then refused for the whole pause (600 s here), which is what the
+    // README says a rotation avoids ("fixing a wrong password takes effect on the next check,
+    // not after the pause").
+    use infobip_auth::LoginCooldown;
 
     let world = default_world().await;
-    let password = Arc::new(Mutex::new(String::from("not-the-password")));
-    let (read_tx, mut read_rx) = tokio::sync::mpsc::unbounded_channel();
-    let source = {
-        let password = password.clone();
-        SecretFn::new(move || {
-            let _ = read_tx.send(());
-            Ok(SecretString::from(password.lock().unwrap().clone()))
-        })
-    };
+    let (mut password, source) = ChangingPassword::new("not-the-password");
     let infobip = world.connect(
         ClientBuilder::oauth2_from(DEMO_USERNAME, source)
             .secret_check_interval(Duration::from_secs(1))
@@ -417,35 +460,16 @@ async fn a_login_with_the_old_password_failing_after_a_rotation_does_not_pause_t
                 ..LoginCooldown::default()
             }),
     );
-    read_rx.try_recv().unwrap(); // the read at connect
-
-    // A login with the wrong password, held by the sandbox until a second login arrives.
-    world
-        .sandbox
-        .inject(Endpoint::CreateOAuth2Token, Fault::Hold { times: 2 });
-    let call = |infobip: &infobip_auth::Infobip| {
-        let account = infobip.account();
-        tokio::spawn(async move {
-            account
-                .get_account_balance()
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
-    };
-    let first = call(&infobip);
-    while world.sandbox.count(Endpoint::CreateOAuth2Token) < 1 {
-        tokio::task::yield_now().await;
-    }
+    password.reads.try_recv().unwrap(); // the read at connect
+    let first = call_with_a_held_login(&world, &infobip).await;
 
     // The password fixed while that login is in flight; the next call reads it (on this
     // one-thread runtime it then runs on, up to waiting for the login in flight, before this
     // test resumes).
-    *password.lock().unwrap() = DEMO_PASSWORD.to_owned();
+    password.set(DEMO_PASSWORD);
     world.clock.advance(Duration::from_secs(1));
-    let second = call(&infobip);
-    read_rx.recv().await.unwrap();
+    let second = spawn_balance(&infobip);
+    password.reads.recv().await.unwrap();
 
     // Another client's login releases the held one, which Infobip refuses. Its failure is
     // not remembered: the calls that waited for it log in again, with the new password.
@@ -456,13 +480,7 @@ async fn a_login_with_the_old_password_failing_after_a_rotation_does_not_pause_t
     assert!(second.is_ok(), "{second:?}");
 
     // The password in use is right: a call now logs in with it.
-    let third = infobip
-        .account()
-        .get_account_balance()
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string());
+    let third = spawn_balance(&infobip).await.unwrap();
     assert!(
         third.is_ok(),
         "the old password's failure paused the new one:\n second: {second:?}\n third: {third:?}"
@@ -475,60 +493,27 @@ async fn a_token_obtained_with_the_old_password_after_a_rotation_is_not_used() {
     // token of the old password, and `Lease::complete` handed it to the call that had read
     // the new one and stored it for every call after: the change was not seen for the
     // token's whole life, although a rotation is how a service cuts off old credentials.
-    use std::sync::Mutex;
-
-    use infobip_auth::SecretFn;
-    use infobip_client::Products as _;
-    use secrecy::SecretString;
-
     let world = default_world().await;
-    let password = Arc::new(Mutex::new(String::from(DEMO_PASSWORD)));
-    let (read_tx, mut read_rx) = tokio::sync::mpsc::unbounded_channel();
-    let source = {
-        let password = password.clone();
-        SecretFn::new(move || {
-            let _ = read_tx.send(());
-            Ok(SecretString::from(password.lock().unwrap().clone()))
-        })
-    };
+    let (mut password, source) = ChangingPassword::new(DEMO_PASSWORD);
     let infobip = world.connect(
         ClientBuilder::oauth2_from(DEMO_USERNAME, source)
             .secret_check_interval(Duration::from_secs(1)),
     );
-    read_rx.try_recv().unwrap(); // the read at connect
-
-    // A login with the old password, held by the sandbox until a second login arrives.
-    world
-        .sandbox
-        .inject(Endpoint::CreateOAuth2Token, Fault::Hold { times: 2 });
-    let call = |infobip: &infobip_auth::Infobip| {
-        let account = infobip.account();
-        tokio::spawn(async move {
-            account
-                .get_account_balance()
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
-    };
-    let first = call(&infobip);
-    while world.sandbox.count(Endpoint::CreateOAuth2Token) < 1 {
-        tokio::task::yield_now().await;
-    }
+    password.reads.try_recv().unwrap(); // the read at connect
+    let first = call_with_a_held_login(&world, &infobip).await;
 
     // The password is revoked and replaced (by one Infobip refuses, to tell the two apart)
     // while that login is in flight; the next call reads it and waits for the login.
-    *password.lock().unwrap() = String::from("the-new-password");
+    password.set("the-new-password");
     world.clock.advance(Duration::from_secs(1));
-    let second = call(&infobip);
-    read_rx.recv().await.unwrap();
+    let second = spawn_balance(&infobip);
+    password.reads.recv().await.unwrap();
 
     // Another client's login releases the held one, which Infobip answers with a token.
     world.oauth2().get_account_balance().send().await.unwrap();
     let first = first.await.unwrap();
     let second = second.await.unwrap();
-    let third = call(&infobip).await.unwrap();
+    let third = spawn_balance(&infobip).await.unwrap();
     // No call went out with the old password's token after the change was seen: each
     // waiting call logged in again with the new password, which Infobip refused.
     assert!(second.is_err(), "second: {second:?}");
