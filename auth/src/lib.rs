@@ -198,10 +198,10 @@ pub use retry::{LoginCooldown, RetryPolicy};
 pub use rotation::{SecretFile, SecretFn, SecretSource, SecretSourceError};
 #[cfg(feature = "sms")]
 pub use sms::{SmsLog, SmsLogsError};
-#[cfg(feature = "file-store")]
-pub use store::FileStore;
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
+#[cfg(feature = "file-store")]
+pub use store::{private_files, FileStore};
 pub use store::{EncryptionKey, MemoryStore, StoreError, Stored, TokenStore};
 #[cfg(any(test, feature = "test-util"))]
 pub use test_util::{store_key, ManualClock};

@@ -13,9 +13,9 @@
 //! | `tokens.key` | the store's key, unless it is in the OS keyring | 0600, refused if wider |
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use infobip_auth::private_files::{self, Durability, NotPrivate};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -214,9 +214,9 @@ impl Config {
         let path = self.dir.join("config.lock");
         let fail =
             |e: std::io::Error| Failure::local(format!("cannot lock {} ({e})", path.display()));
-        create_private_dir(&self.dir).map_err(fail)?;
+        private_files::create_dir(&self.dir).map_err(fail)?;
         check_private_dir(&self.dir)?;
-        let file = private_options()
+        let file = private_files::options()
             .read(true)
             .write(true)
             .create(true)
@@ -264,115 +264,49 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, Failure> {
 
 /// Refuses a file that others than its owner may read or write, naming the `chmod` to run.
 pub fn check_private(path: &Path) -> Result<(), Failure> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = match std::fs::metadata(path) {
-            Ok(metadata) => metadata.permissions().mode() & 0o777,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => {
-                return Err(Failure::local(format!(
-                    "cannot read {} ({e})",
-                    path.display()
-                )))
-            }
-        };
-        if mode & 0o077 != 0 {
-            return Err(Failure::local(format!(
-                "{} holds secrets but others than you can read or write it (mode {mode:03o}); it is not used",
-                path.display()
-            ))
-            .hint(format!("run `chmod 600 {}`", path.display())));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
+    private_files::check_file(path).map_err(refusal)
 }
 
 /// Refuses a configuration directory that others than its owner may write: they could put
 /// their own profiles, credentials or key in it, or files where ours are written.
 pub fn check_private_dir(dir: &Path) -> Result<(), Failure> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = match std::fs::metadata(dir) {
-            Ok(metadata) => metadata.permissions().mode() & 0o777,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => {
-                return Err(Failure::local(format!(
-                    "cannot read {} ({e})",
-                    dir.display()
-                )))
-            }
-        };
-        if mode & 0o022 != 0 {
-            return Err(Failure::local(format!(
-                "{} keeps secrets but others than you can write in it (mode {mode:03o}); it is not used",
-                dir.display()
+    private_files::check_dir(dir).map_err(refusal)
+}
+
+/// What the command line says of a file or directory that is not private.
+fn refusal(error: NotPrivate) -> Failure {
+    match &error {
+        NotPrivate::Unreadable { path, source } => {
+            Failure::local(format!("cannot read {} ({source})", path.display()))
+        }
+        NotPrivate::Exposed {
+            path,
+            mode,
+            directory,
+        } => {
+            let exposed = if *directory {
+                "keeps secrets but others than you can write in it"
+            } else {
+                "holds secrets but others than you can read or write it"
+            };
+            Failure::local(format!(
+                "{} {exposed} (mode {mode:03o}); it is not used",
+                path.display()
             ))
-            .hint(format!("run `chmod 700 {}`", dir.display())));
+            .hint(format!("run `{}`", error.chmod()))
         }
     }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
-/// Options that create files readable by their owner only.
-fn private_options() -> std::fs::OpenOptions {
-    #[allow(unused_mut)]
-    let mut options = std::fs::OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    options
-}
-
-/// Writes `text` to `path`, readable by its owner only: a new file beside it, renamed over
-/// the old one, so that a reader never sees half a file. The new file's name is random and
-/// it must not exist yet (`O_EXCL`, which also refuses a symlink planted there).
+/// Writes `text` to `path`, readable by its owner only, whole or not at all (see
+/// [`private_files::replace`]), in a directory others cannot write in.
 pub fn write_private(path: &Path, text: &str) -> Result<(), Failure> {
     let fail = |e: std::io::Error| Failure::local(format!("cannot write {} ({e})", path.display()));
     if let Some(dir) = path.parent() {
-        create_private_dir(dir).map_err(fail)?;
+        private_files::create_dir(dir).map_err(fail)?;
         check_private_dir(dir)?;
     }
-    let temporary = path.with_extension(format!(
-        "{}.{:016x}.tmp",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    let written = private_options()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
-        .and_then(|mut file| {
-            file.write_all(text.as_bytes())?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&temporary, path));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        fail(e)
-    })
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
-    }
+    private_files::replace(path, text.as_bytes(), Durability::Synced).map_err(fail)
 }
 
 #[cfg(all(test, unix))]
@@ -385,7 +319,7 @@ mod tests {
         // `O_EXCL`.
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config");
-        create_private_dir(&config).unwrap();
+        private_files::create_dir(&config).unwrap();
         let path = config.join("credentials.json");
         // The temporary name is predictable (`credentials.<pid>.tmp`): whoever can write the
         // directory (see `secrets_are_not_kept_in_a_directory_others_can_write`) plants a

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Write as _};
+use std::fs::File;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,6 +15,7 @@ use infobip_client::BoxFuture;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::private_files::{self, Durability};
 use super::sealing::{EncryptionKey, Sealer};
 use super::{StoreError, Stored, TokenStore};
 use crate::ConfigError;
@@ -102,7 +103,7 @@ impl FileStore {
             reason,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            create_private_dir(dir).map_err(|e| {
+            private_files::create_dir(dir).map_err(|e| {
                 fail(format!(
                     "its directory {} cannot be created ({e})",
                     dir.display()
@@ -111,7 +112,7 @@ impl FileStore {
         }
         let lock_path = sibling(&path, ".lock");
         for file in [&path, &lock_path] {
-            check_private(file).map_err(&fail)?;
+            private_files::check_file(file).map_err(|e| fail(e.to_string()))?;
         }
         Ok(Self {
             inner: Arc::new(Inner {
@@ -156,7 +157,7 @@ impl Inner {
         &self,
         f: impl FnOnce(&mut BTreeMap<String, Entry>, u64) -> T,
     ) -> Result<T, StoreError> {
-        let lock = private_options()
+        let lock = private_files::options()
             .read(true)
             .write(true)
             .create(true)
@@ -244,20 +245,8 @@ impl Inner {
     /// again).
     fn write(&self, contents: &Contents) -> Result<(), StoreError> {
         let sealed = self.sealer.seal(FILE_AAD, contents)?;
-        let temporary = sibling(
-            &self.path,
-            &format!(".{}-{:08x}.tmp", std::process::id(), fastrand::u32(..)),
-        );
-        let written = private_options()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)
-            .and_then(|mut file| file.write_all(&sealed))
-            .and_then(|()| std::fs::rename(&temporary, &self.path));
-        written.map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            self.failed("cannot write", &e)
-        })
+        private_files::replace(&self.path, &sealed, Durability::Cached)
+            .map_err(|e| self.failed("cannot write", &e))
     }
 
     fn failed(&self, what: &str, error: &std::io::Error) -> StoreError {
@@ -416,13 +405,13 @@ impl EncryptionKey {
         };
         if !path.exists() {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                create_private_dir(dir)
+                private_files::create_dir(dir)
                     .map_err(|e| fail(format!("{} cannot be created ({e})", dir.display())))?;
             }
             create_key_file(path)
                 .map_err(|e| fail(format!("{} cannot be created ({e})", path.display())))?;
         }
-        check_private(path).map_err(fail)?;
+        private_files::check_file(path).map_err(|e| fail(e.to_string()))?;
         let text = Zeroizing::new(
             std::fs::read_to_string(path)
                 .map_err(|e| fail(format!("{} cannot be read ({e})", path.display())))?,
@@ -437,9 +426,8 @@ impl EncryptionKey {
     }
 }
 
-/// Writes a new random key to `path` unless a file is there already: the key goes to a file
-/// of its own first, then takes the name with a hard link, which fails if another process
-/// got there first (whose key then stands).
+/// Writes a new random key to `path` unless a file is there already (another process's,
+/// whose key then stands).
 fn create_key_file(path: &Path) -> std::io::Result<()> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     OsRng.fill_bytes(&mut *bytes);
@@ -447,76 +435,7 @@ fn create_key_file(path: &Path) -> std::io::Result<()> {
         "{}\n",
         base64::engine::general_purpose::STANDARD.encode(*bytes)
     ));
-    let temporary = sibling(
-        path,
-        &format!(".{}-{:08x}.tmp", std::process::id(), fastrand::u32(..)),
-    );
-    let result = private_options()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
-        .and_then(|mut file| {
-            file.write_all(encoded.as_bytes())?;
-            file.sync_all()
-        })
-        .and_then(|()| match std::fs::hard_link(&temporary, path) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            other => other,
-        });
-    let _ = std::fs::remove_file(&temporary);
-    result
-}
-
-/// Options that create a file readable and writable by its owner only.
-fn private_options() -> OpenOptions {
-    #[allow(unused_mut)]
-    let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    options
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
-    }
-}
-
-/// Fails, naming the `chmod` to run, if the file at `path` exists and others than its owner
-/// may read or write it.
-fn check_private(path: &Path) -> Result<(), String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = match std::fs::metadata(path) {
-            Ok(metadata) => metadata.permissions().mode() & 0o777,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(format!("{} cannot be read ({e})", path.display())),
-        };
-        if mode & 0o077 != 0 {
-            return Err(format!(
-                "{} can be read or written by others than its owner (mode {mode:03o}); \
-                 run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            ));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
+    private_files::create_if_absent(path, encoded.as_bytes())
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 mod file;
 pub(crate) mod fleet;
 mod memory;
+#[cfg(feature = "file-store")]
+pub mod private_files;
 #[cfg(feature = "redis")]
 mod redis;
 mod sealing;
