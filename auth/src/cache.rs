@@ -261,39 +261,40 @@ impl Lease {
         // Under the slot lock: a caller deciding whether to log in sees the outcome, the
         // remembered failure and the empty slot together, never one without the others.
         let mut slot = inner.slot();
-        let outdated = inner.generation.load(Ordering::Relaxed) != self.generation;
+        if inner.generation.load(Ordering::Relaxed) != self.generation {
+            // The credentials changed while this login ran with the old ones: its outcome is
+            // nobody's. A failure is not remembered; a token is kept retired, so that the
+            // next login replaces it. The waiting callers, woken without an outcome (`tx` is
+            // dropped unsent), log in again with the new credentials.
+            let retired = match result {
+                Ok(token) => {
+                    let token = Arc::new(token);
+                    token.retired.store(true, Ordering::Relaxed);
+                    inner.current.store(Some(token.clone()));
+                    tracing::info!(
+                        "a login with the previous credentials succeeded; logging in with the new ones"
+                    );
+                    Some(token)
+                }
+                Err(error) => {
+                    tracing::info!(
+                        error = %error,
+                        "a login with the previous credentials failed; logging in with the new ones"
+                    );
+                    None
+                }
+            };
+            *slot = None;
+            drop(slot);
+            self.completed = true;
+            return retired;
+        }
         let outcome = match result {
-            Ok(token) if outdated => {
-                let token = Arc::new(token);
-                token.retired.store(true, Ordering::Relaxed);
-                inner.current.store(Some(token.clone()));
-                tracing::info!(
-                    "a login with the previous credentials succeeded; logging in with the new ones"
-                );
-                *slot = None;
-                drop(slot);
-                self.completed = true;
-                // Dropping `tx` unsent wakes the waiters with no outcome.
-                return Some(token);
-            }
             Ok(token) => {
                 let token = Arc::new(token);
                 inner.current.store(Some(token.clone()));
                 *inner.failure() = None;
                 Ok(token)
-            }
-            Err(error) if outdated => {
-                // The credentials changed while this login ran with the old ones: its failure
-                // is not remembered, and the waiting callers, woken without an outcome, log in
-                // again with the new ones.
-                tracing::info!(
-                    error = %error,
-                    "a login with the previous credentials failed; logging in with the new ones"
-                );
-                *slot = None;
-                drop(slot);
-                self.completed = true;
-                return None;
             }
             Err(error) => {
                 let mut failure = inner.failure();
