@@ -91,6 +91,16 @@ struct Entry {
     expires_at_ms: u64,
 }
 
+impl Entry {
+    /// `value`, kept for `ttl` from `now_ms`.
+    fn new(value: String, now_ms: u64, ttl: Duration) -> Self {
+        Self {
+            value,
+            expires_at_ms: deadline_ms(now_ms, ttl),
+        }
+    }
+}
+
 impl FileStore {
     /// The store in the file at `path`, sealed with `key`. Creates the file's directory (0700
     /// on Unix) if it is missing; the file is created by the first write. Refuses a file, or
@@ -319,14 +329,7 @@ impl TokenStore for FileStore {
             if entries.contains_key(&key) {
                 return false;
             }
-            let expires_at_ms = deadline_ms(now, ttl);
-            entries.insert(
-                key,
-                Entry {
-                    value,
-                    expires_at_ms,
-                },
-            );
+            entries.insert(key, Entry::new(value, now, ttl));
             true
         })
     }
@@ -345,14 +348,7 @@ impl TokenStore for FileStore {
             if !holds(entries.get(&guard), &expected) {
                 return false;
             }
-            let expires_at_ms = deadline_ms(now, ttl);
-            entries.insert(
-                key,
-                Entry {
-                    value,
-                    expires_at_ms,
-                },
-            );
+            entries.insert(key, Entry::new(value, now, ttl));
             true
         })
     }

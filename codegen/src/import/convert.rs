@@ -178,16 +178,7 @@ fn request_body(value: &mut Value, pointer: &str, ctx: &mut Ctx<'_>) {
     strip_docs(map, &["description"], ctx);
     if let Some(Value::Mapping(content)) = map.get_mut("content") {
         drop_non_media_types(content, ctx);
-        if let Some(json) = first_json(content) {
-            let others: Vec<String> = media_keys(content)
-                .into_iter()
-                .filter(|m| *m != json)
-                .collect();
-            for media in others {
-                content.shift_remove(media.as_str());
-                ctx.change(Change::RequestMediaDropped(media));
-            }
-        }
+        keep_only_json(content, ctx, Change::RequestMediaDropped);
         media_types(content, &child(pointer, "content"), ctx);
     }
 }
@@ -220,17 +211,24 @@ fn response(value: &mut Value, pointer: &str, ctx: &mut Ctx<'_>) {
     if let Some(Value::Mapping(content)) = map.get_mut("content") {
         drop_non_media_types(content, ctx);
         any_to_json(content, ctx);
-        if let Some(json) = first_json(content) {
-            let others: Vec<String> = media_keys(content)
-                .into_iter()
-                .filter(|m| *m != json)
-                .collect();
-            for media in others {
-                content.shift_remove(media.as_str());
-                ctx.change(Change::ResponseMediaDropped(media));
-            }
-        }
+        keep_only_json(content, ctx, Change::ResponseMediaDropped);
         media_types(content, &child(pointer, "content"), ctx);
+    }
+}
+
+/// Where a body is offered as JSON and as other media types (XML), keeps the JSON one alone,
+/// recording each one dropped as `dropped` says.
+fn keep_only_json(content: &mut Mapping, ctx: &mut Ctx<'_>, dropped: fn(String) -> Change) {
+    let Some(json) = first_json(content) else {
+        return;
+    };
+    let others: Vec<String> = media_keys(content)
+        .into_iter()
+        .filter(|m| *m != json)
+        .collect();
+    for media in others {
+        content.shift_remove(media.as_str());
+        ctx.change(dropped(media));
     }
 }
 
