@@ -1,6 +1,7 @@
 //! Where tokens are kept when several clients, in one process or many, should share them:
-//! the [`TokenStore`] trait and its two stores, the encryption of what is stored, and the
-//! distributed single-flight ([`fleet`]) built on them.
+//! the [`TokenStore`] trait and its stores (memory, Redis, file), the encryption of what is
+//! stored, the owner-only files the file store writes, and the distributed single-flight
+//! ([`fleet`]) built on them.
 
 #[cfg(feature = "file-store")]
 mod file;
