@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use infobip_client::{ApiError, ApiException};
+use infobip_client::{ApiError, ApiException, ErrorBody};
 
 use crate::redact::{redact_json, redact_text};
 
@@ -231,6 +231,17 @@ impl IntoInfobipError for ApiError {
 impl IntoInfobipError for ApiException {
     fn as_infobip_error(&self, status: Option<u16>) -> InfobipError {
         InfobipError::from_legacy(status, self)
+    }
+}
+
+impl IntoInfobipError for ErrorBody {
+    fn as_infobip_error(&self, status: Option<u16>) -> InfobipError {
+        match self {
+            ErrorBody::Api(new) => InfobipError::from_new(status, new),
+            ErrorBody::Exception(legacy) => InfobipError::from_legacy(status, legacy),
+            // The same redaction and bound as a body read from the wire.
+            ErrorBody::Other(json) => InfobipError::from_body(status, json.to_string().as_bytes()),
+        }
     }
 }
 

@@ -44,8 +44,9 @@ pub mod synthetic;
 use std::path::Path;
 
 pub use import::{
-    import, Change, ExistingSpec, ImportError, ImportOptions, ImportReport, Imported, OperationRef,
-    Refused, SkipReason, SkippedOperation, Suffixed,
+    compare, import, is_imported, source_document, Change, Comparison, ExistingSpec, ImportError,
+    ImportOptions, ImportReport, Imported, OperationRef, Refused, SkipReason, SkippedOperation,
+    Source, Suffixed,
 };
 pub use spec::{parse, validate, Rule, Violation};
 pub use surface::{api_surface, security_summary};

@@ -72,7 +72,7 @@ fn the_published_form_is_converted() {
 fn the_result_generates_a_client_that_parses_as_rust() {
     let imported = import(&demo()).unwrap();
     let output = codegen::render_product("demo", &imported.yaml).unwrap();
-    assert_eq!(output.operations, 3);
+    assert_eq!(output.operations, 5);
     for file in &output.files {
         syn::parse_file(&file.contents).unwrap_or_else(|e| panic!("{}: {e}", file.path));
     }
@@ -90,9 +90,10 @@ fn the_result_generates_a_client_that_parses_as_rust() {
     assert!(client.contains("pub struct Tracking {"));
     assert!(client.contains("pub struct Tracking774890dd {"));
     assert!(!client.contains("Ecdfd389"));
-    // One error type for the operations whose 400 or 4XX used a copy of ApiException (the 4XX
-    // copy wraps its references in allOf and lacks the optional `text`): merged into it.
-    assert!(client.contains("Error<crate::ApiException>"));
+    // One error type for every operation, whatever schema each status declared (copies of
+    // ApiException, a different schema for 4XX): the rim's ErrorBody.
+    assert!(client.contains("Error<crate::ErrorBody>"));
+    assert!(!client.contains("Error<crate::ApiException>"), "{client}");
     assert!(!client.contains("878ca27d"), "{client}");
 }
 
@@ -114,10 +115,8 @@ fn unconvertible_operations_are_skipped_with_a_pointer() {
         SkipReason::Unconvertible { pointer, .. } => pointer.clone(),
         other => panic!("{operation}: {other}"),
     };
-    assert_eq!(
-        pointer("track-message"),
-        "/paths/~1demo~11~1track~1{messageId}/post/responses/4XX"
-    );
+    // Different error schemas per status no longer keep an operation out.
+    assert!(report.kept.iter().any(|op| op.name == "track-message"));
     assert_eq!(
         pointer("upload-media"),
         "/paths/~1demo~11~1media/post/requestBody/content/multipart~1form-data"
@@ -127,23 +126,26 @@ fn unconvertible_operations_are_skipped_with_a_pointer() {
         "/components/schemas/774890dd717f41cf4de2a0e5fd041c080623f9d03c770c4abd3addd228b5f0dd\
          .Flexible/properties/value/type"
     );
-    assert_eq!(
-        skip_reason(&report, "get-messages-v1"),
-        &SkipReason::Deprecated
-    );
+    let deprecated = report
+        .kept
+        .iter()
+        .find(|op| op.name == "get-messages-v1")
+        .expect("deprecated operations are imported");
+    assert!(deprecated.deprecated);
 }
 
 #[test]
 fn an_unconvertible_operation_asked_for_by_name_fails_the_import() {
-    let error = import(&named(&["send-messages", "track-message"])).unwrap_err();
+    let error = import(&named(&["send-messages", "get-flexible"])).unwrap_err();
     let ImportError::Unconvertible(refused) = &error else {
         panic!("{error}");
     };
     assert_eq!(refused.len(), 1);
-    assert_eq!(refused[0].operation, "track-message");
+    assert_eq!(refused[0].operation, "get-flexible");
     assert_eq!(
         refused[0].pointer,
-        "/paths/~1demo~11~1track~1{messageId}/post/responses/4XX"
+        "/components/schemas/774890dd717f41cf4de2a0e5fd041c080623f9d03c770c4abd3addd228b5f0dd\
+         .Flexible/properties/value/type"
     );
     insta::assert_snapshot!("refused_by_name", error.to_string());
 }
@@ -262,7 +264,7 @@ fn documentation_is_dropped_unless_asked_for() {
     assert!(with_docs.yaml.contains("Sends one or more messages"));
     assert!(with_docs
         .yaml
-        .contains("description: The older error body."));
+        .contains("description: Which message."));
     // An examples list becomes one example.
     assert!(with_docs.yaml.contains("example: '41793026727'"));
     assert!(with_docs
@@ -290,4 +292,60 @@ fn bad_input_gets_an_error_that_says_what_to_do() {
         error(&published(), "Demo"),
     ];
     insta::assert_snapshot!("bad_input", messages.join("\n"));
+}
+
+#[test]
+fn an_overlay_corrects_the_written_description_and_a_refresh_keeps_it() {
+    let overlay = "paths:\n  /demo/2/messages:\n    post:\n      x-scopes: [demo:send]\n\
+                   components:\n  schemas:\n    Tracking:\n      properties:\n        \
+                   track: null\n        campaign: {type: string}\n";
+    let options = ImportOptions {
+        overlay: Some(overlay.to_owned()),
+        ..demo()
+    };
+    let first = import(&options).unwrap();
+    let written: serde_yaml::Value = serde_yaml::from_str(&first.yaml).unwrap();
+    let send = &written["paths"]["/demo/2/messages"]["post"];
+    assert_eq!(send["x-scopes"][0].as_str(), Some("demo:send"));
+    let tracking = &written["components"]["schemas"]["Tracking"]["properties"];
+    assert!(tracking.get("track").is_none(), "{tracking:?}");
+    assert_eq!(tracking["campaign"]["type"].as_str(), Some("string"));
+    assert!(first.yaml.contains("spec/overlays/demo.yaml applied"));
+    // A refresh from the same document gives the same bytes: the corrections stay.
+    assert_eq!(import(&options).unwrap().yaml, first.yaml);
+    codegen::render_product("demo", &first.yaml).unwrap();
+
+    let broken = ImportOptions {
+        overlay: Some(String::from("- not a patch\n")),
+        ..demo()
+    };
+    let error = import(&broken).unwrap_err().to_string();
+    assert!(error.contains("spec/overlays/README.md"), "{error}");
+}
+
+#[test]
+fn an_imported_description_names_its_source_and_the_project_s_own_do_not() {
+    let options = ImportOptions {
+        source: Some(codegen::Source {
+            document: String::from("demo"),
+            sha256: String::from("ab12"),
+        }),
+        ..demo()
+    };
+    let imported = import(&options).unwrap();
+    let written: serde_yaml::Value = serde_yaml::from_str(&imported.yaml).unwrap();
+    let source = &written["info"]["x-source"];
+    assert_eq!(source["document"].as_str(), Some("demo"));
+    assert_eq!(source["version"].as_str(), Some("9.9.9"));
+    assert_eq!(source["sha256"].as_str(), Some("ab12"));
+    assert!(codegen::is_imported(&imported.yaml));
+    assert_eq!(
+        codegen::source_document(&imported.yaml).as_deref(),
+        Some("demo")
+    );
+    let account = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/account.yaml"),
+    )
+    .unwrap();
+    assert!(!codegen::is_imported(&account));
 }

@@ -88,3 +88,57 @@ pub struct ApiRequestErrorDetails {
     )]
     pub validation_errors: BTreeMap<String, Vec<String>>,
 }
+
+/// Any error body, as every imported operation declares it: Infobip's newer format, its
+/// legacy format, or (for the few products that answer errors in a shape of their own) the
+/// JSON as sent.
+///
+/// Infobip's documents give each status its own copy of an error schema; the import points
+/// them all at this one type, so an operation has one error type whatever its statuses
+/// declare, and code that reads errors works for every product.
+///
+/// ```
+/// use infobip_client::ErrorBody;
+///
+/// let body: ErrorBody = serde_json::from_str(
+///     r#"{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}"#,
+/// )?;
+/// assert!(matches!(body, ErrorBody::Exception(_)));
+/// let other: ErrorBody = serde_json::from_str(r#"{"code":42}"#)?;
+/// assert!(matches!(other, ErrorBody::Other(_)));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ErrorBody {
+    /// The newer format (`errorCode`, `description`, `action`, `violations`, `resources`).
+    Api(ApiError),
+    /// The legacy format (`requestError.serviceException`).
+    Exception(ApiException),
+    /// Neither: the body as sent.
+    Other(serde_json::Value),
+}
+
+impl ErrorBody {
+    /// Reads a parsed body: the format is told by its keys, and a body that has a format's
+    /// key but not its shape is kept as sent rather than half read.
+    pub fn from_value(value: serde_json::Value) -> ErrorBody {
+        if value.get("requestError").is_some() {
+            if let Ok(legacy) = ApiException::deserialize(&value) {
+                return ErrorBody::Exception(legacy);
+            }
+        } else if value.get("errorCode").is_some() {
+            if let Ok(newer) = ApiError::deserialize(&value) {
+                return ErrorBody::Api(newer);
+            }
+        }
+        ErrorBody::Other(value)
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(deserializer).map(ErrorBody::from_value)
+    }
+}

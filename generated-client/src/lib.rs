@@ -9,7 +9,8 @@
 //!   descriptions' `security` and `x-scopes`) says which schemes and API scopes every operation
 //!   takes;
 //! - [`ApiError`] and [`ApiException`], Infobip's two error bodies, one type each for every
-//!   product;
+//!   product, and [`ErrorBody`], which every imported operation returns as its error: either
+//!   of the two, or any other JSON as sent;
 //! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to.
 //!
 //! Services normally build clients through the `infobip-auth` crate. Built by hand it looks
@@ -55,7 +56,7 @@ pub use connection::{Connection, ProductClient, HAND_WRITTEN};
 pub use datetime::{DateTime, DateTimeError};
 pub use errors::{
     ApiError, ApiErrorResource, ApiErrorViolation, ApiException, ApiRequestError,
-    ApiRequestErrorDetails,
+    ApiRequestErrorDetails, ErrorBody,
 };
 pub use hooks::{Auth, Authenticator, BoxFuture, Call, PrepareError, Transport};
 pub use operation::{Operation, Scheme};

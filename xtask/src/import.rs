@@ -69,12 +69,7 @@ pub fn parse_args(args: &[&str]) -> Result<Args, String> {
 
 /// Runs the import; `root` is the workspace root (for `spec/`).
 pub fn run(args: &Args, root: &Path) -> Result<(), String> {
-    let text = if args.from.starts_with("http://") || args.from.starts_with("https://") {
-        download(&args.from)?
-    } else {
-        std::fs::read_to_string(&args.from)
-            .map_err(|e| format!("cannot read {}: {e}", args.from))?
-    };
+    let text = read_document(&args.from)?;
     let out = args
         .out
         .clone()
@@ -83,7 +78,9 @@ pub fn run(args: &Args, root: &Path) -> Result<(), String> {
         product: args.product.clone(),
         operations: args.operations.clone(),
         keep_docs: args.keep_docs,
-        existing: existing_specs(root, &out)?,
+        existing: own_specs(root, &out)?,
+        overlay: overlay(root, &args.product)?,
+        source: Some(source(&args.from, &text)),
     };
     let imported = codegen::import(&text, &options).map_err(|e| e.to_string())?;
     write_atomically(&out, &imported.yaml)?;
@@ -94,6 +91,69 @@ pub fn run(args: &Args, root: &Path) -> Result<(), String> {
         imported.yaml.lines().count()
     );
     Ok(())
+}
+
+/// The document's text, from a file or a URL.
+pub fn read_document(from: &str) -> Result<String, String> {
+    if from.starts_with("http://") || from.starts_with("https://") {
+        download(from)
+    } else {
+        std::fs::read_to_string(from).map_err(|e| format!("cannot read {from}: {e}"))
+    }
+}
+
+/// The catalogue's name of the document at `from`: the file name or the URL's last segment,
+/// without Infobip's `infobip-` and `-openapi` decorations (`infobip-2fa-openapi.json` -> `2fa`).
+pub fn document_name(from: &str) -> String {
+    let last = from
+        .trim_end_matches('/')
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(from);
+    let stem = last
+        .strip_suffix(".json")
+        .or_else(|| last.strip_suffix(".yaml"))
+        .or_else(|| last.strip_suffix(".yml"))
+        .unwrap_or(last);
+    let stem = stem.strip_prefix("infobip-").unwrap_or(stem);
+    stem.strip_suffix("-openapi").unwrap_or(stem).to_owned()
+}
+
+/// Where a document came from, with its digest, for the description's `info.x-source`.
+fn source(from: &str, text: &str) -> codegen::Source {
+    codegen::Source {
+        document: document_name(from),
+        sha256: sha256(text),
+    }
+}
+
+/// The SHA-256 of a document's text, in lowercase hex.
+pub fn sha256(text: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The product's overlay (`spec/overlays/<product>.yaml`), if it has one.
+pub fn overlay(root: &Path, product: &str) -> Result<Option<String>, String> {
+    let path = root
+        .join("spec")
+        .join("overlays")
+        .join(format!("{product}.yaml"));
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// The project's own descriptions under `spec/` (those the import did not write), whose
+/// operations an import leaves out; the output file is never one of them.
+pub fn own_specs(root: &Path, out: &Path) -> Result<Vec<codegen::ExistingSpec>, String> {
+    Ok(existing_specs(root, out)?
+        .into_iter()
+        .filter(|spec| !codegen::is_imported(&spec.text))
+        .collect())
 }
 
 /// The other descriptions under `spec/`, named relative to the root; the output file is left
@@ -131,7 +191,7 @@ fn existing_specs(root: &Path, out: &Path) -> Result<Vec<codegen::ExistingSpec>,
 }
 
 /// Writes beside the target and renames, so that a failure never leaves half a file.
-fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {
+pub fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -6,6 +6,7 @@
 //! that need those crates (the demo, the benchmarks) run the workspace's own binaries through
 //! cargo.
 
+mod catalogue;
 mod import;
 mod scale;
 
@@ -22,10 +23,16 @@ tasks:
                   convert one of Infobip's published product descriptions (OpenAPI 3.1, JSON or
                   YAML) into spec/<NAME>.yaml (OpenAPI 3.0.3), e.g.
                   `cargo xtask import --product sms --from https://api.infobip.com/platform/1/openapi/sms`.
-                  Default: every operation not deprecated; one that cannot be generated is
-                  skipped and reported. With --operations, exactly those, or nothing is written.
-                  Operations already in another spec/ file are left out. Descriptions and
-                  examples are dropped unless --keep-docs. Then run `cargo xtask regen`.
+                  Default: every operation (deprecated ones marked so); one that cannot be
+                  generated is skipped and reported. With --operations, exactly those, or
+                  nothing is written. Operations the project describes itself (spec/ files not
+                  written by the import, such as account.yaml) are left out. The product's
+                  overlay (spec/overlays/<NAME>.yaml) is applied. Descriptions and examples are
+                  dropped unless --keep-docs. Then run `cargo xtask regen`.
+  import --all --from <FOLDER-or-URL-prefix> [--keep-docs]
+                  refresh every product at once: each document in the folder (or each product
+                  in spec/, downloaded from <URL-prefix><document>), printing per product what
+                  changed; nothing is written if one fails.
   demo            start the sandbox in-process, send an SMS and walk through every scheme end to end
                   (runs `cargo run -p infobip-sandbox --bin infobip-demo`)
   scale [--release]
@@ -42,6 +49,9 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["regen"] => regen(false),
         ["regen", "--check"] => regen(true),
+        ["import", rest @ ..] if rest.contains(&"--all") => {
+            catalogue::parse_args(rest).and_then(|args| catalogue::run(&args, &workspace_root()))
+        }
         ["import", rest @ ..] => {
             import::parse_args(rest).and_then(|args| import::run(&args, &workspace_root()))
         }

@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
 
 use super::convert::is_json;
 use super::doc::{child, reach, scalar_text, ComponentRef, Op};
-use super::report::Change;
+use super::errors::is_success;
 use super::schema::included_refs;
 use super::{Log, Owner, Problem};
 
@@ -25,54 +25,6 @@ fn resolve<'a>(doc: &'a Value, value: &'a Value) -> Option<&'a Value> {
         Some(reference) => ComponentRef::parse(reference)?.get(doc),
         None => Some(value),
     }
-}
-
-fn is_success(status: &str) -> bool {
-    matches!(status.chars().next(), Some('1' | '2' | '3'))
-}
-
-/// Drops error responses that have no body, or no schema for it (the conversion gave those an
-/// empty schema): progenitor needs a body schema for each declared error, and without a
-/// declaration the status still arrives as an error.
-pub(crate) fn drop_bodiless_errors(doc: &mut Value, ops: &[Op], log: &mut Log) {
-    for (index, op) in ops.iter().enumerate() {
-        let Some(responses) = op.get(doc).and_then(|o| o.get("responses")) else {
-            continue;
-        };
-        let Some(map) = responses.as_mapping() else {
-            continue;
-        };
-        let bodiless: Vec<Value> = map
-            .iter()
-            .filter(|(status, _)| !is_success(&scalar_text(status)))
-            .filter(|(_, response)| resolve(doc, response).is_some_and(untyped))
-            .map(|(status, _)| status.clone())
-            .collect();
-        if bodiless.is_empty() {
-            continue;
-        }
-        if let Some(Value::Mapping(responses)) =
-            op.get_mut(doc).and_then(|o| o.get_mut("responses"))
-        {
-            for status in bodiless {
-                responses.shift_remove(&status);
-                log.changes
-                    .push((Owner::Operation(index), Change::BodilessErrorDropped));
-            }
-        }
-    }
-}
-
-/// A response with no body, or only bodies whose schema says nothing (`{}`).
-fn untyped(response: &Value) -> bool {
-    let Some(content) = response.get("content").and_then(Value::as_mapping) else {
-        return true;
-    };
-    content.values().all(|media| {
-        media
-            .get("schema")
-            .is_none_or(|s| s.as_mapping().is_some_and(Mapping::is_empty))
-    })
 }
 
 /// Whether an operationId maps predictably onto a Rust method name (the codegen's rule).

@@ -122,8 +122,9 @@ fn operation(operation: &mut Value, pointer: &str, ctx: &mut Ctx<'_>) {
     let Some(map) = operation.as_mapping_mut() else {
         return;
     };
-    // Scopes are the project's business (a security table, the auth layer): kept.
-    strip_extensions(map, &["x-scopes"], ctx);
+    // Structure the client uses: the API scopes (the security table, the auth layer) and the
+    // successor of a deprecated operation (its `#[deprecated]` note).
+    strip_extensions(map, &["x-scopes", "x-deprecationInformation"], ctx);
     strip_docs(map, &["summary", "description", "externalDocs"], ctx);
     if map.shift_remove("callbacks").is_some() {
         ctx.change(Change::CallbacksDropped);

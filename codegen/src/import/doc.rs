@@ -103,6 +103,7 @@ impl Op {
             name: self.name(),
             method: self.method.to_uppercase(),
             path: self.path.clone(),
+            deprecated: self.deprecated,
         }
     }
 

@@ -34,6 +34,23 @@ pub(crate) struct Built {
     pub(crate) tags: usize,
 }
 
+/// Where an imported description records its source (`info.x-source`: document, version,
+/// digest); the project's own descriptions have none.
+const SOURCE_KEY: &str = "x-source";
+
+/// Whether a description under `spec/` was written by the import (it names its source), as
+/// opposed to one the project writes itself, whose operations the import leaves alone.
+pub fn is_imported(text: &str) -> bool {
+    source_document(text).is_some()
+}
+
+/// The name of the published document an imported description was made from.
+pub fn source_document(text: &str) -> Option<String> {
+    let tree = serde_yaml::from_str::<Value>(text).ok()?;
+    let document = tree.get("info")?.get(SOURCE_KEY)?.get("document")?;
+    document.as_str().map(str::to_owned)
+}
+
 /// The published document's own `info.version`.
 pub(crate) fn source_version(doc: &Value) -> String {
     doc.get("info")
@@ -47,6 +64,7 @@ pub(crate) fn build(
     ops: &[Op],
     kept: &BTreeSet<usize>,
     options: &ImportOptions,
+    overlay: Option<&Value>,
 ) -> Result<Built, ImportError> {
     let paths = paths(doc, ops, kept);
     // One root per operation, so that names go to the operations in document order.
@@ -108,6 +126,9 @@ pub(crate) fn build(
     }
     let mut root = Value::Mapping(root);
     names::apply(&mut root, &names);
+    if let Some(overlay) = overlay {
+        super::overlay::merge(&mut root, overlay);
+    }
     let body = serde_yaml::to_string(&root).map_err(|e| ImportError::Yaml(e.to_string()))?;
     Ok(Built {
         yaml: format!("{}{body}", header(doc, options)),
@@ -167,6 +188,13 @@ fn info(doc: &Value, options: &ImportOptions) -> Value {
         }
     }
     info.insert("version".into(), Value::String(source_version(doc)));
+    if let Some(source) = &options.source {
+        let mut recorded = Mapping::new();
+        recorded.insert("document".into(), Value::String(source.document.clone()));
+        recorded.insert("version".into(), Value::String(source_version(doc)));
+        recorded.insert("sha256".into(), Value::String(source.sha256.clone()));
+        info.insert(SOURCE_KEY.into(), Value::Mapping(recorded));
+    }
     Value::Mapping(info)
 }
 
@@ -216,10 +244,18 @@ fn header(doc: &Value, options: &ImportOptions) -> String {
     if options.keep_docs {
         command.push_str(" --keep-docs");
     }
+    let overlay = if options.overlay.is_some() {
+        format!(
+            "\n# with the project's corrections from spec/overlays/{}.yaml applied.",
+            options.product
+        )
+    } else {
+        String::new()
+    };
     format!(
         "# Infobip's published `{product}` description (version {version}), converted to \
-         OpenAPI 3.0.3 by\n#   {command} --from <the published document>\n# Importing again \
-         overwrites this file.\n",
+         OpenAPI 3.0.3 by\n#   {command} --from <the published document>{overlay}\n# Importing \
+         again (or `cargo xtask import --all`) overwrites this file: correct it in an overlay.\n",
         product = options.product,
         version = source_version(doc),
     )

@@ -11,12 +11,12 @@
 //!    forms (`type: [T, "null"]`, `examples` arrays, numeric exclusive bounds, `$ref` with
 //!    siblings, `const`), duplicate enum values, discriminated unions (see
 //!    `discriminator.rs`), error responses without a body. Webhooks, vendor extensions other
-//!    than `x-scopes` on operations, and (without `--keep-docs`) descriptions, summaries,
+//!    than `x-scopes` and `x-deprecationInformation` on operations, and (without `--keep-docs`) descriptions, summaries,
 //!    titles and examples are dropped, so that no prose of Infobip's lands in the repository.
 //! 2. **Merges** identical copies of a schema and **renames** content-hash keys
 //!    (`<64 hex>.Name` -> `Name`); the rules are in `names.rs`.
 //! 3. **Selects** operations: those named with `--operations`, or by default every operation
-//!    not marked deprecated. Operations that another description under `spec/` already has
+//!    (deprecated ones too, which the client marks `#[deprecated]`). Operations that another description under `spec/` already has
 //!    (same operationId, or same method and path) are left out: the project's own description
 //!    wins. By default, an operation that cannot be generated is left out and reported with
 //!    the JSON pointer of the construct at fault; when it was named, the import fails.
@@ -38,11 +38,14 @@
 
 mod allof;
 mod check;
+mod compare;
 mod convert;
 mod discriminator;
 mod doc;
 mod emit;
+mod errors;
 mod names;
+mod overlay;
 mod report;
 mod schema;
 
@@ -51,7 +54,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_yaml::Value;
 
 use crate::{CodegenError, Violation};
+pub use compare::{compare, Comparison};
 use doc::{ComponentRef, Op};
+pub use emit::{is_imported, source_document};
 pub use report::{Change, ImportReport, OperationRef, SkipReason, SkippedOperation, Suffixed};
 
 /// How to import.
@@ -59,19 +64,34 @@ pub use report::{Change, ImportReport, OperationRef, SkipReason, SkippedOperatio
 pub struct ImportOptions {
     /// The product's name: lowercase words joined by `-` (`sms`, `account-management`).
     pub product: String,
-    /// Import exactly these operationIds; `None` imports every operation not marked
-    /// deprecated.
+    /// Import exactly these operationIds; `None` imports every operation (deprecated ones
+    /// too: the client marks them `#[deprecated]`).
     pub operations: Option<Vec<String>>,
     /// Keep descriptions, summaries, titles and examples (off by default, so that no prose of
     /// Infobip's is copied into the repository).
     pub keep_docs: bool,
-    /// The other descriptions under `spec/`, whose operations must not be imported again.
+    /// The project's own descriptions under `spec/` (not written by the import), whose
+    /// operations must not be imported again.
     pub existing: Vec<ExistingSpec>,
+    /// The project's corrections, applied to the written description: a JSON Merge Patch
+    /// (RFC 7396) in YAML (`spec/overlays/<product>.yaml`).
+    pub overlay: Option<String>,
+    /// Where the document came from, recorded in the description's `info.x-source`.
+    pub source: Option<Source>,
+}
+
+/// The published document a description was imported from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Its name in Infobip's catalogue (`sms`, `2fa`), from the file name or URL.
+    pub document: String,
+    /// The SHA-256 of its bytes, in lowercase hex.
+    pub sha256: String,
 }
 
 impl ImportOptions {
-    /// Options for `product` with the defaults: every operation not deprecated, no docs, no
-    /// other descriptions.
+    /// Options for `product` with the defaults: every operation, no docs, no other
+    /// descriptions.
     pub fn new(product: &str) -> ImportOptions {
         ImportOptions {
             product: product.to_owned(),
@@ -190,6 +210,12 @@ pub enum ImportError {
     /// The YAML writer failed.
     #[error("could not write the description as YAML: {0}")]
     Yaml(String),
+    /// The product's overlay cannot be read.
+    #[error(
+        "the overlay does not read as a merge patch ({0}); see spec/overlays/README.md for \
+         its form"
+    )]
+    Overlay(String),
 }
 
 /// Who a change or problem belongs to, so that only what is kept gets counted.
@@ -269,12 +295,14 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
         .map_or(0, Vec::len);
     let ops = doc::operations(&doc);
     let existing = doc::existing(&options.existing)?;
+    let overlay = options.overlay.as_deref().map(overlay::parse).transpose()?;
 
     let mut log = Log::default();
     convert::document(&mut doc, &ops, options.keep_docs, &mut log);
     discriminator::convert(&mut doc, options.keep_docs, &mut log);
     allof::flatten_overrides(&mut doc, &mut log);
-    check::drop_bodiless_errors(&mut doc, &ops, &mut log);
+    errors::drop_bodiless(&mut doc, &ops, &mut log);
+    errors::unify(&mut doc, &ops, &mut log);
     let before_merge = doc.clone();
     let sent = sent_schemas(&doc, &ops);
     let merged = names::merge_copies(&mut doc, &sent);
@@ -285,7 +313,7 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
         if kept.is_empty() {
             return Err(ImportError::NothingToImport(summary(&ops, &decisions)));
         }
-        let built = emit::build(&doc, &ops, &kept, options)?;
+        let built = emit::build(&doc, &ops, &kept, options, overlay.as_ref())?;
         let failure = match verify(&options.product, &built.yaml) {
             Ok(types) => {
                 let counts = Counts {
@@ -377,13 +405,7 @@ fn select(
     };
     let Some(named) = &options.operations else {
         return Ok((0..ops.len())
-            .map(|i| {
-                if ops[i].deprecated {
-                    Some(SkipReason::Deprecated)
-                } else {
-                    elsewhere(&ops[i]).or_else(|| unconvertible(i))
-                }
-            })
+            .map(|i| elsewhere(&ops[i]).or_else(|| unconvertible(i)))
             .collect());
     };
     let unknown: Vec<String> = named
@@ -490,7 +512,7 @@ fn blame(
             .iter()
             .filter_map(|i| {
                 let alone = BTreeSet::from([*i]);
-                let built = emit::build(doc, ops, &alone, options).ok()?;
+                let built = emit::build(doc, ops, &alone, options, None).ok()?;
                 match verify(&options.product, &built.yaml) {
                     Ok(_) => None,
                     Err(Failure::Violations(v)) => Some((

@@ -34,15 +34,22 @@ pub struct OperationRef {
     pub method: String,
     /// The path template.
     pub path: String,
+    /// Marked `deprecated: true` in the document (imported all the same; the client marks
+    /// it `#[deprecated]`).
+    pub deprecated: bool,
 }
 
 impl fmt::Display for OperationRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.name == format!("{} {}", self.method, self.path) {
-            f.write_str(&self.name)
+            f.write_str(&self.name)?;
         } else {
-            write!(f, "{} ({} {})", self.name, self.method, self.path)
+            write!(f, "{} ({} {})", self.name, self.method, self.path)?;
         }
+        if self.deprecated {
+            f.write_str(", deprecated")?;
+        }
+        Ok(())
     }
 }
 
@@ -58,8 +65,6 @@ pub struct SkippedOperation {
 /// Why an operation was left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    /// Marked `deprecated: true`; only imported when asked for by name.
-    Deprecated,
     /// Another description under `spec/` already has it; the project's own description wins.
     DescribedElsewhere {
         /// The file that describes it.
@@ -81,9 +86,6 @@ pub enum SkipReason {
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SkipReason::Deprecated => {
-                f.write_str("deprecated (name it in --operations to import it)")
-            }
             SkipReason::NotSelected => f.write_str("not named in --operations"),
             SkipReason::DescribedElsewhere { file, matched } => write!(
                 f,
@@ -116,7 +118,7 @@ pub enum Change {
     TopLevelDropped(String),
     /// Tag definitions (the operations keep their tags).
     TagDefinitionsDropped,
-    /// Vendor extensions, by name (`x-scopes` on operations is kept).
+    /// Vendor extensions, by name (`x-scopes` and `x-deprecationInformation` on operations are kept).
     ExtensionDropped(String),
     /// Descriptions, summaries, titles and examples, by keyword (kept with `--keep-docs`).
     DocsDropped(String),
@@ -136,6 +138,12 @@ pub enum Change {
     /// body schema for each declared error; the status still arrives as
     /// `Error::UnexpectedResponse`).
     BodilessErrorDropped,
+    /// Error responses pointed at the one shared error body (`ErrorBody`), whatever schema
+    /// the document gave each status.
+    ErrorBodyShared,
+    /// Error statuses (`401`) that a range of the same operation (`4XX`) covers, once both
+    /// carry the shared body.
+    CoveredErrorStatusDropped,
     /// JSON bodies declared without a schema, given an empty schema (any JSON value).
     MissingSchemaAsAny,
     /// `type: [T, "null"]` written as `type: T` + `nullable: true`.
@@ -151,6 +159,8 @@ pub enum Change {
     ExclusiveBound,
     /// Flags set to their default (`readOnly: false`, ...), by keyword.
     FalseFlagDropped(String),
+    /// Lower bounds of zero (`minLength: 0`, ...), which bound nothing, by keyword.
+    ZeroMinimumDropped(String),
     /// `allOf` with a single `$ref` and nothing else written as the `$ref`.
     SingleAllOfUnwrapped,
     /// Documentation beside a `$ref`, which 3.0 ignores, dropped.
@@ -232,6 +242,12 @@ impl fmt::Display for Change {
                 "error responses without a body schema dropped (they arrive as \
                  Error::UnexpectedResponse)",
             ),
+            Change::CoveredErrorStatusDropped => {
+                f.write_str("error statuses covered by a range (4XX) of the same operation dropped")
+            }
+            Change::ErrorBodyShared => {
+                f.write_str("error responses pointed at the shared ErrorBody")
+            }
             Change::MissingSchemaAsAny => {
                 f.write_str("JSON bodies without a schema typed as any JSON value")
             }
@@ -245,6 +261,7 @@ impl fmt::Display for Change {
                 "numeric exclusiveMinimum/exclusiveMaximum written as minimum/maximum + boolean",
             ),
             Change::FalseFlagDropped(key) => write!(f, "`{key}: false` (the default) dropped"),
+            Change::ZeroMinimumDropped(key) => write!(f, "`{key}: 0` (no bound) dropped"),
             Change::SingleAllOfUnwrapped => {
                 f.write_str("allOf of a single $ref written as the $ref")
             }

@@ -131,6 +131,7 @@ pub(crate) fn convert(schema: &mut Value, pointer: &str, ctx: &mut Ctx<'_>) {
     check_pattern(map, ctx);
     check_default(map, ctx);
     drop_false_flags(map, ctx);
+    drop_zero_minimums(map, ctx);
     unwrap_single_all_of(map, ctx);
     ref_siblings(map, ctx);
 
@@ -364,6 +365,17 @@ fn check_default(map: &mut Mapping, ctx: &mut Ctx<'_>) {
     if wrong_type || not_listed {
         map.shift_remove("default");
         ctx.change(Change::DefaultDropped);
+    }
+}
+
+/// `minLength: 0` and the like bound nothing, and typify writes a check for them that the
+/// compiler warns is always false.
+fn drop_zero_minimums(map: &mut Mapping, ctx: &mut Ctx<'_>) {
+    for key in ["minLength", "minItems", "minProperties"] {
+        if map.get(key).and_then(Value::as_u64) == Some(0) {
+            map.shift_remove(key);
+            ctx.change(Change::ZeroMinimumDropped(key.to_owned()));
+        }
     }
 }
 
