@@ -81,7 +81,8 @@ pub(crate) fn build(
         .filter(|r| r.kind == "schemas")
         .map(|r| r.name.clone())
         .collect();
-    let (names, suffixed) = names::plan_names(&schema_keys);
+    let (mut names, mut suffixed) = names::plan_names(&schema_keys);
+    super::inline_names::avoid_clashes(doc, &mut names, &mut suffixed);
 
     let mut components = Mapping::new();
     for kind in KINDS {

@@ -44,6 +44,7 @@ mod discriminator;
 mod doc;
 mod emit;
 mod errors;
+mod inline_names;
 mod names;
 mod overlay;
 mod report;
