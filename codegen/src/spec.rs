@@ -157,7 +157,7 @@ impl fmt::Display for Rule {
                 f,
                 "security names `{name}`, which components.securitySchemes does not declare or \
                  which is not one of Infobip's schemes ({})",
-                crate::operations::KNOWN_SCHEMES
+                KNOWN_SCHEMES
                     .iter()
                     .map(|(spec_name, _)| *spec_name)
                     .collect::<Vec<_>>()
@@ -189,6 +189,23 @@ fn join_map(map: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k}: {v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Infobip's four schemes: the name in `components.securitySchemes` and the variant of the
+/// rim's `Scheme`. The auth layer knows how to send exactly these, so no others are accepted.
+pub(crate) const KNOWN_SCHEMES: &[(&str, &str)] = &[
+    ("Basic", "Basic"),
+    ("APIKeyHeader", "ApiKeyHeader"),
+    ("IBSSOTokenHeader", "IbssoTokenHeader"),
+    ("OAuth2", "OAuth2"),
+];
+
+/// The rim's `Scheme` variant for a scheme declared under `name`.
+pub(crate) fn scheme_variant(name: &str) -> Option<&'static str> {
+    KNOWN_SCHEMES
+        .iter()
+        .find(|(spec_name, _)| *spec_name == name)
+        .map(|(_, variant)| *variant)
 }
 
 /// An operation as the rest of the crate sees it, after validation.
@@ -227,7 +244,7 @@ pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OperationView<'_>>, Vec<Viol
             c.security_schemes
                 .keys()
                 .map(String::as_str)
-                .filter(|name| crate::operations::scheme_variant(name).is_some())
+                .filter(|name| scheme_variant(name).is_some())
                 .collect()
         })
         .unwrap_or_default();
