@@ -130,3 +130,58 @@ fn types(file: &syn::File) -> &[syn::Item] {
         })
         .unwrap()
 }
+
+/// The text of the item (enum or impl) of `client` that starts with `start`, up to the next
+/// item at the same indentation.
+fn item<'a>(client: &'a str, start: &str) -> &'a str {
+    let at = client
+        .find(start)
+        .unwrap_or_else(|| panic!("no `{start}` in:\n{client}"));
+    let rest = &client[at..];
+    let end = rest.find("\n    }\n").map_or(rest.len(), |e| e + 6);
+    &rest[..end]
+}
+
+#[test]
+fn a_published_other_makes_way_for_the_catch_all() {
+    let doc = spec_with(json!({"Thing": {"type": "object", "properties": {
+        "status": {"$ref": "#/components/schemas/Status"},
+        "kind": {"$ref": "#/components/schemas/Kind"}
+    }},
+    "Status": {"type": "string", "enum": ["SENT", "OTHER", "OTHER_VALUE"]},
+    "Kind": {"type": "string", "enum": ["Other", "Plain"]}}));
+    let client = client(&doc);
+    let status = item(&client, "pub enum Status {");
+    // The published OTHER keeps its wire value under a name that is free.
+    assert!(
+        status.contains("#[serde(rename = \"OTHER\")]\n        OtherValue2,"),
+        "{status}"
+    );
+    assert!(status.contains("OtherValue,"), "{status}");
+    assert!(status.contains("Other(::std::string::String)"), "{status}");
+    let display = item(&client, "impl ::std::fmt::Display for Status {");
+    assert!(
+        display.contains("Self::OtherValue2 => f.write_str(\"OTHER\")"),
+        "{display}"
+    );
+    assert!(
+        display.contains("Self::Other(ref value) => f.write_str(value)"),
+        "{display}"
+    );
+    let from_str = item(&client, "impl ::std::str::FromStr for Status {");
+    assert!(
+        from_str.contains("\"OTHER\" => Ok(Self::OtherValue2)"),
+        "{from_str}"
+    );
+    assert!(
+        from_str.contains("_ => Ok(Self::Other(value.to_owned()))"),
+        "{from_str}"
+    );
+    // A value spelt `Other`, which serde wrote by the variant's own name, keeps it on the wire.
+    let kind = item(&client, "pub enum Kind {");
+    assert!(
+        kind.contains("#[serde(rename = \"Other\")]\n        OtherValue,"),
+        "{kind}"
+    );
+    assert!(kind.contains("Other(::std::string::String)"), "{kind}");
+}
