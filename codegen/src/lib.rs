@@ -37,6 +37,7 @@ mod import;
 mod open_enums;
 mod operations;
 mod products;
+mod reserved;
 mod spec;
 mod surface;
 pub mod synthetic;

@@ -100,6 +100,12 @@ pub enum Rule {
     },
     /// A security requirement that needs two schemes at once.
     CombinedSecurityRequirement(Vec<String>),
+    /// An operationId whose method, builder or static clashes with a name the generated
+    /// module already uses (`error`, `result`, `client`, `new`, `all`...); says which.
+    ReservedOperationId(String),
+    /// A schema whose type would shadow one of std's prelude names (`Box`, `Option`,
+    /// `Result`...); says which.
+    ReservedSchemaName(String),
 }
 
 impl fmt::Display for Rule {
@@ -180,6 +186,16 @@ impl fmt::Display for Rule {
                 "a security requirement combines {}; each requirement must name one scheme",
                 names.join(" + ")
             ),
+            Rule::ReservedOperationId(reason) => write!(
+                f,
+                "the operationId cannot be used: {reason}; choose another one (the import \
+                 prefixes such operationIds with their method: `get-error`)"
+            ),
+            Rule::ReservedSchemaName(reason) => write!(
+                f,
+                "the schema name cannot be used: {reason}; rename the schema and its \
+                 references (the import appends `Schema`: `BoxSchema`)"
+            ),
         }
     }
 }
@@ -249,6 +265,7 @@ pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OperationView<'_>>, Vec<Viol
         })
         .unwrap_or_default();
     violations.extend(check_shared_schemas(spec));
+    violations.extend(check_schema_names(spec));
 
     for (path, item) in &spec.paths.paths {
         let item = match item {
@@ -278,6 +295,9 @@ pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OperationView<'_>>, Vec<Viol
             };
             if !is_kebab(operation_id) {
                 broken(Rule::OperationIdShape);
+            }
+            if let Some(reason) = crate::reserved::operation_id_clash(operation_id) {
+                broken(Rule::ReservedOperationId(reason));
             }
             if !seen.insert(operation_id) {
                 broken(Rule::DuplicateOperationId);
@@ -513,6 +533,22 @@ pub(crate) const SHARED_SCHEMAS: &[(&str, &[&str])] = &[
         &["messageId", "text", "validationErrors"],
     ),
 ];
+
+fn check_schema_names(spec: &OpenAPI) -> Vec<Violation> {
+    let Some(components) = &spec.components else {
+        return Vec::new();
+    };
+    components
+        .schemas
+        .keys()
+        .filter_map(|name| {
+            crate::reserved::schema_name_clash(name).map(|reason| Violation {
+                operation: format!("components.schemas.{name}"),
+                rule: Rule::ReservedSchemaName(reason),
+            })
+        })
+        .collect()
+}
 
 fn check_shared_schemas(spec: &OpenAPI) -> Vec<Violation> {
     let Some(components) = &spec.components else {

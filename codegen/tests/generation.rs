@@ -185,3 +185,148 @@ fn a_published_other_makes_way_for_the_catch_all() {
     );
     assert!(kind.contains("Other(::std::string::String)"), "{kind}");
 }
+
+/// A published (3.1) document whose operations are `(method, path, operationId)`, each
+/// answering `schema`, with `schemas` as its components.
+fn published(operations: &[(&str, &str, &str)], schema: &str, schemas: Value) -> String {
+    let mut paths = serde_json::Map::new();
+    for (method, path, id) in operations {
+        let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
+        entry[*method] = json!({
+            "operationId": id,
+            "responses": {"200": {"description": "ok", "content": {"application/json": {
+                "schema": {"$ref": format!("#/components/schemas/{schema}")}}}}}
+        });
+    }
+    serde_json::to_string(&json!({
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas}
+    }))
+    .unwrap()
+}
+
+#[test]
+fn the_import_renames_what_would_shadow_std_or_clash_with_the_generated_module() {
+    let document = published(
+        &[
+            ("get", "/error", "error"),
+            ("post", "/result", "result"),
+            ("get", "/client", "client"),
+            ("get", "/value", "response-value"),
+            ("get", "/taken", "get-option"),
+            ("get", "/option", "option"),
+        ],
+        "Box",
+        json!({
+            "Box": {"type": "object", "properties": {
+                "inner": {"$ref": "#/components/schemas/Option"},
+                "other": {"$ref": "#/components/schemas/OptionSchema"}
+            }},
+            "Option": {"type": "object", "properties": {"size": {"type": "integer"}}},
+            "OptionSchema": {"type": "object", "properties": {"other": {"type": "string"}}}
+        }),
+    );
+    let imported = codegen::import(&document, &codegen::ImportOptions::new("demo")).unwrap();
+    let yaml = &imported.yaml;
+    for written in [
+        "operationId: get-error",
+        "operationId: post-result",
+        "operationId: get-client",
+        "operationId: get-response-value",
+        "operationId: get-option-2",
+        "BoxSchema:",
+        "OptionSchema2:",
+    ] {
+        assert!(yaml.contains(written), "no `{written}` in:\n{yaml}");
+    }
+    let report = imported.report.to_string();
+    assert!(
+        report.contains("operationId `error` written as `get-error`"),
+        "{report}"
+    );
+    assert!(report.contains("Box -> BoxSchema"), "{report}");
+    assert!(report.contains("Option -> OptionSchema2"), "{report}");
+    codegen::render_product("demo", yaml).unwrap();
+}
+
+fn validation_error(doc: &Value) -> String {
+    let spec = codegen::parse(&serde_json::to_string(doc).unwrap()).unwrap();
+    codegen::validate(&spec).unwrap_err().to_string()
+}
+
+#[test]
+fn validation_refuses_names_that_shadow_std_or_clash_with_the_generated_module() {
+    let mut doc = spec_with(json!({
+        "Thing": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/Box"}}},
+        "Box": {"type": "object"}
+    }));
+    doc["paths"]["/things"]["get"]["operationId"] = json!("error");
+    let error = validation_error(&doc);
+    assert!(
+        error.contains(
+            "schema `components.schemas.Box`: the schema name cannot be used: its type `Box` \
+             would shadow std's `Box` in the generated code; rename the schema"
+        ),
+        "{error}"
+    );
+    assert!(
+        error.contains(
+            "operation `error`: the operationId cannot be used: its builder struct \
+             `builder::Error` would shadow the `Error` that the generated builders use"
+        ),
+        "{error}"
+    );
+}
+
+/// Every name that progenitor's builder module imports and every method `Client` has besides
+/// the operations is refused as an operationId: the reserved lists cover what is generated.
+#[test]
+fn the_reserved_names_cover_what_progenitor_generates() {
+    let client = client(&spec_with(json!({"Thing": {"type": "object"}})));
+    let file = syn::parse_file(&client).unwrap();
+    let mut names = Vec::new();
+    for item in &file.items {
+        match item {
+            syn::Item::Mod(m) if m.ident == "builder" => {
+                for item in &m.content.as_ref().unwrap().1 {
+                    if let syn::Item::Use(u) = item {
+                        let text = quote::ToTokens::to_token_stream(&u.tree).to_string();
+                        let list = text.split('{').nth(1).unwrap_or("");
+                        names.extend(
+                            list.trim_end_matches('}')
+                                .split(',')
+                                .map(|n| n.trim().to_owned())
+                                // A function (`encode_path`) cannot clash with a struct.
+                                .filter(|n| n.starts_with(|c: char| c.is_ascii_uppercase())),
+                        );
+                    }
+                }
+            }
+            syn::Item::Impl(i)
+                if quote::ToTokens::to_token_stream(&i.self_ty).to_string() == "Client" =>
+            {
+                for item in &i.items {
+                    if let syn::ImplItem::Fn(f) = item {
+                        if f.sig.ident != "get_things" {
+                            names.push(f.sig.ident.to_string());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(names.len() > 10, "{names:?}");
+    for name in names {
+        let id = heck::ToKebabCase::to_kebab_case(name.as_str());
+        let mut doc = spec_with(json!({"Thing": {"type": "object"}}));
+        doc["paths"]["/things"]["get"]["operationId"] = json!(id);
+        let spec = codegen::parse(&serde_json::to_string(&doc).unwrap()).unwrap();
+        assert!(
+            codegen::validate(&spec).is_err(),
+            "operationId `{id}` (from `{name}`) is not refused"
+        );
+    }
+}
