@@ -20,7 +20,7 @@
 //! not per operation (printing, reading a secret, the `CliConfig` implementation), as the
 //! client's generated modules call its rim.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use heck::{ToKebabCase, ToSnakeCase};
@@ -39,12 +39,13 @@ struct SecretParam {
     required: bool,
 }
 
-/// The command-line file of one product: `cli/src/generated/<module>.rs`.
+/// The command-line file of one product: `cli/src/generated/<module>.rs`, and the client's
+/// optional dependencies it names (through the client's re-export, see `products.rs`).
 pub(crate) fn generate(
     product: &str,
     module: &str,
     spec: &OpenAPI,
-) -> Result<TokenStream, CodegenError> {
+) -> Result<(TokenStream, BTreeSet<&'static str>), CodegenError> {
     let mut spec = spec.clone();
     let secrets = take_secret_params(&mut spec);
     let mut generator = progenitor::Generator::new(&crate::client::settings("::infobip_client"));
@@ -58,11 +59,13 @@ pub(crate) fn generate(
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
     FinishCli { secrets: &secrets }.visit_file_mut(&mut file);
+    let dependencies = crate::products::optional_dependencies(&file);
+    ThroughClient.visit_file_mut(&mut file);
     let doc = format!(
         " The `{product}` product's commands (`infobip {product} <operation>`), one per \
          operation of its description."
     );
-    Ok(quote! {
+    let tokens = quote! {
         #![doc = #doc]
         #![allow(
             missing_docs,
@@ -76,7 +79,31 @@ pub(crate) fn generate(
         )]
 
         #file
-    })
+    };
+    Ok((tokens, dependencies))
+}
+
+/// Points `::uuid::Uuid` (any of the client's optional dependencies) at the client's
+/// re-export, `::infobip_client::uuid::Uuid`: the command line then needs no dependency of its
+/// own, and the product's feature is what brings the crate in.
+struct ThroughClient;
+
+impl VisitMut for ThroughClient {
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        let optional = path.leading_colon.is_some()
+            && path.segments.first().is_some_and(|first| {
+                crate::products::OPTIONAL_DEPENDENCIES
+                    .iter()
+                    .any(|d| first.ident == *d)
+            });
+        if optional {
+            path.segments.insert(
+                0,
+                syn::PathSegment::from(Ident::new("infobip_client", Span::call_site())),
+            );
+        }
+        syn::visit_mut::visit_path_mut(self, path);
+    }
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -488,7 +515,7 @@ mod tests {
 
     fn render(spec: &str) -> String {
         let spec = crate::parse(spec).unwrap();
-        let tokens = generate("demo", "demo", &spec).unwrap();
+        let (tokens, _) = generate("demo", "demo", &spec).unwrap();
         let file: syn::File = syn::parse2(tokens).unwrap();
         prettyplease::unparse(&file)
     }

@@ -79,11 +79,23 @@ pub(crate) fn generate(
 }
 
 /// Turns every `#[derive(.., schemars::JsonSchema)]` into a derive that the client's
-/// `schemars` feature switches on, so that a service that does not print or describe the
-/// types does not compile schemars.
+/// `schemars` feature switches on, and puts every hand-rolled `impl JsonSchema` (typify writes
+/// one for a constrained number, for one) behind the same feature, so that a service that does
+/// not print or describe the types does not compile schemars.
 fn schemars_behind_feature(file: &mut syn::File) {
     struct Items;
     impl syn::visit_mut::VisitMut for Items {
+        fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+            let is_schema = item.trait_.as_ref().is_some_and(|(_, path, _)| {
+                path.segments
+                    .last()
+                    .is_some_and(|s| s.ident == "JsonSchema")
+            });
+            if is_schema {
+                item.attrs
+                    .push(syn::parse_quote!(#[cfg(feature = "schemars")]));
+            }
+        }
         fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
             feature_gated_schema_derive(&mut item.attrs);
         }

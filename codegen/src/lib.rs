@@ -37,10 +37,12 @@ mod import;
 mod open_enums;
 mod operations;
 mod products;
+mod reserved;
 mod spec;
 mod surface;
 pub mod synthetic;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 pub use import::{
@@ -194,6 +196,9 @@ pub struct ProductOutput {
     pub operations: usize,
     /// Number of types in the generated `types` module.
     pub types: usize,
+    /// The client crate's optional dependencies that the product's code names (`uuid`,
+    /// `regress`): what its feature switches on.
+    pub dependencies: Vec<String>,
 }
 
 /// What [`render`] produced.
@@ -217,15 +222,26 @@ pub fn render(specs: &[Spec], manifest: &str) -> Result<Output, CodegenError> {
             })?;
         outputs.push(output);
     }
-    let names: Vec<&str> = specs.iter().map(|s| s.product.as_str()).collect();
+    let dependencies: Vec<BTreeSet<&str>> = outputs
+        .iter()
+        .map(|o| o.dependencies.iter().map(String::as_str).collect())
+        .collect();
+    let features: Vec<(&str, &BTreeSet<&str>)> = specs
+        .iter()
+        .map(|s| s.product.as_str())
+        .zip(&dependencies)
+        .collect();
     let mut files: Vec<GeneratedFile> = outputs.iter().flat_map(|o| o.files.clone()).collect();
     files.push(GeneratedFile {
         path: format!("{CLIENT_SRC}/products.rs"),
-        contents: format_file(products::render_modules(specs), "every file in spec/")?,
+        contents: format_file(
+            products::render_modules(specs, &dependencies),
+            "every file in spec/",
+        )?,
     });
     files.push(GeneratedFile {
         path: CLIENT_MANIFEST.to_owned(),
-        contents: products::render_features(manifest, &names)?,
+        contents: products::render_features(manifest, &features)?,
     });
     files.push(GeneratedFile {
         path: format!("{CLI_GENERATED}/mod.rs"),
@@ -245,12 +261,17 @@ pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, C
     let client = client::generate(&spec)?;
     let types = client::type_names(&client);
     let table = operations::render(product, &spec, &operations, &types);
-    let commands = cli::generate(product, &module, &spec)?;
+    let (commands, cli_dependencies) = cli::generate(product, &module, &spec)?;
+    let client_file: syn::File =
+        syn::parse2(client.clone()).map_err(|e| CodegenError::Syntax(e.to_string()))?;
+    let mut dependencies = products::optional_dependencies(&client_file);
+    dependencies.extend(cli_dependencies);
     let source = format!("the `{product}` description in {SPEC_DIR}/");
     Ok(ProductOutput {
         product: product.to_owned(),
         operations: operations.len(),
         types: types.len(),
+        dependencies: dependencies.into_iter().map(str::to_owned).collect(),
         files: vec![
             GeneratedFile {
                 path: format!("{CLIENT_SRC}/{module}/mod.rs"),

@@ -6,6 +6,11 @@
 //! one more variant, `Other(String)`, which serde fills with any value the description does not
 //! list (and writes back as sent). The enum loses `Copy`; `Display` writes the value, and
 //! `FromStr` accepts any string.
+//!
+//! The catch-all is always `Other`, so that code matching on any open enum reads the same. A
+//! published value that typify already named `Other` (Infobip lists `OTHER` in several
+//! enums) is renamed `OtherValue` (`OtherValue2`, ... if that is taken too), keeping its wire
+//! value through `#[serde(rename)]`, and every path to it in the file follows.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +35,22 @@ pub(crate) fn open_response_enums(file: &mut syn::File) -> BTreeSet<String> {
             _ => None,
         })
         .collect();
+    let mut renamed = BTreeMap::new();
+    for item in types.iter() {
+        if let Item::Enum(e) = item {
+            if open.contains(&e.ident.to_string()) {
+                if let Some(name) = free_name_for_published_other(e) {
+                    renamed.insert(e.ident.to_string(), name);
+                }
+            }
+        }
+    }
+    if !renamed.is_empty() {
+        rename_published_other(file, &renamed);
+    }
+    let Some(types) = types_module(file) else {
+        return open;
+    };
     for item in types.iter_mut() {
         match item {
             Item::Enum(e) if open.contains(&e.ident.to_string()) => open_enum(e),
@@ -174,4 +195,82 @@ fn open_impl(i: &mut ItemImpl) {
         }
     }
     syn::visit_mut::VisitMut::visit_item_impl_mut(&mut Arms(arm), i);
+}
+
+/// The name for a published variant that typify called `Other`, if `e` has one: `OtherValue`,
+/// or the first of `OtherValue2`, `OtherValue3`, ... that no other variant has.
+fn free_name_for_published_other(e: &ItemEnum) -> Option<String> {
+    let names: BTreeSet<String> = e.variants.iter().map(|v| v.ident.to_string()).collect();
+    if !names.contains("Other") {
+        return None;
+    }
+    (1..)
+        .map(|n| match n {
+            1 => String::from("OtherValue"),
+            n => format!("OtherValue{n}"),
+        })
+        .find(|candidate| !names.contains(candidate))
+}
+
+/// Renames the published `Other` variant of each enum in `renamed` (enum name -> new variant
+/// name): the variant, with its wire value pinned by `#[serde(rename)]`, and every path to it
+/// in the file (`Enum::Other`, and `Self::Other` in the enum's own impls).
+fn rename_published_other(file: &mut syn::File, renamed: &BTreeMap<String, String>) {
+    struct Paths<'a> {
+        renamed: &'a BTreeMap<String, String>,
+        /// The enum whose impl is being visited, for `Self::Other`.
+        current: Option<String>,
+    }
+    impl syn::visit_mut::VisitMut for Paths<'_> {
+        fn visit_item_enum_mut(&mut self, e: &mut ItemEnum) {
+            if let Some(new) = self.renamed.get(&e.ident.to_string()) {
+                for variant in e.variants.iter_mut().filter(|v| v.ident == "Other") {
+                    if !has_serde_rename(&variant.attrs) {
+                        // serde wrote the variant's own name; keep that on the wire.
+                        variant.attrs.push(parse_quote!(#[serde(rename = "Other")]));
+                    }
+                    variant.ident = syn::Ident::new(new, variant.ident.span());
+                }
+            }
+            syn::visit_mut::visit_item_enum_mut(self, e);
+        }
+        fn visit_item_impl_mut(&mut self, i: &mut ItemImpl) {
+            let outer = self.current.take();
+            self.current = impl_target(i).filter(|t| self.renamed.contains_key(t));
+            syn::visit_mut::visit_item_impl_mut(self, i);
+            self.current = outer;
+        }
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            let len = path.segments.len();
+            if len >= 2 && path.segments[len - 1].ident == "Other" {
+                let owner = path.segments[len - 2].ident.to_string();
+                let target = if owner == "Self" {
+                    self.current.as_ref()
+                } else {
+                    Some(&owner)
+                };
+                if let Some(new) = target.and_then(|t| self.renamed.get(t)) {
+                    let last = &mut path.segments[len - 1];
+                    last.ident = syn::Ident::new(new, last.ident.span());
+                }
+            }
+            syn::visit_mut::visit_path_mut(self, path);
+        }
+    }
+    syn::visit_mut::VisitMut::visit_file_mut(
+        &mut Paths {
+            renamed,
+            current: None,
+        },
+        file,
+    );
+}
+
+fn has_serde_rename(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("serde")
+            && quote::ToTokens::to_token_stream(&attr.meta)
+                .to_string()
+                .contains("rename")
+    })
 }

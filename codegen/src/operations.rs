@@ -9,24 +9,7 @@ use openapiv3::ReferenceOr;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use crate::spec::OperationView;
-
-/// Infobip's four schemes: the name in `components.securitySchemes` and the variant of the
-/// rim's `Scheme`. The auth layer knows how to send exactly these, so no others are accepted.
-pub(crate) const KNOWN_SCHEMES: &[(&str, &str)] = &[
-    ("Basic", "Basic"),
-    ("APIKeyHeader", "ApiKeyHeader"),
-    ("IBSSOTokenHeader", "IbssoTokenHeader"),
-    ("OAuth2", "OAuth2"),
-];
-
-/// The rim's `Scheme` variant for a scheme declared under `name`.
-pub(crate) fn scheme_variant(name: &str) -> Option<&'static str> {
-    KNOWN_SCHEMES
-        .iter()
-        .find(|(spec_name, _)| *spec_name == name)
-        .map(|(_, variant)| *variant)
-}
+use crate::spec::{scheme_variant, OperationView};
 
 /// The Rust method name progenitor gives an operation (its operationId in snake case).
 pub(crate) fn method_name(operation_id: &str) -> String {

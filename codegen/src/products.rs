@@ -1,11 +1,41 @@
 //! What ties the products together: each product's module file, the module list, and the
 //! cargo feature of each product.
 
+use std::collections::BTreeSet;
+
 use heck::ToSnakeCase;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
+use syn::visit::Visit;
 
 use crate::{CodegenError, Spec};
+
+/// Crates that generated code may name and that the client crate declares as optional
+/// dependencies: a product's feature switches on those its code names, so that a service
+/// compiles only what its products need. Adding one here means adding it, optional, to the
+/// client's manifest too.
+pub(crate) const OPTIONAL_DEPENDENCIES: &[&str] = &["regress", "uuid"];
+
+/// The [`OPTIONAL_DEPENDENCIES`] that `file` names by an absolute path (`::uuid::Uuid`), the
+/// way progenitor and typify name every crate.
+pub(crate) fn optional_dependencies(file: &syn::File) -> BTreeSet<&'static str> {
+    struct Crates(BTreeSet<&'static str>);
+    impl<'ast> Visit<'ast> for Crates {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            if path.leading_colon.is_some() {
+                if let Some(first) = path.segments.first() {
+                    if let Some(name) = OPTIONAL_DEPENDENCIES.iter().find(|d| first.ident == **d) {
+                        self.0.insert(name);
+                    }
+                }
+            }
+            syn::visit::visit_path(self, path);
+        }
+    }
+    let mut crates = Crates(BTreeSet::new());
+    crates.visit_file(file);
+    crates.0
+}
 
 /// Names the hand-written rim uses for its own modules (and Rust reserves), which a product
 /// module would clash with.
@@ -125,8 +155,9 @@ pub(crate) fn render_module(
     }
 }
 
-/// `products.rs`: one module per product, each behind the feature of its name.
-pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
+/// `products.rs`: one module per product, each behind the feature of its name; `dependencies`
+/// gives, in the same order, the optional crates each product's code names.
+pub(crate) fn render_modules(specs: &[Spec], dependencies: &[BTreeSet<&str>]) -> TokenStream {
     let modules = specs.iter().map(|spec| {
         let feature = &spec.product;
         let module = spec.product.to_snake_case();
@@ -171,11 +202,32 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
             }
         }
     });
+    let reexports = OPTIONAL_DEPENDENCIES.iter().filter_map(|name| {
+        let users: Vec<&str> = specs
+            .iter()
+            .zip(dependencies)
+            .filter(|(_, used)| used.contains(name))
+            .map(|(spec, _)| spec.product.as_str())
+            .collect();
+        if users.is_empty() {
+            return None;
+        }
+        let ident = Ident::new(name, Span::call_site());
+        Some(quote! {
+            /// For the command line's generated commands, which name the crate through the
+            /// client so that the product's feature alone brings it in.
+            #[doc(hidden)]
+            #[cfg(any(#(feature = #users),*))]
+            pub use ::#ident;
+        })
+    });
     quote! {
         //! One module per description in `spec/`, each behind the cargo feature of its name, so
         //! that a service compiles only the products it uses.
 
         #(#modules)*
+
+        #(#reexports)*
 
         /// The products compiled into this build (their features are on).
         pub static PRODUCTS: &[&str] = &[#(#names)*];
@@ -193,9 +245,13 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
     }
 }
 
-/// The manifest with its features section rewritten: one feature per product, and `full`
-/// for all of them.
-pub(crate) fn render_features(manifest: &str, products: &[&str]) -> Result<String, CodegenError> {
+/// The manifest with its features section rewritten: one feature per product, switching on the
+/// optional crates its code names (`email = ["dep:regress", "dep:uuid"]`), and `full` for all
+/// of them.
+pub(crate) fn render_features(
+    manifest: &str,
+    products: &[(&str, &BTreeSet<&str>)],
+) -> Result<String, CodegenError> {
     let begin = manifest
         .find(FEATURES_BEGIN)
         .ok_or(CodegenError::ManifestMarkers)?;
@@ -204,13 +260,17 @@ pub(crate) fn render_features(manifest: &str, products: &[&str]) -> Result<Strin
         .map(|at| begin + at)
         .ok_or(CodegenError::ManifestMarkers)?;
     let mut section = format!("{FEATURES_BEGIN}\n");
-    let all: Vec<String> = products.iter().map(|p| format!("\"{p}\"")).collect();
+    let all: Vec<String> = products.iter().map(|(p, _)| format!("\"{p}\"")).collect();
     section.push_str(&format!(
         "# Every product: what the workspace's own tests build.\nfull = [{}]\n",
         all.join(", ")
     ));
-    for product in products {
-        section.push_str(&format!("{product} = []\n"));
+    for (product, dependencies) in products {
+        let deps: Vec<String> = dependencies
+            .iter()
+            .map(|d| format!("\"dep:{d}\""))
+            .collect();
+        section.push_str(&format!("{product} = [{}]\n", deps.join(", ")));
     }
     Ok(format!(
         "{}{section}{}",

@@ -100,6 +100,12 @@ pub enum Rule {
     },
     /// A security requirement that needs two schemes at once.
     CombinedSecurityRequirement(Vec<String>),
+    /// An operationId whose method, builder or static clashes with a name the generated
+    /// module already uses (`error`, `result`, `client`, `new`, `all`...); says which.
+    ReservedOperationId(String),
+    /// A schema whose type would shadow one of std's prelude names (`Box`, `Option`,
+    /// `Result`...); says which.
+    ReservedSchemaName(String),
 }
 
 impl fmt::Display for Rule {
@@ -157,7 +163,7 @@ impl fmt::Display for Rule {
                 f,
                 "security names `{name}`, which components.securitySchemes does not declare or \
                  which is not one of Infobip's schemes ({})",
-                crate::operations::KNOWN_SCHEMES
+                KNOWN_SCHEMES
                     .iter()
                     .map(|(spec_name, _)| *spec_name)
                     .collect::<Vec<_>>()
@@ -180,6 +186,16 @@ impl fmt::Display for Rule {
                 "a security requirement combines {}; each requirement must name one scheme",
                 names.join(" + ")
             ),
+            Rule::ReservedOperationId(reason) => write!(
+                f,
+                "the operationId cannot be used: {reason}; choose another one (the import \
+                 prefixes such operationIds with their method: `get-error`)"
+            ),
+            Rule::ReservedSchemaName(reason) => write!(
+                f,
+                "the schema name cannot be used: {reason}; rename the schema and its \
+                 references (the import appends `Schema`: `BoxSchema`)"
+            ),
         }
     }
 }
@@ -189,6 +205,23 @@ fn join_map(map: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k}: {v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Infobip's four schemes: the name in `components.securitySchemes` and the variant of the
+/// rim's `Scheme`. The auth layer knows how to send exactly these, so no others are accepted.
+pub(crate) const KNOWN_SCHEMES: &[(&str, &str)] = &[
+    ("Basic", "Basic"),
+    ("APIKeyHeader", "ApiKeyHeader"),
+    ("IBSSOTokenHeader", "IbssoTokenHeader"),
+    ("OAuth2", "OAuth2"),
+];
+
+/// The rim's `Scheme` variant for a scheme declared under `name`.
+pub(crate) fn scheme_variant(name: &str) -> Option<&'static str> {
+    KNOWN_SCHEMES
+        .iter()
+        .find(|(spec_name, _)| *spec_name == name)
+        .map(|(_, variant)| *variant)
 }
 
 /// An operation as the rest of the crate sees it, after validation.
@@ -227,11 +260,12 @@ pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OperationView<'_>>, Vec<Viol
             c.security_schemes
                 .keys()
                 .map(String::as_str)
-                .filter(|name| crate::operations::scheme_variant(name).is_some())
+                .filter(|name| scheme_variant(name).is_some())
                 .collect()
         })
         .unwrap_or_default();
     violations.extend(check_shared_schemas(spec));
+    violations.extend(check_schema_names(spec));
 
     for (path, item) in &spec.paths.paths {
         let item = match item {
@@ -261,6 +295,9 @@ pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OperationView<'_>>, Vec<Viol
             };
             if !is_kebab(operation_id) {
                 broken(Rule::OperationIdShape);
+            }
+            if let Some(reason) = crate::reserved::operation_id_clash(operation_id) {
+                broken(Rule::ReservedOperationId(reason));
             }
             if !seen.insert(operation_id) {
                 broken(Rule::DuplicateOperationId);
@@ -499,6 +536,22 @@ pub(crate) const SHARED_SCHEMAS: &[(&str, &[&str])] = &[
     // a product at it, so that an operation has one error type whatever its statuses declare.
     ("ErrorBody", &[]),
 ];
+
+fn check_schema_names(spec: &OpenAPI) -> Vec<Violation> {
+    let Some(components) = &spec.components else {
+        return Vec::new();
+    };
+    components
+        .schemas
+        .keys()
+        .filter_map(|name| {
+            crate::reserved::schema_name_clash(name).map(|reason| Violation {
+                operation: format!("components.schemas.{name}"),
+                rule: Rule::ReservedSchemaName(reason),
+            })
+        })
+        .collect()
+}
 
 fn check_shared_schemas(spec: &OpenAPI) -> Vec<Violation> {
     let Some(components) = &spec.components else {

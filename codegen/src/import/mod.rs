@@ -294,11 +294,24 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
         .get("tags")
         .and_then(Value::as_sequence)
         .map_or(0, Vec::len);
+    let renamed = names::rename_operation_ids(&mut doc);
     let ops = doc::operations(&doc);
     let existing = doc::existing(&options.existing)?;
     let overlay = options.overlay.as_deref().map(overlay::parse).transpose()?;
 
     let mut log = Log::default();
+    for rename in renamed {
+        if let Some(index) = ops
+            .iter()
+            .position(|o| o.path == rename.path && o.method == rename.method)
+        {
+            let change = Change::OperationIdRenamed {
+                from: rename.from,
+                to: rename.to,
+            };
+            log.changes.push((Owner::Operation(index), change));
+        }
+    }
     convert::document(&mut doc, &ops, options.keep_docs, &mut log);
     discriminator::convert(&mut doc, options.keep_docs, &mut log);
     allof::flatten_overrides(&mut doc, &mut log);

@@ -21,6 +21,12 @@
 //!    first (operations in document order, breadth first); each other one gets the first 8
 //!    hex digits of its hash appended (`Tracking87cf6d66`), more digits if that is taken too
 //!    (a key without a hash gets a number: `SmsReport1`).
+//! 3. A name whose type would shadow one of std's prelude names (`Box`, `Option`, `Result`...;
+//!    the generated code names them unqualified) gets `Schema` appended (`BoxSchema`, then
+//!    `BoxSchema2`... if taken), and is reported with the suffixed ones.
+//! 4. An operationId that clashes with a name of the generated module (`error` would make
+//!    the builder `Error`, `client` the method `Client::client`; see `reserved.rs`) gets its
+//!    method in front (`get-error`, then `get-error-2`... if taken), recorded as a change.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -279,7 +285,89 @@ pub(crate) fn plan_names(reached: &[String]) -> (BTreeMap<String, String>, Vec<S
             name: candidate,
         });
     }
+    for (key, name) in names.iter_mut() {
+        if crate::reserved::schema_name_clash(name).is_none() {
+            continue;
+        }
+        let free = (1..)
+            .map(|n| match n {
+                1 => format!("{name}Schema"),
+                n => format!("{name}Schema{n}"),
+            })
+            .find(|candidate| !taken.contains(&candidate.to_pascal_case()))
+            .unwrap_or_default();
+        taken.insert(free.to_pascal_case());
+        match suffixed.iter_mut().find(|s| s.original == *key) {
+            Some(entry) => entry.name.clone_from(&free),
+            None => suffixed.push(Suffixed {
+                original: key.clone(),
+                name: free.clone(),
+            }),
+        }
+        *name = free;
+    }
     (names, suffixed)
+}
+
+/// An operationId renamed by rule 4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RenamedOperation {
+    pub(crate) path: String,
+    /// Lower case.
+    pub(crate) method: String,
+    pub(crate) from: String,
+    pub(crate) to: String,
+}
+
+/// Renames, in place, the operationIds that clash with the generated module (rule 4).
+pub(crate) fn rename_operation_ids(doc: &mut Value) -> Vec<RenamedOperation> {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_mapping_mut) else {
+        return Vec::new();
+    };
+    let mut taken: BTreeSet<String> = paths
+        .values()
+        .filter_map(Value::as_mapping)
+        .flat_map(|item| item.values())
+        .filter_map(|op| op.get("operationId").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect();
+    let mut renamed = Vec::new();
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_mapping_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            let (Some(method), Some(operation)) = (method.as_str(), operation.as_mapping_mut())
+            else {
+                continue;
+            };
+            let Some(id) = operation.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            if crate::reserved::operation_id_clash(id).is_none() {
+                continue;
+            }
+            let base = format!("{method}-{id}");
+            let Some(to) = (1..)
+                .map(|n| match n {
+                    1 => base.clone(),
+                    n => format!("{base}-{n}"),
+                })
+                .find(|c| !taken.contains(c) && crate::reserved::operation_id_clash(c).is_none())
+            else {
+                continue;
+            };
+            taken.insert(to.clone());
+            renamed.push(RenamedOperation {
+                path: path.as_str().unwrap_or_default().to_owned(),
+                method: method.to_owned(),
+                from: id.to_owned(),
+                to: to.clone(),
+            });
+            operation.insert("operationId".into(), Value::String(to));
+        }
+    }
+    renamed
 }
 
 /// Renames the schemas of `doc` (keys and every reference) through `names`.

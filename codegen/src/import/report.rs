@@ -212,6 +212,14 @@ pub enum Change {
     HashSuffixAdded,
     /// Component schemas not reached by the kept operations, dropped.
     UnreachableDropped(String),
+    /// An operationId that clashes with a name of the generated module (`error`, `client`)
+    /// given its method in front (`get-error`).
+    OperationIdRenamed {
+        /// As published.
+        from: String,
+        /// As written.
+        to: String,
+    },
 }
 
 impl fmt::Display for Change {
@@ -305,11 +313,16 @@ impl fmt::Display for Change {
             }
             Change::HashPrefixRemoved => f.write_str("content-hash prefixes removed from names"),
             Change::HashSuffixAdded => {
-                f.write_str("names given a hash suffix (another schema has the same name)")
+                f.write_str("names given a suffix (another schema has the same name, or std does)")
             }
             Change::UnreachableDropped(kind) => {
                 write!(f, "{kind} not used by the kept operations dropped")
             }
+            Change::OperationIdRenamed { from, to } => write!(
+                f,
+                "operationId `{from}` written as `{to}` (it clashes with a name the generated \
+                 module uses)"
+            ),
         }
     }
 }
