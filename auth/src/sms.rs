@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::stream::{self, BoxStream};
 use infobip_client::sms::builder::GetOutboundSmsMessageLogsV3;
 use infobip_client::sms::types::{LogResponseSmsLogSmsMessageContent, SmsLogSmsMessageContent};
-use infobip_client::{ApiError, Error, ResponseValue};
+use infobip_client::{Error, ErrorBody, ResponseValue};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 
@@ -20,7 +20,7 @@ use crate::{Clock, Infobip};
 pub type SmsLog = SmsLogSmsMessageContent;
 
 /// What a call of the logs fails with.
-pub type SmsLogsError = Error<ApiError>;
+pub type SmsLogsError = Error<ErrorBody>;
 
 /// How many 429s in a row the stream waits out before it hands the last one to the caller:
 /// past that, something else (another process on the same account, say) is using the whole

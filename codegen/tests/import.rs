@@ -262,9 +262,7 @@ fn documentation_is_dropped_unless_asked_for() {
     })
     .unwrap();
     assert!(with_docs.yaml.contains("Sends one or more messages"));
-    assert!(with_docs
-        .yaml
-        .contains("description: Which message."));
+    assert!(with_docs.yaml.contains("description: Which message."));
     // An examples list becomes one example.
     assert!(with_docs.yaml.contains("example: '41793026727'"));
     assert!(with_docs
@@ -343,9 +341,8 @@ fn an_imported_description_names_its_source_and_the_project_s_own_do_not() {
         codegen::source_document(&imported.yaml).as_deref(),
         Some("demo")
     );
-    let account = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/account.yaml"),
-    )
-    .unwrap();
+    let account =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/account.yaml"))
+            .unwrap();
     assert!(!codegen::is_imported(&account));
 }

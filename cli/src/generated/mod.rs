@@ -4,17 +4,229 @@
 //! Every product's commands, generated from `spec/` by `cargo xtask regen`.
 use ::infobip_client::Products as _;
 #[rustfmt::skip]
+pub mod account_management;
+#[rustfmt::skip]
 pub mod account;
 #[rustfmt::skip]
+pub mod ai_assistants;
+#[rustfmt::skip]
+pub mod answers;
+#[rustfmt::skip]
+pub mod apple_mfb;
+#[rustfmt::skip]
+pub mod application_entity;
+#[rustfmt::skip]
+pub mod billing_usage_api;
+#[rustfmt::skip]
+pub mod biometrics;
+#[rustfmt::skip]
+pub mod blocklist;
+#[rustfmt::skip]
+pub mod camara;
+#[rustfmt::skip]
+pub mod catalogs_api;
+#[rustfmt::skip]
+pub mod common_assets;
+#[rustfmt::skip]
+pub mod conversations;
+#[rustfmt::skip]
+pub mod email;
+#[rustfmt::skip]
+pub mod instagram;
+#[rustfmt::skip]
+pub mod kakao;
+#[rustfmt::skip]
+pub mod knowledge_base;
+#[rustfmt::skip]
+pub mod line;
+#[rustfmt::skip]
+pub mod live_chat;
+#[rustfmt::skip]
+pub mod messages_api;
+#[rustfmt::skip]
+pub mod messenger;
+#[rustfmt::skip]
+pub mod metrics_api;
+#[rustfmt::skip]
+pub mod mms;
+#[rustfmt::skip]
+pub mod mobile_app_messaging;
+#[rustfmt::skip]
+pub mod mobile_identity;
+#[rustfmt::skip]
+pub mod moments;
+#[rustfmt::skip]
+pub mod number_activation_state;
+#[rustfmt::skip]
+pub mod number_lookup;
+#[rustfmt::skip]
+pub mod numbers;
+#[rustfmt::skip]
+pub mod omni_failover;
+#[rustfmt::skip]
+pub mod open_channel;
+#[rustfmt::skip]
+pub mod openapi;
+#[rustfmt::skip]
+pub mod people;
+#[rustfmt::skip]
+pub mod rcs;
+#[rustfmt::skip]
+pub mod resources;
+#[rustfmt::skip]
+pub mod sending_strategy;
+#[rustfmt::skip]
+pub mod signals;
+#[rustfmt::skip]
 pub mod sms;
+#[rustfmt::skip]
+pub mod subscriptions_api;
+#[rustfmt::skip]
+pub mod tiktok;
+#[rustfmt::skip]
+pub mod two_factor;
+#[rustfmt::skip]
+pub mod viber;
+#[rustfmt::skip]
+pub mod vocalize;
+#[rustfmt::skip]
+pub mod voice;
+#[rustfmt::skip]
+pub mod webrtc_calls;
+#[rustfmt::skip]
+pub mod whatsapp;
+#[rustfmt::skip]
+pub mod zalo;
 /// One command per product, named after it, with a subcommand per operation.
 pub fn commands() -> Vec<::clap::Command> {
     vec![
-        crate ::api::product_command("account", account::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), account::Cli:: < crate ::api::Printer >
+        crate ::api::product_command("account-management",
+        account_management::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), account_management::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("account",
+        account::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        account::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("ai-assistants", ai_assistants::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), ai_assistants::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("answers", answers::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), answers::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("apple-mfb",
+        apple_mfb::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        apple_mfb::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("application-entity",
+        application_entity::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), application_entity::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate
+        ::api::product_command("billing-usage-api", billing_usage_api::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), billing_usage_api::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("biometrics", biometrics::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), biometrics::Cli:: < crate ::api::Printer
+        > ::get_command(operation),) }),), crate ::api::product_command("blocklist",
+        blocklist::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        blocklist::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("camara", camara::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), camara::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("catalogs-api",
+        catalogs_api::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        catalogs_api::Cli:: < crate ::api::Printer > ::get_command(operation),) }),),
+        crate ::api::product_command("common-assets", common_assets::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), common_assets::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("conversations", conversations::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), conversations::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("email", email::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), email::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("instagram",
+        instagram::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        instagram::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("kakao", kakao::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), kakao::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("knowledge-base",
+        knowledge_base::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        knowledge_base::Cli:: < crate ::api::Printer > ::get_command(operation),) }),),
+        crate ::api::product_command("line", line::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), line::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("live-chat",
+        live_chat::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        live_chat::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("messages-api", messages_api::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), messages_api::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("messenger", messenger::CliCommand::iter().map(| operation
+        | { (operation.operation_id(), messenger::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("metrics-api",
+        metrics_api::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        metrics_api::Cli:: < crate ::api::Printer > ::get_command(operation),) }),),
+        crate ::api::product_command("mms", mms::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), mms::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate
+        ::api::product_command("mobile-app-messaging",
+        mobile_app_messaging::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), mobile_app_messaging::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("mobile-identity",
+        mobile_identity::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), mobile_identity::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("moments",
+        moments::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        moments::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("number-activation-state",
+        number_activation_state::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), number_activation_state::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("number-lookup",
+        number_lookup::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        number_lookup::Cli:: < crate ::api::Printer > ::get_command(operation),) }),),
+        crate ::api::product_command("numbers", numbers::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), numbers::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("omni-failover",
+        omni_failover::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        omni_failover::Cli:: < crate ::api::Printer > ::get_command(operation),) }),),
+        crate ::api::product_command("open-channel", open_channel::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), open_channel::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("openapi", openapi::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), openapi::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("people",
+        people::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        people::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("rcs", rcs::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), rcs::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("resources",
+        resources::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        resources::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("sending-strategy", sending_strategy::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), sending_strategy::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("signals", signals::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), signals::Cli:: < crate ::api::Printer >
         ::get_command(operation),) }),), crate ::api::product_command("sms",
         sms::CliCommand::iter().map(| operation | { (operation.operation_id(), sms::Cli::
-        < crate ::api::Printer > ::get_command(operation),) }),),
+        < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("subscriptions-api", subscriptions_api::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), subscriptions_api::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("tiktok", tiktok::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), tiktok::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("two-factor",
+        two_factor::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        two_factor::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("viber", viber::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), viber::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("vocalize",
+        vocalize::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        vocalize::Cli:: < crate ::api::Printer > ::get_command(operation),) }),), crate
+        ::api::product_command("voice", voice::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), voice::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("webrtc-calls",
+        webrtc_calls::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        webrtc_calls::Cli:: < crate ::api::Printer > ::get_command(operation),) }),),
+        crate ::api::product_command("whatsapp", whatsapp::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), whatsapp::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }),), crate ::api::product_command("zalo",
+        zalo::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        zalo::Cli:: < crate ::api::Printer > ::get_command(operation),) }),),
     ]
 }
 /// Runs the operation `operation` (its operationId) of `product`; `None` if there is
@@ -27,6 +239,15 @@ pub async fn execute(
     matches: &::clap::ArgMatches,
 ) -> Option<::anyhow::Result<()>> {
     match product {
+        "account-management" => {
+            let operation = account_management::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                account_management::Cli::new(infobip.account_management(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
         "account" => {
             let operation = account::CliCommand::iter()
                 .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
@@ -36,13 +257,445 @@ pub async fn execute(
                     .await,
             )
         }
+        "ai-assistants" => {
+            let operation = ai_assistants::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                ai_assistants::Cli::new(infobip.ai_assistants(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "answers" => {
+            let operation = answers::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                answers::Cli::new(infobip.answers(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "apple-mfb" => {
+            let operation = apple_mfb::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                apple_mfb::Cli::new(infobip.apple_mfb(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "application-entity" => {
+            let operation = application_entity::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                application_entity::Cli::new(infobip.application_entity(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "billing-usage-api" => {
+            let operation = billing_usage_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                billing_usage_api::Cli::new(infobip.billing_usage_api(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "biometrics" => {
+            let operation = biometrics::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                biometrics::Cli::new(infobip.biometrics(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "blocklist" => {
+            let operation = blocklist::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                blocklist::Cli::new(infobip.blocklist(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "camara" => {
+            let operation = camara::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                camara::Cli::new(infobip.camara(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "catalogs-api" => {
+            let operation = catalogs_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                catalogs_api::Cli::new(infobip.catalogs_api(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "common-assets" => {
+            let operation = common_assets::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                common_assets::Cli::new(infobip.common_assets(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "conversations" => {
+            let operation = conversations::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                conversations::Cli::new(infobip.conversations(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "email" => {
+            let operation = email::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                email::Cli::new(infobip.email(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "instagram" => {
+            let operation = instagram::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                instagram::Cli::new(infobip.instagram(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "kakao" => {
+            let operation = kakao::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                kakao::Cli::new(infobip.kakao(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "knowledge-base" => {
+            let operation = knowledge_base::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                knowledge_base::Cli::new(infobip.knowledge_base(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "line" => {
+            let operation = line::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                line::Cli::new(infobip.line(), printer).execute(operation, matches).await,
+            )
+        }
+        "live-chat" => {
+            let operation = live_chat::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                live_chat::Cli::new(infobip.live_chat(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "messages-api" => {
+            let operation = messages_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                messages_api::Cli::new(infobip.messages_api(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "messenger" => {
+            let operation = messenger::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                messenger::Cli::new(infobip.messenger(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "metrics-api" => {
+            let operation = metrics_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                metrics_api::Cli::new(infobip.metrics_api(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "mms" => {
+            let operation = mms::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(mms::Cli::new(infobip.mms(), printer).execute(operation, matches).await)
+        }
+        "mobile-app-messaging" => {
+            let operation = mobile_app_messaging::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                mobile_app_messaging::Cli::new(infobip.mobile_app_messaging(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "mobile-identity" => {
+            let operation = mobile_identity::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                mobile_identity::Cli::new(infobip.mobile_identity(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "moments" => {
+            let operation = moments::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                moments::Cli::new(infobip.moments(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "number-activation-state" => {
+            let operation = number_activation_state::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                number_activation_state::Cli::new(
+                        infobip.number_activation_state(),
+                        printer,
+                    )
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "number-lookup" => {
+            let operation = number_lookup::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                number_lookup::Cli::new(infobip.number_lookup(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "numbers" => {
+            let operation = numbers::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                numbers::Cli::new(infobip.numbers(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "omni-failover" => {
+            let operation = omni_failover::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                omni_failover::Cli::new(infobip.omni_failover(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "open-channel" => {
+            let operation = open_channel::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                open_channel::Cli::new(infobip.open_channel(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "openapi" => {
+            let operation = openapi::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                openapi::Cli::new(infobip.openapi(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "people" => {
+            let operation = people::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                people::Cli::new(infobip.people(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "rcs" => {
+            let operation = rcs::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(rcs::Cli::new(infobip.rcs(), printer).execute(operation, matches).await)
+        }
+        "resources" => {
+            let operation = resources::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                resources::Cli::new(infobip.resources(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "sending-strategy" => {
+            let operation = sending_strategy::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                sending_strategy::Cli::new(infobip.sending_strategy(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "signals" => {
+            let operation = signals::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                signals::Cli::new(infobip.signals(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
         "sms" => {
             let operation = sms::CliCommand::iter()
                 .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
             Some(sms::Cli::new(infobip.sms(), printer).execute(operation, matches).await)
         }
+        "subscriptions-api" => {
+            let operation = subscriptions_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                subscriptions_api::Cli::new(infobip.subscriptions_api(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "tiktok" => {
+            let operation = tiktok::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                tiktok::Cli::new(infobip.tiktok(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "two-factor" => {
+            let operation = two_factor::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                two_factor::Cli::new(infobip.two_factor(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "viber" => {
+            let operation = viber::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                viber::Cli::new(infobip.viber(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "vocalize" => {
+            let operation = vocalize::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                vocalize::Cli::new(infobip.vocalize(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "voice" => {
+            let operation = voice::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                voice::Cli::new(infobip.voice(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "webrtc-calls" => {
+            let operation = webrtc_calls::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                webrtc_calls::Cli::new(infobip.webrtc_calls(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "whatsapp" => {
+            let operation = whatsapp::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                whatsapp::Cli::new(infobip.whatsapp(), printer)
+                    .execute(operation, matches)
+                    .await,
+            )
+        }
+        "zalo" => {
+            let operation = zalo::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
+            Some(
+                zalo::Cli::new(infobip.zalo(), printer).execute(operation, matches).await,
+            )
+        }
         _ => None,
     }
 }
+crate::api::impl_cli_config!(account_management);
 crate::api::impl_cli_config!(account);
+crate::api::impl_cli_config!(ai_assistants);
+crate::api::impl_cli_config!(answers);
+crate::api::impl_cli_config!(apple_mfb);
+crate::api::impl_cli_config!(application_entity);
+crate::api::impl_cli_config!(billing_usage_api);
+crate::api::impl_cli_config!(biometrics);
+crate::api::impl_cli_config!(blocklist);
+crate::api::impl_cli_config!(camara);
+crate::api::impl_cli_config!(catalogs_api);
+crate::api::impl_cli_config!(common_assets);
+crate::api::impl_cli_config!(conversations);
+crate::api::impl_cli_config!(email);
+crate::api::impl_cli_config!(instagram);
+crate::api::impl_cli_config!(kakao);
+crate::api::impl_cli_config!(knowledge_base);
+crate::api::impl_cli_config!(line);
+crate::api::impl_cli_config!(live_chat);
+crate::api::impl_cli_config!(messages_api);
+crate::api::impl_cli_config!(messenger);
+crate::api::impl_cli_config!(metrics_api);
+crate::api::impl_cli_config!(mms);
+crate::api::impl_cli_config!(mobile_app_messaging);
+crate::api::impl_cli_config!(mobile_identity);
+crate::api::impl_cli_config!(moments);
+crate::api::impl_cli_config!(number_activation_state);
+crate::api::impl_cli_config!(number_lookup);
+crate::api::impl_cli_config!(numbers);
+crate::api::impl_cli_config!(omni_failover);
+crate::api::impl_cli_config!(open_channel);
+crate::api::impl_cli_config!(openapi);
+crate::api::impl_cli_config!(people);
+crate::api::impl_cli_config!(rcs);
+crate::api::impl_cli_config!(resources);
+crate::api::impl_cli_config!(sending_strategy);
+crate::api::impl_cli_config!(signals);
 crate::api::impl_cli_config!(sms);
+crate::api::impl_cli_config!(subscriptions_api);
+crate::api::impl_cli_config!(tiktok);
+crate::api::impl_cli_config!(two_factor);
+crate::api::impl_cli_config!(viber);
+crate::api::impl_cli_config!(vocalize);
+crate::api::impl_cli_config!(voice);
+crate::api::impl_cli_config!(webrtc_calls);
+crate::api::impl_cli_config!(whatsapp);
+crate::api::impl_cli_config!(zalo);

@@ -25,11 +25,36 @@ impl<T: CliConfig> Cli<T> {
     pub fn get_command(cmd: CliCommand) -> ::clap::Command {
         match cmd {
             CliCommand::SendSmsMessages => Self::cli_send_sms_messages(),
+            CliCommand::SendSmsMessagesOverQueryParameters => {
+                Self::cli_send_sms_messages_over_query_parameters()
+            }
+            CliCommand::SendSmsMessageOverQueryParameters => {
+                Self::cli_send_sms_message_over_query_parameters()
+            }
+            CliCommand::PreviewSmsMessage => Self::cli_preview_sms_message(),
+            CliCommand::SendSmsMessage => Self::cli_send_sms_message(),
+            CliCommand::SendBinarySmsMessage => Self::cli_send_binary_sms_message(),
+            CliCommand::GetScheduledSmsMessages => Self::cli_get_scheduled_sms_messages(),
+            CliCommand::RescheduleSmsMessages => Self::cli_reschedule_sms_messages(),
+            CliCommand::GetScheduledSmsMessagesStatus => {
+                Self::cli_get_scheduled_sms_messages_status()
+            }
+            CliCommand::UpdateScheduledSmsMessagesStatus => {
+                Self::cli_update_scheduled_sms_messages_status()
+            }
+            CliCommand::LogEndTag => Self::cli_log_end_tag(),
+            CliCommand::GetInboundSmsMessages => Self::cli_get_inbound_sms_messages(),
             CliCommand::GetOutboundSmsMessageDeliveryReportsV3 => {
                 Self::cli_get_outbound_sms_message_delivery_reports_v3()
             }
             CliCommand::GetOutboundSmsMessageLogsV3 => {
                 Self::cli_get_outbound_sms_message_logs_v3()
+            }
+            CliCommand::GetOutboundSmsMessageDeliveryReports => {
+                Self::cli_get_outbound_sms_message_delivery_reports()
+            }
+            CliCommand::GetOutboundSmsMessageLogs => {
+                Self::cli_get_outbound_sms_message_logs()
             }
         }
     }
@@ -43,8 +68,496 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
-                "Send SMS messages\n\nQueues one or more messages, each to one or more destinations, with text or binary content. The answer means Infobip accepted the messages, not that they arrived: delivery is reported later (webhook, or get-outbound-sms-message-delivery-reports-v3). There is no idempotency key; whether a retry carrying the same `messageId` or `bulkId` is deduplicated is not documented.",
+    }
+    pub fn cli_send_sms_messages_over_query_parameters() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            types::SendSmsMessagesOverQueryParametersBulkId
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("callback-data")
+                    .long("callback-data")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            types::SendSmsMessagesOverQueryParametersCallbackData
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("flash")
+                    .long("flash")
+                    .value_parser(::clap::value_parser!(bool))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("from")
+                    .long("from")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("include-sms-count-in-response")
+                    .long("include-sms-count-in-response")
+                    .value_parser(::clap::value_parser!(bool))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("india-dlt-content-template-id")
+                    .long("india-dlt-content-template-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("india-dlt-principal-entity-id")
+                    .long("india-dlt-principal-entity-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("india-dlt-telemarketer-id")
+                    .long("india-dlt-telemarketer-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("intermediate-report")
+                    .long("intermediate-report")
+                    .value_parser(::clap::value_parser!(bool))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("language-code")
+                    .long("language-code")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("notify-content-type")
+                    .long("notify-content-type")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("notify-url")
+                    .long("notify-url")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("send-at")
+                    .long("send-at")
+                    .value_parser(::clap::value_parser!(::infobip_client::DateTime))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("south-korea-reseller-code")
+                    .long("south-korea-reseller-code")
+                    .value_parser(::clap::value_parser!(i32))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("south-korea-title")
+                    .long("south-korea-title")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            types::SendSmsMessagesOverQueryParametersSouthKoreaTitle
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("text")
+                    .long("text")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("to")
+                    .long("to")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("tracking-type")
+                    .long("tracking-type")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("tracking-url")
+                    .long("tracking-url")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("transliteration")
+                    .long("transliteration")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("turkey-iys-brand-code")
+                    .long("turkey-iys-brand-code")
+                    .value_parser(::clap::value_parser!(i32))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("turkey-iys-recipient-type")
+                    .long("turkey-iys-recipient-type")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("validity-period")
+                    .long("validity-period")
+                    .value_parser(::clap::value_parser!(i32))
+                    .required(false),
+            )
+    }
+    pub fn cli_send_sms_message_over_query_parameters() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("callback-data")
+                    .long("callback-data")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            types::SendSmsMessageOverQueryParametersCallbackData
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("flash")
+                    .long("flash")
+                    .value_parser(::clap::value_parser!(bool))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("from")
+                    .long("from")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("india-dlt-content-template-id")
+                    .long("india-dlt-content-template-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("india-dlt-principal-entity-id")
+                    .long("india-dlt-principal-entity-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("india-dlt-telemarketer-id")
+                    .long("india-dlt-telemarketer-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("intermediate-report")
+                    .long("intermediate-report")
+                    .value_parser(::clap::value_parser!(bool))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("language-code")
+                    .long("language-code")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("notify-content-type")
+                    .long("notify-content-type")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("notify-url")
+                    .long("notify-url")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("password")
+                    .long("password")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("process-key")
+                    .long("process-key")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("send-at")
+                    .long("send-at")
+                    .value_parser(::clap::value_parser!(::infobip_client::DateTime))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("south-korea-reseller-code")
+                    .long("south-korea-reseller-code")
+                    .value_parser(::clap::value_parser!(i32))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("text")
+                    .long("text")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("to")
+                    .long("to")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("track")
+                    .long("track")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("tracking-type")
+                    .long("tracking-type")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("transliteration")
+                    .long("transliteration")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("turkey-iys-brand-code")
+                    .long("turkey-iys-brand-code")
+                    .value_parser(::clap::value_parser!(i32))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("turkey-iys-recipient-type")
+                    .long("turkey-iys-recipient-type")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("username")
+                    .long("username")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("validity-period")
+                    .long("validity-period")
+                    .value_parser(::clap::value_parser!(i64))
+                    .required(false),
+            )
+    }
+    pub fn cli_preview_sms_message() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("language-code")
+                    .long("language-code")
+                    .value_parser(
+                        ::clap::value_parser!(types::PreviewRequestLanguageCode),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("text")
+                    .long("text")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required_unless_present("json-body"),
+            )
+            .arg(
+                ::clap::Arg::new("transliteration")
+                    .long("transliteration")
+                    .value_parser(
+                        ::clap::value_parser!(types::PreviewRequestTransliteration),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+    }
+    pub fn cli_send_sms_message() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("include-sms-count-in-response")
+                    .long("include-sms-count-in-response")
+                    .value_parser(::clap::value_parser!(bool))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(true)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+    }
+    pub fn cli_send_binary_sms_message() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(true)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+    }
+    pub fn cli_get_scheduled_sms_messages() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true),
+            )
+    }
+    pub fn cli_reschedule_sms_messages() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("send-at")
+                    .long("send-at")
+                    .value_parser(::clap::value_parser!(::infobip_client::DateTime))
+                    .required_unless_present("json-body"),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+    }
+    pub fn cli_get_scheduled_sms_messages_status() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true),
+            )
+    }
+    pub fn cli_update_scheduled_sms_messages_status() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("status")
+                    .long("status")
+                    .value_parser(
+                        ::clap::builder::TypedValueParser::try_map(
+                            ::clap::builder::PossibleValuesParser::new([
+                                types::BulkStatus::Pending.to_string(),
+                                types::BulkStatus::Paused.to_string(),
+                                types::BulkStatus::Processing.to_string(),
+                                types::BulkStatus::Canceled.to_string(),
+                                types::BulkStatus::Finished.to_string(),
+                                types::BulkStatus::Failed.to_string(),
+                            ]),
+                            |s| types::BulkStatus::try_from(s),
+                        ),
+                    )
+                    .required_unless_present("json-body"),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+    }
+    pub fn cli_log_end_tag() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("message-id")
+                    .long("message-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true),
+            )
+    }
+    pub fn cli_get_inbound_sms_messages() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("application-id")
+                    .long("application-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("campaign-reference-id")
+                    .long("campaign-reference-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("entity-id")
+                    .long("entity-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("limit")
+                    .long("limit")
+                    .value_parser(::clap::value_parser!(i32))
+                    .required(false),
             )
     }
     pub fn cli_get_outbound_sms_message_delivery_reports_v3() -> ::clap::Command {
@@ -53,50 +566,37 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("application-id")
                     .long("application-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help(
-                        "Only reports of messages sent with this platform application id.",
-                    ),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("bulk-id")
                     .long("bulk-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Only reports of messages sent in this bulk."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("campaign-reference-id")
                     .long("campaign-reference-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Only reports of messages sent with this campaign reference."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Only reports of messages sent with this platform entity id."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("limit")
                     .long("limit")
                     .value_parser(::clap::value_parser!(i32))
-                    .required(false)
-                    .help(
-                        "At most this many reports in one answer; 50 when omitted, 1000 at most.",
-                    ),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Only the report of this message."),
-            )
-            .about(
-                "Fetch delivery reports\n\nReturns delivery reports that have not been fetched before. Reading consumes them: a report comes back once, the next call only returns newer ones, and a message whose status changes gets a new report. Reports are kept for 48 hours. Because a read consumes, a retried call can lose the reports the failed one had taken. A delivery webhook receives reports in the same shape (`DeliveryReports`).",
+                    .required(false),
             )
     }
     pub fn cli_get_outbound_sms_message_logs_v3() -> ::clap::Command {
@@ -105,51 +605,39 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("application-id")
                     .long("application-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Only messages sent with this platform application id."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("bulk-id")
                     .long("bulk-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .action(::clap::ArgAction::Append)
-                    .required(false)
-                    .help(
-                        "Only messages of these bulks. Sent as one `bulkId=` pair per value; Infobip's prose speaks of a comma-separated list of at most 2048 characters.",
-                    ),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("campaign-reference-id")
                     .long("campaign-reference-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .action(::clap::ArgAction::Append)
-                    .required(false)
-                    .help(
-                        "Only messages with these campaign references. Sent as one `campaignReferenceId=` pair per value; Infobip's prose speaks of a comma-separated list of at most 2048 characters.",
-                    ),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("cursor")
                     .long("cursor")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help(
-                        "The `nextCursor` of the previous page, to get the page after it.",
-                    ),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("destination")
                     .long("destination")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Only messages sent to this number."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Only messages sent with this platform entity id."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("general-status")
@@ -167,74 +655,191 @@ impl<T: CliConfig> Cli<T> {
                             |s| types::MessageGeneralStatus::try_from(s),
                         ),
                     )
-                    .required(false)
-                    .help("Only messages whose status is in this group."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("limit")
                     .long("limit")
                     .value_parser(::clap::value_parser!(i32))
-                    .required(false)
-                    .help(
-                        "At most this many messages in one answer; 50 when omitted, 1000 at most.",
-                    ),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("mcc")
                     .long("mcc")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Mobile country code of the destination network."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .action(::clap::ArgAction::Append)
-                    .required(false)
-                    .help(
-                        "Only these messages. Sent as one `messageId=` pair per value; Infobip's prose speaks of a comma-separated list of at most 2048 characters.",
-                    ),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("mnc")
                     .long("mnc")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Mobile network code; only meaningful together with `mcc`."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false)
-                    .help("Only messages sent from this sender."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("sent-since")
                     .long("sent-since")
                     .value_parser(::clap::value_parser!(::infobip_client::DateTime))
-                    .required(false)
-                    .help("Only messages sent from this instant on."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("sent-until")
                     .long("sent-until")
                     .value_parser(::clap::value_parser!(::infobip_client::DateTime))
-                    .required(false)
-                    .help("Only messages sent up to this instant."),
+                    .required(false),
             )
             .arg(
                 ::clap::Arg::new("use-cursor")
                     .long("use-cursor")
                     .value_parser(::clap::value_parser!(bool))
-                    .required(false)
-                    .help(
-                        "Ask for cursor paging; the answer then carries `cursor.nextCursor`.",
-                    ),
+                    .required(false),
             )
-            .about(
-                "Search the message logs\n\nSearches the messages sent in the last 48 hours, at most 1000 per call. For more than one page, ask with `useCursor=true` and pass each answer's `cursor.nextCursor` back as `cursor`. Infobip allows 120 calls per minute on this operation and answers 429 beyond that.",
+    }
+    pub fn cli_get_outbound_sms_message_delivery_reports() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("application-id")
+                    .long("application-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("campaign-reference-id")
+                    .long("campaign-reference-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("entity-id")
+                    .long("entity-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("limit")
+                    .long("limit")
+                    .value_parser(::clap::value_parser!(i32))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("message-id")
+                    .long("message-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+    }
+    pub fn cli_get_outbound_sms_message_logs() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("application-id")
+                    .long("application-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("bulk-id")
+                    .long("bulk-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("campaign-reference-id")
+                    .long("campaign-reference-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("entity-id")
+                    .long("entity-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("from")
+                    .long("from")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("general-status")
+                    .long("general-status")
+                    .value_parser(
+                        ::clap::builder::TypedValueParser::try_map(
+                            ::clap::builder::PossibleValuesParser::new([
+                                types::MessageGeneralStatus::Accepted.to_string(),
+                                types::MessageGeneralStatus::Pending.to_string(),
+                                types::MessageGeneralStatus::Undeliverable.to_string(),
+                                types::MessageGeneralStatus::Delivered.to_string(),
+                                types::MessageGeneralStatus::Expired.to_string(),
+                                types::MessageGeneralStatus::Rejected.to_string(),
+                            ]),
+                            |s| types::MessageGeneralStatus::try_from(s),
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("limit")
+                    .long("limit")
+                    .value_parser(::clap::value_parser!(i32))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("mcc")
+                    .long("mcc")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("message-id")
+                    .long("message-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("mnc")
+                    .long("mnc")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("sent-since")
+                    .long("sent-since")
+                    .value_parser(::clap::value_parser!(::infobip_client::DateTime))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("sent-until")
+                    .long("sent-until")
+                    .value_parser(::clap::value_parser!(::infobip_client::DateTime))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("to")
+                    .long("to")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
             )
     }
     pub async fn execute(
@@ -244,11 +849,46 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         match cmd {
             CliCommand::SendSmsMessages => self.execute_send_sms_messages(matches).await,
+            CliCommand::SendSmsMessagesOverQueryParameters => {
+                self.execute_send_sms_messages_over_query_parameters(matches).await
+            }
+            CliCommand::SendSmsMessageOverQueryParameters => {
+                self.execute_send_sms_message_over_query_parameters(matches).await
+            }
+            CliCommand::PreviewSmsMessage => {
+                self.execute_preview_sms_message(matches).await
+            }
+            CliCommand::SendSmsMessage => self.execute_send_sms_message(matches).await,
+            CliCommand::SendBinarySmsMessage => {
+                self.execute_send_binary_sms_message(matches).await
+            }
+            CliCommand::GetScheduledSmsMessages => {
+                self.execute_get_scheduled_sms_messages(matches).await
+            }
+            CliCommand::RescheduleSmsMessages => {
+                self.execute_reschedule_sms_messages(matches).await
+            }
+            CliCommand::GetScheduledSmsMessagesStatus => {
+                self.execute_get_scheduled_sms_messages_status(matches).await
+            }
+            CliCommand::UpdateScheduledSmsMessagesStatus => {
+                self.execute_update_scheduled_sms_messages_status(matches).await
+            }
+            CliCommand::LogEndTag => self.execute_log_end_tag(matches).await,
+            CliCommand::GetInboundSmsMessages => {
+                self.execute_get_inbound_sms_messages(matches).await
+            }
             CliCommand::GetOutboundSmsMessageDeliveryReportsV3 => {
                 self.execute_get_outbound_sms_message_delivery_reports_v3(matches).await
             }
             CliCommand::GetOutboundSmsMessageLogsV3 => {
                 self.execute_get_outbound_sms_message_logs_v3(matches).await
+            }
+            CliCommand::GetOutboundSmsMessageDeliveryReports => {
+                self.execute_get_outbound_sms_message_delivery_reports(matches).await
+            }
+            CliCommand::GetOutboundSmsMessageLogs => {
+                self.execute_get_outbound_sms_message_logs(matches).await
             }
         }
     }
@@ -265,6 +905,492 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_send_sms_messages(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_send_sms_messages_over_query_parameters(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.send_sms_messages_over_query_parameters();
+        if let Some(value) = matches
+            .get_one::<types::SendSmsMessagesOverQueryParametersBulkId>("bulk-id")
+        {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<
+                types::SendSmsMessagesOverQueryParametersCallbackData,
+            >("callback-data")
+        {
+            request = request.callback_data(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("flash") {
+            request = request.flash(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
+            request = request.from(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("include-sms-count-in-response") {
+            request = request.include_sms_count_in_response(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("india-dlt-content-template-id")
+        {
+            request = request.india_dlt_content_template_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("india-dlt-principal-entity-id")
+        {
+            request = request.india_dlt_principal_entity_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("india-dlt-telemarketer-id")
+        {
+            request = request.india_dlt_telemarketer_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("intermediate-report") {
+            request = request.intermediate_report(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("language-code") {
+            request = request.language_code(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("notify-content-type")
+        {
+            request = request.notify_content_type(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
+            request = request.notify_url(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
+            request = request.send_at(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("south-korea-reseller-code") {
+            request = request.south_korea_reseller_code(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<
+                types::SendSmsMessagesOverQueryParametersSouthKoreaTitle,
+            >("south-korea-title")
+        {
+            request = request.south_korea_title(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("text") {
+            request = request.text(value.clone());
+        }
+        if let Some(value) = matches
+            .get_many::<::std::string::String>("to")
+            .map(|values| {
+                values.cloned().collect::<::std::vec::Vec<::std::string::String>>()
+            })
+        {
+            request = request.to(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("tracking-type") {
+            request = request.tracking_type(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("tracking-url") {
+            request = request.tracking_url(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("transliteration")
+        {
+            request = request.transliteration(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("turkey-iys-brand-code") {
+            request = request.turkey_iys_brand_code(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("turkey-iys-recipient-type")
+        {
+            request = request.turkey_iys_recipient_type(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("validity-period") {
+            request = request.validity_period(value.clone());
+        }
+        self.config
+            .execute_send_sms_messages_over_query_parameters(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_send_sms_message_over_query_parameters(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.send_sms_message_over_query_parameters();
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<
+                types::SendSmsMessageOverQueryParametersCallbackData,
+            >("callback-data")
+        {
+            request = request.callback_data(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("flash") {
+            request = request.flash(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
+            request = request.from(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("india-dlt-content-template-id")
+        {
+            request = request.india_dlt_content_template_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("india-dlt-principal-entity-id")
+        {
+            request = request.india_dlt_principal_entity_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("india-dlt-telemarketer-id")
+        {
+            request = request.india_dlt_telemarketer_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("intermediate-report") {
+            request = request.intermediate_report(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("language-code") {
+            request = request.language_code(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("notify-content-type")
+        {
+            request = request.notify_content_type(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
+            request = request.notify_url(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("password") {
+            request = request.password(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("process-key") {
+            request = request.process_key(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
+            request = request.send_at(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("south-korea-reseller-code") {
+            request = request.south_korea_reseller_code(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("text") {
+            request = request.text(value.clone());
+        }
+        if let Some(value) = matches
+            .get_many::<::std::string::String>("to")
+            .map(|values| {
+                values.cloned().collect::<::std::vec::Vec<::std::string::String>>()
+            })
+        {
+            request = request.to(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("track") {
+            request = request.track(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("tracking-type") {
+            request = request.tracking_type(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("transliteration")
+        {
+            request = request.transliteration(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("turkey-iys-brand-code") {
+            request = request.turkey_iys_brand_code(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("turkey-iys-recipient-type")
+        {
+            request = request.turkey_iys_recipient_type(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("username") {
+            request = request.username(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i64>("validity-period") {
+            request = request.validity_period(value.clone());
+        }
+        self.config
+            .execute_send_sms_message_over_query_parameters(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_preview_sms_message(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.preview_sms_message();
+        if let Some(value) = matches
+            .get_one::<types::PreviewRequestLanguageCode>("language-code")
+        {
+            request = request.body_map(|body| { body.language_code(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("text") {
+            request = request.body_map(|body| { body.text(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<types::PreviewRequestTransliteration>("transliteration")
+        {
+            request = request.body_map(|body| { body.transliteration(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::PreviewRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_preview_sms_message(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_send_sms_message(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.send_sms_message();
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<bool>("include-sms-count-in-response") {
+            request = request
+                .body_map(|body| { body.include_sms_count_in_response(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::SmsAdvancedTextualRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_send_sms_message(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_send_binary_sms_message(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.send_binary_sms_message();
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::SmsAdvancedBinaryRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_send_binary_sms_message(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_scheduled_sms_messages(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_scheduled_sms_messages();
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        self.config.execute_get_scheduled_sms_messages(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_reschedule_sms_messages(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.reschedule_sms_messages();
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
+            request = request.body_map(|body| { body.send_at(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::BulkRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_reschedule_sms_messages(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_scheduled_sms_messages_status(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_scheduled_sms_messages_status();
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        self.config.execute_get_scheduled_sms_messages_status(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_update_scheduled_sms_messages_status(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.update_scheduled_sms_messages_status();
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::BulkStatus>("status") {
+            request = request.body_map(|body| { body.status(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::UpdateStatusRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_update_scheduled_sms_messages_status(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_log_end_tag(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.log_end_tag();
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
+            request = request.message_id(value.clone());
+        }
+        self.config.execute_log_end_tag(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_inbound_sms_messages(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_inbound_sms_messages();
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
+            request = request.application_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("campaign-reference-id")
+        {
+            request = request.campaign_reference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
+            request = request.entity_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("limit") {
+            request = request.limit(value.clone());
+        }
+        self.config.execute_get_inbound_sms_messages(matches, &mut request)?;
         let result = request.send().await;
         match result {
             Ok(r) => {
@@ -401,6 +1527,121 @@ impl<T: CliConfig> Cli<T> {
             }
         }
     }
+    pub async fn execute_get_outbound_sms_message_delivery_reports(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_outbound_sms_message_delivery_reports();
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
+            request = request.application_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("campaign-reference-id")
+        {
+            request = request.campaign_reference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
+            request = request.entity_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("limit") {
+            request = request.limit(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
+            request = request.message_id(value.clone());
+        }
+        self.config
+            .execute_get_outbound_sms_message_delivery_reports(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_outbound_sms_message_logs(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_outbound_sms_message_logs();
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
+            request = request.application_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_many::<::std::string::String>("bulk-id")
+            .map(|values| {
+                values.cloned().collect::<::std::vec::Vec<::std::string::String>>()
+            })
+        {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_many::<::std::string::String>("campaign-reference-id")
+            .map(|values| {
+                values.cloned().collect::<::std::vec::Vec<::std::string::String>>()
+            })
+        {
+            request = request.campaign_reference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
+            request = request.entity_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
+            request = request.from(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<types::MessageGeneralStatus>("general-status")
+        {
+            request = request.general_status(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("limit") {
+            request = request.limit(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("mcc") {
+            request = request.mcc(value.clone());
+        }
+        if let Some(value) = matches
+            .get_many::<::std::string::String>("message-id")
+            .map(|values| {
+                values.cloned().collect::<::std::vec::Vec<::std::string::String>>()
+            })
+        {
+            request = request.message_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("mnc") {
+            request = request.mnc(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("sent-since")
+        {
+            request = request.sent_since(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("sent-until")
+        {
+            request = request.sent_until(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
+            request = request.to(value.clone());
+        }
+        self.config.execute_get_outbound_sms_message_logs(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
 }
 pub trait CliConfig {
     fn success_item<T>(&self, value: &ResponseValue<T>)
@@ -429,6 +1670,83 @@ pub trait CliConfig {
     ) -> anyhow::Result<()> {
         Ok(())
     }
+    fn execute_send_sms_messages_over_query_parameters(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::SendSmsMessagesOverQueryParameters,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_send_sms_message_over_query_parameters(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::SendSmsMessageOverQueryParameters,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_preview_sms_message(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::PreviewSmsMessage,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_send_sms_message(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::SendSmsMessage,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_send_binary_sms_message(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::SendBinarySmsMessage,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_scheduled_sms_messages(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetScheduledSmsMessages,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_reschedule_sms_messages(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::RescheduleSmsMessages,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_scheduled_sms_messages_status(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetScheduledSmsMessagesStatus,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_update_scheduled_sms_messages_status(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::UpdateScheduledSmsMessagesStatus,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_log_end_tag(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::LogEndTag,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_inbound_sms_messages(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetInboundSmsMessages,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
     fn execute_get_outbound_sms_message_delivery_reports_v3(
         &self,
         matches: &::clap::ArgMatches,
@@ -443,29 +1761,87 @@ pub trait CliConfig {
     ) -> anyhow::Result<()> {
         Ok(())
     }
+    fn execute_get_outbound_sms_message_delivery_reports(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetOutboundSmsMessageDeliveryReports,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_outbound_sms_message_logs(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetOutboundSmsMessageLogs,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 #[derive(Copy, Clone, Debug)]
 pub enum CliCommand {
     SendSmsMessages,
+    SendSmsMessagesOverQueryParameters,
+    SendSmsMessageOverQueryParameters,
+    PreviewSmsMessage,
+    SendSmsMessage,
+    SendBinarySmsMessage,
+    GetScheduledSmsMessages,
+    RescheduleSmsMessages,
+    GetScheduledSmsMessagesStatus,
+    UpdateScheduledSmsMessagesStatus,
+    LogEndTag,
+    GetInboundSmsMessages,
     GetOutboundSmsMessageDeliveryReportsV3,
     GetOutboundSmsMessageLogsV3,
+    GetOutboundSmsMessageDeliveryReports,
+    GetOutboundSmsMessageLogs,
 }
 impl CliCommand {
     pub fn iter() -> impl Iterator<Item = CliCommand> {
         vec![
-            CliCommand::SendSmsMessages,
+            CliCommand::SendSmsMessages, CliCommand::SendSmsMessagesOverQueryParameters,
+            CliCommand::SendSmsMessageOverQueryParameters, CliCommand::PreviewSmsMessage,
+            CliCommand::SendSmsMessage, CliCommand::SendBinarySmsMessage,
+            CliCommand::GetScheduledSmsMessages, CliCommand::RescheduleSmsMessages,
+            CliCommand::GetScheduledSmsMessagesStatus,
+            CliCommand::UpdateScheduledSmsMessagesStatus, CliCommand::LogEndTag,
+            CliCommand::GetInboundSmsMessages,
             CliCommand::GetOutboundSmsMessageDeliveryReportsV3,
             CliCommand::GetOutboundSmsMessageLogsV3,
+            CliCommand::GetOutboundSmsMessageDeliveryReports,
+            CliCommand::GetOutboundSmsMessageLogs,
         ]
             .into_iter()
     }
     pub fn operation_id(&self) -> &'static str {
         match self {
             CliCommand::SendSmsMessages => "send_sms_messages",
+            CliCommand::SendSmsMessagesOverQueryParameters => {
+                "send_sms_messages_over_query_parameters"
+            }
+            CliCommand::SendSmsMessageOverQueryParameters => {
+                "send_sms_message_over_query_parameters"
+            }
+            CliCommand::PreviewSmsMessage => "preview_sms_message",
+            CliCommand::SendSmsMessage => "send_sms_message",
+            CliCommand::SendBinarySmsMessage => "send_binary_sms_message",
+            CliCommand::GetScheduledSmsMessages => "get_scheduled_sms_messages",
+            CliCommand::RescheduleSmsMessages => "reschedule_sms_messages",
+            CliCommand::GetScheduledSmsMessagesStatus => {
+                "get_scheduled_sms_messages_status"
+            }
+            CliCommand::UpdateScheduledSmsMessagesStatus => {
+                "update_scheduled_sms_messages_status"
+            }
+            CliCommand::LogEndTag => "log_end_tag",
+            CliCommand::GetInboundSmsMessages => "get_inbound_sms_messages",
             CliCommand::GetOutboundSmsMessageDeliveryReportsV3 => {
                 "get_outbound_sms_message_delivery_reports_v3"
             }
             CliCommand::GetOutboundSmsMessageLogsV3 => "get_outbound_sms_message_logs_v3",
+            CliCommand::GetOutboundSmsMessageDeliveryReports => {
+                "get_outbound_sms_message_delivery_reports"
+            }
+            CliCommand::GetOutboundSmsMessageLogs => "get_outbound_sms_message_logs",
         }
     }
 }

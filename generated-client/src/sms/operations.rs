@@ -19,6 +19,177 @@ pub static SEND_SMS_MESSAGES: Operation = Operation {
     scopes: &["message:send", "sms:message:send", "sms:manage"],
     reads_secrets: None,
 };
+///`send-sms-messages-over-query-parameters`: GET /sms/3/text/query
+pub static SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS: Operation = Operation {
+    product: "sms",
+    id: "send-sms-messages-over-query-parameters",
+    method_name: "send_sms_messages_over_query_parameters",
+    http_method: "GET",
+    path: "/sms/3/text/query",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["message:send", "sms:message:send", "sms:manage"],
+    reads_secrets: None,
+};
+///`send-sms-message-over-query-parameters`: GET /sms/1/text/query
+pub static SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS: Operation = Operation {
+    product: "sms",
+    id: "send-sms-message-over-query-parameters",
+    method_name: "send_sms_message_over_query_parameters",
+    http_method: "GET",
+    path: "/sms/1/text/query",
+    schemes: &[],
+    scopes: &["message:send", "sms:message:send", "sms:manage"],
+    reads_secrets: None,
+};
+///`preview-sms-message`: POST /sms/1/preview
+pub static PREVIEW_SMS_MESSAGE: Operation = Operation {
+    product: "sms",
+    id: "preview-sms-message",
+    method_name: "preview_sms_message",
+    http_method: "POST",
+    path: "/sms/1/preview",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["sms:manage"],
+    reads_secrets: None,
+};
+///`send-sms-message`: POST /sms/2/text/advanced
+pub static SEND_SMS_MESSAGE: Operation = Operation {
+    product: "sms",
+    id: "send-sms-message",
+    method_name: "send_sms_message",
+    http_method: "POST",
+    path: "/sms/2/text/advanced",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["message:send", "sms:message:send", "sms:manage"],
+    reads_secrets: None,
+};
+///`send-binary-sms-message`: POST /sms/2/binary/advanced
+pub static SEND_BINARY_SMS_MESSAGE: Operation = Operation {
+    product: "sms",
+    id: "send-binary-sms-message",
+    method_name: "send_binary_sms_message",
+    http_method: "POST",
+    path: "/sms/2/binary/advanced",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["message:send", "sms:message:send", "sms:manage"],
+    reads_secrets: None,
+};
+///`get-scheduled-sms-messages`: GET /sms/1/bulks
+pub static GET_SCHEDULED_SMS_MESSAGES: Operation = Operation {
+    product: "sms",
+    id: "get-scheduled-sms-messages",
+    method_name: "get_scheduled_sms_messages",
+    http_method: "GET",
+    path: "/sms/1/bulks",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["sms:message:send", "sms:manage"],
+    reads_secrets: None,
+};
+///`reschedule-sms-messages`: PUT /sms/1/bulks
+pub static RESCHEDULE_SMS_MESSAGES: Operation = Operation {
+    product: "sms",
+    id: "reschedule-sms-messages",
+    method_name: "reschedule_sms_messages",
+    http_method: "PUT",
+    path: "/sms/1/bulks",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["sms:manage"],
+    reads_secrets: None,
+};
+///`get-scheduled-sms-messages-status`: GET /sms/1/bulks/status
+pub static GET_SCHEDULED_SMS_MESSAGES_STATUS: Operation = Operation {
+    product: "sms",
+    id: "get-scheduled-sms-messages-status",
+    method_name: "get_scheduled_sms_messages_status",
+    http_method: "GET",
+    path: "/sms/1/bulks/status",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["sms:message:send", "sms:manage"],
+    reads_secrets: None,
+};
+///`update-scheduled-sms-messages-status`: PUT /sms/1/bulks/status
+pub static UPDATE_SCHEDULED_SMS_MESSAGES_STATUS: Operation = Operation {
+    product: "sms",
+    id: "update-scheduled-sms-messages-status",
+    method_name: "update_scheduled_sms_messages_status",
+    http_method: "PUT",
+    path: "/sms/1/bulks/status",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["sms:manage"],
+    reads_secrets: None,
+};
+///`log-end-tag`: POST /ct/1/log/end/{messageId}
+pub static LOG_END_TAG: Operation = Operation {
+    product: "sms",
+    id: "log-end-tag",
+    method_name: "log_end_tag",
+    http_method: "POST",
+    path: "/ct/1/log/end/{messageId}",
+    schemes: &[
+        Scheme::Basic,
+        Scheme::ApiKeyHeader,
+        Scheme::IbssoTokenHeader,
+        Scheme::OAuth2,
+    ],
+    scopes: &["sms:manage"],
+    reads_secrets: None,
+};
+///`get-inbound-sms-messages`: GET /sms/1/inbox/reports
+pub static GET_INBOUND_SMS_MESSAGES: Operation = Operation {
+    product: "sms",
+    id: "get-inbound-sms-messages",
+    method_name: "get_inbound_sms_messages",
+    http_method: "GET",
+    path: "/sms/1/inbox/reports",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["inbound-message:read", "sms:inbound-message:read", "sms:manage"],
+    reads_secrets: None,
+};
 ///`get-outbound-sms-message-delivery-reports-v3`: GET /sms/3/reports
 pub static GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3: Operation = Operation {
     product: "sms",
@@ -51,21 +222,87 @@ pub static GET_OUTBOUND_SMS_MESSAGE_LOGS_V3: Operation = Operation {
     scopes: &["sms:manage", "sms:logs:read"],
     reads_secrets: None,
 };
+///`get-outbound-sms-message-delivery-reports`: GET /sms/1/reports
+pub static GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS: Operation = Operation {
+    product: "sms",
+    id: "get-outbound-sms-message-delivery-reports",
+    method_name: "get_outbound_sms_message_delivery_reports",
+    http_method: "GET",
+    path: "/sms/1/reports",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["message:send", "sms:message:send", "sms:manage"],
+    reads_secrets: None,
+};
+///`get-outbound-sms-message-logs`: GET /sms/1/logs
+pub static GET_OUTBOUND_SMS_MESSAGE_LOGS: Operation = Operation {
+    product: "sms",
+    id: "get-outbound-sms-message-logs",
+    method_name: "get_outbound_sms_message_logs",
+    http_method: "GET",
+    path: "/sms/1/logs",
+    schemes: &[
+        Scheme::IbssoTokenHeader,
+        Scheme::ApiKeyHeader,
+        Scheme::Basic,
+        Scheme::OAuth2,
+    ],
+    scopes: &["sms:logs:read", "sms:manage"],
+    reads_secrets: None,
+};
 /// Every operation of the product, in the description's order.
 pub static ALL: &[&Operation] = &[
     &SEND_SMS_MESSAGES,
+    &SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+    &SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+    &PREVIEW_SMS_MESSAGE,
+    &SEND_SMS_MESSAGE,
+    &SEND_BINARY_SMS_MESSAGE,
+    &GET_SCHEDULED_SMS_MESSAGES,
+    &RESCHEDULE_SMS_MESSAGES,
+    &GET_SCHEDULED_SMS_MESSAGES_STATUS,
+    &UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+    &LOG_END_TAG,
+    &GET_INBOUND_SMS_MESSAGES,
     &GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
     &GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+    &GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+    &GET_OUTBOUND_SMS_MESSAGE_LOGS,
 ];
 /// The operation whose client method is `name`: the name progenitor passes to the
 /// hooks (`OperationInfo::operation_id`, the operationId in snake case).
 pub fn by_method_name(name: &str) -> Option<&'static Operation> {
     match name {
         "send_sms_messages" => Some(&SEND_SMS_MESSAGES),
+        "send_sms_messages_over_query_parameters" => {
+            Some(&SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS)
+        }
+        "send_sms_message_over_query_parameters" => {
+            Some(&SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS)
+        }
+        "preview_sms_message" => Some(&PREVIEW_SMS_MESSAGE),
+        "send_sms_message" => Some(&SEND_SMS_MESSAGE),
+        "send_binary_sms_message" => Some(&SEND_BINARY_SMS_MESSAGE),
+        "get_scheduled_sms_messages" => Some(&GET_SCHEDULED_SMS_MESSAGES),
+        "reschedule_sms_messages" => Some(&RESCHEDULE_SMS_MESSAGES),
+        "get_scheduled_sms_messages_status" => Some(&GET_SCHEDULED_SMS_MESSAGES_STATUS),
+        "update_scheduled_sms_messages_status" => {
+            Some(&UPDATE_SCHEDULED_SMS_MESSAGES_STATUS)
+        }
+        "log_end_tag" => Some(&LOG_END_TAG),
+        "get_inbound_sms_messages" => Some(&GET_INBOUND_SMS_MESSAGES),
         "get_outbound_sms_message_delivery_reports_v3" => {
             Some(&GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3)
         }
         "get_outbound_sms_message_logs_v3" => Some(&GET_OUTBOUND_SMS_MESSAGE_LOGS_V3),
+        "get_outbound_sms_message_delivery_reports" => {
+            Some(&GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS)
+        }
+        "get_outbound_sms_message_logs" => Some(&GET_OUTBOUND_SMS_MESSAGE_LOGS),
         _ => None,
     }
 }
