@@ -73,6 +73,8 @@ pub(crate) fn generate(
             unused_mut,
             unused_variables,
             dead_code,
+            // A deprecated operation still gets its command.
+            deprecated,
             clippy::all,
             clippy::pedantic,
             rustdoc::all

@@ -64,6 +64,7 @@ pub(crate) fn generate(
                 syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
             crate::open_enums::open_response_enums(&mut file);
             schemars_behind_feature(&mut file);
+            mark_deprecated(&mut file, &deprecated_methods(spec));
             Ok(quote::ToTokens::to_token_stream(&file))
         }
         Ok(Err(e)) => Err(CodegenError::Generator(e.to_string())),
@@ -74,6 +75,47 @@ pub(crate) fn generate(
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                 .unwrap_or_else(|| String::from("no message"));
             Err(CodegenError::GeneratorPanicked(message))
+        }
+    }
+}
+
+/// The client methods of the operations the description marks `deprecated: true`.
+fn deprecated_methods(spec: &openapiv3::OpenAPI) -> BTreeSet<String> {
+    spec.paths
+        .paths
+        .values()
+        .filter_map(|item| item.as_item())
+        .flat_map(|item| item.iter())
+        .filter(|(_, operation)| operation.deprecated)
+        .filter_map(|(_, operation)| operation.operation_id.as_deref())
+        .map(crate::operations::method_name)
+        .collect()
+}
+
+/// Marks the client method of each deprecated operation `#[deprecated]`, so that a caller's
+/// build warns. The published documents name no replacement in a form a program can read
+/// (only in prose, which the import drops), so the note says where to look.
+fn mark_deprecated(file: &mut syn::File, methods: &BTreeSet<String>) {
+    if methods.is_empty() {
+        return;
+    }
+    for item in &mut file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() {
+            continue;
+        }
+        for item in &mut imp.items {
+            let syn::ImplItem::Fn(method) = item else {
+                continue;
+            };
+            if methods.contains(&method.sig.ident.to_string()) {
+                method.attrs.push(syn::parse_quote!(
+                    #[deprecated(
+                        note = "Infobip marks this operation deprecated: see the product's API \
+                                reference for its replacement"
+                    )]
+                ));
+            }
         }
     }
 }

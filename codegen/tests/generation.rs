@@ -330,3 +330,29 @@ fn the_reserved_names_cover_what_progenitor_generates() {
         );
     }
 }
+
+#[test]
+fn a_deprecated_operation_is_generated_and_marked() {
+    let mut doc = spec_with(json!({"Thing": {"type": "object"}}));
+    doc["paths"]["/things"]["get"]["deprecated"] = json!(true);
+    let output = codegen::render_product("demo", &serde_json::to_string(&doc).unwrap()).unwrap();
+    let client = &output.files[0].contents;
+    let method = client.find("pub fn get_things(").unwrap();
+    let before = &client[..method];
+    let attribute = before.rfind("#[deprecated(").unwrap();
+    assert!(
+        !before[attribute..].contains("pub fn "),
+        "the attribute is not on get_things:\n{client}"
+    );
+    assert!(before[attribute..].contains("Infobip marks this operation deprecated"));
+    // The command line still calls it, without a warning.
+    let cli = &output.files[2].contents;
+    assert!(cli.contains("deprecated,"), "{cli}");
+    // An operation that is not deprecated is not marked.
+    let plain = client_of(&spec_with(json!({"Thing": {"type": "object"}})));
+    assert!(!plain.contains("#[deprecated"), "{plain}");
+}
+
+fn client_of(doc: &Value) -> String {
+    client(doc)
+}

@@ -98,7 +98,7 @@ pub fn read_document(from: &str) -> Result<String, String> {
     if from.starts_with("http://") || from.starts_with("https://") {
         download(from)
     } else {
-        std::fs::read_to_string(from).map_err(|e| format!("cannot read {from}: {e}"))
+        read_bounded(Path::new(from), MAX_BYTES)
     }
 }
 
@@ -190,7 +190,33 @@ fn existing_specs(root: &Path, out: &Path) -> Result<Vec<codegen::ExistingSpec>,
         .collect()
 }
 
-/// Writes beside the target and renames, so that a failure never leaves half a file.
+/// Reads a local document, refusing one larger than `max` bytes before reading it whole.
+fn read_bounded(path: &Path, max: u64) -> Result<String, String> {
+    let name = path.display();
+    let too_large = |size: &str| {
+        format!("{name} is {size} bytes, more than {max}; that is not a product description")
+    };
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("cannot read {name}: {e}"))?
+        .len();
+    if size > max {
+        return Err(too_large(&size.to_string()));
+    }
+    let mut text = String::new();
+    // The file may grow between the check and the read (or be a pipe with no size).
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, max + 1), &mut text)
+        .map_err(|e| format!("cannot read {name} as UTF-8 text: {e}"))?;
+    if text.len() as u64 > max {
+        return Err(too_large("at least"));
+    }
+    Ok(text)
+}
+
+/// Writes to a temporary file of a random name beside the target and renames it over the
+/// target, so that a failure never leaves half a file and two imports never share one
+/// temporary file.
 pub fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {
     let parent = path
         .parent()
@@ -198,16 +224,19 @@ pub fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)
         .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| format!("{} is not a file path", path.display()))?;
-    let temporary = parent.join(format!(".{}.tmp", file_name.to_string_lossy()));
-    std::fs::write(&temporary, contents)
-        .map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
-    std::fs::rename(&temporary, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("cannot write {}: {e}", path.display())
-    })
+    if path.file_name().is_none() {
+        return Err(format!("{} is not a file path", path.display()));
+    }
+    let mut temporary = tempfile::NamedTempFile::new_in(parent)
+        .map_err(|e| format!("cannot write in {}: {e}", parent.display()))?;
+    temporary
+        .write_all(contents.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", temporary.path().display()))?;
+    // On failure the temporary file is removed when it is dropped.
+    temporary
+        .persist(path)
+        .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
 }
 
 /// Whether a URL may be fetched: HTTPS anywhere, plain HTTP only on loopback (a document
@@ -300,6 +329,33 @@ async fn fetch(url: reqwest::Url) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_local_document_larger_than_the_bound_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        std::fs::write(&path, "x".repeat(65)).unwrap();
+        let error = read_bounded(&path, 64).unwrap_err();
+        assert!(error.contains("is 65 bytes, more than 64"), "{error}");
+        assert_eq!(read_bounded(&path, 65).unwrap().len(), 65);
+    }
+
+    #[test]
+    fn the_write_leaves_no_temporary_file_and_replaces_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sms.yaml");
+        std::fs::write(&path, "old").unwrap();
+        // A stale file at the old fixed temporary name is neither used nor needed.
+        std::fs::write(dir.path().join(".sms.yaml.tmp"), "stale").unwrap();
+        write_atomically(&path, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".sms.yaml.tmp", "sms.yaml"]);
+    }
 
     #[test]
     fn arguments_in_any_order_and_with_equals() {

@@ -46,6 +46,14 @@ tasks:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // `cargo xtask <task> --help` (or `-h`) prints the task's part of the usage and does
+    // nothing else, whatever other arguments come with it.
+    if let [task, rest @ ..] = args.as_slice() {
+        if rest.iter().any(|a| matches!(*a, "--help" | "-h")) {
+            print!("{}", task_usage(task).unwrap_or(USAGE));
+            return ExitCode::SUCCESS;
+        }
+    }
     let result = match args.as_slice() {
         ["regen"] => regen(false),
         ["regen", "--check"] => regen(true),
@@ -73,6 +81,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The lines of [`USAGE`] about `task`: from its line to the next task's, with the header.
+fn task_usage(task: &str) -> Option<&'static str> {
+    let start = USAGE.find(&format!("\n  {task} "))? + 1;
+    let rest = &USAGE[start..];
+    // The next line that starts a task: two spaces, then a letter.
+    let end = rest
+        .match_indices("\n  ")
+        .map(|(at, _)| at + 1)
+        .find(|at| {
+            let line = &rest[*at + 2..];
+            line.starts_with(|c: char| c.is_ascii_lowercase())
+                && !line.starts_with(&format!("{task} "))
+        })
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
 }
 
 fn demo() -> Result<(), String> {

@@ -197,3 +197,27 @@ fn unknown_task_fails_with_usage() {
         .unwrap()
         .contains("usage: cargo xtask"));
 }
+
+#[test]
+fn every_task_has_help() {
+    for (task, expected) in [
+        ("import", "import --from <FILE-or-URL>"),
+        ("regen", "regen --check"),
+        ("demo", "start the sandbox"),
+        ("scale", "scale [--release]"),
+        ("bench", "bench [ARGS]"),
+    ] {
+        for flag in ["--help", "-h"] {
+            let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args([task, flag])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8(output.stdout).unwrap();
+            assert!(output.status.success(), "{task} {flag}: {stdout}");
+            assert!(stdout.contains(expected), "{task} {flag}: {stdout}");
+            if task != "bench" {
+                assert!(!stdout.contains("bench [ARGS]"), "{task} {flag}: {stdout}");
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@
     unused_mut,
     unused_variables,
     dead_code,
+    deprecated,
     clippy::all,
     clippy::pedantic,
     rustdoc::all
