@@ -209,8 +209,42 @@ pub(crate) async fn response(
     if check.is_none() && !has_secret(response.url()) {
         return Ok(response);
     }
+    if check.is_none() && response.status().is_success() && !crate::trace::is_json(&response) {
+        // A download (a file, a CSV export, a recording) is handed on as it streams, never
+        // read whole: only where it came from is made safe to show.
+        return Ok(streamed(response));
+    }
     // Boxed apart: the rare path's state would otherwise make every call's future larger.
     Box::pin(rewrite(response, check)).await
+}
+
+/// `response` with its URL's secrets and their echoes in its headers taken out, its body
+/// untouched.
+fn streamed(response: reqwest::Response) -> reqwest::Response {
+    let echoed = secret_values(response.url());
+    let mut parts = crate::buffered::Parts {
+        status: response.status(),
+        version: response.version(),
+        url: redacted(response.url()),
+        headers: response.headers().clone(),
+    };
+    scrub_headers(&mut parts.headers, &echoed);
+    let body = reqwest::Body::wrap_stream(response.bytes_stream());
+    crate::buffered::rebuild(parts, body)
+}
+
+fn scrub_headers(headers: &mut reqwest::header::HeaderMap, echoed: &[String]) {
+    if echoed.is_empty() {
+        return;
+    }
+    for value in headers.values_mut() {
+        let scrubbed = scrub(value.as_bytes(), echoed);
+        if scrubbed != value.as_bytes() {
+            if let Ok(clean) = reqwest::header::HeaderValue::from_bytes(&scrubbed) {
+                *value = clean;
+            }
+        }
+    }
 }
 
 /// [`response`]'s work when there is something to take out.
@@ -237,16 +271,7 @@ async fn rewrite(
             return Ok(crate::buffered::rebuild(parts, too_long.into_body()));
         }
     };
-    if !echoed.is_empty() {
-        for value in parts.headers.values_mut() {
-            let scrubbed = scrub(value.as_bytes(), &echoed);
-            if scrubbed != value.as_bytes() {
-                if let Ok(clean) = reqwest::header::HeaderValue::from_bytes(&scrubbed) {
-                    *value = clean;
-                }
-            }
-        }
-    }
+    scrub_headers(&mut parts.headers, &echoed);
     let bytes = if echoed.is_empty() {
         bytes.to_vec()
     } else {

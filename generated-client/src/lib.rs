@@ -10,7 +10,9 @@
 //!   takes;
 //! - [`ApiError`] and [`ApiException`], Infobip's two error bodies, one type each for every
 //!   product;
-//! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to.
+//! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to;
+//! - [`FilePart`] and [`Form`], for the `multipart/form-data` uploads codegen writes itself,
+//!   and [`ContentType`], which says what a download (a [`ByteStream`]) holds.
 //!
 //! Services normally build clients through the `infobip-auth` crate. Built by hand it looks
 //! like this (with [`Auth::none`], which sends no credentials, so only the session and token
@@ -46,9 +48,11 @@ mod connection;
 mod datetime;
 mod errors;
 mod hooks;
+mod multipart;
 mod operation;
 #[rustfmt::skip]
 mod products;
+mod response;
 mod secret;
 
 pub use connection::{Connection, ProductClient, HAND_WRITTEN};
@@ -58,7 +62,9 @@ pub use errors::{
     ApiRequestErrorDetails,
 };
 pub use hooks::{Auth, Authenticator, BoxFuture, Call, PrepareError, Transport};
+pub use multipart::{Field, FilePart, Form, FormError, Rebuild};
 pub use operation::{Operation, Scheme};
 pub use products::*;
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use response::ContentType;
 pub use secret::Secret;
