@@ -54,6 +54,12 @@ mod operation;
 mod products;
 mod response;
 mod secret;
+/// The body kinds fixture (`codegen/fixtures/uploads.yaml`): a synthetic product whose
+/// generated code the workspace's tests call. Not an Infobip product; only tests enable it.
+#[cfg(feature = "fixtures")]
+#[doc(hidden)]
+#[rustfmt::skip]
+pub mod uploads_fixture;
 
 pub use connection::{Connection, ProductClient, HAND_WRITTEN};
 pub use datetime::{DateTime, DateTimeError};
