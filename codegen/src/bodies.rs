@@ -37,6 +37,8 @@ pub(crate) enum Scalar {
     Int64,
     Number,
     Boolean,
+    /// An object, sent as its JSON text.
+    Json,
 }
 
 /// One property of a multipart form.
@@ -122,6 +124,38 @@ fn scalar(schema: &Schema) -> Option<Scalar> {
         }),
         SchemaKind::Type(Type::Number(_)) => Some(Scalar::Number),
         SchemaKind::Type(Type::Boolean(_)) => Some(Scalar::Boolean),
+        SchemaKind::Type(Type::Object(_)) => Some(Scalar::Json),
+        // A schema with keywords its type does not have (Infobip's strings with a `maximum`)
+        // reads as `Any`; its `type` and `format` still say what it is.
+        SchemaKind::Any(any) => match (any.typ.as_deref(), any.format.as_deref()) {
+            (Some("string"), Some("binary")) => Some(Scalar::File),
+            (Some("string"), Some("date-time")) => Some(Scalar::DateTime),
+            (Some("string"), _) => Some(Scalar::Text),
+            (Some("integer"), Some("int32")) => Some(Scalar::Int32),
+            (Some("integer"), _) => Some(Scalar::Int64),
+            (Some("number"), _) => Some(Scalar::Number),
+            (Some("boolean"), _) => Some(Scalar::Boolean),
+            (Some("object"), _) => Some(Scalar::Json),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The items of an array schema, in either form.
+fn array_items<'a>(spec: &'a OpenAPI, schema: &'a Schema) -> Option<Option<&'a Schema>> {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Array(array)) => Some(
+            array
+                .items
+                .as_ref()
+                .and_then(|items| boxed_schema(spec, items)),
+        ),
+        SchemaKind::Any(any) if any.typ.as_deref() == Some("array") => Some(
+            any.items
+                .as_ref()
+                .and_then(|items| boxed_schema(spec, items)),
+        ),
         _ => None,
     }
 }
@@ -148,22 +182,14 @@ pub(crate) fn form_fields(spec: &OpenAPI, operation: &Operation) -> Result<Vec<F
         let Some(property) = boxed_schema(spec, property) else {
             return Err(shape(format!("property `{name}` does not resolve")));
         };
-        let (found, list) = match &property.schema_kind {
-            SchemaKind::Type(Type::Array(array)) => (
-                array
-                    .items
-                    .as_ref()
-                    .and_then(|items| boxed_schema(spec, items))
-                    .and_then(scalar),
-                true,
-            ),
-            _ => (scalar(property), false),
+        let (found, list) = match array_items(spec, property) {
+            Some(items) => (items.and_then(scalar), true),
+            None => (scalar(property), false),
         };
         let Some(scalar) = found else {
             return Err(shape(format!(
                 "property `{name}` is neither a string, a number, a boolean, a file \
-                 (`format: binary`) nor an array of one of those; send structured values as a \
-                 JSON string property"
+                 (`format: binary`), an object nor an array of one of those"
             )));
         };
         fields.push(FormField {
@@ -266,6 +292,7 @@ fn successes(spec: &OpenAPI, operation: &Operation) -> Vec<(StatusCode, Kind)> {
 /// stream (progenitor asserts one success kind per operation).
 pub(crate) fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
     let mut out = spec.clone();
+    let mut forms = BTreeSet::new();
     for (_, item) in out.paths.paths.iter_mut() {
         let ReferenceOr::Item(item) = item else {
             continue;
@@ -285,6 +312,11 @@ pub(crate) fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
                 continue;
             };
             if sends_multipart(spec, operation) {
+                if let Some(ReferenceOr::Reference { reference }) =
+                    multipart_schema(spec, operation)
+                {
+                    forms.insert(reference.clone());
+                }
                 *slot = None;
                 continue;
             }
@@ -309,6 +341,25 @@ pub(crate) fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
                         .responses
                         .insert(status, ReferenceOr::Item(stream));
                 }
+            }
+        }
+    }
+    // A form's schema becomes the form struct written here; typify would make a second,
+    // unused type of it, and panics on its file arrays.
+    for reference in forms {
+        let Some(name) = reference.strip_prefix("#/components/schemas/") else {
+            continue;
+        };
+        let Some(components) = out.components.as_mut() else {
+            continue;
+        };
+        let Some(schema) = components.schemas.shift_remove(name) else {
+            continue;
+        };
+        let quoted = format!("\"{reference}\"");
+        if serde_json::to_string(&out).is_ok_and(|text| text.contains(&quoted)) {
+            if let Some(components) = out.components.as_mut() {
+                components.schemas.insert(name.to_owned(), schema);
             }
         }
     }
@@ -337,6 +388,7 @@ fn scalar_type(scalar: Scalar) -> TokenStream {
         Scalar::Int64 => quote!(i64),
         Scalar::Number => quote!(f64),
         Scalar::Boolean => quote!(bool),
+        Scalar::Json => quote!(::serde_json::Value),
     }
 }
 
@@ -514,6 +566,7 @@ pub(crate) fn render(
             let value = |v: TokenStream| match f.scalar {
                 Scalar::File => quote!(crate::Field::File(#v)),
                 Scalar::Text => quote!(crate::Field::Text(::std::clone::Clone::clone(#v))),
+                Scalar::Json => quote!(crate::Field::Json(#v)),
                 _ => quote!(crate::Field::Text(::std::string::ToString::to_string(#v))),
             };
             match (f.list, f.required) {

@@ -208,6 +208,8 @@ pub enum Field<'a> {
     Text(String),
     /// A file part.
     File(&'a FilePart),
+    /// An object, sent as its JSON text with the content type `application/json`.
+    Json(&'a serde_json::Value),
 }
 
 /// A generated multipart form: its parts, in the description's property order, a property
@@ -265,6 +267,12 @@ impl Upload<'_> {
             multipart = match field {
                 Field::Text(text) => multipart.text(name, text),
                 Field::File(file) => multipart.part(name, file.open(name).await?),
+                Field::Json(value) => {
+                    let part = reqwest::multipart::Part::text(value.to_string())
+                        .mime_str("application/json")
+                        .map_err(FormError::Request)?;
+                    multipart.part(name, part)
+                }
             };
         }
         self.http
