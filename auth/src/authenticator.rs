@@ -245,7 +245,7 @@ impl InfobipAuth {
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        if !retry.from_origin(&response) {
+        if !retry.answered_by_origin(&response) {
             // A redirect led elsewhere: that host's 401 says nothing of the token.
             return Ok(response);
         }
@@ -358,7 +358,7 @@ impl InfobipAuth {
     ) -> Result<reqwest::Response, S::Error> {
         let retry = Replay::of(&request, rebuild);
         let response = sender.send(request).await?;
-        if response.status() != StatusCode::UNAUTHORIZED || !retry.from_origin(&response) {
+        if response.status() != StatusCode::UNAUTHORIZED || !retry.answered_by_origin(&response) {
             return Ok(response);
         }
         let Some(mut retry) = retry.request(operation).await else {
@@ -624,7 +624,7 @@ impl<'a> Replay<'a> {
 
     /// Whether `response` came from where the request went (see [`from_origin`]); true when
     /// there is nothing to replay, which is decided later.
-    fn from_origin(&self, response: &reqwest::Response) -> bool {
+    fn answered_by_origin(&self, response: &reqwest::Response) -> bool {
         match self {
             Replay::Copy(Some(retry)) => from_origin(response, retry.url()),
             Replay::Copy(None) => true,

@@ -4,6 +4,8 @@
 //! files opened again), downloads streamed past the traced path, raw request bodies sent with
 //! their media type, and operations whose successes differ.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
