@@ -349,6 +349,39 @@ mod tests {
     }
 
     #[test]
+    fn a_download_is_handed_on_unread_with_its_url_made_safe() {
+        use futures_util::{FutureExt as _, StreamExt as _};
+        use reqwest::ResponseBuilderExt as _;
+
+        // A body that never ends: reading it whole would never finish.
+        let endless = futures_util::stream::once(async {
+            Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"%PDF"))
+        })
+        .chain(futures_util::stream::pending());
+        let url = reqwest::Url::parse("https://h/files/1?apiKeySecret=k-S3CRET").unwrap();
+        let answer = http::Response::builder()
+            .status(200)
+            .url(url)
+            .header("content-type", "application/pdf")
+            .body(reqwest::Body::wrap_stream(endless))
+            .unwrap();
+        let handed = response(
+            &infobip_client::HAND_WRITTEN,
+            reqwest::Response::from(answer),
+        )
+        .now_or_never()
+        .expect("the download was read before it was handed on")
+        .unwrap();
+        assert!(
+            !handed.url().as_str().contains("S3CRET"),
+            "{}",
+            handed.url()
+        );
+        let first = handed.bytes_stream().next().now_or_never().flatten();
+        assert_eq!(first.unwrap().unwrap(), bytes::Bytes::from_static(b"%PDF"));
+    }
+
+    #[test]
     fn unreadable_bodies_keep_no_secret() {
         let json =
             br#"{"apiKeySecret":"k-S3CRET","validFrom":"later","items":[{"token":"t-S3CRET"}]}"#;
