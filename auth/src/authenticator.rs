@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use infobip_client::{Authenticator, BoxFuture, Call, Operation, PrepareError, Scheme};
+use infobip_client::{Authenticator, BoxFuture, Call, Operation, PrepareError, Rebuild, Scheme};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -237,18 +237,17 @@ impl InfobipAuth {
         sender: &S,
         tokens: &Arc<Tokens>,
         request: reqwest::Request,
+        rebuild: Option<&dyn Rebuild>,
     ) -> Result<reqwest::Response, S::Error> {
         let used = request.headers().get(AUTHORIZATION).cloned();
-        let retry = request.try_clone();
+        let retry = Replay::of(&request, rebuild);
         let response = sender.send(request).await?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        if let Some(retry) = &retry {
-            if !from_origin(&response, retry.url()) {
-                // A redirect led elsewhere: that host's 401 says nothing of the token.
-                return Ok(response);
-            }
+        if !retry.answered_by_origin(&response) {
+            // A redirect led elsewhere: that host's 401 says nothing of the token.
+            return Ok(response);
         }
         // Boxed apart: the rare path's state would otherwise make every call's future larger.
         Box::pin(self.reauthenticate(operation, sender, tokens, retry, used, response)).await
@@ -261,10 +260,11 @@ impl InfobipAuth {
         operation: &'static Operation,
         sender: &S,
         tokens: &Arc<Tokens>,
-        retry: Option<reqwest::Request>,
+        retry: Replay<'_>,
         used: Option<HeaderValue>,
         response: reqwest::Response,
     ) -> Result<reqwest::Response, S::Error> {
+        let retry = retry.request(operation).await;
         let (Some(mut retry), Some(used)) = (retry, used) else {
             tracing::debug!(
                 operation = operation.id,
@@ -321,6 +321,7 @@ impl InfobipAuth {
         operation: &'static Operation,
         sender: &S,
         request: reqwest::Request,
+        rebuild: Option<&dyn Rebuild>,
     ) -> Result<reqwest::Response, S::Error> {
         // The rare paths are boxed apart: their state would otherwise make every call's
         // future larger, and every call pays for moving it.
@@ -333,11 +334,11 @@ impl InfobipAuth {
         match (self.ends_token(operation), &self.credential) {
             (Some(tokens), _) => Box::pin(self.send_ending(sender, tokens, request)).await,
             (None, Credential::Renewing(tokens)) => {
-                self.send_with_reauth(operation, sender, tokens, request)
+                self.send_with_reauth(operation, sender, tokens, request, rebuild)
                     .await
             }
             (None, Credential::Static { header, .. }) if self.rotation.is_some() => {
-                Box::pin(self.send_rotating(sender, header, request)).await
+                Box::pin(self.send_rotating(operation, sender, header, request, rebuild)).await
             }
             _ => sender.send(request).await,
         }
@@ -349,15 +350,18 @@ impl InfobipAuth {
     /// with it.
     async fn send_rotating<S: Sender + ?Sized>(
         &self,
+        operation: &'static Operation,
         sender: &S,
         header: &ArcSwap<HeaderValue>,
         request: reqwest::Request,
+        rebuild: Option<&dyn Rebuild>,
     ) -> Result<reqwest::Response, S::Error> {
-        let retry = request.try_clone();
+        let retry = Replay::of(&request, rebuild);
         let response = sender.send(request).await?;
-        let Some(mut retry) = retry.filter(|retry| {
-            response.status() == StatusCode::UNAUTHORIZED && from_origin(&response, retry.url())
-        }) else {
+        if response.status() != StatusCode::UNAUTHORIZED || !retry.answered_by_origin(&response) {
+            return Ok(response);
+        }
+        let Some(mut retry) = retry.request(operation).await else {
             return Ok(response);
         };
         self.rotate(true).await;
@@ -379,7 +383,8 @@ impl InfobipAuth {
         request: reqwest::Request,
     ) -> reqwest::Result<reqwest::Response> {
         let span = trace::call_span(operation, self.scheme, &request);
-        self.call_in(span, operation, transport, request).await
+        self.call_in(span, operation, transport, request, None)
+            .await
     }
 
     /// [`call`](Self::call) in `span`, the call's span.
@@ -389,13 +394,16 @@ impl InfobipAuth {
         operation: &'static Operation,
         transport: &dyn infobip_client::Transport,
         request: reqwest::Request,
+        rebuild: Option<&dyn Rebuild>,
     ) -> reqwest::Result<reqwest::Response> {
         if span.is_disabled() {
             // Nobody listens: none of the span's bookkeeping on the hot path.
-            return self.dispatch_redacted(operation, transport, request).await;
+            return self
+                .dispatch_redacted(operation, transport, request, rebuild)
+                .await;
         }
         // Boxed apart: its state would otherwise make every call's future larger.
-        Box::pin(self.traced(span, operation, transport, request)).await
+        Box::pin(self.traced(span, operation, transport, request, rebuild)).await
     }
 
     /// [`call`](Self::call) when its span is recorded.
@@ -405,11 +413,12 @@ impl InfobipAuth {
         operation: &'static Operation,
         transport: &dyn infobip_client::Transport,
         request: reqwest::Request,
+        rebuild: Option<&dyn Rebuild>,
     ) -> reqwest::Result<reqwest::Response> {
         let method = request.method().clone();
         let started = Instant::now();
         let sent = self
-            .dispatch_redacted(operation, transport, request)
+            .dispatch_redacted(operation, transport, request, rebuild)
             .instrument(span.clone())
             .await;
         trace::answered(&span, started, &method, sent).await
@@ -422,8 +431,9 @@ impl InfobipAuth {
         operation: &'static Operation,
         transport: &dyn infobip_client::Transport,
         request: reqwest::Request,
+        rebuild: Option<&dyn Rebuild>,
     ) -> reqwest::Result<reqwest::Response> {
-        match self.dispatch(operation, transport, request).await {
+        match self.dispatch(operation, transport, request, rebuild).await {
             Ok(response) => redact::response(operation, response).await,
             Err(error) => Err(redact::error(error)),
         }
@@ -577,6 +587,67 @@ impl Authenticator for InfobipAuth {
         if span.is_disabled() && self.sends_as_is(call.operation, &request) {
             return call.transport.execute(request);
         }
-        Box::pin(self.call_in(span, call.operation, call.transport, request))
+        Box::pin(self.call_in(span, call.operation, call.transport, request, None))
+    }
+
+    fn send_rebuildable<'a>(
+        &'a self,
+        call: Call<'a>,
+        request: reqwest::Request,
+        rebuild: &'a dyn Rebuild,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        let span = trace::call_span(call.operation, self.scheme, &request);
+        Box::pin(self.call_in(span, call.operation, call.transport, request, Some(rebuild)))
+    }
+}
+
+/// What a request is sent again from after a 401: a copy taken before it was sent, or, for a
+/// body that can be sent once only (a streamed upload), what builds it again.
+enum Replay<'a> {
+    Copy(Option<reqwest::Request>),
+    Rebuilt {
+        sent_to: reqwest::Url,
+        rebuild: &'a dyn Rebuild,
+    },
+}
+
+impl<'a> Replay<'a> {
+    fn of(request: &reqwest::Request, rebuild: Option<&'a dyn Rebuild>) -> Self {
+        match (request.try_clone(), rebuild) {
+            (None, Some(rebuild)) => Replay::Rebuilt {
+                sent_to: request.url().clone(),
+                rebuild,
+            },
+            (copy, _) => Replay::Copy(copy),
+        }
+    }
+
+    /// Whether `response` came from where the request went (see [`from_origin`]); true when
+    /// there is nothing to replay, which is decided later.
+    fn answered_by_origin(&self, response: &reqwest::Response) -> bool {
+        match self {
+            Replay::Copy(Some(retry)) => from_origin(response, retry.url()),
+            Replay::Copy(None) => true,
+            Replay::Rebuilt { sent_to, .. } => from_origin(response, sent_to),
+        }
+    }
+
+    /// The request to send again, if there is one. A rebuilt upload opens its files again
+    /// only now, after the 401, so a call that succeeds opens each once.
+    async fn request(self, operation: &'static Operation) -> Option<reqwest::Request> {
+        match self {
+            Replay::Copy(copy) => copy,
+            Replay::Rebuilt { rebuild, .. } => match rebuild.rebuild().await {
+                Ok(request) => Some(request),
+                Err(error) => {
+                    tracing::warn!(
+                        operation = operation.id,
+                        error = %error,
+                        "401 not retried: the upload could not be built again; returning the 401"
+                    );
+                    None
+                }
+            },
+        }
     }
 }

@@ -84,7 +84,7 @@ impl Middleware for InfobipMiddleware {
         };
         self.infobip
             .authenticator()
-            .dispatch(&HAND_WRITTEN, &chain, request)
+            .dispatch(&HAND_WRITTEN, &chain, request, None)
             .await
     }
 }

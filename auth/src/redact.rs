@@ -209,8 +209,42 @@ pub(crate) async fn response(
     if check.is_none() && !has_secret(response.url()) {
         return Ok(response);
     }
+    if check.is_none() && response.status().is_success() && !crate::trace::is_json(&response) {
+        // A download (a file, a CSV export, a recording) is handed on as it streams, never
+        // read whole: only where it came from is made safe to show.
+        return Ok(streamed(response));
+    }
     // Boxed apart: the rare path's state would otherwise make every call's future larger.
     Box::pin(rewrite(response, check)).await
+}
+
+/// `response` with its URL's secrets and their echoes in its headers taken out, its body
+/// untouched.
+fn streamed(response: reqwest::Response) -> reqwest::Response {
+    let echoed = secret_values(response.url());
+    let mut parts = crate::buffered::Parts {
+        status: response.status(),
+        version: response.version(),
+        url: redacted(response.url()),
+        headers: response.headers().clone(),
+    };
+    scrub_headers(&mut parts.headers, &echoed);
+    let body = reqwest::Body::wrap_stream(response.bytes_stream());
+    crate::buffered::rebuild(parts, body)
+}
+
+fn scrub_headers(headers: &mut reqwest::header::HeaderMap, echoed: &[String]) {
+    if echoed.is_empty() {
+        return;
+    }
+    for value in headers.values_mut() {
+        let scrubbed = scrub(value.as_bytes(), echoed);
+        if scrubbed != value.as_bytes() {
+            if let Ok(clean) = reqwest::header::HeaderValue::from_bytes(&scrubbed) {
+                *value = clean;
+            }
+        }
+    }
 }
 
 /// [`response`]'s work when there is something to take out.
@@ -237,16 +271,7 @@ async fn rewrite(
             return Ok(crate::buffered::rebuild(parts, too_long.into_body()));
         }
     };
-    if !echoed.is_empty() {
-        for value in parts.headers.values_mut() {
-            let scrubbed = scrub(value.as_bytes(), &echoed);
-            if scrubbed != value.as_bytes() {
-                if let Ok(clean) = reqwest::header::HeaderValue::from_bytes(&scrubbed) {
-                    *value = clean;
-                }
-            }
-        }
-    }
+    scrub_headers(&mut parts.headers, &echoed);
     let bytes = if echoed.is_empty() {
         bytes.to_vec()
     } else {
@@ -321,6 +346,39 @@ mod tests {
             scrub(b"echo a/b c and a%2Fb+c, name=x", &values),
             b"echo [redacted] and [redacted], name=x"
         );
+    }
+
+    #[test]
+    fn a_download_is_handed_on_unread_with_its_url_made_safe() {
+        use futures_util::{FutureExt as _, StreamExt as _};
+        use reqwest::ResponseBuilderExt as _;
+
+        // A body that never ends: reading it whole would never finish.
+        let endless = futures_util::stream::once(async {
+            Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"%PDF"))
+        })
+        .chain(futures_util::stream::pending());
+        let url = reqwest::Url::parse("https://h/files/1?apiKeySecret=k-S3CRET").unwrap();
+        let answer = http::Response::builder()
+            .status(200)
+            .url(url)
+            .header("content-type", "application/pdf")
+            .body(reqwest::Body::wrap_stream(endless))
+            .unwrap();
+        let handed = response(
+            &infobip_client::HAND_WRITTEN,
+            reqwest::Response::from(answer),
+        )
+        .now_or_never()
+        .expect("the download was read before it was handed on")
+        .unwrap();
+        assert!(
+            !handed.url().as_str().contains("S3CRET"),
+            "{}",
+            handed.url()
+        );
+        let first = handed.bytes_stream().next().now_or_never().flatten();
+        assert_eq!(first.unwrap().unwrap(), bytes::Bytes::from_static(b"%PDF"));
     }
 
     #[test]

@@ -112,7 +112,7 @@ pub(crate) async fn answered(
 
 /// Whether the answer is one JSON document (`application/json`, or a `+json` type), not a
 /// stream of them (`application/x-ndjson`) or anything else.
-fn is_json(response: &reqwest::Response) -> bool {
+pub(crate) fn is_json(response: &reqwest::Response) -> bool {
     let Some(value) = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)

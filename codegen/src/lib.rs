@@ -31,8 +31,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod bodies;
 mod cli;
 mod client;
+mod form;
 mod import;
 mod open_enums;
 mod operations;
@@ -63,6 +65,13 @@ pub const CLIENT_MANIFEST: &str = "generated-client/Cargo.toml";
 /// Where the command line's generated commands go, relative to the workspace root: one file
 /// per product and a `mod.rs`.
 pub const CLI_GENERATED: &str = "cli/src/generated";
+
+/// The fixture product: a synthetic description with every body kind codegen writes beside
+/// progenitor (multipart uploads, downloads, raw request bodies, successes that differ),
+/// rendered into `infobip-client` behind its `fixtures` feature on every regeneration, so
+/// that the workspace's tests compile and call that code whatever `spec/` holds.
+pub const FIXTURE_PRODUCT: &str = "uploads-fixture";
+const FIXTURE: &str = include_str!("../fixtures/uploads.yaml");
 
 /// Why a description could not be turned into code.
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +241,18 @@ pub fn render(specs: &[Spec], manifest: &str) -> Result<Output, CodegenError> {
         .zip(&dependencies)
         .collect();
     let mut files: Vec<GeneratedFile> = outputs.iter().flat_map(|o| o.files.clone()).collect();
+    let fixture =
+        render_product(FIXTURE_PRODUCT, FIXTURE).map_err(|error| CodegenError::Product {
+            path: String::from("codegen/fixtures/uploads.yaml"),
+            error: Box::new(error),
+        })?;
+    // Its client and table only: the command line has no fixture commands.
+    files.extend(
+        fixture
+            .files
+            .into_iter()
+            .filter(|f| f.path.starts_with(CLIENT_SRC)),
+    );
     files.push(GeneratedFile {
         path: format!("{CLIENT_SRC}/products.rs"),
         contents: format_file(
@@ -258,10 +279,14 @@ pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, C
     let module = products::module_name(product)?;
     let spec = parse(spec_text)?;
     let operations = spec::collect(&spec).map_err(CodegenError::InvalidSpec)?;
-    let client = client::generate(&spec)?;
+    // Progenitor reads the description without what codegen writes itself (`bodies.rs`).
+    let generated = bodies::for_progenitor(&spec);
+    let client = client::generate(&generated)?;
     let types = client::type_names(&client);
     let table = operations::render(product, &spec, &operations, &types);
-    let (commands, cli_dependencies) = cli::generate(product, &module, &spec)?;
+    let uploads = bodies::render(&spec, &operations, &types)?;
+    let client = quote::quote!(#client #uploads);
+    let (commands, cli_dependencies) = cli::generate(product, &module, &generated)?;
     let client_file: syn::File =
         syn::parse2(client.clone()).map_err(|e| CodegenError::Syntax(e.to_string()))?;
     let mut dependencies = products::optional_dependencies(&client_file);

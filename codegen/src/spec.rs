@@ -76,15 +76,19 @@ pub enum Rule {
     MixedErrorSchemas(BTreeMap<String, String>),
     /// An error response without an `application/json` schema.
     ErrorWithoutJsonBody(String),
-    /// A success response whose body is not `application/json`.
+    /// A success response declared with a wildcard media type (`*/*`), which says neither
+    /// that it is JSON (a typed answer) nor what file it is (a byte stream).
     SuccessNotJson {
         /// The response's status.
         status: String,
         /// The media types it declares.
         media_types: Vec<String>,
     },
-    /// Success responses of different kinds (some with a body, some without, or other schemas).
-    MixedSuccessKinds(BTreeMap<String, String>),
+    /// A request body in a media type that can be generated neither by progenitor (JSON, form,
+    /// octet-stream, text) nor by codegen (`multipart/form-data`).
+    RequestMediaType(String),
+    /// A `multipart/form-data` body that codegen cannot write a form for.
+    MultipartShape(String),
     /// A security requirement naming a scheme that `components.securitySchemes` lacks, or
     /// one that is not among Infobip's four (which the hand-written auth layer knows).
     UnknownSecurityScheme(String),
@@ -150,14 +154,20 @@ impl fmt::Display for Rule {
                 media_types,
             } => write!(
                 f,
-                "success response {status} declares {}; declare it as application/json or \
-                 progenitor returns an untyped byte stream",
+                "success response {status} declares {}; name the media type: \
+                 application/json for a typed answer, or the file's own type (application/pdf, \
+                 text/csv, ...) for a byte stream",
                 media_types.join(", ")
             ),
-            Rule::MixedSuccessKinds(by_status) => write!(
+            Rule::RequestMediaType(media) => write!(
                 f,
-                "success responses differ ({}); progenitor needs one success kind per operation",
-                join_map(by_status)
+                "the request body is {media}, which cannot be sent: use application/json, \
+                 application/x-www-form-urlencoded, application/octet-stream, text/plain or \
+                 multipart/form-data"
+            ),
+            Rule::MultipartShape(reason) => write!(
+                f,
+                "the multipart/form-data body cannot become a form: {reason}"
             ),
             Rule::UnknownSecurityScheme(name) => write!(
                 f,
@@ -353,19 +363,63 @@ fn check_request(spec: &OpenAPI, operation: &Operation) -> Result<(), Rule> {
         return Ok(());
     };
     let body: &RequestBody = resolve(spec, body, |c, n| c.request_bodies.get(n), "requestBodies")?;
-    if body.content.len() == 1 {
+    let Some((media, _)) = body
+        .content
+        .iter()
+        .next()
+        .filter(|_| body.content.len() == 1)
+    else {
+        return Err(Rule::RequestMediaTypes(
+            body.content.keys().cloned().collect(),
+        ));
+    };
+    if crate::form::is_multipart(media) {
+        crate::form::form_fields(spec, operation).map_err(Rule::MultipartShape)?;
+        return multipart_responses(spec, operation);
+    }
+    let base = media.split(';').next().unwrap_or_default().trim();
+    const SENDABLE: [&str; 5] = [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "application/octet-stream",
+        "text/plain",
+        "text/x-markdown",
+    ];
+    if SENDABLE.contains(&base) {
         Ok(())
     } else {
-        Err(Rule::RequestMediaTypes(
-            body.content.keys().cloned().collect(),
-        ))
+        Err(Rule::RequestMediaType(media.clone()))
     }
+}
+
+/// The answers of an upload are decoded by codegen's own code, which names their types: each
+/// JSON body must be a component.
+fn multipart_responses(spec: &OpenAPI, operation: &Operation) -> Result<(), Rule> {
+    let responses = operation
+        .responses
+        .responses
+        .values()
+        .chain(operation.responses.default.iter());
+    for response in responses {
+        let response: &Response = resolve(spec, response, |c, n| c.responses.get(n), "responses")?;
+        let inline = response
+            .content
+            .iter()
+            .filter(|(media, _)| is_json(media))
+            .any(|(_, media)| matches!(media.schema, Some(ReferenceOr::Item(_)) | None));
+        if inline {
+            return Err(Rule::MultipartShape(String::from(
+                "a JSON answer's schema is inline; make it a component ($ref) so the upload's \
+                 answer has a named type",
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_responses(spec: &OpenAPI, operation: &Operation) -> Vec<Rule> {
     let mut rules = Vec::new();
     let mut errors = BTreeMap::new();
-    let mut successes = BTreeMap::new();
     let responses = operation
         .responses
         .responses
@@ -386,25 +440,22 @@ fn check_responses(spec: &OpenAPI, operation: &Operation) -> Vec<Rule> {
                 }
             };
         let json = response.content.iter().find(|(media, _)| is_json(media));
+        // Success bodies of any kind are generated: JSON typed, others as byte streams, and
+        // an operation whose successes differ as byte streams (see `bodies.rs`).
         match (success, json) {
-            (true, Some((_, media))) => {
-                successes.insert(status, schema_key(media.schema.as_ref()));
+            (true, Some(_)) => {}
+            (true, None) if response.content.keys().any(|media| media.contains('*')) => {
+                rules.push(Rule::SuccessNotJson {
+                    status,
+                    media_types: response.content.keys().cloned().collect(),
+                })
             }
-            (true, None) if response.content.is_empty() => {
-                successes.insert(status, String::from("no body"));
-            }
-            (true, None) => rules.push(Rule::SuccessNotJson {
-                status,
-                media_types: response.content.keys().cloned().collect(),
-            }),
+            (true, None) => {}
             (false, Some((_, media))) if media.schema.is_some() => {
                 errors.insert(status, schema_key(media.schema.as_ref()));
             }
             (false, _) => rules.push(Rule::ErrorWithoutJsonBody(status)),
         }
-    }
-    if successes.values().collect::<BTreeSet<_>>().len() > 1 {
-        rules.push(Rule::MixedSuccessKinds(successes));
     }
     if errors.values().collect::<BTreeSet<_>>().len() > 1 {
         rules.push(Rule::MixedErrorSchemas(errors));

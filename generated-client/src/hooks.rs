@@ -80,6 +80,20 @@ pub trait Authenticator: Any + fmt::Debug + Send + Sync {
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         call.transport.execute(request)
     }
+
+    /// Sends a prepared request whose body can be sent once only (a streamed multipart
+    /// upload: [`Request::try_clone`](reqwest::Request::try_clone) gives `None`), with
+    /// `rebuild`, which builds it again, without credentials, for a replay. The default
+    /// sends it once, as [`send`](Self::send) does.
+    fn send_rebuildable<'a>(
+        &'a self,
+        call: Call<'a>,
+        request: reqwest::Request,
+        rebuild: &'a dyn crate::Rebuild,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        let _ = rebuild;
+        self.send(call, request)
+    }
 }
 
 /// The authenticator a product `Client` carries: cheap to clone, shared by every clone of the

@@ -11,7 +11,9 @@
 //! - [`ApiError`] and [`ApiException`], Infobip's two error bodies, one type each for every
 //!   product, and [`ErrorBody`], which every imported operation returns as its error: either
 //!   of the two, or any other JSON as sent;
-//! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to.
+//! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to;
+//! - [`FilePart`] and [`Form`], for the `multipart/form-data` uploads codegen writes itself,
+//!   and [`ContentType`], which says what a download (a [`ByteStream`]) holds.
 //!
 //! Services normally build clients through the `infobip-auth` crate. Built by hand it looks
 //! like this (with [`Auth::none`], which sends no credentials, so only the session and token
@@ -47,10 +49,18 @@ mod connection;
 mod datetime;
 mod errors;
 mod hooks;
+mod multipart;
 mod operation;
 #[rustfmt::skip]
 mod products;
+mod response;
 mod secret;
+/// The body kinds fixture (`codegen/fixtures/uploads.yaml`): a synthetic product whose
+/// generated code the workspace's tests call. Not an Infobip product; only tests enable it.
+#[cfg(feature = "fixtures")]
+#[doc(hidden)]
+#[rustfmt::skip]
+pub mod uploads_fixture;
 
 pub use connection::{Connection, ProductClient, HAND_WRITTEN};
 pub use datetime::{DateTime, DateTimeError};
@@ -59,7 +69,9 @@ pub use errors::{
     ApiRequestErrorDetails, ErrorBody,
 };
 pub use hooks::{Auth, Authenticator, BoxFuture, Call, PrepareError, Transport};
+pub use multipart::{Field, FilePart, Form, FormError, Rebuild};
 pub use operation::{Operation, Scheme};
 pub use products::*;
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use response::ContentType;
 pub use secret::Secret;

@@ -190,7 +190,7 @@ fn bad_spec_errors() {
             }),
         ),
         (
-            "success body that is not JSON",
+            "success body with a wildcard media type",
             error_after(|v| {
                 let content = at(
                     v,

@@ -245,18 +245,27 @@ fn any_to_json(content: &mut Mapping, ctx: &mut Ctx<'_>) {
         return;
     }
     if !any.get("schema").is_some_and(describes_json) {
+        // A file of whatever type the server picks: a byte stream, whose content type the
+        // caller reads from the answer.
+        rename_media(content, "*/*", "application/octet-stream");
+        ctx.change(Change::AnyMediaToOctetStream);
         return;
     }
+    rename_media(content, "*/*", "application/json");
+    ctx.change(Change::AnyMediaToJson);
+}
+
+/// `content` with the media type `from` renamed `to`, in place.
+fn rename_media(content: &mut Mapping, from: &str, to: &str) {
     let entries = std::mem::take(content);
     for (key, value) in entries {
-        let key = if key.as_str() == Some("*/*") {
-            Value::String(String::from("application/json"))
+        let key = if key.as_str() == Some(from) {
+            Value::String(to.to_owned())
         } else {
             key
         };
         content.insert(key, value);
     }
-    ctx.change(Change::AnyMediaToJson);
 }
 
 /// Any schema but a string of bytes.

@@ -134,6 +134,9 @@ pub enum Change {
     NotAMediaType(String),
     /// `*/*` bodies whose schema is JSON declared as `application/json`.
     AnyMediaToJson,
+    /// A `*/*` success body whose schema is not JSON (a file) declared as
+    /// `application/octet-stream`: a byte stream.
+    AnyMediaToOctetStream,
     /// Error responses without a body or without a schema for it, dropped (progenitor needs a
     /// body schema for each declared error; the status still arrives as
     /// `Error::UnexpectedResponse`).
@@ -246,6 +249,9 @@ impl fmt::Display for Change {
                 )
             }
             Change::AnyMediaToJson => f.write_str("*/* bodies declared as application/json"),
+            Change::AnyMediaToOctetStream => {
+                f.write_str("*/* file bodies declared as application/octet-stream")
+            }
             Change::BodilessErrorDropped => f.write_str(
                 "error responses without a body schema dropped (they arrive as \
                  Error::UnexpectedResponse)",
