@@ -137,9 +137,12 @@ pub(crate) fn render_module(
     );
     quote! {
         #![doc = #doc]
+        // `dead_code`: typify writes every serde default helper (`default_i64`, ...) whether a
+        // product's schemas use it or not.
         #![allow(
             missing_docs,
             unused_imports,
+            dead_code,
             clippy::all,
             clippy::pedantic,
             clippy::unwrap_used,

@@ -7,6 +7,7 @@
 #![allow(
     missing_docs,
     unused_imports,
+    dead_code,
     clippy::all,
     clippy::pedantic,
     clippy::unwrap_used,
@@ -11409,6 +11410,10 @@ let response = client.send_sms_message_over_query_parameters()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "Infobip marks this operation deprecated: see the product's API \
+                                reference for its replacement"
+    )]
     pub fn send_sms_message_over_query_parameters(
         &self,
     ) -> builder::SendSmsMessageOverQueryParameters<'_> {
@@ -11605,6 +11610,10 @@ let response = client.get_outbound_sms_message_logs()
     .send()
     .await;
 ```*/
+    #[deprecated(
+        note = "Infobip marks this operation deprecated: see the product's API \
+                                reference for its replacement"
+    )]
     pub fn get_outbound_sms_message_logs(
         &self,
     ) -> builder::GetOutboundSmsMessageLogs<'_> {
