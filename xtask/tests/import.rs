@@ -67,10 +67,16 @@ fn a_file_is_converted_into_the_out_path_with_a_report() {
     assert!(written.contains("\nopenapi: 3.0.3\n"));
     codegen::validate(&codegen::parse(&written).unwrap()).unwrap();
     assert!(
-        stdout.starts_with("demo (published version 9.9.9): 3 of 7 operations kept"),
+        stdout.starts_with("demo (published version 9.9.9): 6 of 7 operations kept"),
         "{stdout}"
     );
-    assert!(stdout.contains("/paths/~1demo~11~1track~1{messageId}/post/responses/4XX"));
+    assert!(
+        stdout.contains(".Flexible/properties/value/type"),
+        "{stdout}"
+    );
+    // The source is recorded: the document's name and the digest of its bytes.
+    assert!(written.contains("x-source:"), "{written}");
+    assert!(written.contains("document: published"), "{written}");
     assert!(stdout.contains("request body media types dropped (application/xml): 1"));
     assert!(stdout.contains("next: `cargo xtask regen`"));
     // Nothing but the result is left beside it.
@@ -91,14 +97,15 @@ fn a_named_operation_that_cannot_be_converted_fails_and_writes_nothing() {
         "--product",
         "demo",
         "--operations",
-        "send-messages,track-message",
+        "send-messages,get-flexible",
         "--out",
         out.to_str().unwrap(),
     ]);
     assert!(!output.status.success(), "{stdout}");
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert!(
-        stderr.contains("track-message: /paths/~1demo~11~1track~1{messageId}/post/responses/4XX")
+        stderr.contains("get-flexible: /components/schemas/"),
+        "{stderr}"
     );
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -152,7 +159,24 @@ fn a_url_is_downloaded_with_progress() {
         &codegen::ImportOptions::new("demo"),
     )
     .unwrap();
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), from_file.yaml);
+    // The same description, plus the source it names: the URL's document and its digest.
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(codegen::source_document(&written).as_deref(), Some("demo"));
+    let without_source: String = written
+        .lines()
+        .filter(|l| {
+            ![
+                "  x-source:",
+                "    document:",
+                "    version:",
+                "    sha256:",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(without_source, from_file.yaml);
 }
 
 #[test]

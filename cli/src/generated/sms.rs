@@ -297,12 +297,6 @@ impl<T: CliConfig> Cli<T> {
                     .required(false),
             )
             .arg(
-                ::clap::Arg::new("password")
-                    .long("password")
-                    .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(true),
-            )
-            .arg(
                 ::clap::Arg::new("process-key")
                     .long("process-key")
                     .value_parser(::clap::value_parser!(::std::string::String))
@@ -374,6 +368,9 @@ impl<T: CliConfig> Cli<T> {
                     .long("validity-period")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false),
+            )
+            .after_help(
+                "`password` is a secret: it is read from standard input (a command-line argument would show it to every local user).",
             )
     }
     pub fn cli_preview_sms_message() -> ::clap::Command {
@@ -1037,6 +1034,9 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_sms_message_over_query_parameters();
+        {
+            request = request.password(crate::api::read_secret("password")?);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.bulk_id(value.clone());
         }
@@ -1081,9 +1081,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.notify_url(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("password") {
-            request = request.password(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("process-key") {
             request = request.process_key(value.clone());

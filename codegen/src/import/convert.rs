@@ -169,6 +169,30 @@ fn parameter(value: &mut Value, pointer: &str, ctx: &mut Ctx<'_>) {
     if let Some(Value::Mapping(content)) = map.get_mut("content") {
         media_types(content, &child(pointer, "content"), ctx);
     }
+    mark_secret(map, ctx);
+}
+
+/// Parameter names that carry a secret (Infobip's older operations take `username` and
+/// `password` in the query).
+const SECRET_PARAMETERS: [&str; 4] = ["password", "apiKey", "apiKeySecret", "clientSecret"];
+
+/// A string parameter named like a secret is marked `format: password`, so that the client
+/// holds it in its redacting `Secret` type and the command line never takes it as a flag
+/// (any local user can read a command line).
+fn mark_secret(map: &mut Mapping, ctx: &mut Ctx<'_>) {
+    let named = map
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|name| SECRET_PARAMETERS.contains(&name));
+    let Some(Value::Mapping(schema)) = map.get_mut("schema") else {
+        return;
+    };
+    let is_plain_string = schema.get("type").and_then(Value::as_str) == Some("string")
+        && !schema.contains_key("format");
+    if named && is_plain_string {
+        schema.insert("format".into(), "password".into());
+        ctx.change(Change::SecretParameterMarked);
+    }
 }
 
 fn request_body(value: &mut Value, pointer: &str, ctx: &mut Ctx<'_>) {

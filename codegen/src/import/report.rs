@@ -162,6 +162,8 @@ pub enum Change {
     ExclusiveBound,
     /// Flags set to their default (`readOnly: false`, ...), by keyword.
     FalseFlagDropped(String),
+    /// Parameters named like a secret (`password`, ...) marked `format: password`.
+    SecretParameterMarked,
     /// Lower bounds of zero (`minLength: 0`, ...), which bound nothing, by keyword.
     ZeroMinimumDropped(String),
     /// `allOf` with a single `$ref` and nothing else written as the `$ref`.
@@ -275,6 +277,9 @@ impl fmt::Display for Change {
                 "numeric exclusiveMinimum/exclusiveMaximum written as minimum/maximum + boolean",
             ),
             Change::FalseFlagDropped(key) => write!(f, "`{key}: false` (the default) dropped"),
+            Change::SecretParameterMarked => {
+                f.write_str("parameters named like a secret marked format: password")
+            }
             Change::ZeroMinimumDropped(key) => write!(f, "`{key}: 0` (no bound) dropped"),
             Change::SingleAllOfUnwrapped => {
                 f.write_str("allOf of a single $ref written as the $ref")

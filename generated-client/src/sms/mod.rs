@@ -12329,7 +12329,7 @@ pub mod builder {
         language_code: Result<Option<::std::string::String>, String>,
         notify_content_type: Result<Option<::std::string::String>, String>,
         notify_url: Result<Option<::std::string::String>, String>,
-        password: Result<::std::string::String, String>,
+        password: Result<crate::Secret, String>,
         process_key: Result<Option<::std::string::String>, String>,
         send_at: Result<Option<crate::DateTime>, String>,
         south_korea_reseller_code: Result<Option<i32>, String>,
@@ -12516,13 +12516,12 @@ pub mod builder {
         }
         pub fn password<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::Secret>,
         {
             self.password = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for password failed"
-                        .to_string()
+                    "conversion to `crate :: Secret` for password failed".to_string()
                 });
             self
         }
