@@ -216,11 +216,16 @@ pub(crate) fn render_modules(specs: &[Spec], dependencies: &[BTreeSet<&str>]) ->
             return None;
         }
         let ident = Ident::new(name, Span::call_site());
+        // `any` of one condition is what clippy calls a non-minimal cfg.
+        let condition = match users.as_slice() {
+            [one] => quote!(feature = #one),
+            several => quote!(any(#(feature = #several),*)),
+        };
         Some(quote! {
             /// For the command line's generated commands, which name the crate through the
             /// client so that the product's feature alone brings it in.
             #[doc(hidden)]
-            #[cfg(any(#(feature = #users),*))]
+            #[cfg(#condition)]
             pub use ::#ident;
         })
     });

@@ -16,7 +16,7 @@ pub mod sms;
 /// For the command line's generated commands, which name the crate through the
 /// client so that the product's feature alone brings it in.
 #[doc(hidden)]
-#[cfg(any(feature = "sms"))]
+#[cfg(feature = "sms")]
 pub use ::regress;
 /// The products compiled into this build (their features are on).
 pub static PRODUCTS: &[&str] = &[
