@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_yaml::Value;
 
 use super::convert::is_json;
-use super::doc::{child, reach, scalar_text, ComponentRef, Op};
+use super::doc::{child, reach, resolve, scalar_text, ComponentRef, Op};
 use super::errors::is_success;
 use super::schema::included_refs;
 use super::{Log, Owner, Problem};
@@ -22,13 +22,6 @@ const SENDABLE: [&str; 6] = [
     "text/x-markdown",
     "multipart/form-data",
 ];
-
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> Option<&'a Value> {
-    match value.get("$ref").and_then(Value::as_str) {
-        Some(reference) => ComponentRef::parse(reference)?.get(doc),
-        None => Some(value),
-    }
-}
 
 /// Whether an operationId maps predictably onto a Rust method name (the codegen's rule).
 fn is_kebab(id: &str) -> bool {
@@ -147,95 +140,39 @@ fn request_body(doc: &Value, operation: &Value, pointer: &str) -> Found {
     }
 }
 
-/// A schema reference as a person reads it: `afc47ed3….ApiException` for a hashed key.
-fn short_name(reference: &str) -> String {
-    let name = ComponentRef::parse(reference).map_or_else(|| reference.to_owned(), |r| r.name);
-    match super::names::split_hash(&name) {
-        Some((hash, readable)) => format!("{}….{readable}", &hash[..8]),
-        None => name,
-    }
-}
-
-/// What a response carries, for comparing responses of one operation: `Err` with its media
-/// types when it is not JSON (a file, which the client hands back as a byte stream).
-fn body_kind(response: &Value) -> Result<String, Vec<String>> {
-    let content = response.get("content").and_then(Value::as_mapping);
-    let Some(content) = content.filter(|c| !c.is_empty()) else {
-        return Ok(String::from("no body"));
-    };
+/// The media types of a body that offers no JSON (a file, which the client hands back as a
+/// byte stream); `None` for a JSON body or none.
+fn non_json_media(response: &Value) -> Option<Vec<String>> {
+    let content = response.get("content").and_then(Value::as_mapping)?;
     let json = content
-        .iter()
-        .find(|(media, _)| media.as_str().is_some_and(is_json));
-    match json {
-        Some((_, media)) => Ok(match media.get("schema") {
-            None => String::from("no schema"),
-            Some(schema) => match schema.get("$ref").and_then(Value::as_str) {
-                Some(reference) => short_name(reference),
-                None => serde_json::to_string(schema).unwrap_or_else(|_| String::from("inline")),
-            },
-        }),
-        None => Err(content.keys().map(scalar_text).collect()),
-    }
+        .keys()
+        .any(|media| media.as_str().is_some_and(is_json));
+    (!content.is_empty() && !json).then(|| content.keys().map(scalar_text).collect())
 }
 
+/// Every success body is generated: JSON typed, others as byte streams, successes that differ
+/// as byte streams told apart by their status (codegen's `bodies.rs`); a wildcard says neither,
+/// and the conversion leaves one only where it could not tell. Error responses need no check:
+/// by now each one carries the shared `ErrorBody` (see `errors.rs`).
 fn responses(doc: &Value, operation: &Value, pointer: &str) -> Found {
     let responses = operation.get("responses")?.as_mapping()?;
     let base = child(pointer, "responses");
-    let mut errors: Vec<(String, String)> = Vec::new();
-    for (status, response) in responses {
+    responses.iter().find_map(|(status, response)| {
         let status = scalar_text(status);
-        let at = child(&base, &status);
-        let Some(response) = resolve(doc, response) else {
-            continue;
-        };
-        // Every success body is generated: JSON typed, others as byte streams, successes
-        // that differ as byte streams told apart by their status (codegen's `bodies.rs`). A
-        // wildcard says neither, and the conversion leaves one only where it could not tell.
-        match (is_success(&status), body_kind(response)) {
-            (true, Err(media)) if media.iter().any(|m| m.contains('*')) => {
-                return Some((
-                    child(&at, "content"),
-                    format!(
-                        "the success body is {}, which says neither JSON nor a file type",
-                        media.join(", ")
-                    ),
-                ))
-            }
-            (true, _) => {}
-            (false, Ok(kind)) if kind != "no body" && kind != "no schema" => {
-                errors.push((status, kind));
-            }
-            (false, _) => {
-                return Some((
-                    at,
-                    format!(
-                        "error response {status} has no application/json schema; progenitor \
-                         needs a body schema for every declared error response"
-                    ),
-                ))
-            }
+        if !is_success(&status) {
+            return None;
         }
-    }
-    first_difference(
-        &errors,
-        &base,
-        "error responses use different schemas",
-        "one error schema",
-    )
-}
-
-/// The first response whose kind differs from the first response's.
-fn first_difference(list: &[(String, String)], base: &str, what: &str, need: &str) -> Found {
-    let (_, first) = list.first()?;
-    let (status, _) = list.iter().find(|(_, kind)| kind != first)?;
-    let all: Vec<String> = list.iter().map(|(s, k)| format!("{s}: {k}")).collect();
-    Some((
-        child(base, status),
-        format!(
-            "{what} ({}); progenitor needs {need} per operation",
-            all.join(", ")
-        ),
-    ))
+        let media = non_json_media(resolve(doc, response)?)?;
+        media.iter().any(|m| m.contains('*')).then(|| {
+            (
+                child(&child(&base, &status), "content"),
+                format!(
+                    "the success body is {}, which says neither JSON nor a file type",
+                    media.join(", ")
+                ),
+            )
+        })
+    })
 }
 
 fn security(doc: &Value, operation: &Value, pointer: &str) -> Found {

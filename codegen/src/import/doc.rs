@@ -195,6 +195,14 @@ impl ComponentRef {
     }
 }
 
+/// `value`, or the component its `$ref` points at.
+pub(crate) fn resolve<'a>(doc: &'a Value, value: &'a Value) -> Option<&'a Value> {
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(reference) => ComponentRef::parse(reference)?.get(doc),
+        None => Some(value),
+    }
+}
+
 /// Every `$ref` below `value`, and the targets of `discriminator.mapping`, in document order.
 ///
 /// Mapping targets count because the written form keeps the mapping, whose targets must exist.

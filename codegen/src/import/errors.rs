@@ -9,19 +9,12 @@
 
 use serde_yaml::{Mapping, Value};
 
-use super::doc::{scalar_text, ComponentRef, Op};
+use super::doc::{resolve, scalar_text, Op};
 use super::report::Change;
 use super::{Log, Owner};
 
 /// The shared error body's schema name; the codegen replaces it with the rim's `ErrorBody`.
 pub(crate) const ERROR_BODY: &str = "ErrorBody";
-
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> Option<&'a Value> {
-    match value.get("$ref").and_then(Value::as_str) {
-        Some(reference) => ComponentRef::parse(reference)?.get(doc),
-        None => Some(value),
-    }
-}
 
 pub(crate) fn is_success(status: &str) -> bool {
     matches!(status.chars().next(), Some('1' | '2' | '3'))

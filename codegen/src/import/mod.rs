@@ -10,18 +10,22 @@
 //!    version string, JSON + XML request bodies (JSON kept), `*/*` JSON bodies, 3.1 schema
 //!    forms (`type: [T, "null"]`, `examples` arrays, numeric exclusive bounds, `$ref` with
 //!    siblings, `const`), duplicate enum values, discriminated unions (see
-//!    `discriminator.rs`), error responses without a body. Webhooks, vendor extensions other
-//!    than `x-scopes` and `x-deprecationInformation` on operations, and (without `--keep-docs`) descriptions, summaries,
-//!    titles and examples are dropped, so that no prose of Infobip's lands in the repository.
+//!    `discriminator.rs`), error responses without a body, every error body pointed at one
+//!    shared `ErrorBody` (see `errors.rs`). Webhooks, vendor extensions other than `x-scopes`
+//!    and `x-deprecationInformation` on operations, and (without `--keep-docs`) descriptions,
+//!    summaries, titles and examples are dropped, so that no prose of Infobip's lands in the
+//!    repository.
 //! 2. **Merges** identical copies of a schema and **renames** content-hash keys
 //!    (`<64 hex>.Name` -> `Name`); the rules are in `names.rs`.
 //! 3. **Selects** operations: those named with `--operations`, or by default every operation
-//!    (deprecated ones too, which the client marks `#[deprecated]`). Operations that another description under `spec/` already has
-//!    (same operationId, or same method and path) are left out: the project's own description
-//!    wins. By default, an operation that cannot be generated is left out and reported with
-//!    the JSON pointer of the construct at fault; when it was named, the import fails.
+//!    (deprecated ones too, which the client marks `#[deprecated]`). Operations that one of the
+//!    project's own descriptions under `spec/` already has (same operationId, or same method
+//!    and path) are left out: the project's description wins. By default, an operation that
+//!    cannot be generated is left out and reported with the JSON pointer of the construct at
+//!    fault; when it was named, the import fails.
 //! 4. **Trims** to what the kept operations reach, writes it in a stable order (see
-//!    `emit.rs`), and checks the result with the codegen's own validation and progenitor.
+//!    `emit.rs`) with the product's overlay applied (`overlay.rs`), and checks the result with
+//!    the codegen's own validation and progenitor.
 //!
 //! ```
 //! let published = r##"{"openapi":"3.1.0","info":{"title":"t","version":"1"},

@@ -213,7 +213,8 @@ pub enum Change {
     NarrowerCopiesMerged,
     /// Content-hash prefixes removed from schema names.
     HashPrefixRemoved,
-    /// Schema names given a hash suffix because another schema has the same readable name.
+    /// Schema names given a suffix because another schema, a type typify makes up for an
+    /// inline property, or std has the same name.
     HashSuffixAdded,
     /// Component schemas not reached by the kept operations, dropped.
     UnreachableDropped(String),
@@ -324,7 +325,7 @@ impl fmt::Display for Change {
             }
             Change::HashPrefixRemoved => f.write_str("content-hash prefixes removed from names"),
             Change::HashSuffixAdded => {
-                f.write_str("names given a suffix (another schema has the same name, or std does)")
+                f.write_str("names given a suffix (another schema, an inline type or std has it)")
             }
             Change::UnreachableDropped(kind) => {
                 write!(f, "{kind} not used by the kept operations dropped")
