@@ -33,6 +33,7 @@
 
 mod cli;
 mod client;
+mod idents;
 mod import;
 mod open_enums;
 mod operations;
