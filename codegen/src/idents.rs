@@ -24,7 +24,11 @@ fn sanitize(input: &str, pascal: bool, rules: Rules) -> String {
     let out = match input {
         "+1" => String::from("plus1"),
         "-1" => String::from("minus1"),
-        _ => to_case(&input.replace('\'', "").replace(|c| !is_xid_continue(c), "-")),
+        _ => to_case(
+            &input
+                .replace('\'', "")
+                .replace(|c| !is_xid_continue(c), "-"),
+        ),
     };
     let out = match (out.chars().next(), rules) {
         (None, _) => to_case("x"),
@@ -91,7 +95,7 @@ mod tests {
         );
         // The second try tells `a-b` from `ab`'s neighbours.
         assert_eq!(enum_variant_clash(&["a-b", "ab"]), None);
-        assert_eq!(enum_variant_clash(&["a b", "a-b", "a.b"]).is_some(), true);
+        assert!(enum_variant_clash(&["a b", "a-b", "a.b"]).is_some());
         assert_eq!(
             parameter_clash(&["q", "a-b", "a_b"]),
             Some((2, String::from("a-b"), String::from("a_b")))
