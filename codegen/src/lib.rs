@@ -35,6 +35,7 @@ mod bodies;
 mod cli;
 mod client;
 mod form;
+mod idents;
 mod import;
 mod open_enums;
 mod operations;

@@ -110,6 +110,22 @@ pub enum Rule {
     /// A schema whose type would shadow one of std's prelude names (`Box`, `Option`,
     /// `Result`...); says which.
     ReservedSchemaName(String),
+    /// Two values of one string enum that typify would give the same Rust variant name
+    /// (`DELIVERED` and `delivered`, `a-b` and `a_b`): the values and the name.
+    EnumVariantClash {
+        /// The two values as written.
+        values: [String; 2],
+        /// The variant name both become.
+        variant: String,
+    },
+    /// Two parameters of one operation that progenitor would give the same Rust field name
+    /// (`a-b` and `a_b`): the names and the field.
+    ParameterNameClash {
+        /// The two parameter names as written.
+        names: [String; 2],
+        /// The field name both become.
+        field: String,
+    },
 }
 
 impl fmt::Display for Rule {
@@ -205,6 +221,19 @@ impl fmt::Display for Rule {
                 f,
                 "the schema name cannot be used: {reason}; rename the schema and its \
                  references (the import appends `Schema`: `BoxSchema`)"
+            ),
+            Rule::EnumVariantClash { values, variant } => write!(
+                f,
+                "enum values \"{}\" and \"{}\" both become the Rust variant `{variant}`, \
+                 which typify cannot generate; drop one, or declare the schema as a plain \
+                 string (the import does)",
+                values[0], values[1]
+            ),
+            Rule::ParameterNameClash { names, field } => write!(
+                f,
+                "parameters `{}` and `{}` both become the Rust field `{field}`, which \
+                 progenitor cannot generate; rename one (the import skips such operations)",
+                names[0], names[1]
             ),
         }
     }
@@ -313,6 +342,12 @@ pub(crate) fn collect(spec: &OpenAPI) -> Result<Vec<OperationView<'_>>, Vec<Viol
                 broken(Rule::DuplicateOperationId);
             }
             if let Err(rule) = check_request(spec, operation) {
+                broken(rule);
+            }
+            if let Some(rule) = check_parameter_names(spec, &item.parameters, operation) {
+                broken(rule);
+            }
+            if let Some(rule) = check_inline_enums(operation) {
                 broken(rule);
             }
             for rule in check_responses(spec, operation) {
@@ -592,16 +627,83 @@ fn check_schema_names(spec: &OpenAPI) -> Vec<Violation> {
     let Some(components) = &spec.components else {
         return Vec::new();
     };
-    components
-        .schemas
-        .keys()
-        .filter_map(|name| {
-            crate::reserved::schema_name_clash(name).map(|reason| Violation {
-                operation: format!("components.schemas.{name}"),
-                rule: Rule::ReservedSchemaName(reason),
-            })
+    let reserved = components.schemas.keys().filter_map(|name| {
+        crate::reserved::schema_name_clash(name).map(|reason| Violation {
+            operation: format!("components.schemas.{name}"),
+            rule: Rule::ReservedSchemaName(reason),
         })
-        .collect()
+    });
+    let enums = components.schemas.iter().filter_map(|(name, schema)| {
+        let value = serde_json::to_value(schema).ok()?;
+        enum_clash(&value).map(|rule| Violation {
+            operation: format!("components.schemas.{name}"),
+            rule,
+        })
+    });
+    reserved.chain(enums).collect()
+}
+
+/// The first string enum under `value` (a schema, or anything holding schemas) with two
+/// values that typify would give the same variant name.
+fn enum_clash(value: &serde_json::Value) -> Option<Rule> {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Array(values)) = map.get("enum") {
+                let strings: Vec<&str> = values.iter().filter_map(|v| v.as_str()).collect();
+                if let Some((a, b, variant)) = crate::idents::enum_variant_clash(&strings) {
+                    return Some(Rule::EnumVariantClash {
+                        values: [a, b],
+                        variant,
+                    });
+                }
+            }
+            map.values().find_map(enum_clash)
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(enum_clash),
+        _ => None,
+    }
+}
+
+/// An enum clash in the schemas an operation writes inline (parameters, bodies).
+fn check_inline_enums(operation: &Operation) -> Option<Rule> {
+    let parameters = serde_json::to_value(&operation.parameters).ok()?;
+    let body = serde_json::to_value(&operation.request_body).ok()?;
+    let responses = serde_json::to_value(&operation.responses).ok()?;
+    [parameters, body, responses].iter().find_map(enum_clash)
+}
+
+/// Two parameters (the path item's and the operation's) with one Rust field name.
+fn check_parameter_names(
+    spec: &OpenAPI,
+    shared: &[ReferenceOr<openapiv3::Parameter>],
+    operation: &Operation,
+) -> Option<Rule> {
+    let mut names: Vec<&str> = Vec::new();
+    let own: Vec<&openapiv3::Parameter> = operation
+        .parameters
+        .iter()
+        .filter_map(|p| resolve(spec, p, |c, n| c.parameters.get(n), "parameters").ok())
+        .collect();
+    // An operation's parameter overrides the path item's of the same name and place.
+    for parameter in shared
+        .iter()
+        .filter_map(|p| resolve(spec, p, |c, n| c.parameters.get(n), "parameters").ok())
+    {
+        let data = parameter.parameter_data_ref();
+        let overridden = own.iter().any(|o| {
+            o.parameter_data_ref().name == data.name
+                && std::mem::discriminant(*o) == std::mem::discriminant(parameter)
+        });
+        if !overridden {
+            names.push(&data.name);
+        }
+    }
+    names.extend(own.iter().map(|p| p.parameter_data_ref().name.as_str()));
+    let (j, earlier, field) = crate::idents::parameter_clash(&names)?;
+    Some(Rule::ParameterNameClash {
+        names: [earlier, names[j].to_owned()],
+        field,
+    })
 }
 
 fn check_shared_schemas(spec: &OpenAPI) -> Vec<Violation> {

@@ -87,6 +87,25 @@ type Found = Option<(String, String)>;
 
 fn parameters(doc: &Value, operation: &Value, pointer: &str) -> Found {
     let list = operation.get("parameters")?.as_sequence()?;
+    let names: Vec<&str> = list
+        .iter()
+        .map(|p| {
+            resolve(doc, p)
+                .and_then(|p| p.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        })
+        .collect();
+    if let Some((j, earlier, field)) = crate::idents::parameter_clash(&names) {
+        return Some((
+            child(&child(pointer, "parameters"), &j.to_string()),
+            format!(
+                "parameters `{earlier}` and `{}` both become the Rust field `{field}`; \
+                 progenitor cannot generate the operation",
+                names[j]
+            ),
+        ));
+    }
     for (i, parameter) in list.iter().enumerate() {
         let at = child(&child(pointer, "parameters"), &i.to_string());
         let Some(parameter) = resolve(doc, parameter) else {

@@ -178,6 +178,10 @@ pub enum Change {
     XmlHintsDropped,
     /// Enums that listed a value twice (typify refuses them), deduplicated.
     EnumDuplicatesRemoved,
+    /// String enums with two values that typify would give the same Rust variant name
+    /// (`DELIVERED` and `delivered`, `a-b` and `a_b`; typify panics on them), written as a
+    /// plain `type: string` so that every value stays accepted.
+    ClashingEnumToString,
     /// `enum`s whose values do not have the schema's type (a list of strings on an array),
     /// dropped; typify refuses them.
     MisplacedEnumDropped,
@@ -290,6 +294,10 @@ impl fmt::Display for Change {
             Change::AnnotationDropped(key) => write!(f, "JSON Schema annotations dropped ({key})"),
             Change::XmlHintsDropped => f.write_str("xml hints dropped"),
             Change::EnumDuplicatesRemoved => f.write_str("duplicate enum values removed"),
+            Change::ClashingEnumToString => f.write_str(
+                "enums whose values typify would give the same Rust variant name written as \
+                 plain strings (every value stays accepted)",
+            ),
             Change::MisplacedEnumDropped => {
                 f.write_str("enums whose values do not have the schema's type dropped")
             }

@@ -337,6 +337,28 @@ fn convert_enum(map: &mut Mapping, ctx: &mut Ctx<'_>) {
     if padded {
         ctx.change(Change::PaddedEnumValuesKept);
     }
+    widen_clashing_enum(map, ctx);
+}
+
+/// A string enum with two values that typify would give the same variant name (it panics on
+/// them) becomes a plain string: narrowing it would refuse a value Infobip sends.
+fn widen_clashing_enum(map: &mut Mapping, ctx: &mut Ctx<'_>) {
+    let Some(Value::Sequence(values)) = map.get("enum") else {
+        return;
+    };
+    let strings: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+    if crate::idents::enum_variant_clash(&strings).is_none() {
+        return;
+    }
+    let nullable = values.iter().any(Value::is_null);
+    map.shift_remove("enum");
+    if !map.contains_key("type") {
+        map.insert("type".into(), "string".into());
+    }
+    if nullable {
+        map.insert("nullable".into(), Value::Bool(true));
+    }
+    ctx.change(Change::ClashingEnumToString);
 }
 
 fn check_pattern(map: &mut Mapping, ctx: &mut Ctx<'_>) {
