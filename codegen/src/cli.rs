@@ -41,10 +41,13 @@ struct SecretParam {
 
 /// The command-line file of one product: `cli/src/generated/<module>.rs`, and the client's
 /// optional dependencies it names (through the client's re-export, see `products.rs`).
+/// `renamed_variants` are the client's published `Other` variants renamed when its enums were
+/// opened, which the commands' lists of values must name the same way.
 pub(crate) fn generate(
     product: &str,
     module: &str,
     spec: &OpenAPI,
+    renamed_variants: &BTreeMap<String, String>,
 ) -> Result<(TokenStream, BTreeSet<&'static str>), CodegenError> {
     let mut spec = spec.clone();
     let secrets = take_secret_params(&mut spec);
@@ -59,6 +62,7 @@ pub(crate) fn generate(
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
     FinishCli { secrets: &secrets }.visit_file_mut(&mut file);
+    crate::open_enums::rename_published_other(&mut file, renamed_variants);
     let dependencies = crate::products::optional_dependencies(&file);
     ThroughClient.visit_file_mut(&mut file);
     let doc = format!(
@@ -105,6 +109,23 @@ impl VisitMut for ThroughClient {
             );
         }
         syn::visit_mut::visit_path_mut(self, path);
+    }
+
+    /// The generator names parameter types inside `clap::value_parser!(..)`, whose tokens a
+    /// syntax-tree visitor does not enter: such a macro's type is rewritten the same way.
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "value_parser")
+        {
+            if let Ok(mut ty) = syn::parse2::<syn::Type>(mac.tokens.clone()) {
+                self.visit_type_mut(&mut ty);
+                mac.tokens = quote::ToTokens::to_token_stream(&ty);
+            }
+        }
+        syn::visit_mut::visit_macro_mut(self, mac);
     }
 }
 

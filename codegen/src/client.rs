@@ -1,6 +1,6 @@
 //! The progenitor client of one product.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
@@ -51,10 +51,11 @@ fn string_schema(format: &str) -> SchemaObject {
     }
 }
 
-/// Progenitor's client for one description.
+/// Progenitor's client for one description, with the published `Other` variants that
+/// opening its enums renamed (enum name -> new variant name).
 pub(crate) fn generate(
     spec: &openapiv3::OpenAPI,
-) -> Result<proc_macro2::TokenStream, CodegenError> {
+) -> Result<(proc_macro2::TokenStream, BTreeMap<String, String>), CodegenError> {
     let mut generator = Generator::new(&settings("crate"));
     // Validation covers the shapes we know progenitor asserts on; this is the net for the rest.
     let result = catch_unwind(AssertUnwindSafe(|| generator.generate_tokens(spec)));
@@ -62,10 +63,10 @@ pub(crate) fn generate(
         Ok(Ok(tokens)) => {
             let mut file: syn::File =
                 syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
-            crate::open_enums::open_response_enums(&mut file);
+            let renamed = crate::open_enums::open_response_enums(&mut file);
             schemars_behind_feature(&mut file);
             mark_deprecated(&mut file, &deprecated_methods(spec));
-            Ok(quote::ToTokens::to_token_stream(&file))
+            Ok((quote::ToTokens::to_token_stream(&file), renamed))
         }
         Ok(Err(e)) => Err(CodegenError::Generator(e.to_string())),
         Err(panic) => {

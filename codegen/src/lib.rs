@@ -282,12 +282,13 @@ pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, C
     let operations = spec::collect(&spec).map_err(CodegenError::InvalidSpec)?;
     // Progenitor reads the description without what codegen writes itself (`bodies.rs`).
     let generated = bodies::for_progenitor(&spec);
-    let client = client::generate(&generated)?;
+    let (client, renamed_variants) = client::generate(&generated)?;
     let types = client::type_names(&client);
     let table = operations::render(product, &spec, &operations, &types);
     let uploads = bodies::render(&spec, &operations, &types)?;
     let client = quote::quote!(#client #uploads);
-    let (commands, cli_dependencies) = cli::generate(product, &module, &generated)?;
+    let (commands, cli_dependencies) =
+        cli::generate(product, &module, &generated, &renamed_variants)?;
     let client_file: syn::File =
         syn::parse2(client.clone()).map_err(|e| CodegenError::Syntax(e.to_string()))?;
     let mut dependencies = products::optional_dependencies(&client_file);

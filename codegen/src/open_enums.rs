@@ -18,11 +18,12 @@ use syn::visit::Visit;
 use syn::{parse_quote, Item, ItemEnum, ItemImpl};
 
 /// Opens the string enums of `file` (a progenitor client) that its success types reach;
-/// returns their names.
-pub(crate) fn open_response_enums(file: &mut syn::File) -> BTreeSet<String> {
+/// returns the published `Other` variants it renamed (enum name -> new variant name), which
+/// the product's other generated code must follow too (see [`rename_published_other`]).
+pub(crate) fn open_response_enums(file: &mut syn::File) -> BTreeMap<String, String> {
     let roots = success_types(file);
     let Some(types) = types_module(file) else {
-        return BTreeSet::new();
+        return BTreeMap::new();
     };
     let graph = references(types);
     let reachable = reach(&graph, roots);
@@ -49,7 +50,7 @@ pub(crate) fn open_response_enums(file: &mut syn::File) -> BTreeSet<String> {
         rename_published_other(file, &renamed);
     }
     let Some(types) = types_module(file) else {
-        return open;
+        return renamed;
     };
     for item in types.iter_mut() {
         match item {
@@ -58,7 +59,7 @@ pub(crate) fn open_response_enums(file: &mut syn::File) -> BTreeSet<String> {
             _ => {}
         }
     }
-    open
+    renamed
 }
 
 fn types_module(file: &mut syn::File) -> Option<&mut Vec<Item>> {
@@ -214,8 +215,9 @@ fn free_name_for_published_other(e: &ItemEnum) -> Option<String> {
 
 /// Renames the published `Other` variant of each enum in `renamed` (enum name -> new variant
 /// name): the variant, with its wire value pinned by `#[serde(rename)]`, and every path to it
-/// in the file (`Enum::Other`, and `Self::Other` in the enum's own impls).
-fn rename_published_other(file: &mut syn::File, renamed: &BTreeMap<String, String>) {
+/// in the file (`Enum::Other`, and `Self::Other` in the enum's own impls). The command line's
+/// generated code, which lists each enum's values, goes through it as well.
+pub(crate) fn rename_published_other(file: &mut syn::File, renamed: &BTreeMap<String, String>) {
     struct Paths<'a> {
         renamed: &'a BTreeMap<String, String>,
         /// The enum whose impl is being visited, for `Self::Other`.

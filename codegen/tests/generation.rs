@@ -78,12 +78,23 @@ fn the_command_line_names_optional_crates_through_the_client() {
     let mut doc = spec_with(json!({"Thing": {"type": "object"}}));
     doc["paths"]["/things"]["get"]["parameters"] = json!([
         {"name": "id", "in": "query", "required": true,
-         "schema": {"type": "string", "format": "uuid"}}
+         "schema": {"type": "string", "format": "uuid"}},
+        // A list's flag names its type inside `clap::value_parser!(..)`.
+        {"name": "ids", "in": "query", "required": false,
+         "schema": {"type": "array", "items": {"type": "string", "format": "uuid"}}}
     ]);
     let output = codegen::render(&[spec("email", &doc)], MANIFEST).unwrap();
     let cli = file(&output, "cli/src/generated/email.rs");
     assert!(cli.contains("::infobip_client::uuid::Uuid"), "{cli}");
-    assert!(!cli.contains(" ::uuid::"), "{cli}");
+    assert!(
+        cli.contains("value_parser!(::infobip_client::uuid::Uuid)"),
+        "{cli}"
+    );
+    assert_eq!(
+        cli.matches("::uuid::").count(),
+        cli.matches("::infobip_client::uuid::").count(),
+        "{cli}"
+    );
 }
 
 #[test]
@@ -184,6 +195,18 @@ fn a_published_other_makes_way_for_the_catch_all() {
         "{kind}"
     );
     assert!(kind.contains("Other(::std::string::String)"), "{kind}");
+    // The command line lists each enum's values by the client's names.
+    let mut with_query = doc.clone();
+    with_query["paths"]["/things"]["get"]["parameters"] = json!([
+        {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/Status"}}
+    ]);
+    let output = codegen::render(&[spec("email", &with_query)], MANIFEST).unwrap();
+    let cli = file(&output, "cli/src/generated/email.rs");
+    assert!(
+        cli.contains("types::Status::OtherValue2.to_string()"),
+        "{cli}"
+    );
+    assert!(!cli.contains("types::Status::Other.to_string()"), "{cli}");
 }
 
 /// A published (3.1) document whose operations are `(method, path, operationId)`, each
