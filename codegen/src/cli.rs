@@ -538,7 +538,7 @@ mod tests {
 
     fn render(spec: &str) -> String {
         let spec = crate::parse(spec).unwrap();
-        let (tokens, _) = generate("demo", "demo", &spec).unwrap();
+        let (tokens, _) = generate("demo", "demo", &spec, &BTreeMap::new()).unwrap();
         let file: syn::File = syn::parse2(tokens).unwrap();
         prettyplease::unparse(&file)
     }
