@@ -34,7 +34,7 @@ fn named(operations: &[&str]) -> ImportOptions {
     }
 }
 
-/// The project's own descriptions, whatever their file names.
+/// The project's own descriptions (those the import did not write), whatever their file names.
 fn project_specs() -> Vec<ExistingSpec> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("spec"))
@@ -49,6 +49,7 @@ fn project_specs() -> Vec<ExistingSpec> {
             path: format!("spec/{}", path.file_name().unwrap().to_string_lossy()),
             text: std::fs::read_to_string(&path).unwrap(),
         })
+        .filter(|spec| !codegen::is_imported(&spec.text))
         .collect()
 }
 
