@@ -141,6 +141,10 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
     ));
     names.push(crate::FIXTURE_PRODUCT);
     gates.push(quote!(#[cfg(feature = "fixtures")]));
+    // Not an Infobip product: out of `infobip --help`, so the help reads the same with the
+    // tests' build.
+    let mut hidden: Vec<TokenStream> = specs.iter().map(|_| TokenStream::new()).collect();
+    hidden.push(quote!(.hide(true)));
     quote! {
         //! Every product's commands, generated from `spec/` by `cargo xtask regen`.
 
@@ -178,7 +182,8 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
                                 )
                             })
                             .chain(#modules::upload_commands()),
-                    ),
+                    )
+                    #hidden,
                 )*
             ]
         }

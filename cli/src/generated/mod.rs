@@ -33,7 +33,8 @@ pub fn commands() -> ::std::vec::Vec<::clap::Command> {
         "fixtures")] crate ::api::product_command("uploads-fixture",
         uploads_fixture::CliCommand::iter().map(| operation | { (operation
         .operation_id(), uploads_fixture::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(uploads_fixture::upload_commands()),),
+        ::get_command(operation),) }).chain(uploads_fixture::upload_commands()),)
+        .hide(true),
     ]
 }
 /// Runs the operation `operation` (its operationId) of `product`; `None` if there is
