@@ -154,13 +154,44 @@ pub fn same_operation(method_name: &str, wanted: &str) -> bool {
 
 /// The operation `id` of `product`, from the generated operations tables.
 pub fn operation(product: &str, id: &str) -> Option<&'static Operation> {
-    infobip_client::PRODUCTS
-        .iter()
-        .zip(infobip_client::OPERATIONS)
-        .filter(|(name, _)| **name == product)
+    crate::generated::products()
+        .into_iter()
+        .filter(|(name, _)| *name == product)
         .flat_map(|(_, operations)| operations.iter())
         .find(|operation| operation.id == id)
         .copied()
+}
+
+/// The file part an upload command's `--<flag> PATH` names: checked to be a file that can
+/// be opened now, so that a wrong path is refused before anything is sent (the part itself
+/// is streamed from the path when the request is built).
+pub fn file_part(flag: &str, path: &std::path::Path) -> anyhow::Result<infobip_client::FilePart> {
+    match std::fs::File::open(path).and_then(|file| file.metadata()) {
+        Ok(metadata) if metadata.is_file() => Ok(infobip_client::FilePart::path(path)),
+        Ok(_) => Err(anyhow::Error::new(Failure::local(format!(
+            "--{flag} {}: not a file; give the path of the file to upload",
+            path.display()
+        )))),
+        Err(e) => Err(anyhow::Error::new(Failure::local(format!(
+            "--{flag} {}: cannot be opened ({e}); give the path of a readable file",
+            path.display()
+        )))),
+    }
+}
+
+/// Whether `product` has generated commands.
+pub fn is_product(product: &str) -> bool {
+    crate::generated::products()
+        .iter()
+        .any(|(name, _)| *name == product)
+}
+
+/// A required flag of an upload command that is missing. Clap refuses the command line
+/// before this point, so only a change to how the command is declared can lead here.
+pub fn missing_flag(flag: &str) -> anyhow::Error {
+    anyhow::Error::new(Failure::usage(format!(
+        "the flag --{flag} is required; see the command's --help"
+    )))
 }
 
 /// How an operation is sent and what it needs, for its help.

@@ -213,6 +213,28 @@ fn type_of(reference: &str, types: &BTreeSet<String>) -> Result<TokenStream, Str
         .ok_or_else(|| format!("`{name}` has no generated type"))
 }
 
+/// What the success answer of a multipart operation is, as `send` returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// One JSON schema: a generated type.
+    Json,
+    /// No body.
+    Empty,
+    /// A byte stream (not JSON, or successes that differ).
+    Stream,
+}
+
+/// The kind of `operation`'s success answer, decided as [`responses`] decides its type.
+pub(crate) fn answer(spec: &OpenAPI, operation: &Operation) -> Answer {
+    let found = successes(spec, operation);
+    let kinds: BTreeSet<&Kind> = found.iter().map(|(_, kind)| kind).collect();
+    match kinds.into_iter().collect::<Vec<_>>().as_slice() {
+        [Kind::Json(_)] => Answer::Json,
+        [] | [Kind::None] => Answer::Empty,
+        _ => Answer::Stream,
+    }
+}
+
 /// The success type and the match arms that decode it, and the error type and its arms.
 fn responses(
     spec: &OpenAPI,
@@ -291,7 +313,7 @@ fn responses(
     Ok((success, success_arms, error_type, error_arms))
 }
 
-fn path_param_type(spec: &OpenAPI, parameter: &Parameter) -> TokenStream {
+pub(crate) fn path_param_type(spec: &OpenAPI, parameter: &Parameter) -> TokenStream {
     let scalar = match &parameter.parameter_data_ref().format {
         openapiv3::ParameterSchemaOrContent::Schema(item) => schema(spec, item).and_then(scalar),
         openapiv3::ParameterSchemaOrContent::Content(_) => None,

@@ -23,12 +23,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use heck::{ToKebabCase, ToSnakeCase};
+use heck::{ToKebabCase, ToPascalCase, ToSnakeCase};
 use openapiv3::{OpenAPI, Parameter, ReferenceOr};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
+use crate::bodies::{path_param_type, Answer};
+use crate::form::{field_name, form_fields, sends_multipart, Scalar};
+use crate::spec::OperationView;
 use crate::{CodegenError, Spec};
 
 /// A parameter that must not be a command-line argument.
@@ -41,15 +44,20 @@ struct SecretParam {
 
 /// The command-line file of one product: `cli/src/generated/<module>.rs`, and the client's
 /// optional dependencies it names (through the client's re-export, see `products.rs`).
-/// `renamed_variants` are the client's published `Other` variants renamed when its enums were
-/// opened, which the commands' lists of values must name the same way.
+/// `generated` is the description progenitor reads (`bodies::for_progenitor`); `spec` and
+/// `operations` the whole one, whose uploads are written here. `renamed_variants` are the
+/// client's published `Other` variants renamed when its enums were opened, which the
+/// commands' lists of values must name the same way.
 pub(crate) fn generate(
     product: &str,
     module: &str,
     spec: &OpenAPI,
+    operations: &[OperationView<'_>],
+    generated: &OpenAPI,
     renamed_variants: &BTreeMap<String, String>,
 ) -> Result<(TokenStream, BTreeSet<&'static str>), CodegenError> {
-    let mut spec = spec.clone();
+    let uploads = render_uploads(spec, operations)?;
+    let mut spec = generated.clone();
     let secrets = take_secret_params(&mut spec);
     let mut generator = progenitor::Generator::new(&crate::client::settings("::infobip_client"));
     let crate_path = format!("::infobip_client::{module}");
@@ -85,6 +93,7 @@ pub(crate) fn generate(
         )]
 
         #file
+        #uploads
     };
     Ok((tokens, dependencies))
 }
@@ -138,36 +147,64 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// `cli/src/generated/mod.rs`: the product modules, each product's command, and how to run
-/// one of its operations.
+/// one of its operations. The fixture product's module is there too, behind the command
+/// line's `fixtures` feature (its tests only).
 pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
-    let modules: Vec<Ident> = specs
+    let mut modules: Vec<Ident> = specs
         .iter()
         .map(|spec| Ident::new(&spec.product.to_snake_case(), Span::call_site()))
         .collect();
-    let names: Vec<&str> = specs.iter().map(|spec| spec.product.as_str()).collect();
+    let mut names: Vec<&str> = specs.iter().map(|spec| spec.product.as_str()).collect();
+    let mut gates: Vec<TokenStream> = specs.iter().map(|_| TokenStream::new()).collect();
+    modules.push(Ident::new(
+        &crate::FIXTURE_PRODUCT.to_snake_case(),
+        Span::call_site(),
+    ));
+    names.push(crate::FIXTURE_PRODUCT);
+    gates.push(quote!(#[cfg(feature = "fixtures")]));
+    // Not an Infobip product: out of `infobip --help`, so the help reads the same with the
+    // tests' build.
+    let mut hidden: Vec<TokenStream> = specs.iter().map(|_| TokenStream::new()).collect();
+    hidden.push(quote!(.hide(true)));
     quote! {
         //! Every product's commands, generated from `spec/` by `cargo xtask regen`.
 
-        use ::infobip_client::Products as _;
+        use ::infobip_client::Connection as _;
 
         #(
+            #gates
             #[rustfmt::skip]
             pub mod #modules;
         )*
 
-        /// One command per product, named after it, with a subcommand per operation.
-        pub fn commands() -> Vec<::clap::Command> {
-            vec![
+        /// Every product with commands, and its operations table.
+        pub fn products() -> ::std::vec::Vec<(&'static str, &'static [&'static ::infobip_client::Operation])> {
+            ::std::vec![
                 #(
+                    #gates
+                    (#names, ::infobip_client::#modules::operations::ALL),
+                )*
+            ]
+        }
+
+        /// One command per product, named after it, with a subcommand per operation (the
+        /// uploads' after the others).
+        pub fn commands() -> ::std::vec::Vec<::clap::Command> {
+            ::std::vec![
+                #(
+                    #gates
                     crate::api::product_command(
                         #names,
-                        #modules::CliCommand::iter().map(|operation| {
-                            (
-                                operation.operation_id(),
-                                #modules::Cli::<crate::api::Printer>::get_command(operation),
-                            )
-                        }),
-                    ),
+                        #modules::CliCommand::iter()
+                            .map(|operation| {
+                                (
+                                    operation.operation_id(),
+                                    #modules::Cli::<crate::api::Printer>::get_command(operation),
+                                )
+                            })
+                            .chain(#modules::upload_commands()),
+                    )
+                    #hidden,
                 )*
             ]
         }
@@ -180,20 +217,32 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
             product: &str,
             operation: &str,
             matches: &::clap::ArgMatches,
-        ) -> Option<::anyhow::Result<()>> {
+        ) -> ::std::option::Option<::anyhow::Result<()>> {
             match product {
                 #(
+                    #gates
                     #names => {
-                        let operation = #modules::CliCommand::iter()
-                            .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
-                        Some(#modules::Cli::new(infobip.#modules(), printer).execute(operation, matches).await)
+                        let client: ::infobip_client::#modules::Client = infobip.product();
+                        match #modules::CliCommand::iter()
+                            .find(|op| crate::api::same_operation(op.operation_id(), operation))
+                        {
+                            ::std::option::Option::Some(found) => ::std::option::Option::Some(
+                                #modules::Cli::new(client, printer).execute(found, matches).await,
+                            ),
+                            ::std::option::Option::None => {
+                                #modules::execute_upload(&client, &printer, operation, matches).await
+                            }
+                        }
                     }
                 )*
-                _ => None,
+                _ => ::std::option::Option::None,
             }
         }
 
-        #(crate::api::impl_cli_config!(#modules);)*
+        #(
+            #gates
+            crate::api::impl_cli_config!(#modules);
+        )*
     }
 }
 
@@ -532,13 +581,349 @@ fn is_todo_block(expr: &syn::Expr) -> bool {
     matches!(text.as_str(), "{todo!()}" | "todo!()")
 }
 
+/// Flags every command has already: clap's own and the command line's global options
+/// (`cli/src/commands/mod.rs`, `Global`). A form field or path parameter of that name would
+/// make clap panic when the command is built.
+const TAKEN_FLAGS: &[&str] = &[
+    "help",
+    "version",
+    "profile",
+    "output",
+    "sandbox",
+    "show-secrets",
+];
+
+/// One flag of an upload command: a path parameter or a form field.
+struct UploadFlag {
+    /// The flag (`folder-id`), the kebab case of the description's name.
+    flag: String,
+    /// The description's name (`folderId`).
+    api_name: String,
+}
+
+/// The commands of a product's `multipart/form-data` uploads, which progenitor's generator
+/// never sees (`bodies::for_progenitor` takes them out): `upload_commands`, the commands by
+/// client method name as `CliCommand::iter` gives the others, and `execute_upload`, which
+/// runs one. Both exist, empty, for a product without uploads, so that `mod.rs` treats every
+/// product alike.
+///
+/// Each path parameter and form field is a flag named after it (`--folder-id`, `--title`); a
+/// file field takes a path (`FilePart::path`: streamed, named and typed after the file); a
+/// list field is repeated; an object field takes JSON text; a secret field is read from
+/// standard input, as a secret parameter is.
+fn render_uploads(
+    spec: &OpenAPI,
+    operations: &[OperationView<'_>],
+) -> Result<TokenStream, CodegenError> {
+    let mut commands = Vec::new();
+    let mut runs = Vec::new();
+    let mut functions = Vec::new();
+    for op in operations {
+        if !sends_multipart(spec, op.operation) {
+            continue;
+        }
+        let failed =
+            |reason: String| CodegenError::Generator(format!("{}: {reason}", op.operation_id));
+        let fields = form_fields(spec, op.operation)
+            .map_err(|reason| failed(crate::spec::Rule::MultipartShape(reason).to_string()))?;
+        let method_name = op.operation_id.to_snake_case();
+        let method = Ident::new(&method_name, Span::call_site());
+        let cli_fn = Ident::new(&format!("upload_cli_{method_name}"), Span::call_site());
+        let execute_fn = Ident::new(&format!("upload_execute_{method_name}"), Span::call_site());
+        let form = Ident::new(
+            &format!("{}Form", op.operation_id.to_pascal_case()),
+            Span::call_site(),
+        );
+
+        let params: Vec<(&Parameter, UploadFlag)> = op
+            .operation
+            .parameters
+            .iter()
+            .filter_map(|p| p.as_item())
+            .map(|p| {
+                let api_name = p.parameter_data_ref().name.clone();
+                let flag = UploadFlag {
+                    flag: api_name.to_kebab_case(),
+                    api_name,
+                };
+                (p, flag)
+            })
+            .collect();
+        let field_flags: Vec<UploadFlag> = fields
+            .iter()
+            .map(|f| UploadFlag {
+                flag: if f.secret {
+                    format!("{}-stdin", f.name.to_kebab_case())
+                } else {
+                    f.name.to_kebab_case()
+                },
+                api_name: f.name.clone(),
+            })
+            .collect();
+        let mut seen = BTreeMap::new();
+        for flag in params.iter().map(|(_, f)| f).chain(&field_flags) {
+            if TAKEN_FLAGS.contains(&flag.flag.as_str()) {
+                return Err(failed(format!(
+                    "`{}` would be the flag `--{}`, which every command has already; give the \
+                     upload commands a prefix for it in codegen/src/cli.rs",
+                    flag.api_name, flag.flag
+                )));
+            }
+            if let Some(other) = seen.insert(flag.flag.clone(), flag.api_name.clone()) {
+                return Err(failed(format!(
+                    "`{other}` and `{}` would both be the flag `--{}`; give the upload commands \
+                     a prefix for one of them in codegen/src/cli.rs",
+                    flag.api_name, flag.flag
+                )));
+            }
+        }
+
+        let mut args = Vec::new();
+        let mut sets = Vec::new();
+        for (parameter, flag) in &params {
+            let name = &flag.flag;
+            let ty = path_param_type(spec, parameter);
+            let setter = Ident::new(&field_name(&flag.api_name), Span::call_site());
+            let help = format!("The path parameter `{}`", flag.api_name);
+            args.push(quote! {
+                .arg(
+                    ::clap::Arg::new(#name)
+                        .long(#name)
+                        .value_parser(::clap::value_parser!(#ty))
+                        .required(true)
+                        .help(#help)
+                )
+            });
+            sets.push(quote! {
+                if let ::std::option::Option::Some(value) = matches.get_one::<#ty>(#name) {
+                    request = request.#setter(::std::clone::Clone::clone(value));
+                }
+            });
+        }
+        let mut required_values = Vec::new();
+        let mut optional_sets = Vec::new();
+        for (field, flag) in fields.iter().zip(&field_flags) {
+            let name = &flag.flag;
+            let api_name = &field.name;
+            let member = Ident::new(&field_name(&field.name), Span::call_site());
+            if field.secret {
+                // A secret part: read as a secret parameter is, never a flag.
+                let read = quote!(crate::api::read_secret(#api_name)?.expose().to_owned());
+                let value = if field.list {
+                    quote!(::std::vec![#read])
+                } else {
+                    read
+                };
+                if field.required {
+                    required_values.push(value);
+                } else {
+                    let help = format!(
+                        "Read the part `{api_name}` from standard input (its first line). It \
+                         is a secret, so it is never a command-line argument: those are \
+                         visible to every local user"
+                    );
+                    args.push(quote! {
+                        .arg(
+                            ::clap::Arg::new(#name)
+                                .long(#name)
+                                .action(::clap::ArgAction::SetTrue)
+                                .help(#help)
+                        )
+                    });
+                    let value = if field.list {
+                        value
+                    } else {
+                        quote!(::std::option::Option::Some(#value))
+                    };
+                    optional_sets.push(quote! {
+                        if matches.get_flag(#name) {
+                            form.#member = #value;
+                        }
+                    });
+                }
+                continue;
+            }
+            let (ty, value_name, what) = match field.scalar {
+                Scalar::File => (
+                    quote!(::std::path::PathBuf),
+                    "PATH",
+                    "a file's path; the file is streamed, sent under its name with a content \
+                     type guessed from its extension",
+                ),
+                Scalar::Text => (quote!(::std::string::String), "TEXT", "text"),
+                Scalar::DateTime => (
+                    quote!(::infobip_client::DateTime),
+                    "DATE-TIME",
+                    "a date-time such as 2026-03-01T12:00:00.000+0000",
+                ),
+                Scalar::Int32 => (quote!(i32), "INTEGER", "an integer"),
+                Scalar::Int64 => (quote!(i64), "INTEGER", "an integer"),
+                Scalar::Number => (quote!(f64), "NUMBER", "a number"),
+                Scalar::Boolean => (quote!(bool), "BOOLEAN", "true or false"),
+                Scalar::Json => (
+                    quote!(::serde_json::Value),
+                    "JSON",
+                    "a JSON object, as text",
+                ),
+            };
+            let kind = if field.scalar == Scalar::File {
+                "file part"
+            } else {
+                "part"
+            };
+            let repeat = if field.list {
+                "; repeat the flag for each value"
+            } else {
+                ""
+            };
+            let help = format!("The {kind} `{api_name}`: {what}{repeat}");
+            let action = if field.list {
+                quote!(.action(::clap::ArgAction::Append))
+            } else {
+                quote!()
+            };
+            let required = field.required;
+            args.push(quote! {
+                .arg(
+                    ::clap::Arg::new(#name)
+                        .long(#name)
+                        .value_name(#value_name)
+                        .value_parser(::clap::value_parser!(#ty))
+                        #action
+                        .required(#required)
+                        .help(#help)
+                )
+            });
+            // Each value converted to what the form holds; a file is checked here, so that a
+            // wrong path is a local error naming the flag, before anything is sent.
+            let convert = if field.scalar == Scalar::File {
+                quote!(|value| crate::api::file_part(#name, value))
+            } else {
+                quote!(|value| ::anyhow::Ok(::std::clone::Clone::clone(value)))
+            };
+            let many = quote! {
+                matches
+                    .get_many::<#ty>(#name)
+                    .into_iter()
+                    .flatten()
+                    .map(#convert)
+                    .collect::<::anyhow::Result<::std::vec::Vec<_>>>()?
+            };
+            match (field.list, field.required) {
+                (true, true) => required_values.push(many),
+                (true, false) => optional_sets.push(quote!(form.#member = #many;)),
+                (false, true) => required_values.push(quote! {
+                    matches
+                        .get_one::<#ty>(#name)
+                        .map(#convert)
+                        .ok_or_else(|| crate::api::missing_flag(#name))??
+                }),
+                (false, false) => optional_sets.push(quote! {
+                    form.#member = matches.get_one::<#ty>(#name).map(#convert).transpose()?;
+                }),
+            }
+        }
+        let print = match crate::bodies::answer(spec, op.operation) {
+            Answer::Json => quote!(Ok(answer) => {
+                printer.item(&*answer);
+                Ok(())
+            }),
+            Answer::Empty => quote!(Ok(_) => Ok(()),),
+            Answer::Stream => quote!(Ok(answer) => crate::api::print_stream(answer).await,),
+        };
+        let about = format!(
+            "Uploads a `multipart/form-data` form: each part is a flag (`{}` {} {})",
+            op.operation_id, op.method, op.path
+        );
+        commands.push(quote!((#method_name, #cli_fn())));
+        runs.push(quote! {
+            if crate::api::same_operation(#method_name, operation) {
+                return ::std::option::Option::Some(#execute_fn(client, printer, matches).await);
+            }
+        });
+        functions.push(quote! {
+            fn #cli_fn() -> ::clap::Command {
+                ::clap::Command::new("")
+                    .about(#about)
+                    #(#args)*
+            }
+
+            async fn #execute_fn(
+                client: &Client,
+                printer: &crate::api::Printer,
+                matches: &::clap::ArgMatches,
+            ) -> ::anyhow::Result<()> {
+                let mut form = multipart::#form::new(#(#required_values),*);
+                #(#optional_sets)*
+                let mut request = client.#method().form(form);
+                #(#sets)*
+                match request.send().await {
+                    #print
+                    Err(error) => {
+                        printer.failed(&error);
+                        Err(::anyhow::Error::new(error))
+                    }
+                }
+            }
+        });
+    }
+    Ok(quote! {
+        /// The commands of the product's `multipart/form-data` uploads (written by codegen, as
+        /// their client code is), by client method name.
+        pub fn upload_commands() -> ::std::vec::Vec<(&'static str, ::clap::Command)> {
+            ::std::vec![#(#commands),*]
+        }
+
+        /// Runs the upload `operation` (its command's name); `None` if it is not one of the
+        /// product's uploads.
+        pub async fn execute_upload(
+            client: &Client,
+            printer: &crate::api::Printer,
+            operation: &str,
+            matches: &::clap::ArgMatches,
+        ) -> ::std::option::Option<::anyhow::Result<()>> {
+            #(#runs)*
+            ::std::option::Option::None
+        }
+
+        #(#functions)*
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn generated(spec: &str) -> Result<String, CodegenError> {
+        let spec = crate::parse(spec).unwrap();
+        let operations = crate::spec::collect(&spec).unwrap();
+        let for_progenitor = crate::bodies::for_progenitor(&spec);
+        let (tokens, _) = generate(
+            "demo",
+            "demo",
+            &spec,
+            &operations,
+            &for_progenitor,
+            &BTreeMap::new(),
+        )?;
+        let file: syn::File = syn::parse2(tokens).unwrap();
+        Ok(prettyplease::unparse(&file))
+    }
+
     fn render(spec: &str) -> String {
         let spec = crate::parse(spec).unwrap();
-        let (tokens, _) = generate("demo", "demo", &spec, &BTreeMap::new()).unwrap();
+        // `RAW` breaks rules the generator copes with; it has no upload to list.
+        let operations = crate::spec::collect(&spec).unwrap_or_default();
+        let for_progenitor = crate::bodies::for_progenitor(&spec);
+        let (tokens, _) = generate(
+            "demo",
+            "demo",
+            &spec,
+            &operations,
+            &for_progenitor,
+            &BTreeMap::new(),
+        )
+        .unwrap();
         let file: syn::File = syn::parse2(tokens).unwrap();
         prettyplease::unparse(&file)
     }
@@ -588,5 +973,156 @@ paths:
             code.contains("get_many::<::std::string::String>(\"ids\")"),
             "{code}"
         );
+    }
+
+    /// A synthetic upload: a path parameter, a required file, a list of files, text, a
+    /// number, a boolean, a date-time, an object, a list of text and a secret part.
+    const UPLOAD: &str = r#"
+openapi: 3.0.3
+info: {title: Demo, version: "1"}
+paths:
+  /media/1/senders/{sender}/files:
+    post:
+      operationId: upload-media
+      x-scopes: [media:manage]
+      parameters:
+        - {name: sender, in: path, required: true, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema: {$ref: '#/components/schemas/UploadMediaRequest'}
+      responses:
+        "201":
+          description: created
+          content:
+            application/json: {schema: {$ref: '#/components/schemas/Media'}}
+  /media/1/keys:
+    post:
+      operationId: upload-key
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [key]
+              properties:
+                key: {type: string, format: binary}
+      responses:
+        "204": {description: stored}
+components:
+  schemas:
+    Media:
+      type: object
+      properties:
+        mediaId: {type: string}
+    UploadMediaRequest:
+      type: object
+      required: [file, caption, passphrase]
+      properties:
+        file: {type: string, format: binary}
+        extra: {type: array, items: {type: string, format: binary}}
+        caption: {type: string}
+        size: {type: integer, format: int64}
+        public: {type: boolean}
+        sendAt: {type: string, format: date-time}
+        placeholders: {type: object}
+        to: {type: array, items: {type: string}}
+        passphrase: {type: string, format: password}
+"#;
+
+    #[test]
+    fn every_upload_has_a_command_with_a_flag_per_part() {
+        // One space wherever prettyplease breaks a line, so that a check does not depend on
+        // where it wraps.
+        let code = generated(UPLOAD).unwrap();
+        let code = code.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(!code.contains("unwrap"), "{code}");
+        assert!(!code.contains("todo!"), "{code}");
+        // Listed beside progenitor's commands, and run by name.
+        assert!(
+            code.contains("(\"upload_media\", upload_cli_upload_media())"),
+            "{code}"
+        );
+        assert!(
+            code.contains("(\"upload_key\", upload_cli_upload_key())"),
+            "{code}"
+        );
+        assert!(
+            code.contains("crate::api::same_operation(\"upload_media\", operation)"),
+            "{code}"
+        );
+        // The path parameter and every part a flag of its type; files by path, lists repeated.
+        for (flag, ty) in [
+            ("sender", "::std::string::String"),
+            ("file", "::std::path::PathBuf"),
+            ("extra", "::std::path::PathBuf"),
+            ("caption", "::std::string::String"),
+            ("size", "i64"),
+            ("public", "bool"),
+            ("send-at", "::infobip_client::DateTime"),
+            ("placeholders", "::serde_json::Value"),
+            ("to", "::std::string::String"),
+        ] {
+            assert!(
+                code.contains(&format!("::clap::Arg::new(\"{flag}\")")),
+                "{flag}: {code}"
+            );
+            assert!(
+                code.contains(&format!("get_one::<{ty}>(\"{flag}\")"))
+                    || code.contains(&format!("get_many::<{ty}>(\"{flag}\")")),
+                "{flag}: {code}"
+            );
+        }
+        assert!(
+            code.contains("get_many::<::std::path::PathBuf>(\"extra\")"),
+            "{code}"
+        );
+        assert!(
+            code.contains("get_many::<::std::string::String>(\"to\")"),
+            "{code}"
+        );
+        assert!(
+            code.contains("crate::api::file_part(\"file\", value)"),
+            "{code}"
+        );
+        // The required parts go to `Form::new`, in the description's order.
+        assert!(code.contains("multipart::UploadMediaForm::new("), "{code}");
+        assert!(code.contains("request = request.sender("), "{code}");
+        // The secret part is read from standard input, never a flag.
+        assert!(!code.contains("Arg::new(\"passphrase\")"), "{code}");
+        assert!(code.contains("read_secret(\"passphrase\")"), "{code}");
+        // A JSON answer is printed; an empty one is not.
+        assert!(code.contains("printer.item(&*answer)"), "{code}");
+        assert!(code.contains("Ok(_) => Ok(())"), "{code}");
+        assert!(code.contains("printer.failed(&error)"), "{code}");
+    }
+
+    #[test]
+    fn a_product_without_uploads_has_none_to_list_or_run() {
+        let code = render(RAW);
+        assert!(code.contains("pub fn upload_commands()"), "{code}");
+        assert!(code.contains("pub async fn execute_upload("), "{code}");
+        assert!(!code.contains("upload_cli_"), "{code}");
+    }
+
+    #[test]
+    fn a_part_named_like_a_global_flag_is_refused_naming_it() {
+        let spec = UPLOAD.replace("caption: {type: string}", "output: {type: string}");
+        let error = generated(&spec)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("upload-media") && error.contains("`output`"),
+            "{error}"
+        );
+        let spec = UPLOAD.replace("caption: {type: string}", "sender: {type: string}");
+        let error = generated(&spec)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("`--sender`"), "{error}");
     }
 }

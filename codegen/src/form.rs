@@ -33,6 +33,9 @@ pub(crate) struct FormField {
     /// An array: one part per item.
     pub(crate) list: bool,
     pub(crate) required: bool,
+    /// A secret (`format: password`): the command line reads it from standard input, never
+    /// from a flag.
+    pub(crate) secret: bool,
 }
 
 /// The schema of `operation`'s multipart body, if it sends one.
@@ -125,6 +128,18 @@ pub(crate) fn scalar(schema: &Schema) -> Option<Scalar> {
     }
 }
 
+/// Whether a string schema is a secret (`format: password`), in either form.
+fn is_password(schema: &Schema) -> bool {
+    use openapiv3::{StringFormat, VariantOrUnknownOrEmpty as F};
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::String(string)) => {
+            matches!(string.format, F::Item(StringFormat::Password))
+        }
+        SchemaKind::Any(any) => any.format.as_deref() == Some("password"),
+        _ => false,
+    }
+}
+
 /// The items of an array schema, in either form.
 fn array_items<'a>(spec: &'a OpenAPI, schema: &'a Schema) -> Option<Option<&'a Schema>> {
     match &schema.schema_kind {
@@ -181,6 +196,7 @@ pub(crate) fn form_fields(spec: &OpenAPI, operation: &Operation) -> Result<Vec<F
             scalar,
             list,
             required: object.required.contains(name),
+            secret: is_password(property),
         });
     }
     let mut idents = BTreeSet::new();

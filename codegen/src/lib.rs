@@ -247,13 +247,9 @@ pub fn render(specs: &[Spec], manifest: &str) -> Result<Output, CodegenError> {
             path: String::from("codegen/fixtures/uploads.yaml"),
             error: Box::new(error),
         })?;
-    // Its client and table only: the command line has no fixture commands.
-    files.extend(
-        fixture
-            .files
-            .into_iter()
-            .filter(|f| f.path.starts_with(CLIENT_SRC)),
-    );
+    // Its commands too: the command line compiles them behind its `fixtures` feature, which
+    // only its tests turn on, so that they run an upload command whatever `spec/` holds.
+    files.extend(fixture.files);
     files.push(GeneratedFile {
         path: format!("{CLIENT_SRC}/products.rs"),
         contents: format_file(
@@ -287,8 +283,14 @@ pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, C
     let table = operations::render(product, &spec, &operations, &types);
     let uploads = bodies::render(&spec, &operations, &types)?;
     let client = quote::quote!(#client #uploads);
-    let (commands, cli_dependencies) =
-        cli::generate(product, &module, &generated, &renamed_variants)?;
+    let (commands, cli_dependencies) = cli::generate(
+        product,
+        &module,
+        &spec,
+        &operations,
+        &generated,
+        &renamed_variants,
+    )?;
     let client_file: syn::File =
         syn::parse2(client.clone()).map_err(|e| CodegenError::Syntax(e.to_string()))?;
     let mut dependencies = products::optional_dependencies(&client_file);

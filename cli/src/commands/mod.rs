@@ -119,7 +119,7 @@ pub async fn run_product(
     name: &str,
     matches: &clap::ArgMatches,
 ) -> Option<Result<(), Failure>> {
-    if !infobip_client::PRODUCTS.contains(&name) {
+    if !crate::api::is_product(name) {
         return None;
     }
     let (operation, sub) = matches.subcommand()?;

@@ -672,3 +672,18 @@ impl CliCommand {
         }
     }
 }
+/// The commands of the product's `multipart/form-data` uploads (written by codegen, as
+/// their client code is), by client method name.
+pub fn upload_commands() -> ::std::vec::Vec<(&'static str, ::clap::Command)> {
+    ::std::vec![]
+}
+/// Runs the upload `operation` (its command's name); `None` if it is not one of the
+/// product's uploads.
+pub async fn execute_upload(
+    client: &Client,
+    printer: &crate::api::Printer,
+    operation: &str,
+    matches: &::clap::ArgMatches,
+) -> ::std::option::Option<::anyhow::Result<()>> {
+    ::std::option::Option::None
+}

@@ -2,19 +2,39 @@
 // change the spec (or codegen/) and run `cargo xtask regen`.
 
 //! Every product's commands, generated from `spec/` by `cargo xtask regen`.
-use ::infobip_client::Products as _;
+use ::infobip_client::Connection as _;
 #[rustfmt::skip]
 pub mod account;
 #[rustfmt::skip]
 pub mod sms;
-/// One command per product, named after it, with a subcommand per operation.
-pub fn commands() -> Vec<::clap::Command> {
-    vec![
+#[cfg(feature = "fixtures")]
+#[rustfmt::skip]
+pub mod uploads_fixture;
+/// Every product with commands, and its operations table.
+pub fn products() -> ::std::vec::Vec<
+    (&'static str, &'static [&'static ::infobip_client::Operation]),
+> {
+    ::std::vec![
+        ("account", ::infobip_client::account::operations::ALL), ("sms",
+        ::infobip_client::sms::operations::ALL), #[cfg(feature = "fixtures")]
+        ("uploads-fixture", ::infobip_client::uploads_fixture::operations::ALL),
+    ]
+}
+/// One command per product, named after it, with a subcommand per operation (the
+/// uploads' after the others).
+pub fn commands() -> ::std::vec::Vec<::clap::Command> {
+    ::std::vec![
         crate ::api::product_command("account", account::CliCommand::iter().map(|
         operation | { (operation.operation_id(), account::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }),), crate ::api::product_command("sms",
-        sms::CliCommand::iter().map(| operation | { (operation.operation_id(), sms::Cli::
-        < crate ::api::Printer > ::get_command(operation),) }),),
+        ::get_command(operation),) }).chain(account::upload_commands()),), crate
+        ::api::product_command("sms", sms::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), sms::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(sms::upload_commands()),), #[cfg(feature =
+        "fixtures")] crate ::api::product_command("uploads-fixture",
+        uploads_fixture::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), uploads_fixture::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(uploads_fixture::upload_commands()),)
+        .hide(true),
     ]
 }
 /// Runs the operation `operation` (its operationId) of `product`; `None` if there is
@@ -25,24 +45,66 @@ pub async fn execute(
     product: &str,
     operation: &str,
     matches: &::clap::ArgMatches,
-) -> Option<::anyhow::Result<()>> {
+) -> ::std::option::Option<::anyhow::Result<()>> {
     match product {
         "account" => {
-            let operation = account::CliCommand::iter()
-                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
-            Some(
-                account::Cli::new(infobip.account(), printer)
-                    .execute(operation, matches)
-                    .await,
-            )
+            let client: ::infobip_client::account::Client = infobip.product();
+            match account::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        account::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    account::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
         }
         "sms" => {
-            let operation = sms::CliCommand::iter()
-                .find(|op| crate::api::same_operation(op.operation_id(), operation))?;
-            Some(sms::Cli::new(infobip.sms(), printer).execute(operation, matches).await)
+            let client: ::infobip_client::sms::Client = infobip.product();
+            match sms::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        sms::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    sms::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
         }
-        _ => None,
+        #[cfg(feature = "fixtures")]
+        "uploads-fixture" => {
+            let client: ::infobip_client::uploads_fixture::Client = infobip.product();
+            match uploads_fixture::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        uploads_fixture::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    uploads_fixture::execute_upload(
+                            &client,
+                            &printer,
+                            operation,
+                            matches,
+                        )
+                        .await
+                }
+            }
+        }
+        _ => ::std::option::Option::None,
     }
 }
 crate::api::impl_cli_config!(account);
 crate::api::impl_cli_config!(sms);
+#[cfg(feature = "fixtures")]
+crate::api::impl_cli_config!(uploads_fixture);
