@@ -13,6 +13,7 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing::Instrument;
 
+use crate::deprecation::Notices;
 use crate::login::auth_span;
 use crate::redact;
 use crate::rotation::Rotation;
@@ -66,6 +67,8 @@ pub struct InfobipAuth {
     rotation: Option<Rotation>,
     /// What login calls go through, whoever makes them: no redirects.
     login_http: reqwest::Client,
+    /// The operations Infobip said are deprecated, already logged.
+    deprecations: Notices,
 }
 
 impl fmt::Debug for InfobipAuth {
@@ -96,6 +99,7 @@ impl InfobipAuth {
             credential,
             rotation,
             login_http,
+            deprecations: Notices::default(),
         }
     }
 
@@ -583,11 +587,23 @@ impl Authenticator for InfobipAuth {
         call: Call<'a>,
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        let span = trace::call_span(call.operation, self.scheme, &request);
-        if span.is_disabled() && self.sends_as_is(call.operation, &request) {
-            return call.transport.execute(request);
+        let operation = call.operation;
+        let span = trace::call_span(operation, self.scheme, &request);
+        if span.is_disabled() && self.sends_as_is(operation, &request) {
+            let sent = call.transport.execute(request);
+            return Box::pin(async move {
+                let answer = sent.await;
+                self.deprecations.check(operation, &answer);
+                answer
+            });
         }
-        Box::pin(self.call_in(span, call.operation, call.transport, request, None))
+        Box::pin(async move {
+            let answer = self
+                .call_in(span, operation, call.transport, request, None)
+                .await;
+            self.deprecations.check(operation, &answer);
+            answer
+        })
     }
 
     fn send_rebuildable<'a>(
@@ -596,8 +612,15 @@ impl Authenticator for InfobipAuth {
         request: reqwest::Request,
         rebuild: &'a dyn Rebuild,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        let span = trace::call_span(call.operation, self.scheme, &request);
-        Box::pin(self.call_in(span, call.operation, call.transport, request, Some(rebuild)))
+        let operation = call.operation;
+        let span = trace::call_span(operation, self.scheme, &request);
+        Box::pin(async move {
+            let answer = self
+                .call_in(span, operation, call.transport, request, Some(rebuild))
+                .await;
+            self.deprecations.check(operation, &answer);
+            answer
+        })
     }
 }
 

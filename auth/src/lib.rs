@@ -158,6 +158,7 @@ mod builder;
 mod cache;
 mod clock;
 mod connection;
+mod deprecation;
 pub mod env;
 mod error;
 mod failure;

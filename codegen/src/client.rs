@@ -80,23 +80,74 @@ pub(crate) fn generate(
     }
 }
 
-/// The client methods of the operations the description marks `deprecated: true`.
-fn deprecated_methods(spec: &openapiv3::OpenAPI) -> BTreeSet<String> {
-    spec.paths
-        .paths
-        .values()
-        .filter_map(|item| item.as_item())
-        .flat_map(|item| item.iter())
-        .filter(|(_, operation)| operation.deprecated)
-        .filter_map(|(_, operation)| operation.operation_id.as_deref())
-        .map(crate::operations::method_name)
+/// The client method of each operation the description marks `deprecated: true`, with the
+/// note its `#[deprecated]` attribute carries.
+fn deprecated_methods(spec: &openapiv3::OpenAPI) -> BTreeMap<String, String> {
+    let operations = || {
+        spec.paths
+            .paths
+            .values()
+            .filter_map(|item| item.as_item())
+            .flat_map(|item| item.iter())
+            .map(|(_, operation)| operation)
+    };
+    let ids: BTreeSet<&str> = operations()
+        .filter_map(|operation| operation.operation_id.as_deref())
+        .collect();
+    operations()
+        .filter(|operation| operation.deprecated)
+        .filter_map(|operation| {
+            let id = operation.operation_id.as_deref()?;
+            Some((
+                crate::operations::method_name(id),
+                deprecation_note(operation, &ids),
+            ))
+        })
         .collect()
 }
 
-/// Marks the client method of each deprecated operation `#[deprecated]`, so that a caller's
-/// build warns. The published documents name no replacement in a form a program can read
-/// (only in prose, which the import drops), so the note says where to look.
-fn mark_deprecated(file: &mut syn::File, methods: &BTreeSet<String>) {
+/// The note of a deprecated operation: its successor's client method and its deprecation
+/// date, from Infobip's `x-deprecationInformation` (`{deprecation, successorOperationId}`),
+/// when the import kept it; otherwise where to look, since prose is all that is left.
+fn deprecation_note(operation: &openapiv3::Operation, ids: &BTreeSet<&str>) -> String {
+    let info = operation.extensions.get("x-deprecationInformation");
+    let field = |name: &str| info.and_then(|info| info.get(name)?.as_str());
+    let since = field("deprecation")
+        .map(|date| format!(" (deprecation date {})", date_part(date)))
+        .unwrap_or_default();
+    match field("successorOperationId") {
+        // The method is named only when this client has it: a note pointing at a method that
+        // does not exist would send the reader looking for it.
+        Some(successor) if ids.contains(successor) => format!(
+            "Infobip deprecates this operation{since}: use `{}` instead",
+            crate::operations::method_name(successor)
+        ),
+        Some(successor) => format!(
+            "Infobip deprecates this operation{since}: its successor, operation \
+             `{successor}`, is not in this client; see the product's API reference"
+        ),
+        None => format!(
+            "Infobip marks this operation deprecated{since}: see the product's API reference \
+             for its replacement"
+        ),
+    }
+}
+
+/// The calendar date of Infobip's deprecation timestamp (`2024-10-09T12:00:00.00+0000`): the
+/// time of day says nothing to a caller. A value of another shape is kept whole.
+fn date_part(timestamp: &str) -> &str {
+    let date = timestamp.split('T').next().unwrap_or(timestamp);
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = date.split('-').collect();
+    match parts.as_slice() {
+        [y, m, d] if digits(y, 4) && digits(m, 2) && digits(d, 2) => date,
+        _ => timestamp,
+    }
+}
+
+/// Marks the client method of each deprecated operation `#[deprecated]` with its note, so
+/// that a caller's build warns and says what to call instead.
+fn mark_deprecated(file: &mut syn::File, methods: &BTreeMap<String, String>) {
     if methods.is_empty() {
         return;
     }
@@ -109,13 +160,10 @@ fn mark_deprecated(file: &mut syn::File, methods: &BTreeSet<String>) {
             let syn::ImplItem::Fn(method) = item else {
                 continue;
             };
-            if methods.contains(&method.sig.ident.to_string()) {
-                method.attrs.push(syn::parse_quote!(
-                    #[deprecated(
-                        note = "Infobip marks this operation deprecated: see the product's API \
-                                reference for its replacement"
-                    )]
-                ));
+            if let Some(note) = methods.get(&method.sig.ident.to_string()) {
+                method
+                    .attrs
+                    .push(syn::parse_quote!(#[deprecated(note = #note)]));
             }
         }
     }

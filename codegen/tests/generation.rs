@@ -359,23 +359,94 @@ fn a_deprecated_operation_is_generated_and_marked() {
     let mut doc = spec_with(json!({"Thing": {"type": "object"}}));
     doc["paths"]["/things"]["get"]["deprecated"] = json!(true);
     let output = codegen::render_product("demo", &serde_json::to_string(&doc).unwrap()).unwrap();
-    let client = &output.files[0].contents;
-    let method = client.find("pub fn get_things(").unwrap();
-    let before = &client[..method];
-    let attribute = before.rfind("#[deprecated(").unwrap();
-    assert!(
-        !before[attribute..].contains("pub fn "),
-        "the attribute is not on get_things:\n{client}"
+    // Without `x-deprecationInformation`, the note says where to look.
+    assert_eq!(
+        deprecation_note(&output.files[0].contents, "get_things"),
+        "Infobip marks this operation deprecated: see the product's API reference for its \
+         replacement"
     );
-    assert!(before[attribute..].contains("Infobip marks this operation deprecated"));
     // The command line still calls it, without a warning.
     let cli = &output.files[2].contents;
     assert!(cli.contains("deprecated,"), "{cli}");
     // An operation that is not deprecated is not marked.
-    let plain = client_of(&spec_with(json!({"Thing": {"type": "object"}})));
+    let plain = client(&spec_with(json!({"Thing": {"type": "object"}})));
     assert!(!plain.contains("#[deprecated"), "{plain}");
 }
 
-fn client_of(doc: &Value) -> String {
-    client(doc)
+#[test]
+fn a_deprecated_operation_s_note_names_its_successor_and_date() {
+    let mut doc = spec_with(json!({"Thing": {"type": "object"}}));
+    doc["paths"]["/things/v2"] = json!({"get": {
+        "operationId": "get-things-v2",
+        "responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Thing"}}}}}
+    }});
+    let get = &mut doc["paths"]["/things"]["get"];
+    get["deprecated"] = json!(true);
+    // As Infobip publishes it.
+    get["x-deprecationInformation"] = json!({
+        "deprecation": "2024-10-09T12:00:00.00+0000",
+        "successorOperationId": "get-things-v2"
+    });
+    assert_eq!(
+        deprecation_note(&client(&doc), "get_things"),
+        "Infobip deprecates this operation (deprecation date 2024-10-09): use \
+         `get_things_v2` instead"
+    );
+    // The successor alone: no date in the note.
+    doc["paths"]["/things"]["get"]["x-deprecationInformation"] =
+        json!({"successorOperationId": "get-things-v2"});
+    assert_eq!(
+        deprecation_note(&client(&doc), "get_things"),
+        "Infobip deprecates this operation: use `get_things_v2` instead"
+    );
+    // The date alone: the date, and where to look.
+    doc["paths"]["/things"]["get"]["x-deprecationInformation"] =
+        json!({"deprecation": "2024-10-09T12:00:00.00+0000"});
+    assert_eq!(
+        deprecation_note(&client(&doc), "get_things"),
+        "Infobip marks this operation deprecated (deprecation date 2024-10-09): see the \
+         product's API reference for its replacement"
+    );
+    // A successor this client lacks is named as an operation, never as a method.
+    doc["paths"]["/things"]["get"]["x-deprecationInformation"] =
+        json!({"successorOperationId": "get-things-v3"});
+    assert_eq!(
+        deprecation_note(&client(&doc), "get_things"),
+        "Infobip deprecates this operation: its successor, operation `get-things-v3`, is not \
+         in this client; see the product's API reference"
+    );
+}
+
+/// The note of the `#[deprecated]` attribute on the client method `method`.
+fn deprecation_note(client: &str, method: &str) -> String {
+    let file = syn::parse_file(client).unwrap();
+    let function = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Impl(imp) if imp.trait_.is_none() => Some(&imp.items),
+            _ => None,
+        })
+        .flatten()
+        .find_map(|item| match item {
+            syn::ImplItem::Fn(f) if f.sig.ident == method => Some(f),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no method {method} in:\n{client}"));
+    let attribute = function
+        .attrs
+        .iter()
+        .find(|a| a.path().is_ident("deprecated"))
+        .unwrap_or_else(|| panic!("{method} is not marked #[deprecated]"));
+    let note: syn::MetaNameValue = attribute.parse_args().unwrap();
+    assert!(note.path.is_ident("note"));
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(note),
+        ..
+    }) = note.value
+    else {
+        panic!("the note of {method} is not a string")
+    };
+    note.value()
 }

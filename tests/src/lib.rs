@@ -9,11 +9,12 @@
 //!   stand-in.
 //! - [`RecordingServer`] answers canned [`Reply`]s and records the raw requests, for tests
 //!   that must see or answer bytes outside Infobip's behaviour: the wire tests
-//!   (`tests/tests/wire.rs`: each operation's exact request, and arbitrary bodies parsed) and
+//!   (`tests/tests/wire.rs`: each operation's exact request, and arbitrary bodies parsed;
+//!   `tests/tests/deprecation.rs`: `Deprecation` and `Sunset` headers on answers) and
 //!   the property tests' server tokens (`auth/tests/properties.rs`: any token a server could
 //!   send).
 //! - [`CapturedLogs`] is the one log capture: every test that reads what reaches the logs
-//!   (`secrets`, `fleet`) installs its subscriber.
+//!   (`secrets`, `fleet`, `deprecation`) installs its subscriber.
 //! - [`redis_server::RedisServer`] runs a real `redis-server` for the token store tests
 //!   (`fleet`), whose replicas are the `fleet-member` binary of this crate.
 
@@ -416,9 +417,18 @@ pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 impl CapturedLogs {
     /// A subscriber that writes every event, at every level, into this capture.
     pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        self.subscriber_at(tracing::Level::TRACE)
+    }
+
+    /// A subscriber that writes the events at `level` and above into this capture: below
+    /// INFO, the call spans are off, which is how a service that logs only warnings runs.
+    pub fn subscriber_at(
+        &self,
+        level: tracing::Level,
+    ) -> impl tracing::Subscriber + Send + Sync + 'static {
         let writer = self.clone();
         tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+            .with_max_level(level)
             .with_ansi(false)
             // A closed span prints its fields: what was recorded in it is captured too.
             .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)

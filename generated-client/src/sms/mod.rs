@@ -11411,8 +11411,7 @@ let response = client.send_sms_message_over_query_parameters()
     .await;
 ```*/
     #[deprecated(
-        note = "Infobip marks this operation deprecated: see the product's API \
-                                reference for its replacement"
+        note = "Infobip deprecates this operation (deprecation date 2024-10-09): use `send_sms_messages_over_query_parameters` instead"
     )]
     pub fn send_sms_message_over_query_parameters(
         &self,
@@ -11611,8 +11610,7 @@ let response = client.get_outbound_sms_message_logs()
     .await;
 ```*/
     #[deprecated(
-        note = "Infobip marks this operation deprecated: see the product's API \
-                                reference for its replacement"
+        note = "Infobip deprecates this operation (deprecation date 2024-05-16): use `get_outbound_sms_message_logs_v3` instead"
     )]
     pub fn get_outbound_sms_message_logs(
         &self,

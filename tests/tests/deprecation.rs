@@ -1,0 +1,108 @@
+//! Infobip's `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) headers on an answer: one
+//! warning per operation and connection, naming the operation and the header values and
+//! nothing else of the answer; none for an answer without them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use infobip_auth::ClientBuilder;
+use tracing::Level;
+use workspace_tests::{CapturedLogs, RecordingServer, Reply};
+
+const BALANCE: &str = r#"{"balance":47.5,"currency":"EUR"}"#;
+const DEPRECATION: &str = "@1728475200";
+const SUNSET: &str = "Wed, 09 Apr 2025 12:00:00 GMT";
+const KEY: &str = "k3y-0f-the-test";
+
+fn deprecated_balance() -> Reply {
+    Reply::json(200, BALANCE)
+        .header("Deprecation", DEPRECATION)
+        .header("Sunset", SUNSET)
+}
+
+fn client(server: &RecordingServer) -> infobip_client::account::Client {
+    ClientBuilder::api_key(KEY)
+        .base_url(server.base_url())
+        .build()
+        .unwrap()
+}
+
+/// The lines of `logs` that are the deprecation warning.
+fn warnings(logs: &CapturedLogs) -> Vec<String> {
+    logs.text()
+        .lines()
+        .filter(|line| line.contains("deprecated"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Two answers with both headers to calls of one operation on one connection: one warning,
+/// at WARN, with the operation and both values, and nothing of the answer's body or the key.
+async fn two_deprecated_answers_warn_once(level: Level) {
+    let logs = CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber_at(level));
+    let server = RecordingServer::start().await.unwrap();
+    let client = client(&server);
+    for _ in 0..2 {
+        server.reply(deprecated_balance());
+        let balance = client.get_account_balance().send().await.unwrap();
+        assert_eq!(balance.currency, "EUR");
+    }
+    let [warning] = warnings(&logs).try_into().unwrap_or_else(|lines: Vec<_>| {
+        panic!("expected one warning, got {lines:#?}\nin:\n{}", logs.text())
+    });
+    assert!(warning.contains("WARN"), "{warning}");
+    assert!(
+        warning.contains("operation=\"get-account-balance\""),
+        "{warning}"
+    );
+    assert!(
+        warning.contains(&format!("deprecation=\"{DEPRECATION}\"")),
+        "{warning}"
+    );
+    assert!(
+        warning.contains(&format!("sunset=\"{SUNSET}\"")),
+        "{warning}"
+    );
+    for answered in ["47.5", "EUR", KEY] {
+        assert!(!warning.contains(answered), "{answered} in {warning}");
+    }
+
+    // Another connection has not warned yet: it does, once, with the one value it got.
+    let other = self::client(&server);
+    server.reply(Reply::json(200, BALANCE).header("Sunset", SUNSET));
+    other.get_account_balance().send().await.unwrap();
+    let lines = warnings(&logs);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(
+        lines[1].contains(&format!("sunset=\"{SUNSET}\"")),
+        "{}",
+        lines[1]
+    );
+    assert!(!lines[1].contains("deprecation="), "{}", lines[1]);
+}
+
+#[tokio::test]
+async fn a_deprecated_operation_is_logged_once_per_connection_in_its_call_span() {
+    // Every span on: the call goes through the traced path.
+    two_deprecated_answers_warn_once(Level::TRACE).await;
+}
+
+#[tokio::test]
+async fn a_deprecated_operation_is_logged_once_per_connection_with_spans_off() {
+    // Warnings only: the call spans are off, and an API key's call goes to the transport as it
+    // is (the hot path).
+    two_deprecated_answers_warn_once(Level::WARN).await;
+}
+
+#[tokio::test]
+async fn an_answer_without_the_headers_logs_no_warning() {
+    for level in [Level::TRACE, Level::WARN] {
+        let logs = CapturedLogs::default();
+        let _guard = tracing::subscriber::set_default(logs.subscriber_at(level));
+        let server = RecordingServer::start().await.unwrap();
+        server.reply(Reply::json(200, BALANCE));
+        client(&server).get_account_balance().send().await.unwrap();
+        assert_eq!(warnings(&logs), Vec::<String>::new(), "{}", logs.text());
+        assert!(!logs.text().contains("WARN"), "{}", logs.text());
+    }
+}
