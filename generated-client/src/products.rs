@@ -3,46 +3,711 @@
 
 //! One module per description in `spec/`, each behind the cargo feature of its name, so
 //! that a service compiles only the products it uses.
+/// The `account-management` product (feature `account-management`), from `spec/account-management.yaml`.
+#[cfg(feature = "account-management")]
+#[rustfmt::skip]
+#[path = "account_management/mod.rs"]
+pub mod account_management;
 /// The `account` product (feature `account`), from `spec/account.yaml`.
 #[cfg(feature = "account")]
 #[rustfmt::skip]
 #[path = "account/mod.rs"]
 pub mod account;
+/// The `ai-assistants` product (feature `ai-assistants`), from `spec/ai-assistants.yaml`.
+#[cfg(feature = "ai-assistants")]
+#[rustfmt::skip]
+#[path = "ai_assistants/mod.rs"]
+pub mod ai_assistants;
+/// The `answers` product (feature `answers`), from `spec/answers.yaml`.
+#[cfg(feature = "answers")]
+#[rustfmt::skip]
+#[path = "answers/mod.rs"]
+pub mod answers;
+/// The `apple-mfb` product (feature `apple-mfb`), from `spec/apple-mfb.yaml`.
+#[cfg(feature = "apple-mfb")]
+#[rustfmt::skip]
+#[path = "apple_mfb/mod.rs"]
+pub mod apple_mfb;
+/// The `application-entity` product (feature `application-entity`), from `spec/application-entity.yaml`.
+#[cfg(feature = "application-entity")]
+#[rustfmt::skip]
+#[path = "application_entity/mod.rs"]
+pub mod application_entity;
+/// The `billing-usage-api` product (feature `billing-usage-api`), from `spec/billing-usage-api.yaml`.
+#[cfg(feature = "billing-usage-api")]
+#[rustfmt::skip]
+#[path = "billing_usage_api/mod.rs"]
+pub mod billing_usage_api;
+/// The `biometrics` product (feature `biometrics`), from `spec/biometrics.yaml`.
+#[cfg(feature = "biometrics")]
+#[rustfmt::skip]
+#[path = "biometrics/mod.rs"]
+pub mod biometrics;
+/// The `blocklist` product (feature `blocklist`), from `spec/blocklist.yaml`.
+#[cfg(feature = "blocklist")]
+#[rustfmt::skip]
+#[path = "blocklist/mod.rs"]
+pub mod blocklist;
+/// The `camara` product (feature `camara`), from `spec/camara.yaml`.
+#[cfg(feature = "camara")]
+#[rustfmt::skip]
+#[path = "camara/mod.rs"]
+pub mod camara;
+/// The `catalogs-api` product (feature `catalogs-api`), from `spec/catalogs-api.yaml`.
+#[cfg(feature = "catalogs-api")]
+#[rustfmt::skip]
+#[path = "catalogs_api/mod.rs"]
+pub mod catalogs_api;
+/// The `common-assets` product (feature `common-assets`), from `spec/common-assets.yaml`.
+#[cfg(feature = "common-assets")]
+#[rustfmt::skip]
+#[path = "common_assets/mod.rs"]
+pub mod common_assets;
+/// The `conversations` product (feature `conversations`), from `spec/conversations.yaml`.
+#[cfg(feature = "conversations")]
+#[rustfmt::skip]
+#[path = "conversations/mod.rs"]
+pub mod conversations;
+/// The `email` product (feature `email`), from `spec/email.yaml`.
+#[cfg(feature = "email")]
+#[rustfmt::skip]
+#[path = "email/mod.rs"]
+pub mod email;
+/// The `instagram` product (feature `instagram`), from `spec/instagram.yaml`.
+#[cfg(feature = "instagram")]
+#[rustfmt::skip]
+#[path = "instagram/mod.rs"]
+pub mod instagram;
+/// The `kakao` product (feature `kakao`), from `spec/kakao.yaml`.
+#[cfg(feature = "kakao")]
+#[rustfmt::skip]
+#[path = "kakao/mod.rs"]
+pub mod kakao;
+/// The `knowledge-base` product (feature `knowledge-base`), from `spec/knowledge-base.yaml`.
+#[cfg(feature = "knowledge-base")]
+#[rustfmt::skip]
+#[path = "knowledge_base/mod.rs"]
+pub mod knowledge_base;
+/// The `line` product (feature `line`), from `spec/line.yaml`.
+#[cfg(feature = "line")]
+#[rustfmt::skip]
+#[path = "line/mod.rs"]
+pub mod line;
+/// The `live-chat` product (feature `live-chat`), from `spec/live-chat.yaml`.
+#[cfg(feature = "live-chat")]
+#[rustfmt::skip]
+#[path = "live_chat/mod.rs"]
+pub mod live_chat;
+/// The `messages-api` product (feature `messages-api`), from `spec/messages-api.yaml`.
+#[cfg(feature = "messages-api")]
+#[rustfmt::skip]
+#[path = "messages_api/mod.rs"]
+pub mod messages_api;
+/// The `messenger` product (feature `messenger`), from `spec/messenger.yaml`.
+#[cfg(feature = "messenger")]
+#[rustfmt::skip]
+#[path = "messenger/mod.rs"]
+pub mod messenger;
+/// The `metrics-api` product (feature `metrics-api`), from `spec/metrics-api.yaml`.
+#[cfg(feature = "metrics-api")]
+#[rustfmt::skip]
+#[path = "metrics_api/mod.rs"]
+pub mod metrics_api;
+/// The `mms` product (feature `mms`), from `spec/mms.yaml`.
+#[cfg(feature = "mms")]
+#[rustfmt::skip]
+#[path = "mms/mod.rs"]
+pub mod mms;
+/// The `mobile-app-messaging` product (feature `mobile-app-messaging`), from `spec/mobile-app-messaging.yaml`.
+#[cfg(feature = "mobile-app-messaging")]
+#[rustfmt::skip]
+#[path = "mobile_app_messaging/mod.rs"]
+pub mod mobile_app_messaging;
+/// The `mobile-identity` product (feature `mobile-identity`), from `spec/mobile-identity.yaml`.
+#[cfg(feature = "mobile-identity")]
+#[rustfmt::skip]
+#[path = "mobile_identity/mod.rs"]
+pub mod mobile_identity;
+/// The `moments` product (feature `moments`), from `spec/moments.yaml`.
+#[cfg(feature = "moments")]
+#[rustfmt::skip]
+#[path = "moments/mod.rs"]
+pub mod moments;
+/// The `number-activation-state` product (feature `number-activation-state`), from `spec/number-activation-state.yaml`.
+#[cfg(feature = "number-activation-state")]
+#[rustfmt::skip]
+#[path = "number_activation_state/mod.rs"]
+pub mod number_activation_state;
+/// The `number-lookup` product (feature `number-lookup`), from `spec/number-lookup.yaml`.
+#[cfg(feature = "number-lookup")]
+#[rustfmt::skip]
+#[path = "number_lookup/mod.rs"]
+pub mod number_lookup;
+/// The `numbers` product (feature `numbers`), from `spec/numbers.yaml`.
+#[cfg(feature = "numbers")]
+#[rustfmt::skip]
+#[path = "numbers/mod.rs"]
+pub mod numbers;
+/// The `omni-failover` product (feature `omni-failover`), from `spec/omni-failover.yaml`.
+#[cfg(feature = "omni-failover")]
+#[rustfmt::skip]
+#[path = "omni_failover/mod.rs"]
+pub mod omni_failover;
+/// The `open-channel` product (feature `open-channel`), from `spec/open-channel.yaml`.
+#[cfg(feature = "open-channel")]
+#[rustfmt::skip]
+#[path = "open_channel/mod.rs"]
+pub mod open_channel;
+/// The `openapi` product (feature `openapi`), from `spec/openapi.yaml`.
+#[cfg(feature = "openapi")]
+#[rustfmt::skip]
+#[path = "openapi/mod.rs"]
+pub mod openapi;
+/// The `people` product (feature `people`), from `spec/people.yaml`.
+#[cfg(feature = "people")]
+#[rustfmt::skip]
+#[path = "people/mod.rs"]
+pub mod people;
+/// The `rcs` product (feature `rcs`), from `spec/rcs.yaml`.
+#[cfg(feature = "rcs")]
+#[rustfmt::skip]
+#[path = "rcs/mod.rs"]
+pub mod rcs;
+/// The `resources` product (feature `resources`), from `spec/resources.yaml`.
+#[cfg(feature = "resources")]
+#[rustfmt::skip]
+#[path = "resources/mod.rs"]
+pub mod resources;
+/// The `sending-strategy` product (feature `sending-strategy`), from `spec/sending-strategy.yaml`.
+#[cfg(feature = "sending-strategy")]
+#[rustfmt::skip]
+#[path = "sending_strategy/mod.rs"]
+pub mod sending_strategy;
+/// The `signals` product (feature `signals`), from `spec/signals.yaml`.
+#[cfg(feature = "signals")]
+#[rustfmt::skip]
+#[path = "signals/mod.rs"]
+pub mod signals;
 /// The `sms` product (feature `sms`), from `spec/sms.yaml`.
 #[cfg(feature = "sms")]
 #[rustfmt::skip]
 #[path = "sms/mod.rs"]
 pub mod sms;
+/// The `subscriptions-api` product (feature `subscriptions-api`), from `spec/subscriptions-api.yaml`.
+#[cfg(feature = "subscriptions-api")]
+#[rustfmt::skip]
+#[path = "subscriptions_api/mod.rs"]
+pub mod subscriptions_api;
+/// The `tiktok` product (feature `tiktok`), from `spec/tiktok.yaml`.
+#[cfg(feature = "tiktok")]
+#[rustfmt::skip]
+#[path = "tiktok/mod.rs"]
+pub mod tiktok;
+/// The `two-factor` product (feature `two-factor`), from `spec/two-factor.yaml`.
+#[cfg(feature = "two-factor")]
+#[rustfmt::skip]
+#[path = "two_factor/mod.rs"]
+pub mod two_factor;
+/// The `viber` product (feature `viber`), from `spec/viber.yaml`.
+#[cfg(feature = "viber")]
+#[rustfmt::skip]
+#[path = "viber/mod.rs"]
+pub mod viber;
+/// The `vocalize` product (feature `vocalize`), from `spec/vocalize.yaml`.
+#[cfg(feature = "vocalize")]
+#[rustfmt::skip]
+#[path = "vocalize/mod.rs"]
+pub mod vocalize;
+/// The `voice` product (feature `voice`), from `spec/voice.yaml`.
+#[cfg(feature = "voice")]
+#[rustfmt::skip]
+#[path = "voice/mod.rs"]
+pub mod voice;
+/// The `webrtc-calls` product (feature `webrtc-calls`), from `spec/webrtc-calls.yaml`.
+#[cfg(feature = "webrtc-calls")]
+#[rustfmt::skip]
+#[path = "webrtc_calls/mod.rs"]
+pub mod webrtc_calls;
+/// The `whatsapp` product (feature `whatsapp`), from `spec/whatsapp.yaml`.
+#[cfg(feature = "whatsapp")]
+#[rustfmt::skip]
+#[path = "whatsapp/mod.rs"]
+pub mod whatsapp;
+/// The `zalo` product (feature `zalo`), from `spec/zalo.yaml`.
+#[cfg(feature = "zalo")]
+#[rustfmt::skip]
+#[path = "zalo/mod.rs"]
+pub mod zalo;
 /// For the command line's generated commands, which name the crate through the
 /// client so that the product's feature alone brings it in.
 #[doc(hidden)]
-#[cfg(feature = "sms")]
+#[cfg(
+    any(
+        feature = "apple-mfb",
+        feature = "camara",
+        feature = "email",
+        feature = "kakao",
+        feature = "knowledge-base",
+        feature = "messages-api",
+        feature = "numbers",
+        feature = "omni-failover",
+        feature = "people",
+        feature = "rcs",
+        feature = "resources",
+        feature = "sms",
+        feature = "viber",
+        feature = "voice",
+        feature = "webrtc-calls",
+        feature = "whatsapp",
+        feature = "zalo"
+    )
+)]
 pub use ::regress;
+/// For the command line's generated commands, which name the crate through the
+/// client so that the product's feature alone brings it in.
+#[doc(hidden)]
+#[cfg(
+    any(
+        feature = "camara",
+        feature = "knowledge-base",
+        feature = "live-chat",
+        feature = "mobile-identity",
+        feature = "numbers",
+        feature = "resources",
+        feature = "vocalize"
+    )
+)]
+pub use ::uuid;
 /// The products compiled into this build (their features are on).
 pub static PRODUCTS: &[&str] = &[
+    #[cfg(feature = "account-management")]
+    "account-management",
     #[cfg(feature = "account")]
     "account",
+    #[cfg(feature = "ai-assistants")]
+    "ai-assistants",
+    #[cfg(feature = "answers")]
+    "answers",
+    #[cfg(feature = "apple-mfb")]
+    "apple-mfb",
+    #[cfg(feature = "application-entity")]
+    "application-entity",
+    #[cfg(feature = "billing-usage-api")]
+    "billing-usage-api",
+    #[cfg(feature = "biometrics")]
+    "biometrics",
+    #[cfg(feature = "blocklist")]
+    "blocklist",
+    #[cfg(feature = "camara")]
+    "camara",
+    #[cfg(feature = "catalogs-api")]
+    "catalogs-api",
+    #[cfg(feature = "common-assets")]
+    "common-assets",
+    #[cfg(feature = "conversations")]
+    "conversations",
+    #[cfg(feature = "email")]
+    "email",
+    #[cfg(feature = "instagram")]
+    "instagram",
+    #[cfg(feature = "kakao")]
+    "kakao",
+    #[cfg(feature = "knowledge-base")]
+    "knowledge-base",
+    #[cfg(feature = "line")]
+    "line",
+    #[cfg(feature = "live-chat")]
+    "live-chat",
+    #[cfg(feature = "messages-api")]
+    "messages-api",
+    #[cfg(feature = "messenger")]
+    "messenger",
+    #[cfg(feature = "metrics-api")]
+    "metrics-api",
+    #[cfg(feature = "mms")]
+    "mms",
+    #[cfg(feature = "mobile-app-messaging")]
+    "mobile-app-messaging",
+    #[cfg(feature = "mobile-identity")]
+    "mobile-identity",
+    #[cfg(feature = "moments")]
+    "moments",
+    #[cfg(feature = "number-activation-state")]
+    "number-activation-state",
+    #[cfg(feature = "number-lookup")]
+    "number-lookup",
+    #[cfg(feature = "numbers")]
+    "numbers",
+    #[cfg(feature = "omni-failover")]
+    "omni-failover",
+    #[cfg(feature = "open-channel")]
+    "open-channel",
+    #[cfg(feature = "openapi")]
+    "openapi",
+    #[cfg(feature = "people")]
+    "people",
+    #[cfg(feature = "rcs")]
+    "rcs",
+    #[cfg(feature = "resources")]
+    "resources",
+    #[cfg(feature = "sending-strategy")]
+    "sending-strategy",
+    #[cfg(feature = "signals")]
+    "signals",
     #[cfg(feature = "sms")]
     "sms",
+    #[cfg(feature = "subscriptions-api")]
+    "subscriptions-api",
+    #[cfg(feature = "tiktok")]
+    "tiktok",
+    #[cfg(feature = "two-factor")]
+    "two-factor",
+    #[cfg(feature = "viber")]
+    "viber",
+    #[cfg(feature = "vocalize")]
+    "vocalize",
+    #[cfg(feature = "voice")]
+    "voice",
+    #[cfg(feature = "webrtc-calls")]
+    "webrtc-calls",
+    #[cfg(feature = "whatsapp")]
+    "whatsapp",
+    #[cfg(feature = "zalo")]
+    "zalo",
 ];
 /// The operations of each product in [`PRODUCTS`], in the same order.
 pub static OPERATIONS: &[&[&crate::Operation]] = &[
+    #[cfg(feature = "account-management")]
+    account_management::operations::ALL,
     #[cfg(feature = "account")]
     account::operations::ALL,
+    #[cfg(feature = "ai-assistants")]
+    ai_assistants::operations::ALL,
+    #[cfg(feature = "answers")]
+    answers::operations::ALL,
+    #[cfg(feature = "apple-mfb")]
+    apple_mfb::operations::ALL,
+    #[cfg(feature = "application-entity")]
+    application_entity::operations::ALL,
+    #[cfg(feature = "billing-usage-api")]
+    billing_usage_api::operations::ALL,
+    #[cfg(feature = "biometrics")]
+    biometrics::operations::ALL,
+    #[cfg(feature = "blocklist")]
+    blocklist::operations::ALL,
+    #[cfg(feature = "camara")]
+    camara::operations::ALL,
+    #[cfg(feature = "catalogs-api")]
+    catalogs_api::operations::ALL,
+    #[cfg(feature = "common-assets")]
+    common_assets::operations::ALL,
+    #[cfg(feature = "conversations")]
+    conversations::operations::ALL,
+    #[cfg(feature = "email")]
+    email::operations::ALL,
+    #[cfg(feature = "instagram")]
+    instagram::operations::ALL,
+    #[cfg(feature = "kakao")]
+    kakao::operations::ALL,
+    #[cfg(feature = "knowledge-base")]
+    knowledge_base::operations::ALL,
+    #[cfg(feature = "line")]
+    line::operations::ALL,
+    #[cfg(feature = "live-chat")]
+    live_chat::operations::ALL,
+    #[cfg(feature = "messages-api")]
+    messages_api::operations::ALL,
+    #[cfg(feature = "messenger")]
+    messenger::operations::ALL,
+    #[cfg(feature = "metrics-api")]
+    metrics_api::operations::ALL,
+    #[cfg(feature = "mms")]
+    mms::operations::ALL,
+    #[cfg(feature = "mobile-app-messaging")]
+    mobile_app_messaging::operations::ALL,
+    #[cfg(feature = "mobile-identity")]
+    mobile_identity::operations::ALL,
+    #[cfg(feature = "moments")]
+    moments::operations::ALL,
+    #[cfg(feature = "number-activation-state")]
+    number_activation_state::operations::ALL,
+    #[cfg(feature = "number-lookup")]
+    number_lookup::operations::ALL,
+    #[cfg(feature = "numbers")]
+    numbers::operations::ALL,
+    #[cfg(feature = "omni-failover")]
+    omni_failover::operations::ALL,
+    #[cfg(feature = "open-channel")]
+    open_channel::operations::ALL,
+    #[cfg(feature = "openapi")]
+    openapi::operations::ALL,
+    #[cfg(feature = "people")]
+    people::operations::ALL,
+    #[cfg(feature = "rcs")]
+    rcs::operations::ALL,
+    #[cfg(feature = "resources")]
+    resources::operations::ALL,
+    #[cfg(feature = "sending-strategy")]
+    sending_strategy::operations::ALL,
+    #[cfg(feature = "signals")]
+    signals::operations::ALL,
     #[cfg(feature = "sms")]
     sms::operations::ALL,
+    #[cfg(feature = "subscriptions-api")]
+    subscriptions_api::operations::ALL,
+    #[cfg(feature = "tiktok")]
+    tiktok::operations::ALL,
+    #[cfg(feature = "two-factor")]
+    two_factor::operations::ALL,
+    #[cfg(feature = "viber")]
+    viber::operations::ALL,
+    #[cfg(feature = "vocalize")]
+    vocalize::operations::ALL,
+    #[cfg(feature = "voice")]
+    voice::operations::ALL,
+    #[cfg(feature = "webrtc-calls")]
+    webrtc_calls::operations::ALL,
+    #[cfg(feature = "whatsapp")]
+    whatsapp::operations::ALL,
+    #[cfg(feature = "zalo")]
+    zalo::operations::ALL,
 ];
 /// One method per product compiled in, on any [`Connection`](crate::Connection):
 /// `connection.sms()` is the SMS client sharing the connection's token and pool.
 pub trait Products: crate::Connection {
+    /// The `account-management` product's client (feature `account-management`).
+    #[cfg(feature = "account-management")]
+    fn account_management(&self) -> account_management::Client {
+        self.product()
+    }
     /// The `account` product's client (feature `account`).
     #[cfg(feature = "account")]
     fn account(&self) -> account::Client {
         self.product()
     }
+    /// The `ai-assistants` product's client (feature `ai-assistants`).
+    #[cfg(feature = "ai-assistants")]
+    fn ai_assistants(&self) -> ai_assistants::Client {
+        self.product()
+    }
+    /// The `answers` product's client (feature `answers`).
+    #[cfg(feature = "answers")]
+    fn answers(&self) -> answers::Client {
+        self.product()
+    }
+    /// The `apple-mfb` product's client (feature `apple-mfb`).
+    #[cfg(feature = "apple-mfb")]
+    fn apple_mfb(&self) -> apple_mfb::Client {
+        self.product()
+    }
+    /// The `application-entity` product's client (feature `application-entity`).
+    #[cfg(feature = "application-entity")]
+    fn application_entity(&self) -> application_entity::Client {
+        self.product()
+    }
+    /// The `billing-usage-api` product's client (feature `billing-usage-api`).
+    #[cfg(feature = "billing-usage-api")]
+    fn billing_usage_api(&self) -> billing_usage_api::Client {
+        self.product()
+    }
+    /// The `biometrics` product's client (feature `biometrics`).
+    #[cfg(feature = "biometrics")]
+    fn biometrics(&self) -> biometrics::Client {
+        self.product()
+    }
+    /// The `blocklist` product's client (feature `blocklist`).
+    #[cfg(feature = "blocklist")]
+    fn blocklist(&self) -> blocklist::Client {
+        self.product()
+    }
+    /// The `camara` product's client (feature `camara`).
+    #[cfg(feature = "camara")]
+    fn camara(&self) -> camara::Client {
+        self.product()
+    }
+    /// The `catalogs-api` product's client (feature `catalogs-api`).
+    #[cfg(feature = "catalogs-api")]
+    fn catalogs_api(&self) -> catalogs_api::Client {
+        self.product()
+    }
+    /// The `common-assets` product's client (feature `common-assets`).
+    #[cfg(feature = "common-assets")]
+    fn common_assets(&self) -> common_assets::Client {
+        self.product()
+    }
+    /// The `conversations` product's client (feature `conversations`).
+    #[cfg(feature = "conversations")]
+    fn conversations(&self) -> conversations::Client {
+        self.product()
+    }
+    /// The `email` product's client (feature `email`).
+    #[cfg(feature = "email")]
+    fn email(&self) -> email::Client {
+        self.product()
+    }
+    /// The `instagram` product's client (feature `instagram`).
+    #[cfg(feature = "instagram")]
+    fn instagram(&self) -> instagram::Client {
+        self.product()
+    }
+    /// The `kakao` product's client (feature `kakao`).
+    #[cfg(feature = "kakao")]
+    fn kakao(&self) -> kakao::Client {
+        self.product()
+    }
+    /// The `knowledge-base` product's client (feature `knowledge-base`).
+    #[cfg(feature = "knowledge-base")]
+    fn knowledge_base(&self) -> knowledge_base::Client {
+        self.product()
+    }
+    /// The `line` product's client (feature `line`).
+    #[cfg(feature = "line")]
+    fn line(&self) -> line::Client {
+        self.product()
+    }
+    /// The `live-chat` product's client (feature `live-chat`).
+    #[cfg(feature = "live-chat")]
+    fn live_chat(&self) -> live_chat::Client {
+        self.product()
+    }
+    /// The `messages-api` product's client (feature `messages-api`).
+    #[cfg(feature = "messages-api")]
+    fn messages_api(&self) -> messages_api::Client {
+        self.product()
+    }
+    /// The `messenger` product's client (feature `messenger`).
+    #[cfg(feature = "messenger")]
+    fn messenger(&self) -> messenger::Client {
+        self.product()
+    }
+    /// The `metrics-api` product's client (feature `metrics-api`).
+    #[cfg(feature = "metrics-api")]
+    fn metrics_api(&self) -> metrics_api::Client {
+        self.product()
+    }
+    /// The `mms` product's client (feature `mms`).
+    #[cfg(feature = "mms")]
+    fn mms(&self) -> mms::Client {
+        self.product()
+    }
+    /// The `mobile-app-messaging` product's client (feature `mobile-app-messaging`).
+    #[cfg(feature = "mobile-app-messaging")]
+    fn mobile_app_messaging(&self) -> mobile_app_messaging::Client {
+        self.product()
+    }
+    /// The `mobile-identity` product's client (feature `mobile-identity`).
+    #[cfg(feature = "mobile-identity")]
+    fn mobile_identity(&self) -> mobile_identity::Client {
+        self.product()
+    }
+    /// The `moments` product's client (feature `moments`).
+    #[cfg(feature = "moments")]
+    fn moments(&self) -> moments::Client {
+        self.product()
+    }
+    /// The `number-activation-state` product's client (feature `number-activation-state`).
+    #[cfg(feature = "number-activation-state")]
+    fn number_activation_state(&self) -> number_activation_state::Client {
+        self.product()
+    }
+    /// The `number-lookup` product's client (feature `number-lookup`).
+    #[cfg(feature = "number-lookup")]
+    fn number_lookup(&self) -> number_lookup::Client {
+        self.product()
+    }
+    /// The `numbers` product's client (feature `numbers`).
+    #[cfg(feature = "numbers")]
+    fn numbers(&self) -> numbers::Client {
+        self.product()
+    }
+    /// The `omni-failover` product's client (feature `omni-failover`).
+    #[cfg(feature = "omni-failover")]
+    fn omni_failover(&self) -> omni_failover::Client {
+        self.product()
+    }
+    /// The `open-channel` product's client (feature `open-channel`).
+    #[cfg(feature = "open-channel")]
+    fn open_channel(&self) -> open_channel::Client {
+        self.product()
+    }
+    /// The `openapi` product's client (feature `openapi`).
+    #[cfg(feature = "openapi")]
+    fn openapi(&self) -> openapi::Client {
+        self.product()
+    }
+    /// The `people` product's client (feature `people`).
+    #[cfg(feature = "people")]
+    fn people(&self) -> people::Client {
+        self.product()
+    }
+    /// The `rcs` product's client (feature `rcs`).
+    #[cfg(feature = "rcs")]
+    fn rcs(&self) -> rcs::Client {
+        self.product()
+    }
+    /// The `resources` product's client (feature `resources`).
+    #[cfg(feature = "resources")]
+    fn resources(&self) -> resources::Client {
+        self.product()
+    }
+    /// The `sending-strategy` product's client (feature `sending-strategy`).
+    #[cfg(feature = "sending-strategy")]
+    fn sending_strategy(&self) -> sending_strategy::Client {
+        self.product()
+    }
+    /// The `signals` product's client (feature `signals`).
+    #[cfg(feature = "signals")]
+    fn signals(&self) -> signals::Client {
+        self.product()
+    }
     /// The `sms` product's client (feature `sms`).
     #[cfg(feature = "sms")]
     fn sms(&self) -> sms::Client {
+        self.product()
+    }
+    /// The `subscriptions-api` product's client (feature `subscriptions-api`).
+    #[cfg(feature = "subscriptions-api")]
+    fn subscriptions_api(&self) -> subscriptions_api::Client {
+        self.product()
+    }
+    /// The `tiktok` product's client (feature `tiktok`).
+    #[cfg(feature = "tiktok")]
+    fn tiktok(&self) -> tiktok::Client {
+        self.product()
+    }
+    /// The `two-factor` product's client (feature `two-factor`).
+    #[cfg(feature = "two-factor")]
+    fn two_factor(&self) -> two_factor::Client {
+        self.product()
+    }
+    /// The `viber` product's client (feature `viber`).
+    #[cfg(feature = "viber")]
+    fn viber(&self) -> viber::Client {
+        self.product()
+    }
+    /// The `vocalize` product's client (feature `vocalize`).
+    #[cfg(feature = "vocalize")]
+    fn vocalize(&self) -> vocalize::Client {
+        self.product()
+    }
+    /// The `voice` product's client (feature `voice`).
+    #[cfg(feature = "voice")]
+    fn voice(&self) -> voice::Client {
+        self.product()
+    }
+    /// The `webrtc-calls` product's client (feature `webrtc-calls`).
+    #[cfg(feature = "webrtc-calls")]
+    fn webrtc_calls(&self) -> webrtc_calls::Client {
+        self.product()
+    }
+    /// The `whatsapp` product's client (feature `whatsapp`).
+    #[cfg(feature = "whatsapp")]
+    fn whatsapp(&self) -> whatsapp::Client {
+        self.product()
+    }
+    /// The `zalo` product's client (feature `zalo`).
+    #[cfg(feature = "zalo")]
+    fn zalo(&self) -> zalo::Client {
         self.product()
     }
 }

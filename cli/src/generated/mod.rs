@@ -4,9 +4,99 @@
 //! Every product's commands, generated from `spec/` by `cargo xtask regen`.
 use ::infobip_client::Connection as _;
 #[rustfmt::skip]
+pub mod account_management;
+#[rustfmt::skip]
 pub mod account;
 #[rustfmt::skip]
+pub mod ai_assistants;
+#[rustfmt::skip]
+pub mod answers;
+#[rustfmt::skip]
+pub mod apple_mfb;
+#[rustfmt::skip]
+pub mod application_entity;
+#[rustfmt::skip]
+pub mod billing_usage_api;
+#[rustfmt::skip]
+pub mod biometrics;
+#[rustfmt::skip]
+pub mod blocklist;
+#[rustfmt::skip]
+pub mod camara;
+#[rustfmt::skip]
+pub mod catalogs_api;
+#[rustfmt::skip]
+pub mod common_assets;
+#[rustfmt::skip]
+pub mod conversations;
+#[rustfmt::skip]
+pub mod email;
+#[rustfmt::skip]
+pub mod instagram;
+#[rustfmt::skip]
+pub mod kakao;
+#[rustfmt::skip]
+pub mod knowledge_base;
+#[rustfmt::skip]
+pub mod line;
+#[rustfmt::skip]
+pub mod live_chat;
+#[rustfmt::skip]
+pub mod messages_api;
+#[rustfmt::skip]
+pub mod messenger;
+#[rustfmt::skip]
+pub mod metrics_api;
+#[rustfmt::skip]
+pub mod mms;
+#[rustfmt::skip]
+pub mod mobile_app_messaging;
+#[rustfmt::skip]
+pub mod mobile_identity;
+#[rustfmt::skip]
+pub mod moments;
+#[rustfmt::skip]
+pub mod number_activation_state;
+#[rustfmt::skip]
+pub mod number_lookup;
+#[rustfmt::skip]
+pub mod numbers;
+#[rustfmt::skip]
+pub mod omni_failover;
+#[rustfmt::skip]
+pub mod open_channel;
+#[rustfmt::skip]
+pub mod openapi;
+#[rustfmt::skip]
+pub mod people;
+#[rustfmt::skip]
+pub mod rcs;
+#[rustfmt::skip]
+pub mod resources;
+#[rustfmt::skip]
+pub mod sending_strategy;
+#[rustfmt::skip]
+pub mod signals;
+#[rustfmt::skip]
 pub mod sms;
+#[rustfmt::skip]
+pub mod subscriptions_api;
+#[rustfmt::skip]
+pub mod tiktok;
+#[rustfmt::skip]
+pub mod two_factor;
+#[rustfmt::skip]
+pub mod viber;
+#[rustfmt::skip]
+pub mod vocalize;
+#[rustfmt::skip]
+pub mod voice;
+#[rustfmt::skip]
+pub mod webrtc_calls;
+#[rustfmt::skip]
+pub mod whatsapp;
+#[rustfmt::skip]
+pub mod zalo;
 #[cfg(feature = "fixtures")]
 #[rustfmt::skip]
 pub mod uploads_fixture;
@@ -15,8 +105,53 @@ pub fn products() -> ::std::vec::Vec<
     (&'static str, &'static [&'static ::infobip_client::Operation]),
 > {
     ::std::vec![
-        ("account", ::infobip_client::account::operations::ALL), ("sms",
-        ::infobip_client::sms::operations::ALL), #[cfg(feature = "fixtures")]
+        ("account-management", ::infobip_client::account_management::operations::ALL),
+        ("account", ::infobip_client::account::operations::ALL), ("ai-assistants",
+        ::infobip_client::ai_assistants::operations::ALL), ("answers",
+        ::infobip_client::answers::operations::ALL), ("apple-mfb",
+        ::infobip_client::apple_mfb::operations::ALL), ("application-entity",
+        ::infobip_client::application_entity::operations::ALL), ("billing-usage-api",
+        ::infobip_client::billing_usage_api::operations::ALL), ("biometrics",
+        ::infobip_client::biometrics::operations::ALL), ("blocklist",
+        ::infobip_client::blocklist::operations::ALL), ("camara",
+        ::infobip_client::camara::operations::ALL), ("catalogs-api",
+        ::infobip_client::catalogs_api::operations::ALL), ("common-assets",
+        ::infobip_client::common_assets::operations::ALL), ("conversations",
+        ::infobip_client::conversations::operations::ALL), ("email",
+        ::infobip_client::email::operations::ALL), ("instagram",
+        ::infobip_client::instagram::operations::ALL), ("kakao",
+        ::infobip_client::kakao::operations::ALL), ("knowledge-base",
+        ::infobip_client::knowledge_base::operations::ALL), ("line",
+        ::infobip_client::line::operations::ALL), ("live-chat",
+        ::infobip_client::live_chat::operations::ALL), ("messages-api",
+        ::infobip_client::messages_api::operations::ALL), ("messenger",
+        ::infobip_client::messenger::operations::ALL), ("metrics-api",
+        ::infobip_client::metrics_api::operations::ALL), ("mms",
+        ::infobip_client::mms::operations::ALL), ("mobile-app-messaging",
+        ::infobip_client::mobile_app_messaging::operations::ALL), ("mobile-identity",
+        ::infobip_client::mobile_identity::operations::ALL), ("moments",
+        ::infobip_client::moments::operations::ALL), ("number-activation-state",
+        ::infobip_client::number_activation_state::operations::ALL), ("number-lookup",
+        ::infobip_client::number_lookup::operations::ALL), ("numbers",
+        ::infobip_client::numbers::operations::ALL), ("omni-failover",
+        ::infobip_client::omni_failover::operations::ALL), ("open-channel",
+        ::infobip_client::open_channel::operations::ALL), ("openapi",
+        ::infobip_client::openapi::operations::ALL), ("people",
+        ::infobip_client::people::operations::ALL), ("rcs",
+        ::infobip_client::rcs::operations::ALL), ("resources",
+        ::infobip_client::resources::operations::ALL), ("sending-strategy",
+        ::infobip_client::sending_strategy::operations::ALL), ("signals",
+        ::infobip_client::signals::operations::ALL), ("sms",
+        ::infobip_client::sms::operations::ALL), ("subscriptions-api",
+        ::infobip_client::subscriptions_api::operations::ALL), ("tiktok",
+        ::infobip_client::tiktok::operations::ALL), ("two-factor",
+        ::infobip_client::two_factor::operations::ALL), ("viber",
+        ::infobip_client::viber::operations::ALL), ("vocalize",
+        ::infobip_client::vocalize::operations::ALL), ("voice",
+        ::infobip_client::voice::operations::ALL), ("webrtc-calls",
+        ::infobip_client::webrtc_calls::operations::ALL), ("whatsapp",
+        ::infobip_client::whatsapp::operations::ALL), ("zalo",
+        ::infobip_client::zalo::operations::ALL), #[cfg(feature = "fixtures")]
         ("uploads-fixture", ::infobip_client::uploads_fixture::operations::ALL),
     ]
 }
@@ -24,12 +159,167 @@ pub fn products() -> ::std::vec::Vec<
 /// uploads' after the others).
 pub fn commands() -> ::std::vec::Vec<::clap::Command> {
     ::std::vec![
+        crate ::api::product_command("account-management",
+        account_management::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), account_management::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(account_management::upload_commands()),),
         crate ::api::product_command("account", account::CliCommand::iter().map(|
         operation | { (operation.operation_id(), account::Cli:: < crate ::api::Printer >
         ::get_command(operation),) }).chain(account::upload_commands()),), crate
+        ::api::product_command("ai-assistants", ai_assistants::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), ai_assistants::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(ai_assistants::upload_commands()),), crate
+        ::api::product_command("answers", answers::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), answers::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(answers::upload_commands()),), crate
+        ::api::product_command("apple-mfb", apple_mfb::CliCommand::iter().map(| operation
+        | { (operation.operation_id(), apple_mfb::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(apple_mfb::upload_commands()),), crate
+        ::api::product_command("application-entity",
+        application_entity::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), application_entity::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(application_entity::upload_commands()),),
+        crate ::api::product_command("billing-usage-api",
+        billing_usage_api::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), billing_usage_api::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(billing_usage_api::upload_commands()),),
+        crate ::api::product_command("biometrics", biometrics::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), biometrics::Cli:: < crate ::api::Printer
+        > ::get_command(operation),) }).chain(biometrics::upload_commands()),), crate
+        ::api::product_command("blocklist", blocklist::CliCommand::iter().map(| operation
+        | { (operation.operation_id(), blocklist::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(blocklist::upload_commands()),), crate
+        ::api::product_command("camara", camara::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), camara::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(camara::upload_commands()),), crate
+        ::api::product_command("catalogs-api", catalogs_api::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), catalogs_api::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(catalogs_api::upload_commands()),), crate
+        ::api::product_command("common-assets", common_assets::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), common_assets::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(common_assets::upload_commands()),), crate
+        ::api::product_command("conversations", conversations::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), conversations::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(conversations::upload_commands()),), crate ::api::product_command("email",
+        email::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        email::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(email::upload_commands()),), crate ::api::product_command("instagram",
+        instagram::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        instagram::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(instagram::upload_commands()),), crate ::api::product_command("kakao",
+        kakao::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        kakao::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(kakao::upload_commands()),), crate
+        ::api::product_command("knowledge-base", knowledge_base::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), knowledge_base::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(knowledge_base::upload_commands()),), crate ::api::product_command("line",
+        line::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        line::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(line::upload_commands()),), crate ::api::product_command("live-chat",
+        live_chat::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        live_chat::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(live_chat::upload_commands()),), crate
+        ::api::product_command("messages-api", messages_api::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), messages_api::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(messages_api::upload_commands()),), crate
+        ::api::product_command("messenger", messenger::CliCommand::iter().map(| operation
+        | { (operation.operation_id(), messenger::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(messenger::upload_commands()),), crate
+        ::api::product_command("metrics-api", metrics_api::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), metrics_api::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(metrics_api::upload_commands()),), crate ::api::product_command("mms",
+        mms::CliCommand::iter().map(| operation | { (operation.operation_id(), mms::Cli::
+        < crate ::api::Printer > ::get_command(operation),) })
+        .chain(mms::upload_commands()),), crate
+        ::api::product_command("mobile-app-messaging",
+        mobile_app_messaging::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), mobile_app_messaging::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(mobile_app_messaging::upload_commands()),),
+        crate ::api::product_command("mobile-identity",
+        mobile_identity::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), mobile_identity::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(mobile_identity::upload_commands()),), crate
+        ::api::product_command("moments", moments::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), moments::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(moments::upload_commands()),), crate
+        ::api::product_command("number-activation-state",
+        number_activation_state::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), number_activation_state::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) })
+        .chain(number_activation_state::upload_commands()),), crate
+        ::api::product_command("number-lookup", number_lookup::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), number_lookup::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(number_lookup::upload_commands()),), crate
+        ::api::product_command("numbers", numbers::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), numbers::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(numbers::upload_commands()),), crate
+        ::api::product_command("omni-failover", omni_failover::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), omni_failover::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(omni_failover::upload_commands()),), crate
+        ::api::product_command("open-channel", open_channel::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), open_channel::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(open_channel::upload_commands()),), crate
+        ::api::product_command("openapi", openapi::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), openapi::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(openapi::upload_commands()),), crate
+        ::api::product_command("people", people::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), people::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(people::upload_commands()),), crate
+        ::api::product_command("rcs", rcs::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), rcs::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(rcs::upload_commands()),), crate
+        ::api::product_command("resources", resources::CliCommand::iter().map(| operation
+        | { (operation.operation_id(), resources::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(resources::upload_commands()),), crate
+        ::api::product_command("sending-strategy", sending_strategy::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), sending_strategy::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(sending_strategy::upload_commands()),), crate
+        ::api::product_command("signals", signals::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), signals::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(signals::upload_commands()),), crate
         ::api::product_command("sms", sms::CliCommand::iter().map(| operation | {
         (operation.operation_id(), sms::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(sms::upload_commands()),), #[cfg(feature =
+        ::get_command(operation),) }).chain(sms::upload_commands()),), crate
+        ::api::product_command("subscriptions-api", subscriptions_api::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), subscriptions_api::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(subscriptions_api::upload_commands()),), crate
+        ::api::product_command("tiktok", tiktok::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), tiktok::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(tiktok::upload_commands()),), crate
+        ::api::product_command("two-factor", two_factor::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), two_factor::Cli:: < crate ::api::Printer
+        > ::get_command(operation),) }).chain(two_factor::upload_commands()),), crate
+        ::api::product_command("viber", viber::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), viber::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(viber::upload_commands()),), crate
+        ::api::product_command("vocalize", vocalize::CliCommand::iter().map(| operation |
+        { (operation.operation_id(), vocalize::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(vocalize::upload_commands()),), crate
+        ::api::product_command("voice", voice::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), voice::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(voice::upload_commands()),), crate
+        ::api::product_command("webrtc-calls", webrtc_calls::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), webrtc_calls::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(webrtc_calls::upload_commands()),), crate
+        ::api::product_command("whatsapp", whatsapp::CliCommand::iter().map(| operation |
+        { (operation.operation_id(), whatsapp::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(whatsapp::upload_commands()),), crate
+        ::api::product_command("zalo", zalo::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), zalo::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(zalo::upload_commands()),), #[cfg(feature =
         "fixtures")] crate ::api::product_command("uploads-fixture",
         uploads_fixture::CliCommand::iter().map(| operation | { (operation
         .operation_id(), uploads_fixture::Cli:: < crate ::api::Printer >
@@ -47,6 +337,29 @@ pub async fn execute(
     matches: &::clap::ArgMatches,
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     match product {
+        "account-management" => {
+            let client: ::infobip_client::account_management::Client = infobip.product();
+            match account_management::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        account_management::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    account_management::execute_upload(
+                            &client,
+                            &printer,
+                            operation,
+                            matches,
+                        )
+                        .await
+                }
+            }
+        }
         "account" => {
             let client: ::infobip_client::account::Client = infobip.product();
             match account::CliCommand::iter()
@@ -62,6 +375,632 @@ pub async fn execute(
                 }
             }
         }
+        "ai-assistants" => {
+            let client: ::infobip_client::ai_assistants::Client = infobip.product();
+            match ai_assistants::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        ai_assistants::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    ai_assistants::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "answers" => {
+            let client: ::infobip_client::answers::Client = infobip.product();
+            match answers::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        answers::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    answers::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "apple-mfb" => {
+            let client: ::infobip_client::apple_mfb::Client = infobip.product();
+            match apple_mfb::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        apple_mfb::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    apple_mfb::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "application-entity" => {
+            let client: ::infobip_client::application_entity::Client = infobip.product();
+            match application_entity::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        application_entity::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    application_entity::execute_upload(
+                            &client,
+                            &printer,
+                            operation,
+                            matches,
+                        )
+                        .await
+                }
+            }
+        }
+        "billing-usage-api" => {
+            let client: ::infobip_client::billing_usage_api::Client = infobip.product();
+            match billing_usage_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        billing_usage_api::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    billing_usage_api::execute_upload(
+                            &client,
+                            &printer,
+                            operation,
+                            matches,
+                        )
+                        .await
+                }
+            }
+        }
+        "biometrics" => {
+            let client: ::infobip_client::biometrics::Client = infobip.product();
+            match biometrics::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        biometrics::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    biometrics::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "blocklist" => {
+            let client: ::infobip_client::blocklist::Client = infobip.product();
+            match blocklist::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        blocklist::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    blocklist::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "camara" => {
+            let client: ::infobip_client::camara::Client = infobip.product();
+            match camara::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        camara::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    camara::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "catalogs-api" => {
+            let client: ::infobip_client::catalogs_api::Client = infobip.product();
+            match catalogs_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        catalogs_api::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    catalogs_api::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "common-assets" => {
+            let client: ::infobip_client::common_assets::Client = infobip.product();
+            match common_assets::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        common_assets::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    common_assets::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "conversations" => {
+            let client: ::infobip_client::conversations::Client = infobip.product();
+            match conversations::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        conversations::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    conversations::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "email" => {
+            let client: ::infobip_client::email::Client = infobip.product();
+            match email::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        email::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    email::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "instagram" => {
+            let client: ::infobip_client::instagram::Client = infobip.product();
+            match instagram::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        instagram::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    instagram::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "kakao" => {
+            let client: ::infobip_client::kakao::Client = infobip.product();
+            match kakao::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        kakao::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    kakao::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "knowledge-base" => {
+            let client: ::infobip_client::knowledge_base::Client = infobip.product();
+            match knowledge_base::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        knowledge_base::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    knowledge_base::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "line" => {
+            let client: ::infobip_client::line::Client = infobip.product();
+            match line::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        line::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    line::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "live-chat" => {
+            let client: ::infobip_client::live_chat::Client = infobip.product();
+            match live_chat::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        live_chat::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    live_chat::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "messages-api" => {
+            let client: ::infobip_client::messages_api::Client = infobip.product();
+            match messages_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        messages_api::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    messages_api::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "messenger" => {
+            let client: ::infobip_client::messenger::Client = infobip.product();
+            match messenger::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        messenger::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    messenger::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "metrics-api" => {
+            let client: ::infobip_client::metrics_api::Client = infobip.product();
+            match metrics_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        metrics_api::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    metrics_api::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "mms" => {
+            let client: ::infobip_client::mms::Client = infobip.product();
+            match mms::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        mms::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    mms::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "mobile-app-messaging" => {
+            let client: ::infobip_client::mobile_app_messaging::Client = infobip
+                .product();
+            match mobile_app_messaging::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        mobile_app_messaging::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    mobile_app_messaging::execute_upload(
+                            &client,
+                            &printer,
+                            operation,
+                            matches,
+                        )
+                        .await
+                }
+            }
+        }
+        "mobile-identity" => {
+            let client: ::infobip_client::mobile_identity::Client = infobip.product();
+            match mobile_identity::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        mobile_identity::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    mobile_identity::execute_upload(
+                            &client,
+                            &printer,
+                            operation,
+                            matches,
+                        )
+                        .await
+                }
+            }
+        }
+        "moments" => {
+            let client: ::infobip_client::moments::Client = infobip.product();
+            match moments::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        moments::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    moments::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "number-activation-state" => {
+            let client: ::infobip_client::number_activation_state::Client = infobip
+                .product();
+            match number_activation_state::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        number_activation_state::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    number_activation_state::execute_upload(
+                            &client,
+                            &printer,
+                            operation,
+                            matches,
+                        )
+                        .await
+                }
+            }
+        }
+        "number-lookup" => {
+            let client: ::infobip_client::number_lookup::Client = infobip.product();
+            match number_lookup::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        number_lookup::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    number_lookup::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "numbers" => {
+            let client: ::infobip_client::numbers::Client = infobip.product();
+            match numbers::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        numbers::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    numbers::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "omni-failover" => {
+            let client: ::infobip_client::omni_failover::Client = infobip.product();
+            match omni_failover::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        omni_failover::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    omni_failover::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "open-channel" => {
+            let client: ::infobip_client::open_channel::Client = infobip.product();
+            match open_channel::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        open_channel::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    open_channel::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "openapi" => {
+            let client: ::infobip_client::openapi::Client = infobip.product();
+            match openapi::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        openapi::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    openapi::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "people" => {
+            let client: ::infobip_client::people::Client = infobip.product();
+            match people::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        people::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    people::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "rcs" => {
+            let client: ::infobip_client::rcs::Client = infobip.product();
+            match rcs::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        rcs::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    rcs::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "resources" => {
+            let client: ::infobip_client::resources::Client = infobip.product();
+            match resources::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        resources::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    resources::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "sending-strategy" => {
+            let client: ::infobip_client::sending_strategy::Client = infobip.product();
+            match sending_strategy::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        sending_strategy::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    sending_strategy::execute_upload(
+                            &client,
+                            &printer,
+                            operation,
+                            matches,
+                        )
+                        .await
+                }
+            }
+        }
+        "signals" => {
+            let client: ::infobip_client::signals::Client = infobip.product();
+            match signals::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        signals::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    signals::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
         "sms" => {
             let client: ::infobip_client::sms::Client = infobip.product();
             match sms::CliCommand::iter()
@@ -74,6 +1013,155 @@ pub async fn execute(
                 }
                 ::std::option::Option::None => {
                     sms::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "subscriptions-api" => {
+            let client: ::infobip_client::subscriptions_api::Client = infobip.product();
+            match subscriptions_api::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        subscriptions_api::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    subscriptions_api::execute_upload(
+                            &client,
+                            &printer,
+                            operation,
+                            matches,
+                        )
+                        .await
+                }
+            }
+        }
+        "tiktok" => {
+            let client: ::infobip_client::tiktok::Client = infobip.product();
+            match tiktok::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        tiktok::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    tiktok::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "two-factor" => {
+            let client: ::infobip_client::two_factor::Client = infobip.product();
+            match two_factor::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        two_factor::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    two_factor::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "viber" => {
+            let client: ::infobip_client::viber::Client = infobip.product();
+            match viber::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        viber::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    viber::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "vocalize" => {
+            let client: ::infobip_client::vocalize::Client = infobip.product();
+            match vocalize::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        vocalize::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    vocalize::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "voice" => {
+            let client: ::infobip_client::voice::Client = infobip.product();
+            match voice::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        voice::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    voice::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "webrtc-calls" => {
+            let client: ::infobip_client::webrtc_calls::Client = infobip.product();
+            match webrtc_calls::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        webrtc_calls::Cli::new(client, printer)
+                            .execute(found, matches)
+                            .await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    webrtc_calls::execute_upload(&client, &printer, operation, matches)
+                        .await
+                }
+            }
+        }
+        "whatsapp" => {
+            let client: ::infobip_client::whatsapp::Client = infobip.product();
+            match whatsapp::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        whatsapp::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    whatsapp::execute_upload(&client, &printer, operation, matches).await
+                }
+            }
+        }
+        "zalo" => {
+            let client: ::infobip_client::zalo::Client = infobip.product();
+            match zalo::CliCommand::iter()
+                .find(|op| crate::api::same_operation(op.operation_id(), operation))
+            {
+                ::std::option::Option::Some(found) => {
+                    ::std::option::Option::Some(
+                        zalo::Cli::new(client, printer).execute(found, matches).await,
+                    )
+                }
+                ::std::option::Option::None => {
+                    zalo::execute_upload(&client, &printer, operation, matches).await
                 }
             }
         }
@@ -104,7 +1192,52 @@ pub async fn execute(
         _ => ::std::option::Option::None,
     }
 }
+crate::api::impl_cli_config!(account_management);
 crate::api::impl_cli_config!(account);
+crate::api::impl_cli_config!(ai_assistants);
+crate::api::impl_cli_config!(answers);
+crate::api::impl_cli_config!(apple_mfb);
+crate::api::impl_cli_config!(application_entity);
+crate::api::impl_cli_config!(billing_usage_api);
+crate::api::impl_cli_config!(biometrics);
+crate::api::impl_cli_config!(blocklist);
+crate::api::impl_cli_config!(camara);
+crate::api::impl_cli_config!(catalogs_api);
+crate::api::impl_cli_config!(common_assets);
+crate::api::impl_cli_config!(conversations);
+crate::api::impl_cli_config!(email);
+crate::api::impl_cli_config!(instagram);
+crate::api::impl_cli_config!(kakao);
+crate::api::impl_cli_config!(knowledge_base);
+crate::api::impl_cli_config!(line);
+crate::api::impl_cli_config!(live_chat);
+crate::api::impl_cli_config!(messages_api);
+crate::api::impl_cli_config!(messenger);
+crate::api::impl_cli_config!(metrics_api);
+crate::api::impl_cli_config!(mms);
+crate::api::impl_cli_config!(mobile_app_messaging);
+crate::api::impl_cli_config!(mobile_identity);
+crate::api::impl_cli_config!(moments);
+crate::api::impl_cli_config!(number_activation_state);
+crate::api::impl_cli_config!(number_lookup);
+crate::api::impl_cli_config!(numbers);
+crate::api::impl_cli_config!(omni_failover);
+crate::api::impl_cli_config!(open_channel);
+crate::api::impl_cli_config!(openapi);
+crate::api::impl_cli_config!(people);
+crate::api::impl_cli_config!(rcs);
+crate::api::impl_cli_config!(resources);
+crate::api::impl_cli_config!(sending_strategy);
+crate::api::impl_cli_config!(signals);
 crate::api::impl_cli_config!(sms);
+crate::api::impl_cli_config!(subscriptions_api);
+crate::api::impl_cli_config!(tiktok);
+crate::api::impl_cli_config!(two_factor);
+crate::api::impl_cli_config!(viber);
+crate::api::impl_cli_config!(vocalize);
+crate::api::impl_cli_config!(voice);
+crate::api::impl_cli_config!(webrtc_calls);
+crate::api::impl_cli_config!(whatsapp);
+crate::api::impl_cli_config!(zalo);
 #[cfg(feature = "fixtures")]
 crate::api::impl_cli_config!(uploads_fixture);
