@@ -64,6 +64,7 @@ pub(crate) fn generate(
             let mut file: syn::File =
                 syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
             let renamed = crate::open_enums::open_response_enums(&mut file);
+            tolerate_unknown_fields(&mut file);
             schemars_behind_feature(&mut file);
             mark_deprecated(&mut file, &deprecated_methods(spec));
             Ok((quote::ToTokens::to_token_stream(&file), renamed))
@@ -173,6 +174,50 @@ fn mark_deprecated(file: &mut syn::File, methods: &BTreeMap<String, String>) {
 /// `schemars` feature switches on, and puts every hand-rolled `impl JsonSchema` (typify writes
 /// one for a constrained number, for one) behind the same feature, so that a service that does
 /// not print or describe the types does not compile schemars.
+/// Drops `#[serde(deny_unknown_fields)]`, which typify writes for `additionalProperties:
+/// false`: Infobip adds fields to its answers in minor releases, and one new field must not
+/// fail a whole response. The description keeps saying what it says (the sandbox can hold
+/// requests to it); only the client reads leniently.
+fn tolerate_unknown_fields(file: &mut syn::File) {
+    struct Items;
+    impl syn::visit_mut::VisitMut for Items {
+        fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+            drop_deny_unknown_fields(&mut item.attrs);
+        }
+        fn visit_item_enum_mut(&mut self, item: &mut syn::ItemEnum) {
+            drop_deny_unknown_fields(&mut item.attrs);
+        }
+    }
+    syn::visit_mut::VisitMut::visit_file_mut(&mut Items, file);
+}
+
+fn drop_deny_unknown_fields(attrs: &mut Vec<syn::Attribute>) {
+    type Args = syn::punctuated::Punctuated<syn::Meta, syn::Token![,]>;
+    attrs.retain_mut(|attr| {
+        if !attr.path().is_ident("serde") {
+            return true;
+        }
+        let Ok(args) = attr.parse_args_with(Args::parse_terminated) else {
+            return true;
+        };
+        if !args
+            .iter()
+            .any(|m| m.path().is_ident("deny_unknown_fields"))
+        {
+            return true;
+        }
+        let kept: Vec<&syn::Meta> = args
+            .iter()
+            .filter(|m| !m.path().is_ident("deny_unknown_fields"))
+            .collect();
+        if kept.is_empty() {
+            return false;
+        }
+        *attr = syn::parse_quote!(#[serde(#(#kept),*)]);
+        true
+    });
+}
+
 fn schemars_behind_feature(file: &mut syn::File) {
     struct Items;
     impl syn::visit_mut::VisitMut for Items {

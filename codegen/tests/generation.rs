@@ -450,3 +450,18 @@ fn deprecation_note(client: &str, method: &str) -> String {
     };
     note.value()
 }
+
+#[test]
+fn a_closed_schema_still_reads_answers_with_fields_it_does_not_list() {
+    let doc = spec_with(
+        json!({"Thing": {"type": "object", "additionalProperties": false,
+        "properties": {"id": {"type": "string"}}}}),
+    );
+    let client = client(&doc);
+    let thing = item(&client, "pub struct Thing {");
+    assert!(!client.contains("deny_unknown_fields"), "{client}");
+    assert!(
+        thing.contains("pub id: ::std::option::Option<::std::string::String>"),
+        "{thing}"
+    );
+}

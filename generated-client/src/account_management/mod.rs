@@ -582,7 +582,6 @@ pub mod types {
     }
     ///`SearchResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SearchResult {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

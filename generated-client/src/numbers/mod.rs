@@ -14245,7 +14245,6 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum TollFreeBrand {}
     ///`TollFreeCampaign`

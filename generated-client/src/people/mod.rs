@@ -1336,7 +1336,6 @@ pub mod types {
     }
     ///`EventDefinitionCreateResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventDefinitionCreateResource {
         #[serde(
@@ -1483,7 +1482,6 @@ pub mod types {
     }
     ///`EventDefinitionResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventDefinitionResource {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1642,7 +1640,6 @@ pub mod types {
     }
     ///`EventDefinitionUpdateResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventDefinitionUpdateResource {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1775,7 +1772,6 @@ pub mod types {
     }
     ///`EventFieldResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventFieldResource {
         pub name: EventFieldResourceName,
@@ -3341,7 +3337,6 @@ pub mod types {
     }
     ///`ListItemFieldResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ListItemFieldResource {
         pub name: ListItemFieldResourceName,
@@ -3548,7 +3543,6 @@ pub mod types {
     }
     ///`ListItemResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ListItemResource {
         pub fields: ::std::vec::Vec<ListItemFieldResource>,

@@ -3789,7 +3789,6 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum CallsApplication {}
     ///`CallsConfigurationCreateRequest`
@@ -9234,7 +9233,6 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum InfobipApplication {}
     ///`InfobipApplicationId`
@@ -25756,7 +25754,6 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum WhatsAppEndpoint287f18f0 {}
     ///`WhatsAppEndpointType`
