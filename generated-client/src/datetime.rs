@@ -131,38 +131,3 @@ pub(crate) fn string_schema(format: &str) -> schemars::schema::Schema {
     }
     .into()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_infobip_forms_and_writes_infobips_documented_one() {
-        for (input, expected) in [
-            ("2023-09-01T10:00:00", "2023-09-01T10:00:00.000+0000"),
-            (
-                "2023-09-01T10:00:00.988+00:00",
-                "2023-09-01T10:00:00.988+0000",
-            ),
-            (
-                "2023-09-01T10:00:00.988+0000",
-                "2023-09-01T10:00:00.988+0000",
-            ),
-            ("2023-09-01T12:00:00+0200", "2023-09-01T10:00:00.000+0000"),
-            ("2023-09-01T10:00:00Z", "2023-09-01T10:00:00.000+0000"),
-            (
-                "2023-09-01T10:00:00.9889999Z",
-                "2023-09-01T10:00:00.988+0000",
-            ),
-        ] {
-            let parsed: DateTime = input.parse().unwrap();
-            assert_eq!(parsed.to_string(), expected, "{input}");
-        }
-    }
-
-    #[test]
-    fn rejects_non_dates_with_a_clear_message() {
-        let err = "yesterday".parse::<DateTime>().unwrap_err();
-        assert!(err.to_string().contains("`yesterday` is not a date-time"));
-    }
-}

@@ -335,37 +335,3 @@ pub(crate) async fn send<E>(
 pub(crate) fn encode_path(value: &str) -> String {
     progenitor_client::encode_path(value)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_types_follow_the_extension() {
-        assert_eq!(
-            FilePart::path("a/b/Report.PDF").content_type.as_deref(),
-            Some("application/pdf")
-        );
-        assert_eq!(
-            FilePart::path("a/b/Report.PDF").file_name.as_deref(),
-            Some("Report.PDF")
-        );
-        assert_eq!(
-            guess_content_type(Path::new("key")),
-            "application/octet-stream"
-        );
-        let part = FilePart::bytes("x.wav", vec![1, 2]).content_type("audio/vnd.wave");
-        assert_eq!(part.content_type.as_deref(), Some("audio/vnd.wave"));
-    }
-
-    #[tokio::test]
-    async fn a_missing_file_names_the_field_and_the_path() {
-        let part = FilePart::path("/nonexistent/infobip/attachment.pdf");
-        let error = part.open("attachment").await.err().map(|e| e.to_string());
-        let error = error.unwrap_or_default();
-        assert!(
-            error.contains("`attachment`") && error.contains("/nonexistent/infobip/attachment.pdf"),
-            "{error}"
-        );
-    }
-}

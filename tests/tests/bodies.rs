@@ -194,6 +194,47 @@ async fn an_upload_arrives_whole_with_its_parts_and_their_content_types() {
     );
 }
 
+/// A part's content type comes from its file name's extension, whatever its case; a name
+/// without one goes out as bytes.
+#[tokio::test]
+async fn a_parts_content_type_follows_its_extension() {
+    let server = RecordingServer::start_with(infobip_like(0)).await.unwrap();
+    let infobip = ClientBuilder::api_key("key-1")
+        .base_url(server.base_url())
+        .connect()
+        .unwrap();
+    let (_dir, report) = temp_file("Report.PDF", "%PDF-1.7");
+    let mut form = UploadDocumentForm::new(FilePart::path(&report), String::from("t"));
+    form.attachment = vec![FilePart::bytes("key", vec![1, 2])];
+    infobip
+        .client::<Client>()
+        .upload_document()
+        .folder_id(1)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+
+    let parts = parts(&uploads(&server)[0]);
+    assert!(
+        parts[0].headers.contains("filename=\"Report.PDF\""),
+        "{:?}",
+        parts[0]
+    );
+    assert!(
+        parts[0].headers.contains("Content-Type: application/pdf"),
+        "{:?}",
+        parts[0]
+    );
+    assert!(
+        parts[1]
+            .headers
+            .contains("Content-Type: application/octet-stream"),
+        "{:?}",
+        parts[1]
+    );
+}
+
 /// The upload is refused once with a 401: it is sent again, once, with a new token, and every
 /// file part is opened a second time for it (a path reopened, a factory called again).
 async fn replayed_after_a_401(builder: ClientBuilder) {

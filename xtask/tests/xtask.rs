@@ -80,8 +80,9 @@ fn xtask_depends_on_none_of_the_crates_regen_rewrites() {
     }
 }
 
-/// A scratch checkout holding only what regen reads: spec/, the generated crate's files and
-/// the command line's generated commands.
+/// A scratch checkout holding only what regen reads: two of spec/'s descriptions (regen treats
+/// every product alike; the whole catalogue would only make the test minutes long), the
+/// generated crate's files and the command line's generated commands, as committed.
 fn scratch_checkout() -> PathBuf {
     let root = workspace_root();
     let scratch = std::env::temp_dir().join(format!(
@@ -92,7 +93,14 @@ fn scratch_checkout() -> PathBuf {
             .unwrap()
             .as_nanos()
     ));
-    copy_dir(&root.join("spec"), &scratch.join("spec"));
+    std::fs::create_dir_all(scratch.join("spec")).unwrap();
+    for product in ["account.yaml", "sms.yaml"] {
+        std::fs::copy(
+            root.join("spec").join(product),
+            scratch.join("spec").join(product),
+        )
+        .unwrap();
+    }
     copy_dir(
         &root.join("generated-client/src"),
         &scratch.join("generated-client/src"),
@@ -146,6 +154,12 @@ fn xtask(root: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn regen_repairs_generated_files_that_do_not_compile() {
     let scratch = scratch_checkout();
+    // The other products' generated files have no description here: regen removes them.
+    assert!(!xtask(&scratch, &["regen", "--check"]).status.success());
+    assert!(xtask(&scratch, &["regen"]).status.success());
+    assert!(!scratch.join("generated-client/src/whatsapp").exists());
+    assert!(xtask(&scratch, &["regen", "--check"]).status.success());
+
     let generated: Vec<PathBuf> = files_under(&scratch.join("generated-client/src"))
         .into_iter()
         .chain(files_under(&scratch.join("cli/src/generated")))
