@@ -209,7 +209,7 @@ async fn a_parts_content_type_follows_its_extension() {
     infobip
         .client::<Client>()
         .upload_document()
-        .folder_id(1)
+        .folder_id(42)
         .form(form)
         .send()
         .await
