@@ -92,6 +92,12 @@ impl Infobip {
         &self.0.authenticator
     }
 
+    /// The base URL every call goes to (`https://xxxxx.api.infobip.com`, no trailing slash):
+    /// where a request written by hand for [`send`](Self::send) or the middleware points.
+    pub fn base_url(&self) -> &str {
+        &self.0.base_url
+    }
+
     /// The scheme the connection authenticates with.
     pub fn scheme(&self) -> Scheme {
         self.authenticator().scheme()

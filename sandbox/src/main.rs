@@ -127,6 +127,12 @@ async fn main() -> ExitCode {
             interval.as_millis()
         );
     }
+    // What `ClientBuilder::from_env` (and the examples) read, ready to paste.
+    println!("In another terminal:");
+    println!("  export INFOBIP_BASE_URL={}", sandbox.base_url());
+    println!("  export INFOBIP_AUTH=oauth2");
+    println!("  export INFOBIP_USERNAME={DEMO_USERNAME}");
+    println!("  export INFOBIP_PASSWORD={DEMO_PASSWORD}");
     println!("Press Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("error: cannot wait for Ctrl-C: {e}");

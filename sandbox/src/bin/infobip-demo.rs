@@ -43,7 +43,8 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("the sandbox could not start: {e}"))?;
     println!(
         "Infobip demo against the local sandbox at {} (account `{DEMO_USERNAME}`; \
-         expiry runs on a simulated clock)",
+         expiry runs on a simulated clock)\n\
+         Its code, step by step: sandbox/src/bin/infobip-demo.rs; programs to start from: examples/",
         sandbox.base_url()
     );
     let demo = Demo {

@@ -1,0 +1,60 @@
+//! Sends one SMS, prints each message's id and status, then the account's balance.
+//!
+//! ```sh
+//! cargo run -p infobip-sandbox   # in another terminal: a local Infobip, and the variables to export
+//! cargo run -p infobip-examples --bin send-sms -- 41793026727
+//! ```
+//!
+//! The connection comes from the environment (`INFOBIP_BASE_URL`, and `INFOBIP_API_KEY` or
+//! `INFOBIP_AUTH` with the scheme's variables: the README lists them), so the same program
+//! runs against an account.
+
+use infobip_auth::ClientBuilder;
+use infobip_client::sms::types::{
+    SmsMessage, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
+};
+use infobip_client::Products as _;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let to = std::env::args()
+        .nth(1)
+        .ok_or("usage: send-sms NUMBER (international form, e.g. 41793026727)")?;
+    // One connection per account, kept for the life of the service (cheap to clone).
+    let infobip = ClientBuilder::from_env()?.connect()?;
+
+    let text = SmsTextMessageContent {
+        text: String::from("Hello from infobip-client"),
+        language: None,
+        transliteration: None,
+    };
+    let request = SmsRequestEnvelope {
+        messages: vec![SmsMessage {
+            content: text.into(),
+            destinations: vec![SmsToDestination {
+                to: to.parse()?,
+                message_id: None,
+                network_id: None,
+            }],
+            sender: Some(String::from("InfoSMS")),
+            options: None,
+            webhooks: None,
+        }],
+        options: None,
+    };
+    let sent = infobip
+        .sms()
+        .send_sms_messages()
+        .body(request)
+        .send()
+        .await?;
+    for message in &sent.messages {
+        let id = message.message_id.as_deref().unwrap_or("(no id)");
+        let status = message.status.as_ref().and_then(|s| s.name.as_deref());
+        println!("sent {id}: {}", status.unwrap_or("(no status)"));
+    }
+
+    let balance = infobip.account().get_account_balance().send().await?;
+    println!("balance: {} {}", balance.balance, balance.currency);
+    Ok(())
+}
