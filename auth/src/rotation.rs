@@ -9,6 +9,7 @@
 //! holds one thread, however many checks come.
 
 use std::fmt;
+use std::io::Read as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -55,6 +56,14 @@ enum Reason {
         path: PathBuf,
         kind: std::io::ErrorKind,
     },
+    #[error(
+        "{} is larger than {limit} bytes, far more than a secret, so it was not read further; \
+         point the SecretFile at a file that holds the secret alone",
+        .path.display()
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{} is not UTF-8 text; write the secret as text", .path.display())]
+    NotText { path: PathBuf },
     #[error("the source panicked; the next check reads it again")]
     Panicked,
     #[error("no thread could be started to read it ({kind}); the next check tries again")]
@@ -76,12 +85,20 @@ impl From<Reason> for SecretSourceError {
 
 /// A secret kept in a file, as Kubernetes mounts a secret or a secrets manager's agent writes
 /// one: the whole file, less trailing white space (the newline an editor or `echo` leaves).
+///
+/// A file larger than [`MAX_LEN`](Self::MAX_LEN) is refused (the current secret is kept,
+/// with a warning) after reading no more than that: a path pointing at a log or a disk image
+/// by mistake costs nothing at each check.
 #[derive(Debug, Clone)]
 pub struct SecretFile {
     path: PathBuf,
 }
 
 impl SecretFile {
+    /// The largest file read as a secret, in bytes (64 KiB): far more than any key or
+    /// password.
+    pub const MAX_LEN: u64 = 64 * 1024;
+
     /// The secret in the file at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
@@ -98,10 +115,25 @@ impl SecretFile {
 
 impl SecretSource for SecretFile {
     fn read(&self) -> Result<SecretString, SecretSourceError> {
-        let text = std::fs::read_to_string(&self.path).map_err(|e| self.io_error(&e))?;
-        let secret = SecretString::from(text.trim_end());
-        drop(zeroize::Zeroizing::new(text));
-        Ok(secret)
+        let file = std::fs::File::open(&self.path).map_err(|e| self.io_error(&e))?;
+        // Room for one byte past the limit, allocated once: reading stops there, and the
+        // buffer never moves (a move would leave a copy of the secret behind, unzeroed).
+        let room = usize::try_from(Self::MAX_LEN + 1).unwrap_or(usize::MAX);
+        let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(room));
+        file.take(Self::MAX_LEN + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.io_error(&e))?;
+        if bytes.len() as u64 > Self::MAX_LEN {
+            return Err(Reason::TooLarge {
+                path: self.path.clone(),
+                limit: Self::MAX_LEN,
+            }
+            .into());
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| Reason::NotText {
+            path: self.path.clone(),
+        })?;
+        Ok(SecretString::from(text.trim_end()))
     }
 }
 
@@ -737,5 +769,81 @@ mod tests {
                 && failed.contains("secret_read_timeout"),
             "{failed}"
         );
+    }
+
+    #[tokio::test]
+    async fn an_oversized_secret_file_is_refused_and_the_current_secret_kept() {
+        let warnings = Warnings::default();
+        let _capture = warnings.capture();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}"));
+        let path = dir.path().join("api-key");
+        let write = |len: u64| {
+            std::fs::write(&path, "k".repeat(len as usize))
+                .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()))
+        };
+
+        // Exactly the limit is read.
+        write(SecretFile::MAX_LEN);
+        assert!(SecretFile::new(&path).read().is_ok());
+
+        write(SecretFile::MAX_LEN + 1);
+        let clock = ManualClock::new();
+        let rotation = rotation(SecretFile::new(&path), &clock, Duration::from_secs(60));
+        assert!(rotation.changed(true, taken).await.is_none());
+        let text = warnings.text();
+        assert!(
+            text.contains(&*path.to_string_lossy())
+                && text.contains(&SecretFile::MAX_LEN.to_string()),
+            "the warning names neither the file nor the limit: {text}"
+        );
+        assert!(!text.contains("kkk"), "{text}");
+
+        // The current secret was kept: the same one read back is no change, a new one is.
+        std::fs::write(&path, "old-key\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(rotation.changed(true, taken).await.is_none());
+        std::fs::write(&path, "new-key\n").unwrap_or_else(|e| panic!("{e}"));
+        let got = rotation.changed(true, taken).await;
+        assert_eq!(exposed(got).as_deref(), Some("new-key"));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_secret_file_is_read_no_further_than_its_limit() {
+        // A FIFO whose writer sends one byte more than the limit and then holds it open: a
+        // reader that wants the whole file waits for an end that never comes, and the check
+        // would report a read that did not answer instead of a file too large.
+        let warnings = Warnings::default();
+        let _capture = warnings.capture();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}"));
+        let path = dir.path().join("api-key");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+        assert!(made.success(), "mkfifo: {made}");
+        let (done, held) = std::sync::mpsc::channel::<()>();
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                use std::io::Write as _;
+                let mut fifo = std::fs::OpenOptions::new().write(true).open(&path)?;
+                fifo.write_all(&vec![b'k'; (SecretFile::MAX_LEN + 1) as usize])?;
+                // Held open until the test is over.
+                let _ = held.recv();
+                Ok::<_, std::io::Error>(())
+            })
+        };
+
+        let clock = ManualClock::new();
+        let rotation = rotation(SecretFile::new(&path), &clock, Duration::from_secs(60));
+        assert!(rotation.changed(true, taken).await.is_none());
+        drop(done);
+        let text = warnings.text();
+        assert!(
+            text.contains("is larger than 65536 bytes"),
+            "the file was not refused for its size: {text}"
+        );
+        let wrote = writer.join().map_err(|_| "the writer panicked");
+        assert!(matches!(wrote, Ok(Ok(()))), "{wrote:?}");
     }
 }
