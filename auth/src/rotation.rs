@@ -256,6 +256,8 @@ pub(crate) struct Read {
     /// Whether its failure (an error, a stall, an unusable secret) was reported: once per
     /// read, however many checks shared it.
     reported: Arc<AtomicBool>,
+    /// Whether a check got its outcome (before its deadline, or after).
+    settled: Arc<AtomicBool>,
 }
 
 impl Read {
@@ -274,7 +276,7 @@ pub(crate) enum Check {
     /// Wait for this read (started by this check, or joined) and weigh its outcome.
     Wait(Read),
     /// A read outlived its time bound and is still under way: reported, not started again.
-    Stalled { for_: Duration },
+    Stalled { under_way_for: Duration },
 }
 
 impl fmt::Debug for Rotation {
@@ -332,22 +334,44 @@ impl Rotation {
     /// A due check (or a `force`d one, after a 401) starts a read, unless one is under way: a
     /// forced check then joins it (it may be the one that finds the rotated secret), a
     /// periodic one leaves it to the checks already waiting. A read that outlived its time
-    /// bound is waited for by nobody again; it is reported at most once a check interval, and
-    /// no other read starts until it ends.
+    /// bound is waited for by nobody again; it is reported at most once a check interval, no
+    /// other read starts until it ends, and the first periodic check after it ended uses what
+    /// it found.
     pub(crate) fn check(&self, force: bool) -> Option<Check> {
         let now = self.clock.now();
-        let mut state = self.state();
+        let mut state = if force {
+            self.state()
+        } else {
+            match self.state.try_lock() {
+                Ok(state) => state,
+                // Another call is checking at this moment: this one need not.
+                Err(std::sync::TryLockError::WouldBlock) => return None,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            }
+        };
         let due = now.saturating_duration_since(state.checked_at) >= self.interval;
-        if let Some(read) = state.latest.as_ref().filter(|read| read.under_way()) {
-            let elapsed = read.started.elapsed();
-            if tokio::time::Instant::now() < read.deadline {
-                return force.then(|| Check::Wait(read.clone()));
+        if let Some(read) = state.latest.as_ref() {
+            if read.under_way() {
+                let elapsed = read.started.elapsed();
+                if tokio::time::Instant::now() < read.deadline {
+                    return force.then(|| Check::Wait(read.clone()));
+                }
+                if !due {
+                    return None;
+                }
+                state.checked_at = now;
+                return Some(Check::Stalled {
+                    under_way_for: elapsed,
+                });
             }
-            if !due {
-                return None;
+            if due && !force && !read.settled.load(Ordering::SeqCst) {
+                // It ended after every check stopped waiting for it: what it found is used
+                // (a source slower than the time bound still rotates, a check late), and
+                // the next check reads again. After a 401, a read of now is wanted instead.
+                let read = read.clone();
+                state.checked_at = now;
+                return Some(Check::Wait(read));
             }
-            state.checked_at = now;
-            return Some(Check::Stalled { for_: elapsed });
         }
         if !(force || due) {
             return None;
@@ -364,6 +388,7 @@ impl Rotation {
                 .unwrap_or_else(|| started + FAR_FUTURE),
             outcome,
             reported: Arc::new(AtomicBool::new(false)),
+            settled: Arc::new(AtomicBool::new(false)),
         };
         state.latest = Some(read.clone());
         // The thread is started once the lock is let go: the read is already the one under
@@ -399,10 +424,10 @@ impl Rotation {
     ) -> Option<T> {
         let read = match check {
             Check::Wait(read) => read,
-            Check::Stalled { for_ } => {
+            Check::Stalled { under_way_for } => {
                 tracing::warn!(
                     source = ?self.source,
-                    under_way_for = ?for_,
+                    under_way_for = ?under_way_for,
                     "the secret source has still not answered; keeping the current secret, and not reading it again until that read ends"
                 );
                 return None;
@@ -412,7 +437,10 @@ impl Rotation {
         let waited =
             tokio::time::timeout_at(read.deadline, outcome.wait_for(Option::is_some)).await;
         let outcome = match waited {
-            Ok(Ok(outcome)) => outcome.as_ref().map(Arc::clone),
+            Ok(Ok(outcome)) => {
+                read.settled.store(true, Ordering::SeqCst);
+                outcome.as_ref().map(Arc::clone)
+            }
             // The sender goes only once it has sent.
             Ok(Err(_)) => None,
             Err(_) => {
@@ -708,7 +736,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_read_that_outlives_its_time_bound_is_reported_and_not_started_again() {
+    async fn a_stalled_read_is_reported_not_started_again_and_used_once_over() {
         let warnings = Warnings::default();
         let _capture = warnings.capture();
         let (mut gate, source) = Gate::new("late-key", "new-key");
@@ -741,12 +769,17 @@ mod tests {
         );
         assert_eq!(gate.reads(), 1, "a check started another read");
 
-        // Once it ends (its late secret left alone), the next due check reads again.
+        // Once it ends, the next periodic check uses what it found, and the one after reads
+        // again.
         gate.open();
         let ended = rotation.state().latest.clone().map(|read| read.outcome);
         if let Some(mut ended) = ended {
             let _ = ended.wait_for(Option::is_some).await;
         }
+        clock.advance(INTERVAL);
+        let late = rotation.changed(false, taken).await;
+        assert_eq!(exposed(late).as_deref(), Some("late-key"));
+        assert_eq!(gate.reads(), 1);
         clock.advance(INTERVAL);
         let got = rotation.changed(false, taken).await;
         assert_eq!(exposed(got).as_deref(), Some("new-key"));
