@@ -108,11 +108,15 @@ impl InfobipAuth {
     /// token obtained with the old ones retired, the pause after a failed login ended).
     /// Returns whether it did.
     async fn rotate(&self, force: bool) -> bool {
-        let Some(prepared) = self
-            .rotation
-            .as_ref()
-            .and_then(|rotation| rotation.changed(force, |secret| self.prepare(secret)))
-        else {
+        let Some(rotation) = &self.rotation else {
+            return false;
+        };
+        let Some(check) = rotation.check(force) else {
+            return false;
+        };
+        // Boxed apart: the wait for a read would otherwise make every call's future larger.
+        let settled = Box::pin(rotation.settle(check, |secret| self.prepare(secret)));
+        let Some(prepared) = settled.await else {
             return false;
         };
         match (prepared, &self.credential) {

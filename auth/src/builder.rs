@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use crate::authenticator::{Credential, InfobipAuth, StaticKind};
 use crate::cache::refresh_margin;
 use crate::login::{login_client, Login};
-use crate::rotation::Rotation;
+use crate::rotation::{read_at_connect, Rotation};
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
 use crate::scheme::{api_key_header, basic_header, TokenSource, UserCredentials};
@@ -54,15 +54,16 @@ impl<S: Into<SecretString>> From<S> for SecretInput {
 }
 
 impl SecretInput {
-    /// The secret now, and the source to read it again from, if it has one.
-    fn resolve(self) -> Result<(SecretString, Option<Arc<dyn SecretSource>>), ConfigError> {
+    /// The secret now, and the source to read it again from, if it has one: read on a thread
+    /// of its own, waiting at most `timeout` for it.
+    fn resolve(
+        self,
+        timeout: Duration,
+    ) -> Result<(SecretString, Option<Arc<dyn SecretSource>>), ConfigError> {
         match self {
             SecretInput::Fixed(secret) => Ok((secret, None)),
             SecretInput::From(source) => {
-                let secret = source.read().map_err(|e| ConfigError {
-                    field: "secret_source",
-                    reason: e.to_string(),
-                })?;
+                let secret = read_at_connect(&source, timeout)?;
                 Ok((secret, Some(source)))
             }
         }
@@ -115,6 +116,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     cooldown: LoginCooldown,
     secret_check_interval: Duration,
+    secret_read_timeout: Duration,
     clock: Arc<dyn Clock>,
     pub(crate) store: Option<StoreChoice>,
     store_lease: Duration,
@@ -153,6 +155,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("login_cooldown", &self.cooldown)
             .field("secret_check_interval", &self.secret_check_interval)
+            .field("secret_read_timeout", &self.secret_read_timeout)
             .field(
                 "token_store",
                 &self.store.as_ref().map(|store| match store {
@@ -180,6 +183,7 @@ impl ClientBuilder {
             retry: RetryPolicy::default(),
             cooldown: LoginCooldown::default(),
             secret_check_interval: Duration::from_secs(10),
+            secret_read_timeout: Duration::from_secs(5),
             clock: Arc::new(SystemClock),
             store: None,
             store_lease: Duration::from_secs(10),
@@ -381,6 +385,16 @@ impl ClientBuilder {
         self
     }
 
+    /// How long a call waits for a [`SecretSource`] to be read (and `connect` for its first
+    /// read): 5 s by default. Sources are read on a thread of their own, never on the async
+    /// runtime; one that takes longer (a FIFO nobody writes, a network mount that does not
+    /// answer) is left to finish and reported with a warning, the calls go on with the
+    /// current secret, and no other read of the source starts until it ends.
+    pub fn secret_read_timeout(mut self, timeout: Duration) -> Self {
+        self.secret_read_timeout = timeout;
+        self
+    }
+
     /// The time source for expiry and backoff. [`SystemClock`] by default; tests pass a
     /// `ManualClock` (feature `test-util`).
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -422,6 +436,7 @@ impl ClientBuilder {
         let http = self.take_http_client()?;
         let login_http = login_client(self.timeout, self.connect_timeout)?;
         let fleet_settings = self.fleet_settings();
+        let read_timeout = self.secret_read_timeout;
         let rotation = |source: Option<Arc<dyn SecretSource>>, current: &SecretString| {
             source.map(|source| {
                 let current = SecretString::from(current.expose_secret());
@@ -429,13 +444,14 @@ impl ClientBuilder {
                     source,
                     current,
                     self.secret_check_interval,
+                    self.secret_read_timeout,
                     self.clock.clone(),
                 )
             })
         };
         let (source, rotation): (Arc<dyn TokenSource>, _) = match self.credentials {
             Credentials::Basic { username, password } => {
-                let (password, from) = password.resolve()?;
+                let (password, from) = password.resolve(read_timeout)?;
                 let rotation = rotation(from, &password);
                 let credentials =
                     UserCredentials::new(("username", username), ("password", password))?;
@@ -448,7 +464,7 @@ impl ClientBuilder {
                 ));
             }
             Credentials::ApiKey { key } => {
-                let (key, from) = key.resolve()?;
+                let (key, from) = key.resolve(read_timeout)?;
                 let rotation = rotation(from, &key);
                 let credential = Credential::fixed(api_key_header(&key)?, StaticKind::ApiKey);
                 return Ok((
@@ -458,7 +474,7 @@ impl ClientBuilder {
                 ));
             }
             Credentials::Ibsso { username, password } => {
-                let (password, from) = password.resolve()?;
+                let (password, from) = password.resolve(read_timeout)?;
                 let rotation = rotation(from, &password);
                 if shares && self.unsafe_session == Some(false) {
                     return Err(ConfigError {
@@ -483,7 +499,7 @@ impl ClientBuilder {
                 client_id,
                 client_secret,
             } => {
-                let (client_secret, from) = client_secret.resolve()?;
+                let (client_secret, from) = client_secret.resolve(read_timeout)?;
                 let rotation = rotation(from, &client_secret);
                 let credentials = UserCredentials::new(
                     ("client_id", client_id),
@@ -556,6 +572,14 @@ impl ClientBuilder {
                 field: "retry_policy",
                 reason: String::from(
                     "max_attempts is 0; it counts the first request, so use 1 or more",
+                ),
+            });
+        }
+        if self.secret_read_timeout.is_zero() {
+            return Err(ConfigError {
+                field: "secret_read_timeout",
+                reason: String::from(
+                    "is zero; no secret source could ever be read in time, so use a few seconds",
                 ),
             });
         }

@@ -408,6 +408,18 @@ impl ChangingPassword {
     fn set(&self, password: &str) {
         *self.value.lock().unwrap() = password.to_owned();
     }
+
+    /// Returns once a call of the connection has read the password and taken it as the new
+    /// one (as `logs`, capturing this thread's INFO events, show): the read runs on a thread
+    /// of its own, and the call takes its outcome when it comes back. On this one-thread
+    /// runtime, that call then runs on, up to waiting for the login in flight, before this
+    /// test resumes.
+    async fn taken(&mut self, logs: &workspace_tests::CapturedLogs) {
+        self.reads.recv().await.unwrap();
+        while !logs.text().contains("the secret changed") {
+            tokio::task::yield_now().await;
+        }
+    }
 }
 
 /// One balance call of `infobip`, in its own task.
@@ -449,6 +461,8 @@ async fn a_login_with_the_old_password_failing_after_a_rotation_does_not_pause_t
     // not after the pause").
     use infobip_auth::LoginCooldown;
 
+    let logs = workspace_tests::CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber_at(tracing::Level::INFO));
     let world = default_world().await;
     let (mut password, source) = ChangingPassword::new("not-the-password");
     let infobip = world.connect(
@@ -463,13 +477,12 @@ async fn a_login_with_the_old_password_failing_after_a_rotation_does_not_pause_t
     password.reads.try_recv().unwrap(); // the read at connect
     let first = call_with_a_held_login(&world, &infobip).await;
 
-    // The password fixed while that login is in flight; the next call reads it (on this
-    // one-thread runtime it then runs on, up to waiting for the login in flight, before this
-    // test resumes).
+    // The password fixed while that login is in flight; the next call reads it and waits for
+    // the login.
     password.set(DEMO_PASSWORD);
     world.clock.advance(Duration::from_secs(1));
     let second = spawn_balance(&infobip);
-    password.reads.recv().await.unwrap();
+    password.taken(&logs).await;
 
     // Another client's login releases the held one, which Infobip refuses. Its failure is
     // not remembered: the calls that waited for it log in again, with the new password.
@@ -493,6 +506,8 @@ async fn a_token_obtained_with_the_old_password_after_a_rotation_is_not_used() {
     // token of the old password, and `Lease::complete` handed it to the call that had read
     // the new one and stored it for every call after: the change was not seen for the
     // token's whole life, although a rotation is how a service cuts off old credentials.
+    let logs = workspace_tests::CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber_at(tracing::Level::INFO));
     let world = default_world().await;
     let (mut password, source) = ChangingPassword::new(DEMO_PASSWORD);
     let infobip = world.connect(
@@ -507,7 +522,7 @@ async fn a_token_obtained_with_the_old_password_after_a_rotation_is_not_used() {
     password.set("the-new-password");
     world.clock.advance(Duration::from_secs(1));
     let second = spawn_balance(&infobip);
-    password.reads.recv().await.unwrap();
+    password.taken(&logs).await;
 
     // Another client's login releases the held one, which Infobip answers with a token.
     world.oauth2().get_account_balance().send().await.unwrap();

@@ -468,6 +468,139 @@ async fn a_password_file_read_mid_write_does_not_end_a_working_session() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_secret_file_leaves_the_runtime_running_and_the_calls_answered() {
+    // Found in review (fixed): `Rotation::changed` (auth/src/rotation.rs) read the source on
+    // the task of the call that found a check due, holding a std mutex. With a FIFO in place
+    // of the secret file (nothing ever writes it), the read after a 401 never returned, and a
+    // second call's read after its 401 blocked the other worker on that mutex: on a 2-worker
+    // runtime every task stopped, timers included (the 3 s request timeout never fired), and
+    // the runtime could not even shut down. Now the read runs on a thread of its own, and the
+    // calls wait for it no longer than `secret_read_timeout`, then go on with the current key.
+    //
+    // The runtime runs on a thread of its own, so that one that stops fails this test at the
+    // watchdog below instead of hanging it.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tracing::instrument::WithSubscriber as _;
+
+    let dir = SecretDir::new();
+    dir.write("the-key");
+    let path = dir.file();
+    let logs = workspace_tests::CapturedLogs::default();
+    let (done, outcome) = std::sync::mpsc::channel();
+    {
+        let path = path.clone();
+        let fifo = dir.0.path().join("secret.fifo");
+        let dispatch = tracing::Dispatch::new(logs.subscriber());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            let result = runtime.block_on(async move {
+                let server = RecordingServer::start_with(|_| {
+                    Reply::json(401, r#"{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}"#)
+                })
+                .await
+                .unwrap();
+                let infobip = ClientBuilder::api_key_from(SecretFile::new(&path))
+                    .base_url(server.base_url())
+                    .timeout(Duration::from_secs(3))
+                    .secret_read_timeout(Duration::from_millis(500))
+                    .connect()
+                    .unwrap();
+                // A FIFO moved in over the file, as a secrets manager moves a new file in.
+                let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+                assert!(made.success(), "mkfifo: {made}");
+                std::fs::rename(&fifo, &path).unwrap();
+
+                let ticks = Arc::new(AtomicUsize::new(0));
+                let ticker = tokio::spawn({
+                    let ticks = ticks.clone();
+                    async move {
+                        let mut interval = tokio::time::interval(Duration::from_millis(20));
+                        loop {
+                            interval.tick().await;
+                            ticks.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                });
+                let started = std::time::Instant::now();
+                // Two calls refused at once: each 401 makes the connection read the file again.
+                let calls: Vec<_> = (0..2)
+                    .map(|_| {
+                        let account = infobip.account();
+                        tokio::spawn(
+                            async move {
+                                account
+                                    .get_account_balance()
+                                    .send()
+                                    .await
+                                    .map(|_| ())
+                                    .map_err(|e| e.to_string())
+                            }
+                            .with_subscriber(dispatch.clone()),
+                        )
+                    })
+                    .collect();
+                let mut answers = Vec::new();
+                for call in calls {
+                    answers.push(call.await.unwrap());
+                }
+                let elapsed = started.elapsed();
+                let ticked = ticks.load(Ordering::SeqCst);
+                ticker.abort();
+                (answers, elapsed, ticked)
+            });
+            // Shutting down must not wait for the read stuck in the FIFO either.
+            drop(runtime);
+            let _ = done.send(result);
+        });
+    }
+    let watchdog = Duration::from_secs(60);
+    let result = outcome.recv_timeout(watchdog);
+    // Whatever happened, the thread stuck opening the FIFO is let go: opened for reading and
+    // writing, a FIFO does not wait for the other end, and closing it ends the read.
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path),
+    );
+    let (answers, elapsed, ticked) = result.unwrap_or_else(|e| {
+        let text = logs.text();
+        let warnings: Vec<_> = text.lines().filter(|line| line.contains("WARN")).collect();
+        panic!("the runtime stopped: no answer within {watchdog:?} ({e}); warnings: {warnings:#?}")
+    });
+    assert!(
+        answers
+            .iter()
+            .all(|answer| matches!(answer, Err(e) if e.contains("401"))),
+        "each call gets its 401 back: {answers:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "the calls took {elapsed:?}, more than ten times the request timeout"
+    );
+    assert!(
+        ticked >= 3,
+        "the other task ticked {ticked} times every 20 ms while the calls took {elapsed:?}"
+    );
+    let text = logs.text();
+    let warnings: Vec<_> = text
+        .lines()
+        .filter(|line| line.contains("WARN") && line.contains(&*path.to_string_lossy()))
+        .collect();
+    assert!(
+        !warnings.is_empty(),
+        "the stalled read was not reported with the file's path; logs:\n{text}"
+    );
+    assert!(!text.contains("the-key"), "{text}");
+}
+
 #[tokio::test]
 async fn a_scope_refusal_in_the_legacy_format_is_named_too() {
     // Found in review (fixed): The v3 operations declare the new `ApiError` for their 403, and the auth reference
