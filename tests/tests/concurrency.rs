@@ -382,8 +382,6 @@ async fn wait_until(progress: &Notify, condition: impl Fn() -> bool) {
     }
 }
 
-// ---- found in review: each test below showed a defect, now fixed ----
-
 /// A password the test changes at will, and how it learns that the connection read it.
 struct ChangingPassword {
     value: Arc<std::sync::Mutex<String>>,

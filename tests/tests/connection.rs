@@ -340,8 +340,6 @@ async fn one_line_build_still_gives_the_account_client() {
     client.get_account_balance().send().await.unwrap();
 }
 
-// ---- found in review: each test below showed a defect, now fixed ----
-
 #[tokio::test]
 async fn every_call_refused_with_a_rotated_out_key_is_sent_again_with_the_new_one() {
     // Found in review (fixed): `dispatch` (auth/src/authenticator.rs, the `Static` arm with a rotation) resends a 401

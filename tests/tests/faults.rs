@@ -667,7 +667,7 @@ async fn a_hung_login_is_bounded_even_with_a_client_without_timeouts() {
 
 #[tokio::test]
 async fn a_pause_longer_than_any_clock_holds_logins_instead_of_panicking_into_a_login_loop() {
-    // Found in review (fixed): `Lease::complete` (auth/src/cache.rs:252) computes `now + pause` with no
+    // Found in review (fixed): `Lease::complete` (auth/src/cache.rs) computes `now + pause` with no
     // overflow check. A pause that does not fit in an `Instant` (a `LoginCooldown` whose
     // `first`/`max` are `Duration::MAX`, which a careless caller sets to mean "after a failed
     // login, wait until I call clear_login_cooldown()"; or `max_retry_after: Duration::MAX`,
@@ -712,7 +712,7 @@ async fn a_pause_longer_than_any_clock_holds_logins_instead_of_panicking_into_a_
 
 #[tokio::test]
 async fn a_retry_after_too_large_to_parse_is_a_long_wait_not_none() {
-    // Found in review (fixed): `retry::retry_after` (auth/src/retry.rs:182) parses delay-seconds with
+    // Found in review (fixed): `retry::retry_after` (auth/src/retry.rs) parses delay-seconds with
     // `parse::<u64>()`; a value one digit longer than u64 fails to parse, and, not being an
     // HTTP date either, is treated as if the server had sent no Retry-After at all. A server
     // (or proxy) that asks for "practically forever" then gets three requests 100-400 ms apart
@@ -729,7 +729,7 @@ async fn a_retry_after_too_large_to_parse_is_a_long_wait_not_none() {
 
 #[tokio::test]
 async fn the_typed_failure_is_the_one_this_call_had_not_an_older_one_with_the_same_text() {
-    // Found in review (fixed): `AuthFailure::raise` (auth/src/failure.rs:76-80) de-duplicates failures by their
+    // Found in review (fixed): `AuthFailure::raise` (auth/src/failure.rs) de-duplicates failures by their
     // Display text. `AuthError::Unavailable`'s text does not include its `retry_after`, and
     // `CoolingDown`'s rounds `retry_in` up to whole seconds, so a later failure with different
     // typed fields is handed back as the older one: `AuthFailure::of(&e).error().retry_after()`
@@ -779,7 +779,7 @@ async fn an_explicit_login_call_never_follows_a_redirect_whatever_the_http_clien
     // no redirects, whatever `http_client` you pass", but only the logins the crate makes
     // itself do. `client.create_oauth2_token()` / `client.create_session()` called on a client
     // from `ClientBuilder` (the CLI's `auth login`, a tool that fetches a token to hand on) are
-    // sent by `InfobipAuth::send` (auth/src/authenticator.rs:261) through `call.transport`,
+    // sent by `InfobipAuth::send` (auth/src/authenticator.rs) through `call.transport`,
     // the caller's `http_client`. reqwest's default client follows a 307 and resends the body,
     // so the account's username and password go to whatever host the Location names.
     use infobip_client::account::types::{CreateOAuth2TokenRequest, GrantType};
@@ -814,7 +814,7 @@ async fn an_explicit_login_call_never_follows_a_redirect_whatever_the_http_clien
 #[tokio::test]
 async fn tokens_rejected_as_soon_as_issued_do_not_turn_calls_into_a_login_storm() {
     // Found in review (fixed): a re-login after a 401 that did not help (the new token is refused too) is not
-    // remembered as a failed login (auth/src/authenticator.rs:176-188 returns the second 401
+    // remembered as a failed login (auth/src/authenticator.rs returns the second 401
     // and leaves the refused token cached). A server or gateway that refuses every token it
     // issues (clock skew, a token bound to another address, a revoked client on a cache that
     // still issues tokens) therefore costs a token request per call, for ever: twenty calls in
@@ -847,7 +847,7 @@ async fn tokens_rejected_as_soon_as_issued_do_not_turn_calls_into_a_login_storm(
 async fn a_login_answered_with_another_success_status_is_not_bad_credentials() {
     // Found in review (fixed): a status the spec does not declare reaches `Login::classify` as
     // `Error::UnexpectedResponse`, and every non-redirect, non-transient one is passed to the
-    // operation's `refused` (auth/src/login.rs:192-203, 239-246): for the token call that is
+    // operation's `refused` (auth/src/login.rs): for the token call that is
     // `AuthError::BadCredentials`, for create-session `SessionRefused`. So a 201 (a session
     // created, token in the body) or a 204 from a proxy tells the caller the password is wrong,
     // `is_retryable()` is false (the README's "page someone"), and the pause that follows is

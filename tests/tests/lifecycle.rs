@@ -414,7 +414,7 @@ async fn a_session_held_elsewhere_is_handled_per_rule() {
 
 #[tokio::test]
 async fn a_session_refused_once_is_ended_before_the_next_login() {
-    // Found in review (fixed): on a 401, `reauthenticate` (auth/src/authenticator.rs:174) drops the session
+    // Found in review (fixed): on a 401, `reauthenticate` (auth/src/authenticator.rs) drops the session
     // from the cache (`Tokens::rejected` -> `TokenCache::invalidate`) and logs in again with
     // no previous token, so the rejected session is never destroyed. That is right only if
     // the 401 means the session is gone. A 401 for any other reason (a gateway or WAF in
@@ -447,7 +447,7 @@ async fn a_session_refused_once_is_ended_before_the_next_login() {
 #[tokio::test]
 async fn logout_of_an_oauth_client_keeps_its_token() {
     // Found in review (fixed): the README and `InfobipAuth::logout` say logout "ends an IBSSO session; a no-op
-    // for the other schemes", but for OAuth `Tokens::logout` (auth/src/tokens.rs:157-163)
+    // for the other schemes", but for OAuth `Tokens::logout` (auth/src/tokens.rs)
     // runs the no-op `end` and then releases the lease with no token (and with a shared store
     // removes the fleet's token too). A service that calls logout() at the end of each job, as
     // the README's example does, fetches a new token for every job: a token request per job

@@ -317,8 +317,6 @@ async fn a_delivery_report_is_posted_to_the_messages_webhook() {
     assert!(pulled.results.is_empty());
 }
 
-// ---- found in review: each test below showed a defect, now fixed ----
-
 #[tokio::test]
 async fn a_cursor_named_again_does_not_loop_the_logs_stream() {
     // Found in review (fixed): `Pages::next` (auth/src/sms.rs) follows any `nextCursor` of a page with entries; it
