@@ -318,9 +318,12 @@ impl ClientBuilder {
     }
 
     /// Shares OAuth tokens and IBSSO sessions through `store` with every client, in this
-    /// process or another, built with the same store, base URL, scheme and user: together
-    /// they fetch one token per expiry. Values are encrypted with `key`, which they must all
-    /// use. No effect for Basic and API key, which have nothing to share.
+    /// process or another, built with the same store, base URL, scheme, user and secret:
+    /// together they fetch one token per expiry. Values are encrypted with `key`, which they
+    /// must all use; it also keys the fingerprint of the credentials that names their entry,
+    /// so a client with another secret (a mistyped or revoked password) never uses their token
+    /// nor inherits their failures. No effect for Basic and API key, which have nothing to
+    /// share.
     ///
     /// IBSSO sessions in a shared store are created with `unsafe: true` (not bound to one IP
     /// address), since every host uses them; a logout by one client ends the session for

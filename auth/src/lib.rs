@@ -116,10 +116,11 @@
 //!
 //! # Sharing tokens between clients and processes
 //!
-//! Clients built with the same [`TokenStore`] (and the same base URL, scheme and user) fetch
-//! one OAuth token or IBSSO session per expiry between them: [`MemoryStore`] within a process,
-//! `FileStore` (feature `file-store`) between the processes and runs of a program on one
-//! machine, `RedisStore` (feature `redis`; `ClientBuilder::redis_token_store`) across a fleet. One
+//! Clients built with the same [`TokenStore`] (and the same base URL, scheme, user and secret)
+//! fetch one OAuth token or IBSSO session per expiry between them: [`MemoryStore`] within a
+//! process, `FileStore` (feature `file-store`) between the processes and runs of a program on
+//! one machine, `RedisStore` (feature `redis`; `ClientBuilder::redis_token_store`) across a
+//! fleet. One
 //! process at a time holds the store's lock and fetches; the others wait for what it stores,
 //! and take over if it dies. Stored tokens are encrypted with the [`EncryptionKey`] every
 //! member shares. Each store call is bounded by
