@@ -47,7 +47,7 @@ pub use sealing::EncryptionKey;
 ///
 /// [`MemoryStore`] shares tokens between the clients of one process; `FileStore` (feature
 /// `file-store`) between the processes of one machine, and between runs of a program;
-/// `RedisStore` (feature `redis`) across processes and hosts.
+/// `RedisStore` (feature `redis`; one server or a Redis Cluster) across processes and hosts.
 pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     /// The value stored at `key` and how long it has left, or `None` if there is none.
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;
