@@ -1,6 +1,7 @@
 //! Shared token stores: a fleet of processes (real `redis-server`, real child processes)
-//! behaves like one client; the store never holds a readable secret; what it holds for one
-//! secret is never another's; a wrong key, a tampered entry or a dead Redis never stops calls.
+//! behaves like one client, on one Redis or on a Redis Cluster that loses a master; the store
+//! never holds a readable secret; what it holds for one secret is never another's; a wrong
+//! key, a tampered entry or a dead Redis never stops calls.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,7 +18,7 @@ use infobip_client::ClientInfo as _;
 use infobip_sandbox::{
     Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, SessionRule, DEMO_PASSWORD, DEMO_USERNAME,
 };
-use workspace_tests::redis_server::RedisServer;
+use workspace_tests::redis_server::{RedisCluster, RedisServer};
 use workspace_tests::CapturedLogs;
 
 const KEY: [u8; 32] = [7; 32];
@@ -1439,4 +1440,73 @@ fn every_process_with_the_same_credential_and_key_names_the_same_entry() {
         .build()
         .unwrap();
     assert_eq!(store_key(&client), first);
+}
+
+// ---------------------------------------------------------------------------------------
+// Redis Cluster (issue 21, F).
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn eight_processes_share_one_token_on_a_redis_cluster_through_a_failover() {
+    let started = Instant::now();
+    let mut cluster = RedisCluster::start();
+    let formed = started.elapsed();
+    let infobip = Infobip::start();
+    let nodes = ("INFOBIP_TOKEN_STORE_CLUSTER", cluster.urls().join(","));
+    // A short lease: a lock the killed master held, if its replica had it, lapses soon.
+    let mut fleet: Vec<Member> = (0..8)
+        .map(|_| {
+            let nodes = std::slice::from_ref(&nodes);
+            Member::spawn_env(&infobip, "oauth2", 3000, Stdio::null(), nodes)
+        })
+        .collect();
+    let keys = Member::all(&mut fleet, "key");
+    assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
+    let key = keys[0].strip_prefix("key ").unwrap().to_owned();
+    let tokens = || infobip.sandbox.count(Endpoint::CreateOAuth2Token);
+    let expire = |fleet: &mut [Member]| {
+        infobip.clock.advance(Duration::from_secs(3700));
+        for answer in Member::all(fleet, "advance 3700") {
+            assert_eq!(answer, "advanced");
+        }
+    };
+
+    assert_all_ok(&Member::all(&mut fleet, "burst 50"), 50);
+    assert_eq!(tokens(), 1);
+
+    // Every token expires, and the master holding the credential's slot (its entry and its
+    // lock) dies while the members look for a new one: every call still works, each member
+    // fetching for itself while the store cannot answer.
+    expire(&mut fleet);
+    let master = cluster.master_of(&key).expect("a master serves the slot");
+    for member in fleet.iter_mut() {
+        member.send("burst 50");
+    }
+    cluster.kill(master);
+    let answers: Vec<String> = fleet.iter_mut().map(Member::answer).collect();
+    assert_all_ok(&answers, 50);
+    let during = tokens() - 1;
+    assert!(
+        (1..=8).contains(&during),
+        "{during} tokens during the failover"
+    );
+
+    // Once its replica has taken over, the fleet shares one token again.
+    let new_master = cluster.wait_for_master_of(&key);
+    assert_ne!(new_master, master);
+    let failed_over = started.elapsed();
+    expire(&mut fleet);
+    let sent_before = infobip.sandbox.requests().len();
+    assert_all_ok(&Member::all(&mut fleet, "burst 50"), 50);
+    assert_eq!(tokens(), 1 + during + 1, "one token after the failover");
+    let used: std::collections::HashSet<String> = infobip.sandbox.requests()[sent_before..]
+        .iter()
+        .filter(|r| r.endpoint == Some(Endpoint::GetAccountBalance))
+        .filter_map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    assert_eq!(used.len(), 1, "every member sent the one token");
+    eprintln!(
+        "cluster formed in {formed:?}, failed over by {failed_over:?}, test done in {:?}",
+        started.elapsed()
+    );
 }
