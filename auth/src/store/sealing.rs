@@ -238,6 +238,34 @@ mod tests {
     }
 
     #[test]
+    fn fingerprints_are_hmac_sha256_under_a_derived_key_and_tell_their_parts_apart() {
+        // The 64-byte block the MAC is keyed with is the standard HMAC of the 32-byte key.
+        let key = [5u8; 32];
+        let mut standard = <HmacSha256 as Mac>::new_from_slice(&key).unwrap();
+        standard.update(b"message");
+        let mut ours = keyed(&key);
+        ours.update(b"message");
+        assert_eq!(
+            ours.finalize().into_bytes(),
+            standard.finalize().into_bytes()
+        );
+
+        let fingerprints = Fingerprints::new(&EncryptionKey::from_bytes(key));
+        let fingerprint = fingerprints.of(&[b"ab", b"c"]);
+        assert_eq!(fingerprint.len(), 64);
+        assert_eq!(fingerprints.of(&[b"ab", b"c"]), fingerprint);
+        // Length-prefixed parts: moving a byte from one part to the next changes it.
+        assert_ne!(fingerprints.of(&[b"a", b"bc"]), fingerprint);
+        // Derived, not the encryption key itself.
+        let mut direct = keyed(&key);
+        for part in [&b"ab"[..], b"c"] {
+            direct.update(&(part.len() as u64).to_be_bytes());
+            direct.update(part);
+        }
+        assert_ne!(hex(&direct.finalize().into_bytes()), fingerprint);
+    }
+
+    #[test]
     fn keys_are_checked_and_never_shown() {
         let key =
             EncryptionKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
