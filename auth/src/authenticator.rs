@@ -162,9 +162,10 @@ impl InfobipAuth {
         self.scheme
     }
 
-    /// The key of this client's entry in its shared token store, if it has one.
+    /// The key of this client's entry in its shared token store, for its current secret, if
+    /// it has one.
     #[doc(hidden)]
-    pub fn store_key(&self) -> Option<&str> {
+    pub fn store_key(&self) -> Option<String> {
         match &self.credential {
             Credential::Renewing(tokens) => tokens.store_key(),
             Credential::Static { .. } => None,

@@ -128,6 +128,9 @@ pub(crate) enum StoreChoice {
     /// Opened in `build`, so that a bad URL is reported there with the other settings.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     RedisUrl(SecretString, EncryptionKey),
+    /// The node URLs of a Redis Cluster, opened in `build` likewise.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    RedisCluster(Vec<SecretString>, EncryptionKey),
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -161,6 +164,9 @@ impl fmt::Debug for ClientBuilder {
                 &self.store.as_ref().map(|store| match store {
                     StoreChoice::Given(store, _) => format!("{store:?}"),
                     StoreChoice::RedisUrl(..) => String::from("redis ([redacted] URL)"),
+                    StoreChoice::RedisCluster(nodes, _) => {
+                        format!("redis cluster ({} [redacted] node URLs)", nodes.len())
+                    }
                 }),
             )
             .field("store_lease", &self.store_lease)
@@ -322,9 +328,12 @@ impl ClientBuilder {
     }
 
     /// Shares OAuth tokens and IBSSO sessions through `store` with every client, in this
-    /// process or another, built with the same store, base URL, scheme and user: together
-    /// they fetch one token per expiry. Values are encrypted with `key`, which they must all
-    /// use. No effect for Basic and API key, which have nothing to share.
+    /// process or another, built with the same store, base URL, scheme, user and secret:
+    /// together they fetch one token per expiry. Values are encrypted with `key`, which they
+    /// must all use; it also keys the fingerprint of the credentials that names their entry,
+    /// so a client with another secret (a mistyped or revoked password) never uses their token
+    /// nor inherits their failures. No effect for Basic and API key, which have nothing to
+    /// share.
     ///
     /// IBSSO sessions in a shared store are created with `unsafe: true` (not bound to one IP
     /// address), since every host uses them; a logout by one client ends the session for
@@ -335,11 +344,30 @@ impl ClientBuilder {
     }
 
     /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::RedisStore) at `url`
-    /// (`redis://` or `rediss://`, with `user:password@` if needed): how a fleet of replicas
-    /// shares tokens. The URL is checked by `build`.
+    /// (`redis://` or `rediss://`, `valkey://` or `valkeys://`, with `user:password@` if
+    /// needed): how a fleet of replicas shares tokens. The URL is checked by `build`.
     #[cfg(feature = "redis")]
     pub fn redis_token_store(mut self, url: impl Into<String>, key: EncryptionKey) -> Self {
         self.store = Some(StoreChoice::RedisUrl(SecretString::from(url.into()), key));
+        self
+    }
+
+    /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::RedisStore) on the
+    /// Redis Cluster (or Valkey cluster) that `nodes` belong to: one URL or more, of any of
+    /// its nodes (`redis://host:port`, `rediss://` for TLS, with `user:password@` if needed,
+    /// the same on each). The client finds the rest of the cluster, and follows failovers.
+    /// The list is checked by `build` (an empty one is refused).
+    #[cfg(feature = "redis")]
+    pub fn redis_cluster_token_store<I, S>(mut self, nodes: I, key: EncryptionKey) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let nodes = nodes
+            .into_iter()
+            .map(|url| SecretString::from(url.into()))
+            .collect();
+        self.store = Some(StoreChoice::RedisCluster(nodes, key));
         self
     }
 
@@ -524,6 +552,9 @@ impl ClientBuilder {
                 let (store, key) = match choice {
                     StoreChoice::Given(store, key) => (store, key),
                     StoreChoice::RedisUrl(url, key) => (open_redis(&url, self.store_timeout)?, key),
+                    StoreChoice::RedisCluster(nodes, key) => {
+                        (open_redis_cluster(&nodes, self.store_timeout)?, key)
+                    }
                 };
                 let clock = self.clock.clone();
                 Some(Fleet::new(
@@ -654,12 +685,33 @@ fn open_redis(url: &SecretString, timeout: Duration) -> Result<Arc<dyn TokenStor
     )?))
 }
 
+#[cfg(feature = "redis")]
+fn open_redis_cluster(
+    nodes: &[SecretString],
+    timeout: Duration,
+) -> Result<Arc<dyn TokenStore>, ConfigError> {
+    Ok(Arc::new(crate::RedisStore::cluster_with_timeout(
+        nodes.iter().map(|url| url.expose_secret()),
+        timeout,
+    )?))
+}
+
 #[cfg(not(feature = "redis"))]
 fn open_redis(_: &SecretString, _: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
-    Err(ConfigError {
+    Err(no_redis())
+}
+
+#[cfg(not(feature = "redis"))]
+fn open_redis_cluster(_: &[SecretString], _: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
+    Err(no_redis())
+}
+
+#[cfg(not(feature = "redis"))]
+fn no_redis() -> ConfigError {
+    ConfigError {
         field: "token_store",
         reason: String::from(
             "is a Redis URL, but this build has no Redis support; enable the infobip-auth crate's `redis` feature",
         ),
-    })
+    }
 }

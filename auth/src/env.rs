@@ -19,9 +19,13 @@ pub const PASSWORD: &str = "INFOBIP_PASSWORD";
 pub const CLIENT_ID: &str = "INFOBIP_CLIENT_ID";
 /// The OAuth client secret (the account's password).
 pub const CLIENT_SECRET: &str = "INFOBIP_CLIENT_SECRET";
-/// A Redis URL (`redis://` or `rediss://`) to share tokens across processes; needs the
-/// `redis` feature and [`TOKEN_STORE_KEY`]. Optional.
+/// A Redis URL (`redis://` or `rediss://`; `valkey://` or `valkeys://`) to share tokens
+/// across processes; needs the `redis` feature and [`TOKEN_STORE_KEY`]. Optional.
 pub const TOKEN_STORE: &str = "INFOBIP_TOKEN_STORE";
+/// Instead of [`TOKEN_STORE`], for a Redis Cluster: the URLs of one or more of its nodes,
+/// separated by commas (`redis://10.0.0.1:6379,redis://10.0.0.2:6379`; a comma in a password
+/// is written `%2C`). Needs the `redis` feature and [`TOKEN_STORE_KEY`]. Optional.
+pub const TOKEN_STORE_CLUSTER: &str = "INFOBIP_TOKEN_STORE_CLUSTER";
 /// The store's encryption key: 32 bytes in standard base64 (`openssl rand -base64 32`).
 pub const TOKEN_STORE_KEY: &str = "INFOBIP_TOKEN_STORE_KEY";
 
@@ -89,21 +93,58 @@ impl ClientBuilder {
             }
         };
         let builder = builder.base_url(require(BASE_URL, "always")?);
-        match get(TOKEN_STORE) {
-            None => Ok(builder),
-            Some(url) => {
-                let key = EncryptionKey::from_base64(&require(
-                    TOKEN_STORE_KEY,
-                    "with INFOBIP_TOKEN_STORE, to encrypt the tokens in it",
-                )?)
-                .map_err(|e| ConfigError {
-                    field: TOKEN_STORE_KEY,
-                    reason: e.reason,
-                })?;
-                Ok(builder.with_store(StoreChoice::RedisUrl(SecretString::from(url), key)))
+        let (why, store) = match (get(TOKEN_STORE), get(TOKEN_STORE_CLUSTER)) {
+            (None, None) => return Ok(builder),
+            (Some(_), Some(_)) => {
+                return Err(ConfigError {
+                    field: TOKEN_STORE_CLUSTER,
+                    reason: String::from(
+                        "is set, and so is INFOBIP_TOKEN_STORE; set INFOBIP_TOKEN_STORE for one Redis server, or INFOBIP_TOKEN_STORE_CLUSTER for a Redis Cluster, not both",
+                    ),
+                })
             }
-        }
+            (Some(url), None) => (
+                "with INFOBIP_TOKEN_STORE, to encrypt the tokens in it",
+                StoreUrls::One(url),
+            ),
+            (None, Some(nodes)) => (
+                "with INFOBIP_TOKEN_STORE_CLUSTER, to encrypt the tokens in it",
+                StoreUrls::Cluster(cluster_nodes(&nodes)?),
+            ),
+        };
+        let key = EncryptionKey::from_base64(&require(TOKEN_STORE_KEY, why)?).map_err(|e| {
+            ConfigError {
+                field: TOKEN_STORE_KEY,
+                reason: e.reason,
+            }
+        })?;
+        Ok(builder.with_store(match store {
+            StoreUrls::One(url) => StoreChoice::RedisUrl(SecretString::from(url), key),
+            StoreUrls::Cluster(nodes) => StoreChoice::RedisCluster(nodes, key),
+        }))
     }
+}
+
+enum StoreUrls {
+    One(String),
+    Cluster(Vec<SecretString>),
+}
+
+/// The node URLs in [`TOKEN_STORE_CLUSTER`]. Each is checked when the client is built; an
+/// empty one (a stray comma, a variable that expanded to nothing) is refused here.
+fn cluster_nodes(value: &str) -> Result<Vec<SecretString>, ConfigError> {
+    let nodes: Vec<&str> = value.split(',').map(str::trim).collect();
+    if let Some(empty) = nodes.iter().position(|url| url.is_empty()) {
+        return Err(ConfigError {
+            field: TOKEN_STORE_CLUSTER,
+            reason: format!(
+                "has an empty node URL (item {} of {}); separate the URLs with single commas, with none at either end",
+                empty + 1,
+                nodes.len()
+            ),
+        });
+    }
+    Ok(nodes.into_iter().map(SecretString::from).collect())
 }
 
 #[cfg(test)]
@@ -175,6 +216,65 @@ mod tests {
             "invalid `INFOBIP_AUTH`: is none of basic, api-key, ibsso or oauth2 (its value is not \
              shown: it could be a secret pasted into the wrong variable)"
         );
+    }
+
+    #[test]
+    fn reads_a_redis_cluster_and_refuses_an_unclear_one() {
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let with = |extra: &[(&str, &str)]| {
+            let mut vars = vec![
+                (BASE_URL, "https://x.api.infobip.com"),
+                (AUTH, "oauth2"),
+                (USERNAME, "u"),
+                (PASSWORD, "p"),
+            ];
+            vars.extend_from_slice(extra);
+            from(&vars)
+        };
+        let nodes = "redis://:hunter2@10.0.0.1:7000, valkey://:hunter2@10.0.0.2:7001";
+        let builder = with(&[(TOKEN_STORE_CLUSTER, nodes), (TOKEN_STORE_KEY, key)]).unwrap();
+        let shown = format!("{builder:?}");
+        assert!(
+            shown.contains("redis cluster (2 [redacted] node URLs)") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        let built = builder.build();
+        #[cfg(feature = "redis")]
+        built.unwrap();
+        #[cfg(not(feature = "redis"))]
+        assert!(built.unwrap_err().to_string().contains("`redis` feature"));
+
+        let err = |extra: &[(&str, &str)]| with(extra).unwrap_err().to_string();
+        assert_eq!(
+            err(&[(TOKEN_STORE_CLUSTER, nodes)]),
+            "invalid `INFOBIP_TOKEN_STORE_KEY`: is not set; it is needed with \
+             INFOBIP_TOKEN_STORE_CLUSTER, to encrypt the tokens in it"
+        );
+        let both = err(&[
+            (TOKEN_STORE, "redis://10.0.0.1:6379"),
+            (TOKEN_STORE_CLUSTER, nodes),
+            (TOKEN_STORE_KEY, key),
+        ]);
+        assert!(
+            both.starts_with(
+                "invalid `INFOBIP_TOKEN_STORE_CLUSTER`: is set, and so is INFOBIP_TOKEN_STORE"
+            ),
+            "{both}"
+        );
+        for (value, item) in [
+            (
+                "redis://:hunter2@10.0.0.1:7000,,redis://10.0.0.2:7001",
+                "item 2 of 3",
+            ),
+            ("redis://:hunter2@10.0.0.1:7000,", "item 2 of 2"),
+            (" ", "item 1 of 1"),
+        ] {
+            let e = err(&[(TOKEN_STORE_CLUSTER, value), (TOKEN_STORE_KEY, key)]);
+            assert!(
+                e.contains("has an empty node URL") && e.contains(item) && !e.contains("hunter2"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -116,10 +116,11 @@
 //!
 //! # Sharing tokens between clients and processes
 //!
-//! Clients built with the same [`TokenStore`] (and the same base URL, scheme and user) fetch
-//! one OAuth token or IBSSO session per expiry between them: [`MemoryStore`] within a process,
-//! `FileStore` (feature `file-store`) between the processes and runs of a program on one
-//! machine, `RedisStore` (feature `redis`; `ClientBuilder::redis_token_store`) across a fleet. One
+//! Clients built with the same [`TokenStore`] (and the same base URL, scheme, user and secret)
+//! fetch one OAuth token or IBSSO session per expiry between them: [`MemoryStore`] within a
+//! process, `FileStore` (feature `file-store`) between the processes and runs of a program on
+//! one machine, `RedisStore` (feature `redis`; `ClientBuilder::redis_token_store`, or
+//! `redis_cluster_token_store` for a Redis Cluster) across a fleet. One
 //! process at a time holds the store's lock and fetches; the others wait for what it stores,
 //! and take over if it dies. Stored tokens are encrypted with the [`EncryptionKey`] every
 //! member shares. Each store call is bounded by
@@ -150,7 +151,7 @@
 //! [`ClientBuilder::from_env`] reads `INFOBIP_BASE_URL`, `INFOBIP_AUTH` (`basic`, `api-key`,
 //! `ibsso`, `oauth2`), and `INFOBIP_API_KEY`, `INFOBIP_USERNAME`/`INFOBIP_PASSWORD`, or
 //! `INFOBIP_CLIENT_ID`/`INFOBIP_CLIENT_SECRET`, and for a shared store `INFOBIP_TOKEN_STORE`
-//! and `INFOBIP_TOKEN_STORE_KEY`; see [`env`](mod@env).
+//! (or `INFOBIP_TOKEN_STORE_CLUSTER`) and `INFOBIP_TOKEN_STORE_KEY`; see [`env`](mod@env).
 
 mod authenticator;
 mod buffered;

@@ -90,5 +90,4 @@ pub fn store_key<C: infobip_client::ClientInfo<infobip_client::Auth>>(
         .inner()
         .downcast_ref::<crate::InfobipAuth>()
         .and_then(crate::InfobipAuth::store_key)
-        .map(str::to_owned)
 }

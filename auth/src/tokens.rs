@@ -38,8 +38,8 @@ impl Tokens {
         }
     }
 
-    /// The key of the shared store entry, if there is a store.
-    pub(crate) fn store_key(&self) -> Option<&str> {
+    /// The key of the shared store entry, for the current secret, if there is a store.
+    pub(crate) fn store_key(&self) -> Option<String> {
         self.fleet.as_deref().map(Fleet::key)
     }
 
@@ -160,17 +160,16 @@ impl Tokens {
     }
 
     /// The credentials changed: the token obtained with the old ones is retired (the next call
-    /// replaces it, ending an old session first), here and in the shared store, and the pause
-    /// after a failed login ends (it was about the old credentials).
+    /// replaces it, ending an old session first), and the pause after a failed login ends (it
+    /// was about the old credentials).
+    ///
+    /// The shared store is left as it is: its entries are named after the secret, so from now
+    /// on this client reads and writes the new secret's, whose token and failure (if another
+    /// process with the new secret left one) are the new secret's own. The old secret's entry
+    /// stays with the processes that still use the old secret, until they too change.
     pub(crate) async fn credentials_changed(&self) {
-        let retired = self.cache.retire();
+        self.cache.retire();
         self.cache.credentials_changed();
-        if let Some(fleet) = &self.fleet {
-            fleet.clear_failure().await;
-        }
-        if let (Some(fleet), Some(token)) = (&self.fleet, retired) {
-            fleet.discard(&token.header).await;
-        }
     }
 
     /// Ends the pause after a failed login, here and in the shared store.

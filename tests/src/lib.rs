@@ -16,7 +16,8 @@
 //! - [`CapturedLogs`] is the one log capture: every test that reads what reaches the logs
 //!   (`secrets`, `fleet`, `deprecation`) installs its subscriber.
 //! - [`redis_server::RedisServer`] runs a real `redis-server` for the token store tests
-//!   (`fleet`), whose replicas are the `fleet-member` binary of this crate.
+//!   (`fleet`), whose replicas are the `fleet-member` binary of this crate, and
+//!   [`redis_server::RedisCluster`] a real Redis Cluster of six.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -324,13 +325,68 @@ pub fn traced_here<T>(f: impl FnOnce() -> T) -> T {
 }
 
 pub mod redis_server {
-    //! A real `redis-server` on a loopback port, for the token store tests.
+    //! Real `redis-server`s on loopback ports, for the token store tests: one server, or a
+    //! Redis Cluster of six.
 
-    // Test support: failing to start the server is a failed test, with the reason.
-    #![allow(clippy::expect_used)]
+    // Test support: failing to start the servers is a failed test, with the reason.
+    #![allow(clippy::expect_used, clippy::unwrap_used)]
 
     use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+    use std::path::Path;
     use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// `n` distinct free loopback ports. The listeners are held until all are picked, so the
+    /// OS hands out `n` different ones; another process may still take one before the server
+    /// binds it, which the starts below retry.
+    fn free_ports<const N: usize>() -> [u16; N] {
+        let listeners: Vec<TcpListener> = (0..N)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
+            .collect();
+        std::array::from_fn(|i| listeners[i].local_addr().expect("a bound port").port())
+    }
+
+    /// Starts `redis-server` with the arguments `args` gives for a port it picks, and waits
+    /// until it accepts connections; a start that fails (a port taken meanwhile) is retried
+    /// with new ports.
+    fn start(args: impl Fn() -> (u16, Vec<String>)) -> (Child, u16) {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let (port, args) = args();
+            let spawned = Command::new("redis-server")
+                .args(&args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn();
+            let mut child = match spawned {
+                Ok(child) => child,
+                Err(e) => panic!(
+                    "cannot run redis-server ({e}); install it with `apt-get install redis-server` (.ci/run does)"
+                ),
+            };
+            let stdout = child.stdout.take().expect("piped stdout");
+            let mut lines = BufReader::new(stdout).lines();
+            // Read its log until it is ready, or until it exits (EOF).
+            let ready = lines.by_ref().map_while(Result::ok).any(|line| {
+                last = line.clone();
+                line.contains("Ready to accept connections")
+            });
+            if ready {
+                // Keep draining its log so that it never blocks on a full pipe.
+                std::thread::spawn(move || lines.for_each(drop));
+                return (child, port);
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("redis-server did not start; its last line: {last}");
+    }
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|&a| a.to_owned()).collect()
+    }
 
     /// A `redis-server` child process, killed on drop. Nothing is persisted.
     pub struct RedisServer {
@@ -346,46 +402,17 @@ pub mod redis_server {
         /// If `redis-server` is not installed (`apt-get install redis-server`; `.ci/run`
         /// installs it) or does not start.
         pub fn start() -> Self {
-            let mut last = String::new();
-            // The port is picked by the OS, then handed to redis-server; another process may
-            // take it in between, so a failed start is retried on a new port.
-            for _ in 0..5 {
-                let port = std::net::TcpListener::bind("127.0.0.1:0")
-                    .and_then(|l| l.local_addr())
-                    .map(|a| a.port())
-                    .expect("a free loopback port");
-                let spawned = Command::new("redis-server")
-                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                    .args(["--save", "", "--appendonly", "no", "--loglevel", "notice"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn();
-                let mut child = match spawned {
-                    Ok(child) => child,
-                    Err(e) => panic!(
-                        "cannot run redis-server ({e}); install it with `apt-get install redis-server` (.ci/run does)"
-                    ),
-                };
-                let stdout = child.stdout.take().expect("piped stdout");
-                let mut lines = BufReader::new(stdout).lines();
-                // Read its log until it is ready, or until it exits (EOF).
-                let ready = lines.by_ref().map_while(Result::ok).any(|line| {
-                    last = line.clone();
-                    line.contains("Ready to accept connections")
-                });
-                if ready {
-                    // Keep draining its log so that it never blocks on a full pipe.
-                    std::thread::spawn(move || lines.for_each(drop));
-                    return Self {
-                        child: Some(child),
-                        port,
-                    };
-                }
-                let _ = child.kill();
-                let _ = child.wait();
+            let (child, port) = start(|| {
+                let [port] = free_ports();
+                let mut args = strings(&["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+                args.extend(strings(&["--save", "", "--appendonly", "no"]));
+                args.extend(strings(&["--loglevel", "notice"]));
+                (port, args)
+            });
+            Self {
+                child: Some(child),
+                port,
             }
-            panic!("redis-server did not start; its last line: {last}");
         }
 
         /// `redis://127.0.0.1:PORT`.
@@ -406,6 +433,179 @@ pub mod redis_server {
         fn drop(&mut self) {
             self.stop();
         }
+    }
+
+    /// How long the cluster may take to form, or to fail over.
+    const CLUSTER_WITHIN: Duration = Duration::from_secs(30);
+
+    /// A Redis Cluster on loopback: six `redis-server`s (three masters, one replica each),
+    /// each killed on drop, whatever happened before (a failed assertion included). Nodes
+    /// notice a dead peer after 1 s (`cluster-node-timeout`), so a failover takes a few
+    /// seconds. Nothing is persisted; the nodes' cluster files live in a temporary directory.
+    pub struct RedisCluster {
+        nodes: Vec<RedisServer>,
+        // Dropped after the nodes (fields drop in order), which write to it until they die.
+        _dir: tempfile::TempDir,
+    }
+
+    impl RedisCluster {
+        /// Starts six nodes, joins them into a cluster with `redis-cli --cluster create`, and
+        /// returns when every node reports `cluster_state:ok` and every replica is in sync.
+        ///
+        /// # Panics
+        /// If `redis-server` or `redis-cli` (Debian's `redis-tools`, which `redis-server`
+        /// depends on) is missing, or the cluster does not form within 30 s.
+        pub fn start() -> Self {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let mut cluster = Self {
+                nodes: Vec::new(),
+                _dir: dir,
+            };
+            for _ in 0..6 {
+                let node = cluster_node(cluster._dir.path());
+                cluster.nodes.push(node);
+            }
+            let mut create = Command::new("redis-cli");
+            create.arg("--cluster").arg("create");
+            for node in &cluster.nodes {
+                create.arg(format!("127.0.0.1:{}", node.port));
+            }
+            let created = create
+                .args(["--cluster-replicas", "1", "--cluster-yes"])
+                .stdin(Stdio::null())
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run redis-cli ({e}); it comes with Debian's redis-server (redis-tools)"));
+            assert!(
+                created.status.success(),
+                "redis-cli --cluster create failed: {}{}",
+                String::from_utf8_lossy(&created.stdout),
+                String::from_utf8_lossy(&created.stderr)
+            );
+            cluster.wait_until("the cluster forms", |cluster| {
+                cluster.live().all(|port| {
+                    let info = cli(port, &["CLUSTER", "INFO"]);
+                    let replication = cli(port, &["INFO", "replication"]);
+                    info.contains("cluster_state:ok")
+                        && (replication.contains("role:master")
+                            || replication.contains("master_link_status:up"))
+                })
+            });
+            cluster
+        }
+
+        /// The URL of every node, dead ones included (as a service's configuration would list
+        /// them).
+        pub fn urls(&self) -> Vec<String> {
+            self.nodes.iter().map(RedisServer::url).collect()
+        }
+
+        /// The port of the master that serves `key`'s hash slot now, as the live nodes see it
+        /// (`CLUSTER KEYSLOT`, then `CLUSTER NODES`); `None` while no live master serves it.
+        pub fn master_of(&self, key: &str) -> Option<u16> {
+            let port = self.live().next()?;
+            let slot: u16 = cli(port, &["CLUSTER", "KEYSLOT", key])
+                .trim()
+                .parse()
+                .ok()?;
+            let nodes = cli(port, &["CLUSTER", "NODES"]);
+            let master = nodes.lines().find_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let flags = fields.get(2)?;
+                if !flags.split(',').any(|f| f == "master") || flags.contains("fail") {
+                    return None;
+                }
+                let serves = fields.get(8..)?.iter().any(|range| {
+                    let (low, high) = range.split_once('-').unwrap_or((range, range));
+                    matches!((low.parse::<u16>(), high.parse::<u16>()), (Ok(l), Ok(h)) if l <= slot && slot <= h)
+                });
+                let address = fields.get(1)?.split('@').next()?;
+                serves.then(|| address.rsplit(':').next()?.parse::<u16>().ok())?
+            })?;
+            self.live().any(|p| p == master).then_some(master)
+        }
+
+        /// Kills the node on `port` (SIGKILL: no goodbye to its peers).
+        pub fn kill(&mut self, port: u16) {
+            let node = self
+                .nodes
+                .iter_mut()
+                .find(|node| node.port == port)
+                .expect("a node of this cluster");
+            node.stop();
+        }
+
+        /// Waits until a live master serves `key`'s slot and every live node reports
+        /// `cluster_state:ok`: the failover after a master was killed is over.
+        pub fn wait_for_master_of(&self, key: &str) -> u16 {
+            self.wait_until("a replica takes over", |cluster| {
+                cluster.master_of(key).is_some()
+                    && cluster
+                        .live()
+                        .all(|port| cli(port, &["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+            });
+            self.master_of(key).expect("a master, just seen")
+        }
+
+        fn live(&self) -> impl Iterator<Item = u16> + '_ {
+            self.nodes
+                .iter()
+                .filter(|node| node.child.is_some())
+                .map(|node| node.port)
+        }
+
+        /// Polls `done` every 50 ms until it holds.
+        fn wait_until(&self, what: &str, done: impl Fn(&Self) -> bool) {
+            let deadline = Instant::now() + CLUSTER_WITHIN;
+            while !done(self) {
+                assert!(
+                    Instant::now() < deadline,
+                    "{what}: not within {CLUSTER_WITHIN:?}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// One cluster-enabled node: its client port and its cluster bus port both free (the bus
+    /// port's default, port + 10000, may be taken or out of range).
+    fn cluster_node(dir: &Path) -> RedisServer {
+        let (child, port) = start(|| {
+            let [port, bus] = free_ports();
+            let config = dir.join(format!("nodes-{port}.conf"));
+            let mut args = strings(&["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+            args.extend(strings(&["--cluster-enabled", "yes"]));
+            args.extend(strings(&["--cluster-port", &bus.to_string()]));
+            args.extend(strings(&[
+                "--cluster-config-file",
+                &config.to_string_lossy(),
+            ]));
+            args.extend(strings(&["--cluster-node-timeout", "1000"]));
+            // A replica may take over however long it was out of touch: the test kills its
+            // master right after the cluster forms.
+            args.extend(strings(&["--cluster-replica-validity-factor", "0"]));
+            // Replicas sync at once, not after the default 5 s wait for more replicas.
+            args.extend(strings(&["--repl-diskless-sync-delay", "0"]));
+            args.extend(strings(&["--dir", &dir.to_string_lossy()]));
+            args.extend(strings(&["--save", "", "--appendonly", "no"]));
+            args.extend(strings(&["--loglevel", "notice"]));
+            (port, args)
+        });
+        RedisServer {
+            child: Some(child),
+            port,
+        }
+    }
+
+    /// `redis-cli -p PORT ARGS...`: its output, or nothing if it fails (a node just killed).
+    fn cli(port: u16, args: &[&str]) -> String {
+        Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+            .unwrap_or_default()
     }
 }
 

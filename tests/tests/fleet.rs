@@ -1,6 +1,7 @@
 //! Shared token stores: a fleet of processes (real `redis-server`, real child processes)
-//! behaves like one client; the store never holds a readable secret; a wrong key, a tampered
-//! entry or a dead Redis never stops calls.
+//! behaves like one client, on one Redis or on a Redis Cluster that loses a master; the store
+//! never holds a readable secret; what it holds for one secret is never another's; a wrong
+//! key, a tampered entry or a dead Redis never stops calls.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,7 +18,7 @@ use infobip_client::ClientInfo as _;
 use infobip_sandbox::{
     Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, SessionRule, DEMO_PASSWORD, DEMO_USERNAME,
 };
-use workspace_tests::redis_server::RedisServer;
+use workspace_tests::redis_server::{RedisCluster, RedisServer};
 use workspace_tests::CapturedLogs;
 
 const KEY: [u8; 32] = [7; 32];
@@ -91,15 +92,28 @@ impl Member {
         lease_ms: u64,
         stderr: Stdio,
     ) -> Self {
+        let store = [("INFOBIP_TOKEN_STORE", redis.url())];
+        Self::spawn_env(infobip, scheme, lease_ms, stderr, &store)
+    }
+
+    /// A member configured as the others, its token store and anything else set by `env`
+    /// (which wins over the defaults).
+    fn spawn_env(
+        infobip: &Infobip,
+        scheme: &str,
+        lease_ms: u64,
+        stderr: Stdio,
+        env: &[(&str, String)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fleet-member"))
             .env_clear()
             .env("INFOBIP_BASE_URL", infobip.sandbox.base_url())
             .env("INFOBIP_AUTH", scheme)
             .env("INFOBIP_USERNAME", DEMO_USERNAME)
             .env("INFOBIP_PASSWORD", DEMO_PASSWORD)
-            .env("INFOBIP_TOKEN_STORE", redis.url())
             .env("INFOBIP_TOKEN_STORE_KEY", key_b64(KEY))
             .env("FLEET_LEASE_MS", lease_ms.to_string())
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -316,7 +330,6 @@ fn store_key(client: &Client) -> String {
         .downcast_ref::<InfobipAuth>()
         .and_then(InfobipAuth::store_key)
         .unwrap()
-        .to_owned()
 }
 
 async fn connect(url: &str) -> redis::aio::MultiplexedConnection {
@@ -347,13 +360,14 @@ fn a_wrong_key_or_a_tampered_entry_is_a_miss_with_a_warning() {
         balance_ok(&first, 1).await;
         assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1);
 
-        // Same user, another key: the entry reads as missing, the client fetches its own
-        // token and stores it under its key.
+        // Same user, another key: another entry (the key's fingerprint is keyed by it), so
+        // the client fetches its own token and stores it there, for those with its key.
         let other_key = [9; 32];
         let stranger = redis_client(&sandbox, &clock, &redis.url(), other_key, oauth());
         balance_ok(&stranger, 1).await;
         assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 2);
-        assert!(captured.text().contains("could not be decrypted"));
+        let key = store_key(&stranger);
+        assert_ne!(key, store_key(&first));
         let friend = redis_client(&sandbox, &clock, &redis.url(), other_key, oauth());
         balance_ok(&friend, 1).await;
         assert_eq!(
@@ -362,27 +376,37 @@ fn a_wrong_key_or_a_tampered_entry_is_a_miss_with_a_warning() {
             "read, not fetched"
         );
 
-        // One flipped bit in the stored ciphertext: a miss, never a token.
-        let key = store_key(&friend);
+        // An entry sealed with another key where this key's entry should be (copied there):
+        // a miss with a warning, never a token.
         let mut conn = connect(&redis.url()).await;
-        let mut value: Vec<u8> = redis::cmd("GET")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let last = value.len() - 1;
-        value[last] ^= 1;
-        redis::cmd("SET")
-            .arg(&key)
-            .arg(value)
-            .arg("KEEPTTL")
+        let get = |key: String| redis::cmd("GET").arg(key).clone();
+        let sealed_elsewhere: Vec<u8> =
+            get(store_key(&first)).query_async(&mut conn).await.unwrap();
+        let replace = |value: Vec<u8>| {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(value)
+                .arg("KEEPTTL")
+                .clone()
+        };
+        replace(sealed_elsewhere)
             .query_async::<()>(&mut conn)
             .await
             .unwrap();
-        let after_tamper = captured.text().matches("could not be decrypted").count();
         let reader = redis_client(&sandbox, &clock, &redis.url(), other_key, oauth());
         balance_ok(&reader, 1).await;
         assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 3);
+        assert!(captured.text().contains("could not be decrypted"));
+
+        // One flipped bit in the stored ciphertext: a miss, never a token.
+        let mut value: Vec<u8> = get(key.clone()).query_async(&mut conn).await.unwrap();
+        let last = value.len() - 1;
+        value[last] ^= 1;
+        replace(value).query_async::<()>(&mut conn).await.unwrap();
+        let after_tamper = captured.text().matches("could not be decrypted").count();
+        let reader = redis_client(&sandbox, &clock, &redis.url(), other_key, oauth());
+        balance_ok(&reader, 1).await;
+        assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 4);
         assert!(captured.text().matches("could not be decrypted").count() > after_tamper);
     });
 }
@@ -478,7 +502,7 @@ fn nothing_secret_is_readable_in_redis() {
         }
         let mut secrets = vec![DEMO_PASSWORD.to_owned()];
         secrets.extend(tokens);
-        // Not even whose tokens they are: the user name is hashed.
+        // Not even whose tokens they are: the user name is only in a keyed fingerprint.
         for secret in secrets.iter().chain([&DEMO_USERNAME.to_owned()]) {
             assert!(
                 !everything.contains(secret.as_str()),
@@ -486,7 +510,12 @@ fn nothing_secret_is_readable_in_redis() {
             );
         }
         for key in &keys {
-            assert!(key.starts_with(&format!("infobip-auth:v1:{}:", sandbox.base_url())));
+            assert!(key.starts_with("infobip-auth:v2:{"), "{key}");
+            assert!(
+                key.ends_with(&format!(":oauth2:{}", sandbox.base_url()))
+                    || key.ends_with(&format!(":ibsso:{}", sandbox.base_url())),
+                "{key}"
+            );
         }
         ibsso.logout().await.unwrap();
         // Neither the events nor the store's own errors show a secret.
@@ -1241,5 +1270,243 @@ async fn a_session_refused_once_and_handed_back_is_taken_from_the_store_again() 
         sandbox.answered(Endpoint::DestroySession),
         1,
         "only the failed attempt"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// A store entry and a remembered failure belong to one secret (issue 21, E).
+// ---------------------------------------------------------------------------------------
+
+/// A pause long enough that a test would notice it standing.
+fn long_pause() -> infobip_auth::LoginCooldown {
+    infobip_auth::LoginCooldown {
+        first: Duration::from_secs(600),
+        max: Duration::from_secs(600),
+        ..infobip_auth::LoginCooldown::default()
+    }
+}
+
+/// A builder for the demo user with the given password.
+type WithPassword = fn(&str) -> ClientBuilder;
+
+/// The two schemes with tokens to share, each with the operation that logs in.
+fn renewing_schemes() -> [(WithPassword, Endpoint); 2] {
+    [
+        (
+            |password| ClientBuilder::oauth2(DEMO_USERNAME, password.to_owned()),
+            Endpoint::CreateOAuth2Token,
+        ),
+        (
+            |password| ClientBuilder::ibsso(DEMO_USERNAME, password.to_owned()),
+            Endpoint::CreateSession,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_corrected_password_logs_in_at_once_after_a_wrong_one_failed() {
+    // Before: the store named a credential's entry, lock and failure after its user alone, so
+    // one mistyped password made every client of the user, the right password included, fail
+    // with "failed moments ago for a client sharing this token store" for the whole pause.
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    for (builder, login) in renewing_schemes() {
+        let store = Flaky::default();
+        let with = |password: &str| {
+            let builder = builder(password).login_cooldown(long_pause());
+            on_store(&sandbox, &clock, &store, builder)
+        };
+        let e = with("mistyped-password")
+            .get_account_balance()
+            .send()
+            .await
+            .unwrap_err();
+        assert!(infobip_auth::is_auth_failure(&e), "{e}");
+        assert_eq!(sandbox.count(login), 1);
+        // The same mistake in another process is told of it without asking Infobip again:
+        // failures are still shared, by the clients with the same secret.
+        let e = with("mistyped-password")
+            .get_account_balance()
+            .send()
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("sharing this token store"), "{e}");
+        assert_eq!(sandbox.count(login), 1);
+
+        balance_ok(&with(DEMO_PASSWORD), 1).await;
+        assert_eq!(sandbox.count(login), 2, "{login:?}: logged in at once");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_never_gets_the_token_another_process_stored() {
+    // Before: a client with a wrong or revoked password read the token (or session) another
+    // client had obtained with the right one from the store, and used it until it expired.
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    for (builder, login) in renewing_schemes() {
+        let store = Flaky::default();
+        let with = |password: &str| on_store(&sandbox, &clock, &store, builder(password));
+        let right = with(DEMO_PASSWORD);
+        balance_ok(&right, 1).await;
+        let logins = sandbox.count(login);
+
+        let e = with("revoked-password")
+            .get_account_balance()
+            .send()
+            .await
+            .unwrap_err();
+        assert!(infobip_auth::is_auth_failure(&e), "{login:?}: {e}");
+        assert_eq!(sandbox.count(login), logins + 1, "it asked Infobip itself");
+
+        // Those with the right password still share theirs, untouched by the refusal.
+        balance_ok(&right, 1).await;
+        balance_ok(&with(DEMO_PASSWORD), 1).await;
+        assert_eq!(sandbox.count(login), logins + 1);
+    }
+}
+
+#[tokio::test]
+async fn a_fleet_that_fixes_its_password_logs_in_once_with_the_new_one() {
+    // The keys follow the secret a source hands over: once fixed, the first replica to see the
+    // new password logs in at once (the old one's pause is the old one's), and the others,
+    // seeing it too, take that replica's token from the store.
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let password = Arc::new(std::sync::Mutex::new(String::from("mistyped-password")));
+    let replica = || {
+        let password = password.clone();
+        let source = infobip_auth::SecretFn::new(move || {
+            Ok(secrecy::SecretString::from(
+                password.lock().unwrap().clone(),
+            ))
+        });
+        let builder = ClientBuilder::oauth2_from(DEMO_USERNAME, source)
+            .secret_check_interval(Duration::from_secs(1))
+            .login_cooldown(long_pause());
+        on_store(&sandbox, &clock, &store, builder)
+    };
+    let (a, b) = (replica(), replica());
+    a.get_account_balance().send().await.unwrap_err();
+    let e = b.get_account_balance().send().await.unwrap_err();
+    assert!(e.to_string().contains("sharing this token store"), "{e}");
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1);
+
+    *password.lock().unwrap() = DEMO_PASSWORD.to_owned();
+    clock.advance(Duration::from_secs(1));
+    balance_ok(&a, 1).await;
+    assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 2);
+    balance_ok(&b, 1).await;
+    assert_eq!(
+        sandbox.count(Endpoint::CreateOAuth2Token),
+        2,
+        "the fleet shares the new password's token"
+    );
+}
+
+#[test]
+fn every_process_with_the_same_credential_and_key_names_the_same_entry() {
+    // Before: the key named the user alone, so a process with another password, or with
+    // another encryption key, named the same entry.
+    let redis = RedisServer::start();
+    let infobip = Infobip::start();
+    let store = ("INFOBIP_TOKEN_STORE", redis.url());
+    let key_of = |extra: &[(&str, String)]| {
+        let mut env = vec![store.clone()];
+        env.extend_from_slice(extra);
+        let mut member = Member::spawn_env(&infobip, "oauth2", 10_000, Stdio::null(), &env);
+        member.send("key");
+        let answer = member.answer();
+        answer.strip_prefix("key ").unwrap().to_owned()
+    };
+    let first = key_of(&[]);
+    assert_eq!(key_of(&[]), first);
+    let other_password = key_of(&[("INFOBIP_PASSWORD", String::from("another-password"))]);
+    assert_ne!(other_password, first);
+    let other_key = key_of(&[("INFOBIP_TOKEN_STORE_KEY", key_b64([8; 32]))]);
+    assert_ne!(other_key, first);
+    for key in [&first, &other_password, &other_key] {
+        assert!(key.starts_with("infobip-auth:v2:{"), "{key}");
+        for hidden in [DEMO_USERNAME, DEMO_PASSWORD, "another-password"] {
+            assert!(!key.contains(hidden), "{key}");
+        }
+    }
+
+    // A client in this process, configured alike, agrees.
+    let client = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
+        .base_url(infobip.sandbox.base_url())
+        .redis_token_store(redis.url(), EncryptionKey::from_bytes(KEY))
+        .build()
+        .unwrap();
+    assert_eq!(store_key(&client), first);
+}
+
+// ---------------------------------------------------------------------------------------
+// Redis Cluster (issue 21, F).
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn eight_processes_share_one_token_on_a_redis_cluster_through_a_failover() {
+    let started = Instant::now();
+    let mut cluster = RedisCluster::start();
+    let formed = started.elapsed();
+    let infobip = Infobip::start();
+    let nodes = ("INFOBIP_TOKEN_STORE_CLUSTER", cluster.urls().join(","));
+    // A short lease: a lock the killed master held, if its replica had it, lapses soon.
+    let mut fleet: Vec<Member> = (0..8)
+        .map(|_| {
+            let nodes = std::slice::from_ref(&nodes);
+            Member::spawn_env(&infobip, "oauth2", 3000, Stdio::null(), nodes)
+        })
+        .collect();
+    let keys = Member::all(&mut fleet, "key");
+    assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
+    let key = keys[0].strip_prefix("key ").unwrap().to_owned();
+    let tokens = || infobip.sandbox.count(Endpoint::CreateOAuth2Token);
+    let expire = |fleet: &mut [Member]| {
+        infobip.clock.advance(Duration::from_secs(3700));
+        for answer in Member::all(fleet, "advance 3700") {
+            assert_eq!(answer, "advanced");
+        }
+    };
+
+    assert_all_ok(&Member::all(&mut fleet, "burst 50"), 50);
+    assert_eq!(tokens(), 1);
+
+    // Every token expires, and the master holding the credential's slot (its entry and its
+    // lock) dies while the members look for a new one: every call still works, each member
+    // fetching for itself while the store cannot answer.
+    expire(&mut fleet);
+    let master = cluster.master_of(&key).expect("a master serves the slot");
+    for member in fleet.iter_mut() {
+        member.send("burst 50");
+    }
+    cluster.kill(master);
+    let answers: Vec<String> = fleet.iter_mut().map(Member::answer).collect();
+    assert_all_ok(&answers, 50);
+    let during = tokens() - 1;
+    assert!(
+        (1..=8).contains(&during),
+        "{during} tokens during the failover"
+    );
+
+    // Once its replica has taken over, the fleet shares one token again.
+    let new_master = cluster.wait_for_master_of(&key);
+    assert_ne!(new_master, master);
+    let failed_over = started.elapsed();
+    expire(&mut fleet);
+    let sent_before = infobip.sandbox.requests().len();
+    assert_all_ok(&Member::all(&mut fleet, "burst 50"), 50);
+    assert_eq!(tokens(), 1 + during + 1, "one token after the failover");
+    let used: std::collections::HashSet<String> = infobip.sandbox.requests()[sent_before..]
+        .iter()
+        .filter(|r| r.endpoint == Some(Endpoint::GetAccountBalance))
+        .filter_map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    assert_eq!(used.len(), 1, "every member sent the one token");
+    eprintln!(
+        "cluster formed in {formed:?}, failed over by {failed_over:?}, test done in {:?}",
+        started.elapsed()
     );
 }

@@ -387,6 +387,28 @@ async fn public_types(w: &World, leaks: &mut Leaks) {
         .base_url(w.sandbox.base_url())
         .redis_token_store(redis_url.as_str(), encryption());
     leaks.print(format!("{stored:?}"));
+    // A Redis Cluster: every node's URL carries the password.
+    let nodes = [
+        redis_url.clone(),
+        format!("valkey://:{DEMO_PASSWORD}@127.0.0.1:2"),
+    ];
+    leaks.print(format!(
+        "{:?}",
+        infobip_auth::RedisStore::cluster(&nodes).unwrap()
+    ));
+    for refused in [
+        vec![redis_url.clone(), format!("http://:{DEMO_PASSWORD}@h")],
+        vec![redis_url.clone(), format!("redis://:{DEMO_PASSWORD}-2@h")],
+        vec![format!("rediss://:{DEMO_PASSWORD}@h"), redis_url.clone()],
+        vec![format!("redis://:{DEMO_PASSWORD}@h/3")],
+    ] {
+        let err = infobip_auth::RedisStore::cluster(&refused).unwrap_err();
+        leaks.print(format!("{err} {err:?}"));
+    }
+    let clustered = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
+        .base_url(w.sandbox.base_url())
+        .redis_cluster_token_store(nodes, encryption());
+    leaks.print(format!("{clustered:?}"));
     let memory = infobip_auth::MemoryStore::new();
     let shared = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
         .base_url(w.sandbox.base_url())

@@ -1,6 +1,11 @@
 //! Distributed single-flight over a [`TokenStore`]: one process fetches, the others wait for
 //! what it stores, and a dead holder's lock is taken over when its lease runs out. What the
 //! token is (its store entry, its expiry, whether it idles out) is the token source's business.
+//!
+//! A credential's entry, lock and remembered failure are named after the credential itself
+//! (base URL, scheme, user and secret, fingerprinted with a key only the fleet holds), so
+//! that a process with another secret (a wrong, revoked or newer password) shares nothing
+//! with it: neither its token nor its failures. The names follow the secret when it changes.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use infobip_client::Operation;
 use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::sealing::{EncryptionKey, Sealer};
+use super::sealing::{EncryptionKey, Fingerprints, Sealer};
 use super::{StoreError, TokenStore};
 use crate::cache::{Freshness, Token};
 use crate::login::Login;
@@ -37,11 +42,12 @@ pub(crate) struct StoreSettings {
 pub(crate) struct Fleet {
     store: Arc<dyn TokenStore>,
     sealer: Sealer,
+    fingerprints: Fingerprints,
+    base_url: String,
     source: Arc<dyn TokenSource>,
     login: Arc<Login>,
-    key: String,
-    lock_key: String,
-    failed_key: String,
+    /// The store keys of the secret last seen, made again when it changes.
+    keys: Mutex<Arc<Keys>>,
     /// This process's id in the lock.
     owner: String,
     settings: StoreSettings,
@@ -54,6 +60,47 @@ pub(crate) struct Fleet {
     /// `created`; `u64::MAX` for never.
     last_extend: AtomicU64,
     created: Instant,
+}
+
+/// Where one credential lives in the store: its token, the lock of the process fetching it,
+/// and the failure the fleet remembers for it.
+struct Keys {
+    /// The secret the keys were made for. Compared by address: the credentials hold each
+    /// secret in an `Arc` of its own, replaced whole when it changes.
+    secret: Arc<SecretString>,
+    entry: String,
+    lock: String,
+    failed: String,
+}
+
+impl Keys {
+    /// `infobip-auth:v2:{<fingerprint>}:<scheme>:<base URL>`, and the same with `:lock` and
+    /// `:failed`. The fingerprint covers the base URL, scheme, user and secret: readable are
+    /// only the base URL and scheme (for a store operator), never whose entry it is. It is the
+    /// key's hash tag (`{...}`), so Redis Cluster keeps all three in one hash slot (the
+    /// scripts touch an entry and its lock together), while different credentials spread
+    /// over the shards.
+    fn new(
+        fingerprints: &Fingerprints,
+        base_url: &str,
+        source: &dyn TokenSource,
+        secret: Arc<SecretString>,
+    ) -> Self {
+        let scheme = source.name();
+        let fingerprint = fingerprints.of(&[
+            base_url.as_bytes(),
+            scheme.as_bytes(),
+            source.user().as_bytes(),
+            secret.expose_secret().as_bytes(),
+        ]);
+        let entry = format!("infobip-auth:v2:{{{fingerprint}}}:{scheme}:{base_url}");
+        Self {
+            secret,
+            lock: format!("{entry}:lock"),
+            failed: format!("{entry}:failed"),
+            entry,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -94,16 +141,15 @@ impl Fleet {
         settings: StoreSettings,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        // The user name is hashed: a store operator sees which base URL and scheme an entry
-        // belongs to, not whose it is.
-        let user = hex(&Sha256::digest(source.user().as_bytes()));
-        let key = format!("infobip-auth:v1:{base_url}:{}:{user}", source.name());
+        let fingerprints = Fingerprints::new(encryption);
+        let secret = source.credentials().password();
+        let keys = Keys::new(&fingerprints, base_url, &*source, secret);
         Self {
             store,
             sealer: Sealer::new(encryption),
-            lock_key: format!("{key}:lock"),
-            failed_key: format!("{key}:failed"),
-            key,
+            fingerprints,
+            base_url: base_url.to_owned(),
+            keys: Mutex::new(Arc::new(keys)),
             owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
             source,
             login,
@@ -116,9 +162,31 @@ impl Fleet {
         }
     }
 
-    /// The store key of this client's entry (tests inspect the store through it).
-    pub(crate) fn key(&self) -> &str {
-        &self.key
+    /// The store key of this client's entry, for its current secret (tests inspect the store
+    /// through it).
+    pub(crate) fn key(&self) -> String {
+        self.keys().entry.clone()
+    }
+
+    /// The keys of the current secret. The secret is read here, where the store is used,
+    /// rather than told of its changes: whoever replaces it, the next store call follows.
+    fn keys(&self) -> Arc<Keys> {
+        let secret = self.source.credentials().password();
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        if !Arc::ptr_eq(&keys.secret, &secret) {
+            *keys = Arc::new(Keys::new(
+                &self.fingerprints,
+                &self.base_url,
+                &*self.source,
+                secret,
+            ));
+        }
+        keys.clone()
+    }
+
+    /// Whether `keys` are still those of the current secret.
+    fn still_current(&self, keys: &Keys) -> bool {
+        Arc::ptr_eq(&keys.secret, &self.source.credentials().password())
     }
 
     /// A token from the store, or from the token source, fetched by the one process holding
@@ -136,7 +204,10 @@ impl Fleet {
         let previous_valid = previous
             .as_ref()
             .is_some_and(|p| p.freshness(now) != Freshness::Expired);
-        let next = self.wait_for_turn(previous_valid).await;
+        // One secret's keys from the turn to the unlock, even if the secret changes meanwhile.
+        let keys = self.keys();
+        let keys = &*keys;
+        let next = self.wait_for_turn(keys, previous_valid).await;
         let found = match next {
             Next::Done(token) => return Ok(token),
             // A token source that serves stale tokens has them served by the cache, which
@@ -168,7 +239,7 @@ impl Fleet {
         let replaced = found.map(|f| Arc::new(f.token)).or(previous);
         let result = {
             let fetch = std::pin::pin!(fetch(replaced));
-            let renew = std::pin::pin!(self.keep_lock());
+            let renew = std::pin::pin!(self.keep_lock(keys));
             match futures_util::future::select(fetch, renew).await {
                 futures_util::future::Either::Left((result, _)) => result,
                 futures_util::future::Either::Right(((), fetch)) => fetch.await,
@@ -182,12 +253,16 @@ impl Fleet {
                 *rejected = None;
             }
         }
+        // The secret changed while this process fetched: the outcome may be either secret's,
+        // so it is stored under neither (the cache decides whether to use it).
+        let current = self.still_current(keys);
         let result = match result {
-            Ok(token) => match self.write(&token).await {
+            Ok(token) if !current => Ok(token),
+            Ok(token) => match self.write(keys, &token).await {
                 Ok(true) => Ok(token),
                 // The lock was taken over while this process fetched: the new holder's token
                 // stands for the fleet.
-                Ok(false) => Ok(self.defer_to_fleet(token).await),
+                Ok(false) => Ok(self.defer_to_fleet(keys, token).await),
                 Err(error) => {
                     self.warn(&error);
                     Ok(token)
@@ -196,8 +271,11 @@ impl Fleet {
             Err(error) => {
                 // Shared, so that neither this process nor the rest of the fleet repeats the
                 // same failing requests one after another.
-                if let Err(store_error) = self.record_failure(&error, pause(&error)).await {
-                    self.warn(&store_error);
+                if current {
+                    if let Err(store_error) = self.record_failure(keys, &error, pause(&error)).await
+                    {
+                        self.warn(&store_error);
+                    }
                 }
                 match fallback {
                     // Without a token of its own, this process serves the stored one; with
@@ -210,7 +288,7 @@ impl Fleet {
                 }
             }
         };
-        if let Err(error) = self.unlock().await {
+        if let Err(error) = self.unlock(keys).await {
             // Its lease runs out on its own.
             self.warn(&error);
         }
@@ -232,8 +310,8 @@ impl Fleet {
         }
     }
 
-    async fn unlock(&self) -> Result<(), StoreError> {
-        self.bounded(self.store.remove_if(&self.lock_key, self.owner.as_bytes()))
+    async fn unlock(&self, keys: &Keys) -> Result<(), StoreError> {
+        self.bounded(self.store.remove_if(&keys.lock, self.owner.as_bytes()))
             .await
             .map(drop)
     }
@@ -241,11 +319,11 @@ impl Fleet {
     /// Waits until the store has a fresh token, this process holds the lock, or the store
     /// must be bypassed. `has_previous`: this process already has a token to serve while it
     /// waits (stale tokens are served by its own cache).
-    async fn wait_for_turn(&self, has_previous: bool) -> Next {
+    async fn wait_for_turn(&self, keys: &Keys, has_previous: bool) -> Next {
         let started = Instant::now();
         let mut waited = false;
         loop {
-            let found = match self.read().await {
+            let found = match self.read(keys).await {
                 Ok(found) => found,
                 Err(error) => return Next::Bypass(error),
             };
@@ -266,13 +344,13 @@ impl Fleet {
             let lease = self.settings.lease;
             let locked = self
                 .store
-                .insert_if_absent(&self.lock_key, self.owner.as_bytes(), lease);
+                .insert_if_absent(&keys.lock, self.owner.as_bytes(), lease);
             match self.bounded(locked).await {
                 Err(error) => return Next::Bypass(error),
                 Ok(true) => {
                     tracing::debug!("token lock acquired");
-                    if let Some((cause, left)) = self.recent_failure().await {
-                        let _ = self.unlock().await;
+                    if let Some((cause, left)) = self.recent_failure(keys).await {
+                        let _ = self.unlock(keys).await;
                         return match found {
                             Some(found) if serve_found => Next::Done(found.token),
                             _ => Next::FailedElsewhere(cause, left),
@@ -280,9 +358,9 @@ impl Fleet {
                     }
                     // The previous holder may have stored a token between our read and our
                     // lock: look once more before asking Infobip.
-                    return match self.read().await {
+                    return match self.read(keys).await {
                         Ok(Some(found)) if found.fresh => {
-                            let _ = self.unlock().await;
+                            let _ = self.unlock(keys).await;
                             Next::Done(found.token)
                         }
                         Ok(found) => Next::Hold(found),
@@ -314,13 +392,13 @@ impl Fleet {
     }
 
     /// Renews the lock's lease while a fetch runs; returns if the lock was lost.
-    async fn keep_lock(&self) {
+    async fn keep_lock(&self, keys: &Keys) {
         let every = (self.settings.lease / 3).max(Duration::from_millis(10));
         loop {
             tokio::time::sleep(every).await;
             let renewed =
                 self.store
-                    .extend_if(&self.lock_key, self.owner.as_bytes(), self.settings.lease);
+                    .extend_if(&keys.lock, self.owner.as_bytes(), self.settings.lease);
             match self.bounded(renewed).await {
                 Ok(true) => {}
                 Ok(false) => {
@@ -333,11 +411,11 @@ impl Fleet {
     }
 
     /// The token in the store, if it is there, readable with our key, and still valid.
-    async fn read(&self) -> Result<Option<Found>, StoreError> {
-        let Some(stored) = self.bounded(self.store.load(&self.key)).await? else {
+    async fn read(&self, keys: &Keys) -> Result<Option<Found>, StoreError> {
+        let Some(stored) = self.bounded(self.store.load(&keys.entry)).await? else {
             return Ok(None);
         };
-        let Some(entry) = self.sealer.open::<Entry>(&self.key, &stored.value) else {
+        let Some(entry) = self.sealer.open::<Entry>(&keys.entry, &stored.value) else {
             self.warn(&StoreError::new(
                 "an entry could not be decrypted (another encryption key, or tampered with); treating it as missing",
             ));
@@ -361,11 +439,11 @@ impl Fleet {
     /// After the lock was taken over during this process's fetch: a token the user may hold
     /// only one of (a session) is ended in favour of the one the store now holds, so that the
     /// fleet does not keep two; other tokens are simply kept.
-    async fn defer_to_fleet(&self, own: Token) -> Token {
+    async fn defer_to_fleet(&self, keys: &Keys, own: Token) -> Token {
         if !self.source.one_per_user() {
             return own;
         }
-        let stored = match self.read().await {
+        let stored = match self.read(keys).await {
             Ok(Some(found)) if found.token.header != own.header => found.token,
             // Nothing stored yet (the new holder is still fetching) or the store failed:
             // this process keeps its own, as it would without a store.
@@ -381,23 +459,19 @@ impl Fleet {
     }
 
     /// Stores a token this process just obtained; `false` if the lock was taken over first.
-    async fn write(&self, token: &Token) -> Result<bool, StoreError> {
+    async fn write(&self, keys: &Keys, token: &Token) -> Result<bool, StoreError> {
         let Some((entry, ttl)) = self
             .source
             .entry_for(token, self.clock.now(), self.clock.wall())
         else {
             return Ok(true);
         };
-        let sealed = self.sealer.seal(&self.key, &entry)?;
+        let sealed = self.sealer.seal(&keys.entry, &entry)?;
         self.last_extend
             .store(self.since_created(), Ordering::Relaxed);
-        let saved = self.store.save_if(
-            &self.key,
-            sealed,
-            ttl,
-            &self.lock_key,
-            self.owner.as_bytes(),
-        );
+        let saved = self
+            .store
+            .save_if(&keys.entry, sealed, ttl, &keys.lock, self.owner.as_bytes());
         let saved = self.bounded(saved).await?;
         if !saved {
             tracing::warn!("the token lock was taken over before the token was stored; the new holder's token stands");
@@ -411,19 +485,24 @@ impl Fleet {
     }
 
     /// Records why this process, holding the lock, failed to obtain a token, for `pause`.
-    async fn record_failure(&self, error: &AuthError, pause: Duration) -> Result<(), StoreError> {
+    async fn record_failure(
+        &self,
+        keys: &Keys,
+        error: &AuthError,
+        pause: Duration,
+    ) -> Result<(), StoreError> {
         if pause.is_zero() {
             return Ok(());
         }
         let failure = SharedFailure {
             cause: error.to_string(),
         };
-        let sealed = self.sealer.seal(&self.failed_key, &failure)?;
+        let sealed = self.sealer.seal(&keys.failed, &failure)?;
         let saved = self.store.save_if(
-            &self.failed_key,
+            &keys.failed,
             sealed,
             pause,
-            &self.lock_key,
+            &keys.lock,
             self.owner.as_bytes(),
         );
         self.bounded(saved).await.map(drop)
@@ -431,22 +510,20 @@ impl Fleet {
 
     /// Why a process failed to obtain a token moments ago, if one did, and how long its
     /// pause has left.
-    async fn recent_failure(&self) -> Option<(String, Duration)> {
-        let stored = self
-            .bounded(self.store.load(&self.failed_key))
-            .await
-            .ok()??;
+    async fn recent_failure(&self, keys: &Keys) -> Option<(String, Duration)> {
+        let stored = self.bounded(self.store.load(&keys.failed)).await.ok()??;
         let failure = self
             .sealer
-            .open::<SharedFailure>(&self.failed_key, &stored.value)?;
+            .open::<SharedFailure>(&keys.failed, &stored.value)?;
         Some((failure.cause.clone(), stored.ttl.unwrap_or(Duration::ZERO)))
     }
 
     /// Removes the shared failure, so that the fleet logs in again at once.
     pub(crate) async fn clear_failure(&self) {
+        let keys = self.keys();
         let result = async {
-            if let Some(stored) = self.bounded(self.store.load(&self.failed_key)).await? {
-                let removed = self.store.remove_if(&self.failed_key, &stored.value);
+            if let Some(stored) = self.bounded(self.store.load(&keys.failed)).await? {
+                let removed = self.store.remove_if(&keys.failed, &stored.value);
                 self.bounded(removed).await?;
             }
             Ok(())
@@ -460,7 +537,7 @@ impl Fleet {
     /// The valid token in the store, fresh or not (for a logout from a process that does
     /// not hold the token itself).
     pub(crate) async fn current(&self) -> Option<Token> {
-        match self.read().await {
+        match self.read(&self.keys()).await {
             Ok(found) => found.map(|f| f.token),
             Err(error) => {
                 self.warn(&error);
@@ -477,9 +554,10 @@ impl Fleet {
     /// Removes the stored token if it is the one sent as `used` (the server rejected it, or
     /// it was logged out), so that no other process picks it up.
     pub(crate) async fn discard(&self, used: &HeaderValue) {
+        let keys = self.keys();
         let result = async {
-            if let Some(sealed) = self.stored_as(used).await? {
-                self.bounded(self.store.remove_if(&self.key, &sealed))
+            if let Some(sealed) = self.stored_as(&keys, used).await? {
+                self.bounded(self.store.remove_if(&keys.entry, &sealed))
                     .await?;
             }
             Ok(())
@@ -492,11 +570,15 @@ impl Fleet {
 
     /// The stored value, if it holds the token sent as `header` (what a compare-and-delete
     /// or compare-and-extend must name).
-    async fn stored_as(&self, header: &HeaderValue) -> Result<Option<Vec<u8>>, StoreError> {
-        let stored = self.bounded(self.store.load(&self.key)).await?;
+    async fn stored_as(
+        &self,
+        keys: &Keys,
+        header: &HeaderValue,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let stored = self.bounded(self.store.load(&keys.entry)).await?;
         Ok(stored
             .map(|stored| stored.value)
-            .filter(|sealed| self.holds(sealed, header)))
+            .filter(|sealed| self.holds(keys, sealed, header)))
     }
 
     /// For a token that idles out: restarts the stored copy's expiry if this process has not
@@ -522,9 +604,10 @@ impl Fleet {
         let this = self.clone();
         let header = header.clone();
         tokio::spawn(async move {
+            let keys = this.keys();
             let result = async {
-                if let Some(sealed) = this.stored_as(&header).await? {
-                    this.bounded(this.store.extend_if(&this.key, &sealed, keep_alive.ttl))
+                if let Some(sealed) = this.stored_as(&keys, &header).await? {
+                    this.bounded(this.store.extend_if(&keys.entry, &sealed, keep_alive.ttl))
                         .await?;
                 }
                 Ok(())
@@ -541,10 +624,10 @@ impl Fleet {
     }
 
     /// Whether `sealed` holds the token sent as `header`.
-    fn holds(&self, sealed: &[u8], header: &HeaderValue) -> bool {
+    fn holds(&self, keys: &Keys, sealed: &[u8], header: &HeaderValue) -> bool {
         let now = self.clock.now();
         self.sealer
-            .open::<Entry>(&self.key, sealed)
+            .open::<Entry>(&keys.entry, sealed)
             .and_then(|entry| {
                 // Any TTL: only the token matters here.
                 self.source
@@ -585,36 +668,35 @@ impl Fleet {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest as _, Sha256};
+
     use super::*;
+    use crate::scheme::ibsso::Ibsso;
     use crate::scheme::oauth2::OAuth2;
     use crate::scheme::UserCredentials;
+    use crate::store::sealing::hex;
     use crate::{ManualClock, MemoryStore};
 
-    fn fleet(user: &str) -> Fleet {
-        let credentials = UserCredentials::new(
+    const BASE_URL: &str = "https://api.infobip.com";
+
+    fn credentials(user: &str, secret: &str) -> UserCredentials {
+        UserCredentials::new(
             ("client_id", user.to_owned()),
-            ("client_secret", "secret".into()),
+            ("client_secret", secret.into()),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    fn fleet_of(source: Arc<dyn TokenSource>, base_url: &str, encryption: [u8; 32]) -> Fleet {
         Fleet::new(
             Arc::new(MemoryStore::new()),
-            &EncryptionKey::from_bytes([1; 32]),
-            "https://api.infobip.com",
-            Arc::new(OAuth2::new(credentials, None)),
+            &EncryptionKey::from_bytes(encryption),
+            base_url,
+            source,
             Arc::new(Login::new(
-                String::from("https://api.infobip.com"),
+                String::from(base_url),
                 reqwest::Client::new(),
                 Duration::from_secs(1),
                 crate::RetryPolicy::default(),
@@ -630,14 +712,104 @@ mod tests {
         )
     }
 
+    fn fleet(user: &str, secret: &str, encryption: [u8; 32]) -> Fleet {
+        let source = Arc::new(OAuth2::new(credentials(user, secret), None));
+        fleet_of(source, BASE_URL, encryption)
+    }
+
+    /// The hash tag Redis Cluster places a key by: what is between the first `{` and the
+    /// next `}`.
+    fn hash_tag(key: &str) -> &str {
+        let open = key.find('{').unwrap();
+        let close = open + key[open..].find('}').unwrap();
+        &key[open + 1..close]
+    }
+
     #[test]
-    fn keys_name_the_base_url_and_scheme_but_not_the_user() {
-        let key = fleet("alice@example.com").key;
+    fn keys_name_the_base_url_and_scheme_but_neither_the_user_nor_the_secret() {
+        let user = "alice@example.com";
+        let secret = "S3CRET-password";
+        let keys = fleet(user, secret, [1; 32]).keys();
         assert!(
-            key.starts_with("infobip-auth:v1:https://api.infobip.com:oauth2:"),
-            "{key}"
+            keys.entry.starts_with("infobip-auth:v2:{"),
+            "{}",
+            keys.entry
         );
-        assert!(!key.contains("alice"), "{key}");
-        assert_ne!(key, fleet("bob").key);
+        assert!(
+            keys.entry.ends_with("}:oauth2:https://api.infobip.com"),
+            "{}",
+            keys.entry
+        );
+        // Nor anything a guess could be checked against without the key: the unkeyed hashes
+        // of either.
+        let unkeyed = |text: &str| hex(&Sha256::digest(text.as_bytes()));
+        for key in [&keys.entry, &keys.lock, &keys.failed] {
+            for hidden in [user, "alice", secret, &unkeyed(user), &unkeyed(secret)] {
+                assert!(!key.contains(hidden), "{key} contains {hidden}");
+            }
+        }
+        // One hash slot for the three (the scripts touch an entry and its lock together),
+        // tagged by the fingerprint, so that different credentials spread over the shards.
+        let tag = hash_tag(&keys.entry);
+        assert_eq!(tag.len(), 64, "{tag}");
+        assert_eq!(hash_tag(&keys.lock), tag);
+        assert_eq!(hash_tag(&keys.failed), tag);
+        assert_eq!(keys.lock, format!("{}:lock", keys.entry));
+        assert_eq!(keys.failed, format!("{}:failed", keys.entry));
+    }
+
+    #[test]
+    fn every_part_of_the_credential_changes_the_key() {
+        let key = |fleet: Fleet| fleet.key();
+        let alice = key(fleet("alice", "password-1", [1; 32]));
+        let others = [
+            key(fleet("alice", "password-2", [1; 32])),
+            key(fleet("bob", "password-1", [1; 32])),
+            key(fleet_of(
+                Arc::new(OAuth2::new(credentials("alice", "password-1"), None)),
+                "https://xyz.api.infobip.com",
+                [1; 32],
+            )),
+            key(fleet_of(
+                Arc::new(Ibsso::new(
+                    credentials("alice", "password-1"),
+                    Duration::from_secs(3600),
+                    Duration::from_secs(300),
+                    true,
+                )),
+                BASE_URL,
+                [1; 32],
+            )),
+        ];
+        for other in &others {
+            assert_ne!(hash_tag(&alice), hash_tag(other), "{alice} / {other}");
+        }
+    }
+
+    #[test]
+    fn the_same_credential_has_the_same_key_only_under_the_same_encryption_key() {
+        // What processes sharing a store compute each for themselves.
+        let first = fleet("alice", "password-1", [1; 32]).key();
+        assert_eq!(fleet("alice", "password-1", [1; 32]).key(), first);
+        // Keyed: without the fleet's key, nobody can tell which credential a key names.
+        assert_ne!(fleet("alice", "password-1", [2; 32]).key(), first);
+    }
+
+    #[test]
+    fn the_keys_follow_the_secret_when_it_changes() {
+        let fleet = fleet("alice", "password-1", [1; 32]);
+        let before = fleet.keys();
+        assert!(Arc::ptr_eq(&before, &fleet.keys()), "made once per secret");
+        fleet
+            .source
+            .credentials()
+            .set_password("password-2".into())
+            .unwrap();
+        assert!(!fleet.still_current(&before));
+        assert_eq!(
+            fleet.key(),
+            self::fleet("alice", "password-2", [1; 32]).key()
+        );
+        assert_ne!(fleet.key(), before.entry);
     }
 }

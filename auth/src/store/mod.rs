@@ -37,13 +37,17 @@ pub use sealing::EncryptionKey;
 /// Implementations are plain key-value stores with expiry and compare-then-act writes; a lock
 /// is a key inserted if absent, holding its owner's id. They never see a secret: values arrive
 /// encrypted and authenticated (XChaCha20-Poly1305, with the key given to the builder), and
-/// keys hold the base URL, the scheme and a SHA-256 of the user name. Every call is bounded by
-/// the builder's store timeout; a store that fails or times out is bypassed (the client falls
-/// back to its own cache, with a rate-limited warning), so a store outage never stops calls.
+/// keys hold the base URL, the scheme and a fingerprint of the user and secret keyed by that
+/// key (HMAC-SHA256). The fingerprint is each key's `{...}` hash tag, the same for a
+/// credential's entry and its lock: a store that shards by key (as Redis Cluster does) must
+/// keep keys with one tag together, since `save_if` reads one and writes the other in one
+/// step. Every call is bounded by the builder's store timeout; a store that fails or times out
+/// is bypassed (the client falls back to its own cache, with a rate-limited warning), so a
+/// store outage never stops calls.
 ///
 /// [`MemoryStore`] shares tokens between the clients of one process; `FileStore` (feature
 /// `file-store`) between the processes of one machine, and between runs of a program;
-/// `RedisStore` (feature `redis`) across processes and hosts.
+/// `RedisStore` (feature `redis`; one server or a Redis Cluster) across processes and hosts.
 pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     /// The value stored at `key` and how long it has left, or `None` if there is none.
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;

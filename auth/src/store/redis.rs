@@ -1,35 +1,63 @@
-//! The Redis [`TokenStore`], for fleets: every replica of a service shares one token.
+//! The Redis [`TokenStore`], for fleets: every replica of a service shares one token. One
+//! server (or a primary behind a proxy), or a Redis Cluster; Valkey alike.
 
 use std::fmt;
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use infobip_client::BoxFuture;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::Script;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Script, Value};
 use tokio::sync::OnceCell;
 
 use super::{StoreError, Stored, TokenStore};
 use crate::ConfigError;
 
-/// A [`TokenStore`] on Redis (`redis://` or `rediss://` for TLS, with `user:password@` if the
-/// server wants them, and an optional `/db`).
+/// A [`TokenStore`] on Redis or Valkey: one server ([`open`](Self::open)) or a Redis Cluster
+/// ([`cluster`](Self::cluster)). URLs are `redis://`, or `rediss://` for TLS (`valkey://` and
+/// `valkeys://` alike), with `user:password@` if the server wants them, and for one server an
+/// optional `/db`.
 ///
-/// It connects on first use and reconnects by itself; while Redis is unreachable, clients fall
-/// back to their own caches. Values are written encrypted by the client; locks are plain
-/// `SET NX PX` keys, released and extended by the compare-then-act scripts.
+/// It connects on first use and reconnects by itself (on a cluster, it follows failovers and
+/// resharding); while Redis is unreachable, clients fall back to their own caches. Values are
+/// written encrypted by the client; locks are plain `SET NX PX` keys, released and extended by
+/// the compare-then-act scripts. On a cluster, each script's keys (an entry and its lock) share
+/// a hash slot: the client names every key of one credential with the same hash tag.
 pub struct RedisStore {
+    backend: Backend,
+    timeout: Duration,
+}
+
+/// One server or a cluster; boxed, their clients being of very different sizes.
+enum Backend {
+    Node(Box<Node>),
+    Cluster(Box<Cluster>),
+}
+
+struct Node {
     client: redis::Client,
     connection: OnceCell<ConnectionManager>,
     /// The URL without its password, for `Debug`.
     shown: String,
-    timeout: Duration,
+}
+
+struct Cluster {
+    client: ClusterClient,
+    connection: OnceCell<ClusterConnection>,
+    /// The node URLs without their passwords, for `Debug`.
+    shown: Vec<String>,
 }
 
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("url", &self.shown)
+        let mut debug = f.debug_struct("RedisStore");
+        match &self.backend {
+            Backend::Node(node) => debug.field("url", &node.shown),
+            Backend::Cluster(cluster) => debug.field("cluster", &cluster.shown),
+        };
+        debug
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -75,9 +103,65 @@ return 0",
     )
 });
 
+/// The shortest wait before a cluster call is retried (after a redirect to a node it has not
+/// connected to yet, or a connection lost in a failover).
+const MIN_RETRY_WAIT_MS: u64 = 10;
+
+const EXPECTED: &str =
+    "expected redis://[user:password@]host[:port][/db], rediss:// (TLS), valkey:// or valkeys://";
+
+/// A store URL, checked: it parses, names a host, and has a scheme the client speaks.
+struct NodeUrl {
+    parsed: reqwest::Url,
+    /// Without the password, for `Debug` and errors.
+    shown: String,
+}
+
+impl NodeUrl {
+    /// `what` says which URL is refused (nothing for the one URL, "node 3 " on a cluster),
+    /// never quoting it: it may hold a password.
+    fn parse(url: &str, what: &str) -> Result<Self, ConfigError> {
+        let parsed = reqwest::Url::parse(url.trim())
+            .map_err(|_| refused(format!("{what}is not a URL; {EXPECTED}")))?;
+        if !matches!(parsed.scheme(), "redis" | "rediss" | "valkey" | "valkeys") {
+            return Err(refused(format!(
+                "{what}has the scheme `{}`; {EXPECTED}",
+                parsed.scheme().chars().take(16).collect::<String>()
+            )));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(refused(format!("{what}names no host; {EXPECTED}")));
+        }
+        let mut shown = parsed.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("[redacted]"));
+        }
+        Ok(Self {
+            shown: shown.to_string(),
+            parsed,
+        })
+    }
+
+    fn tls(&self) -> bool {
+        matches!(self.parsed.scheme(), "rediss" | "valkeys")
+    }
+
+    /// The database number in the path, if one is given.
+    fn database(&self) -> Option<&str> {
+        Some(self.parsed.path().trim_matches('/')).filter(|db| !db.is_empty())
+    }
+}
+
+fn refused(reason: String) -> ConfigError {
+    ConfigError {
+        field: "token_store",
+        reason,
+    }
+}
+
 impl RedisStore {
     /// A store for the Redis server at `url`. Nothing is connected until first use; a URL
-    /// that is not `redis://` or `rediss://` is refused here.
+    /// that is not `redis://`, `rediss://`, `valkey://` or `valkeys://` is refused here.
     pub fn open(url: &str) -> Result<Self, ConfigError> {
         Self::open_with_timeout(url, Duration::from_secs(1))
     }
@@ -85,58 +169,138 @@ impl RedisStore {
     /// Like [`open`](Self::open), giving up on connecting and on each answer after
     /// `timeout` (the builder passes its `store_timeout`).
     pub fn open_with_timeout(url: &str, timeout: Duration) -> Result<Self, ConfigError> {
-        let fail = |reason: String| ConfigError {
-            field: "token_store",
-            reason,
-        };
-        let parsed = reqwest::Url::parse(url.trim()).map_err(|_| {
-            fail(String::from(
-                "is not a URL; expected redis://[user:password@]host[:port][/db] or rediss://...",
-            ))
-        })?;
-        if !matches!(parsed.scheme(), "redis" | "rediss") {
-            return Err(fail(format!(
-                "has the scheme `{}`; expected redis:// or rediss:// (TLS)",
-                parsed.scheme().chars().take(16).collect::<String>()
-            )));
-        }
-        let mut shown = parsed.clone();
-        if shown.password().is_some() {
-            let _ = shown.set_password(Some("[redacted]"));
-        }
+        let node = NodeUrl::parse(url, "")?;
         let client = redis::Client::open(url.trim()).map_err(|e| {
-            fail(format!(
+            refused(format!(
                 "is not a Redis URL the client accepts ({:?})",
                 e.kind()
             ))
         })?;
         Ok(Self {
-            client,
-            connection: OnceCell::new(),
-            shown: shown.to_string(),
+            backend: Backend::Node(Box::new(Node {
+                client,
+                connection: OnceCell::new(),
+                shown: node.shown,
+            })),
             timeout,
         })
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
-        self.connection
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(self.timeout))
-                    .set_response_timeout(Some(self.timeout))
-                    // The client bounds and retries each call itself; a manager that kept
-                    // reconnecting would only hold calls up while Redis is down.
-                    .set_number_of_retries(1)
-                    .set_max_delay(Duration::from_millis(100));
-                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-                    .map_err(|e| failed(&e))
-            })
-            .await
-            .cloned()
+    /// A store on the Redis Cluster that `nodes` belong to: the URL of one node or more (any
+    /// of them; the client learns the others, and which holds what, from the cluster). They
+    /// must agree on TLS and on `user:password@`, and name no database other than 0 (a
+    /// cluster has no other). Nothing is connected until first use.
+    pub fn cluster<I, S>(nodes: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::cluster_with_timeout(nodes, Duration::from_secs(1))
     }
-}
 
-impl RedisStore {
+    /// Like [`cluster`](Self::cluster), giving up on connecting and on each answer after
+    /// `timeout` (the builder passes its `store_timeout`).
+    pub fn cluster_with_timeout<I, S>(nodes: I, timeout: Duration) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let nodes: Vec<S> = nodes.into_iter().collect();
+        let checked = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, url)| NodeUrl::parse(url.as_ref(), &format!("node {} ", i + 1)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(first) = checked.first() else {
+            return Err(refused(String::from(
+                "is a Redis Cluster without node URLs; give one or more, such as redis://10.0.0.1:6379",
+            )));
+        };
+        for (i, node) in checked.iter().enumerate() {
+            let what = format!("node {}", i + 1);
+            if node.database().is_some_and(|db| db != "0") {
+                return Err(refused(format!(
+                    "{what} names a database; a Redis Cluster has only database 0, so leave the path out"
+                )));
+            }
+            if node.tls() != first.tls() {
+                return Err(refused(format!(
+                    "{what} and node 1 differ in TLS (rediss:// or valkeys:// against redis:// or valkey://); use the same for every node"
+                )));
+            }
+            if node.parsed.username() != first.parsed.username()
+                || node.parsed.password() != first.parsed.password()
+            {
+                return Err(refused(format!(
+                    "{what} and node 1 differ in user or password; give every node the same user:password@ (or none)"
+                )));
+            }
+        }
+        // Each call is bounded by `timeout` (here and by the client): retries are quick, so
+        // that one redirect or reconnection after a failover fits within it, rather than
+        // waiting out the client's default backoff (over a second) while calls fall back.
+        let max_retry_wait = u64::try_from(timeout.as_millis() / 4).unwrap_or(u64::MAX);
+        let client = ClusterClientBuilder::new(nodes.iter().map(|url| url.as_ref().trim()))
+            .connection_timeout(timeout)
+            .response_timeout(timeout)
+            .retries(3)
+            .min_retry_wait(MIN_RETRY_WAIT_MS)
+            .max_retry_wait(max_retry_wait.max(MIN_RETRY_WAIT_MS + 1))
+            .build()
+            .map_err(|e| {
+                refused(format!(
+                    "is not a Redis Cluster the client accepts ({:?})",
+                    e.kind()
+                ))
+            })?;
+        Ok(Self {
+            backend: Backend::Cluster(Box::new(Cluster {
+                client,
+                connection: OnceCell::new(),
+                shown: checked.into_iter().map(|node| node.shown).collect(),
+            })),
+            timeout,
+        })
+    }
+
+    async fn connection(&self) -> Result<Connection, StoreError> {
+        match &self.backend {
+            Backend::Node(node) => node
+                .connection
+                .get_or_try_init(|| async {
+                    let config = ConnectionManagerConfig::new()
+                        .set_connection_timeout(Some(self.timeout))
+                        .set_response_timeout(Some(self.timeout))
+                        // The client bounds and retries each call itself; a manager that kept
+                        // reconnecting would only hold calls up while Redis is down.
+                        .set_number_of_retries(1)
+                        .set_max_delay(Duration::from_millis(100));
+                    ConnectionManager::new_lazy_with_config(node.client.clone(), config)
+                        .map_err(|e| failed(&e))
+                })
+                .await
+                .cloned()
+                .map(Connection::Node),
+            // Connected by the first call that gets through (a cluster connection learns the
+            // slots as it connects); until then each call tries again, within its timeout.
+            Backend::Cluster(cluster) => cluster
+                .connection
+                .get_or_try_init(|| async {
+                    let config = ClusterConfig::new()
+                        .set_connection_timeout(self.timeout)
+                        .set_response_timeout(self.timeout);
+                    cluster
+                        .client
+                        .get_async_connection_with_config(config)
+                        .await
+                        .map_err(|e| failed(&e))
+                })
+                .await
+                .cloned()
+                .map(Connection::Cluster),
+        }
+    }
+
     /// Runs a script on the shared connection. The scripts are statics, so each one's SHA-1
     /// is computed once; Redis runs it by hash after the first call.
     async fn run<T: redis::FromRedisValue>(
@@ -145,6 +309,41 @@ impl RedisStore {
     ) -> Result<T, StoreError> {
         let mut conn = self.connection().await?;
         script.invoke_async(&mut conn).await.map_err(|e| failed(&e))
+    }
+}
+
+/// The connection to one server or to a cluster, used alike (a cluster connection sends each
+/// command to the node that holds its keys' slot).
+enum Connection {
+    Node(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Node(node) => node.req_packed_command(cmd),
+            Connection::Cluster(cluster) => cluster.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Node(node) => node.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(cluster) => cluster.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Node(node) => node.get_db(),
+            Connection::Cluster(cluster) => cluster.get_db(),
+        }
     }
 }
 
@@ -236,20 +435,76 @@ impl TokenStore for RedisStore {
 mod tests {
     use super::*;
 
+    fn refusal(result: Result<RedisStore, ConfigError>) -> String {
+        match result {
+            Err(e) => e.to_string(),
+            Ok(store) => panic!("accepted: {store:?}"),
+        }
+    }
+
     #[test]
     fn urls_are_checked_and_passwords_never_shown() {
         let store = RedisStore::open("redis://:hunter2-S3CRET@127.0.0.1:6390/2").unwrap();
         let shown = format!("{store:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("127.0.0.1:6390/2"), "{shown}");
-        assert!(RedisStore::open("rediss://cache.example.com").is_ok());
-        let e = RedisStore::open("http://cache.example.com")
-            .unwrap_err()
-            .to_string();
+        for url in [
+            "rediss://cache.example.com",
+            "valkey://cache.example.com:6379",
+            "valkeys://user:pw@cache.example.com",
+        ] {
+            assert!(RedisStore::open(url).is_ok(), "{url}");
+        }
+        let e = refusal(RedisStore::open("http://cache.example.com"));
         assert!(e.contains("token_store") && e.contains("redis://"), "{e}");
-        let e = RedisStore::open("not a url :hunter2")
-            .unwrap_err()
-            .to_string();
+        let e = refusal(RedisStore::open("not a url :hunter2"));
         assert!(!e.contains("hunter2"), "{e}");
+        let e = refusal(RedisStore::open("redis:///0"));
+        assert!(e.contains("names no host"), "{e}");
+    }
+
+    #[test]
+    fn cluster_nodes_are_checked_and_passwords_never_shown() {
+        let store = RedisStore::cluster([
+            "redis://:hunter2-S3CRET@10.0.0.1:7000",
+            " valkey://:hunter2-S3CRET@10.0.0.2:7001 ",
+        ])
+        .unwrap();
+        let shown = format!("{store:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("10.0.0.1:7000") && shown.contains("10.0.0.2:7001"),
+            "{shown}"
+        );
+
+        let refused = |nodes: &[&str]| refusal(RedisStore::cluster(nodes));
+        let e = refused(&[]);
+        assert!(
+            e.starts_with("invalid `token_store`: is a Redis Cluster without node URLs"),
+            "{e}"
+        );
+        let e = refused(&["redis://10.0.0.1:7000", "memcached://:hunter2@10.0.0.2"]);
+        assert!(
+            e.contains("node 2 has the scheme `memcached`") && !e.contains("hunter2"),
+            "{e}"
+        );
+        let e = refused(&["redis://10.0.0.1:7000", "10.0.0.2:7001 hunter2"]);
+        assert!(
+            e.contains("node 2 is not a URL") && !e.contains("hunter2"),
+            "{e}"
+        );
+        let e = refused(&["redis://10.0.0.1:7000/3"]);
+        assert!(e.contains("node 1 names a database"), "{e}");
+        assert!(RedisStore::cluster(["redis://10.0.0.1:7000/0"]).is_ok());
+        let e = refused(&["rediss://10.0.0.1:7000", "redis://10.0.0.2:7001"]);
+        assert!(e.contains("node 2 and node 1 differ in TLS"), "{e}");
+        let e = refused(&[
+            "redis://:hunter2@10.0.0.1:7000",
+            "redis://:other@10.0.0.2:7001",
+        ]);
+        assert!(
+            e.contains("differ in user or password") && !e.contains("hunter2"),
+            "{e}"
+        );
     }
 }

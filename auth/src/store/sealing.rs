@@ -1,14 +1,17 @@
 //! What a store holds is encrypted and authenticated with a key every process shares, and
-//! bound to the store key it was written under.
+//! bound to the store key it was written under; and the store keys themselves are named by a
+//! fingerprint keyed with that same shared key.
 
 use std::fmt;
 
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::StoreError;
@@ -65,6 +68,70 @@ impl fmt::Debug for EncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("EncryptionKey([redacted])")
     }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// What the fingerprint key is derived for: no other use of the encryption key can produce
+/// the same bytes.
+const FINGERPRINT_LABEL: &[u8] = b"infobip-auth v2 store key fingerprint";
+
+/// Names a credential in the store without revealing it: HMAC-SHA256 of its parts, keyed by a
+/// key derived from the [`EncryptionKey`].
+///
+/// Keyed, so that the store's contents alone do not let anyone test guesses of a user name or
+/// password against a key (an unkeyed hash of a password would); derived, so that the
+/// encryption key is never used for two algorithms. Every process with the same encryption
+/// key gives the same credential the same fingerprint, which is what lets them share its
+/// entry.
+pub(crate) struct Fingerprints {
+    /// Keyed with the derived key; cloned for each fingerprint.
+    mac: HmacSha256,
+}
+
+impl Fingerprints {
+    pub(crate) fn new(key: &EncryptionKey) -> Self {
+        // HKDF-Expand's one-block form (T(1) = HMAC(PRK, info || 0x01)); the encryption key is
+        // already uniformly random, so it serves as the pseudorandom key without an extract.
+        let mut derive = keyed(key.bytes());
+        derive.update(FINGERPRINT_LABEL);
+        derive.update(&[1]);
+        let derived: Zeroizing<[u8; 32]> = Zeroizing::new(derive.finalize().into_bytes().into());
+        Self {
+            mac: keyed(&derived),
+        }
+    }
+
+    /// The fingerprint of `parts`, in lowercase hex (64 digits). Each part is length-prefixed,
+    /// so that no two lists of parts give the same input.
+    pub(crate) fn of(&self, parts: &[&[u8]]) -> String {
+        let mut mac = self.mac.clone();
+        for part in parts {
+            mac.update(&u64::try_from(part.len()).unwrap_or(u64::MAX).to_be_bytes());
+            mac.update(part);
+        }
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+/// HMAC-SHA256 keyed with 32 bytes.
+fn keyed(key: &[u8; 32]) -> HmacSha256 {
+    // HMAC pads a key shorter than its 64-byte block with zeros, so this is the MAC keyed with
+    // the 32 bytes; given the whole block, its constructor cannot fail.
+    let mut block = Zeroizing::new([0u8; 64]);
+    block[..32].copy_from_slice(key);
+    <HmacSha256 as KeyInit>::new((&*block).into())
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Seals values for a store and opens them again.
@@ -168,6 +235,34 @@ mod tests {
             .open::<Entry>("alice", &sealed[..sealed.len() - 1])
             .is_none());
         assert!(alice.open::<Entry>("alice", &[]).is_none());
+    }
+
+    #[test]
+    fn fingerprints_are_hmac_sha256_under_a_derived_key_and_tell_their_parts_apart() {
+        // The 64-byte block the MAC is keyed with is the standard HMAC of the 32-byte key.
+        let key = [5u8; 32];
+        let mut standard = <HmacSha256 as Mac>::new_from_slice(&key).unwrap();
+        standard.update(b"message");
+        let mut ours = keyed(&key);
+        ours.update(b"message");
+        assert_eq!(
+            ours.finalize().into_bytes(),
+            standard.finalize().into_bytes()
+        );
+
+        let fingerprints = Fingerprints::new(&EncryptionKey::from_bytes(key));
+        let fingerprint = fingerprints.of(&[b"ab", b"c"]);
+        assert_eq!(fingerprint.len(), 64);
+        assert_eq!(fingerprints.of(&[b"ab", b"c"]), fingerprint);
+        // Length-prefixed parts: moving a byte from one part to the next changes it.
+        assert_ne!(fingerprints.of(&[b"a", b"bc"]), fingerprint);
+        // Derived, not the encryption key itself.
+        let mut direct = keyed(&key);
+        for part in [&b"ab"[..], b"c"] {
+            direct.update(&(part.len() as u64).to_be_bytes());
+            direct.update(part);
+        }
+        assert_ne!(hex(&direct.finalize().into_bytes()), fingerprint);
     }
 
     #[test]

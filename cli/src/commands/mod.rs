@@ -212,8 +212,7 @@ fn cache_of(session: &Session) -> Option<(&infobip_auth::FileStore, String)> {
     let key = account
         .inner()
         .downcast_ref::<InfobipAuth>()
-        .and_then(InfobipAuth::store_key)
-        .map(str::to_owned)?;
+        .and_then(InfobipAuth::store_key)?;
     Some((session.store.as_ref()?, key))
 }
 

@@ -7,7 +7,8 @@
 //!
 //! - `burst N`: N concurrent balance calls; answers `done ok=N err=M`, then the first error;
 //! - `advance SECS`: moves its clock; answers `advanced`;
-//! - `logout`: ends the session; answers `logged-out ok` or `logged-out err <error>`.
+//! - `logout`: ends the session; answers `logged-out ok` or `logged-out err <error>`;
+//! - `key`: answers `key <the store key of its credential>` (`key none` without a store).
 //!
 //! Tracing events (the store's lock included) go to stderr.
 
@@ -91,6 +92,12 @@ fn main() -> ExitCode {
                 Ok(()) => say("logged-out ok"),
                 Err(e) => say(&format!("logged-out err {e}")),
             },
+            (Some("key"), _) => say(&format!(
+                "key {}",
+                infobip_auth::store_key(&client)
+                    .as_deref()
+                    .unwrap_or("none")
+            )),
             _ => say(&format!("unknown command: {line}")),
         }
     }
