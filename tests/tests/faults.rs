@@ -635,6 +635,44 @@ async fn an_ordinary_call_follows_no_redirect() {
     assert!(elsewhere.requests().is_empty());
 }
 
+#[tokio::test]
+async fn an_explicit_login_call_never_follows_a_redirect_whatever_the_http_client() {
+    // Found in review (fixed): the README says "Login calls go through a client of the crate's own that follows
+    // no redirects, whatever `http_client` you pass", but only the logins the crate makes
+    // itself do. `client.create_oauth2_token()` / `client.create_session()` called on a client
+    // from `ClientBuilder` (the CLI's `auth login`, a tool that fetches a token to hand on) are
+    // sent by `InfobipAuth::send` (auth/src/authenticator.rs) through `call.transport`,
+    // the caller's `http_client`. reqwest's default client follows a 307 and resends the body,
+    // so the account's username and password go to whatever host the Location names.
+    use infobip_client::account::types::{CreateOAuth2TokenRequest, GrantType};
+    let elsewhere = workspace_tests::RecordingServer::start().await.unwrap();
+    let w = default_world().await;
+    w.sandbox.inject(
+        TOKEN,
+        Fault::reply(307, "").with_header("location", &format!("{}/steal", elsewhere.base_url())),
+    );
+    let client = w
+        .oauth2_builder()
+        .http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    let _ = client
+        .create_oauth2_token()
+        .body(CreateOAuth2TokenRequest {
+            client_id: DEMO_USERNAME.into(),
+            client_secret: infobip_sandbox::DEMO_PASSWORD.into(),
+            grant_type: GrantType::ClientCredentials,
+        })
+        .send()
+        .await;
+    let leaked: Vec<String> = elsewhere.requests().into_iter().map(|r| r.body).collect();
+    assert!(
+        leaked.is_empty(),
+        "the credentials followed the redirect to another origin ({} request(s))",
+        leaked.len()
+    );
+}
+
 // ---- a client without timeouts -----------------------------------------------------------
 
 #[tokio::test]
@@ -656,14 +694,14 @@ async fn a_hung_login_is_bounded_even_with_a_client_without_timeouts() {
     let started = std::time::Instant::now();
     let failure = failure_of(&client).await;
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(15),
         "{:?}",
         started.elapsed()
     );
     assert!(failure.to_string().contains("timed out"), "{failure}");
 }
 
-// ---- found in an adversarial review, each fixed ------------------------------------------
+// ---- pauses and answers at the edges: no clock overflow, no login storm -------------------
 
 #[tokio::test]
 async fn a_pause_longer_than_any_clock_holds_logins_instead_of_panicking_into_a_login_loop() {
@@ -770,44 +808,6 @@ async fn the_typed_failure_is_the_one_this_call_had_not_an_older_one_with_the_sa
     assert_eq!(
         failure_of(&wrong).await.error().retry_after(),
         Some(Duration::from_millis(500))
-    );
-}
-
-#[tokio::test]
-async fn an_explicit_login_call_never_follows_a_redirect_whatever_the_http_client() {
-    // Found in review (fixed): the README says "Login calls go through a client of the crate's own that follows
-    // no redirects, whatever `http_client` you pass", but only the logins the crate makes
-    // itself do. `client.create_oauth2_token()` / `client.create_session()` called on a client
-    // from `ClientBuilder` (the CLI's `auth login`, a tool that fetches a token to hand on) are
-    // sent by `InfobipAuth::send` (auth/src/authenticator.rs) through `call.transport`,
-    // the caller's `http_client`. reqwest's default client follows a 307 and resends the body,
-    // so the account's username and password go to whatever host the Location names.
-    use infobip_client::account::types::{CreateOAuth2TokenRequest, GrantType};
-    let elsewhere = workspace_tests::RecordingServer::start().await.unwrap();
-    let w = default_world().await;
-    w.sandbox.inject(
-        TOKEN,
-        Fault::reply(307, "").with_header("location", &format!("{}/steal", elsewhere.base_url())),
-    );
-    let client = w
-        .oauth2_builder()
-        .http_client(reqwest::Client::new())
-        .build()
-        .unwrap();
-    let _ = client
-        .create_oauth2_token()
-        .body(CreateOAuth2TokenRequest {
-            client_id: DEMO_USERNAME.into(),
-            client_secret: infobip_sandbox::DEMO_PASSWORD.into(),
-            grant_type: GrantType::ClientCredentials,
-        })
-        .send()
-        .await;
-    let leaked: Vec<String> = elsewhere.requests().into_iter().map(|r| r.body).collect();
-    assert!(
-        leaked.is_empty(),
-        "the credentials followed the redirect to another origin ({} request(s))",
-        leaked.len()
     );
 }
 

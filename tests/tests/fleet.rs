@@ -439,8 +439,9 @@ fn calls_keep_working_when_redis_stops_mid_run() {
         balance_ok(&client, 100).await;
         let took = started.elapsed();
         assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 3);
-        // Bounded by the store timeout (500 ms) per fetch, not hanging.
-        assert!(took < Duration::from_secs(5), "{took:?}");
+        // Bounded by the store timeout (500 ms) per fetch, not hanging: 10 times that for
+        // the three fetches, so that a loaded machine does not fail it.
+        assert!(took < Duration::from_secs(15), "{took:?}");
         let warnings = captured
             .text()
             .lines()

@@ -410,7 +410,7 @@ async fn a_session_held_elsewhere_is_handled_per_rule() {
     }
 }
 
-// ---- found in an adversarial review, each fixed ------------------------------------------
+// ---- refused sessions, logout and expiry mid-call ------------------------------------------
 
 #[tokio::test]
 async fn a_session_refused_once_is_ended_before_the_next_login() {

@@ -666,7 +666,7 @@ async fn the_sandboxs_own_logs(leaks: &mut Leaks) {
     sandbox.shutdown().await;
 }
 
-// ---- found in an adversarial review, each fixed ------------------------------------------
+// ---- answers that echo a secret back ----------------------------------------------------
 //
 // These do not install the global subscriber (the test above owns it): each checks what a
 // caller prints, and, where a log is involved, captures it with a thread-local subscriber on
