@@ -17,9 +17,10 @@ use infobip_client::Products as _;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let to = std::env::args()
-        .nth(1)
-        .ok_or("usage: send-sms NUMBER (international form, e.g. 41793026727)")?;
+    let Some(to) = std::env::args().nth(1) else {
+        eprintln!("usage: send-sms NUMBER (international form, e.g. 41793026727)");
+        std::process::exit(2);
+    };
     // One connection per account, kept for the life of the service (cheap to clone).
     let infobip = ClientBuilder::from_env()?.connect()?;
 

@@ -63,7 +63,7 @@ async fn send_sms_without_a_number_says_how_to_call_it() {
     let output = tokio::task::spawn_blocking(move || { command }.output().unwrap())
         .await
         .unwrap();
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: send-sms NUMBER"));
     assert_eq!(sandbox.count(Endpoint::SendSmsMessages), 0);
 }
