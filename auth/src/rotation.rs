@@ -193,6 +193,34 @@ fn spawn_read(
         .map_err(|e| Reason::NoThread { kind: e.kind() }.into())
 }
 
+/// The outcome of `read` once it ends (`Err` if it can no longer end), or `None` once its
+/// deadline has passed.
+///
+/// The runtime's timer only wakes the wait: the deadline is kept in real time, because a
+/// paused runtime clock (a test's `start_paused`) jumps to the next timer as soon as every
+/// task waits, and would time out at once a read that its thread is about to finish.
+async fn wait(read: &Read) -> Option<Result<Option<Arc<Outcome>>, ()>> {
+    let mut outcome = read.outcome.clone();
+    loop {
+        let left = read.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            // One last look: a read that ended just now is not a stall.
+            return outcome.borrow().clone().map(|ended| Ok(Some(ended)));
+        }
+        let wake = tokio::time::Instant::now()
+            .checked_add(left)
+            .unwrap_or_else(|| tokio::time::Instant::now() + FAR_FUTURE);
+        let waited = tokio::time::timeout_at(wake, outcome.wait_for(Option::is_some))
+            .await
+            .map(|ended| ended.map(|ended| ended.clone()).map_err(drop));
+        match waited {
+            Ok(ended) => return Some(ended),
+            // The runtime's clock ran ahead of real time: let the read's thread run on.
+            Err(_) => tokio::task::yield_now().await,
+        }
+    }
+}
+
 /// The first read of `source`, when the connection is made: on a thread of its own too, so a
 /// source that stalls fails `connect` after `timeout` instead of hanging it (the read is
 /// left to finish).
@@ -223,8 +251,8 @@ pub(crate) fn read_at_connect(
 pub(crate) struct Rotation {
     source: Arc<dyn SecretSource>,
     interval: Duration,
-    /// How long a check waits for a read (on the runtime's timer: it bounds a wait for a
-    /// thread, which a test's manual clock would end at once).
+    /// How long a check waits for a read, in real time: it bounds a wait for a thread, which
+    /// neither a test's manual clock nor a paused runtime clock would let run.
     read_timeout: Duration,
     clock: Arc<dyn Clock>,
     /// Held for a few comparisons at a time, never across a read or an `await`.
@@ -248,9 +276,9 @@ struct State {
 #[derive(Clone)]
 pub(crate) struct Read {
     number: u64,
-    started: tokio::time::Instant,
-    /// When the checks stop waiting for it.
-    deadline: tokio::time::Instant,
+    started: Instant,
+    /// When the checks stop waiting for it, in real time.
+    deadline: Instant,
     /// `None` while the read is under way.
     outcome: watch::Receiver<Option<Arc<Outcome>>>,
     /// Whether its failure (an error, a stall, an unusable secret) was reported: once per
@@ -353,7 +381,7 @@ impl Rotation {
         if let Some(read) = state.latest.as_ref() {
             if read.under_way() {
                 let elapsed = read.started.elapsed();
-                if tokio::time::Instant::now() < read.deadline {
+                if Instant::now() < read.deadline {
                     return force.then(|| Check::Wait(read.clone()));
                 }
                 if !due {
@@ -378,7 +406,7 @@ impl Rotation {
         }
         state.checked_at = now;
         state.reads += 1;
-        let started = tokio::time::Instant::now();
+        let started = Instant::now();
         let (sender, outcome) = watch::channel(None);
         let read = Read {
             number: state.reads,
@@ -433,17 +461,14 @@ impl Rotation {
                 return None;
             }
         };
-        let mut outcome = read.outcome.clone();
-        let waited =
-            tokio::time::timeout_at(read.deadline, outcome.wait_for(Option::is_some)).await;
-        let outcome = match waited {
-            Ok(Ok(outcome)) => {
+        let outcome = match wait(&read).await {
+            Some(Ok(outcome)) => {
                 read.settled.store(true, Ordering::SeqCst);
-                outcome.as_ref().map(Arc::clone)
+                outcome
             }
             // The sender goes only once it has sent.
-            Ok(Err(_)) => None,
-            Err(_) => {
+            Some(Err(())) => None,
+            None => {
                 if read.first_report() {
                     tracing::warn!(
                         source = ?self.source,
@@ -733,6 +758,27 @@ mod tests {
         let got = rotation.settle(forced, taken).await;
         assert_eq!(exposed(got).as_deref(), Some("new-key"));
         assert_eq!(gate.reads(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paused_runtime_clock_does_not_time_a_read_out() {
+        // A paused clock jumps to the next timer once every task waits: measured on it, the
+        // read's bound passed at once, and a check after a 401 never found a rotated secret
+        // in a test written with `start_paused`.
+        let warnings = Warnings::default();
+        let _capture = warnings.capture();
+        let (mut gate, source) = Gate::new("new-key", "a-second-read");
+        let rotation = rotation(source, &ManualClock::new(), Duration::from_secs(60));
+        let (got, ()) = tokio::join!(rotation.changed(true, taken), async {
+            gate.entered().await;
+            gate.open();
+        });
+        assert_eq!(
+            exposed(got).as_deref(),
+            Some("new-key"),
+            "{}",
+            warnings.text()
+        );
     }
 
     #[tokio::test]
