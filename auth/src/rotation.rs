@@ -281,9 +281,12 @@ pub(crate) struct Read {
     deadline: Instant,
     /// `None` while the read is under way.
     outcome: watch::Receiver<Option<Arc<Outcome>>>,
-    /// Whether its failure (an error, a stall, an unusable secret) was reported: once per
-    /// read, however many checks shared it.
+    /// Whether what it ended with (an error, an unusable secret) was reported: once per read,
+    /// however many checks shared it.
     reported: Arc<AtomicBool>,
+    /// Whether it was reported for missing its time bound: apart from `reported`, so that
+    /// what a late read ends with is still told.
+    stall_reported: Arc<AtomicBool>,
     /// Whether a check got its outcome (before its deadline, or after).
     settled: Arc<AtomicBool>,
 }
@@ -296,6 +299,11 @@ impl Read {
     /// Whether this caller is the first to report this read's failure.
     fn first_report(&self) -> bool {
         !self.reported.swap(true, Ordering::SeqCst)
+    }
+
+    /// Whether this caller is the first to report that this read missed its time bound.
+    fn first_stall_report(&self) -> bool {
+        !self.stall_reported.swap(true, Ordering::SeqCst)
     }
 }
 
@@ -416,6 +424,7 @@ impl Rotation {
                 .unwrap_or_else(|| started + FAR_FUTURE),
             outcome,
             reported: Arc::new(AtomicBool::new(false)),
+            stall_reported: Arc::new(AtomicBool::new(false)),
             settled: Arc::new(AtomicBool::new(false)),
         };
         state.latest = Some(read.clone());
@@ -469,7 +478,7 @@ impl Rotation {
             // The sender goes only once it has sent.
             Some(Err(())) => None,
             None => {
-                if read.first_report() {
+                if read.first_stall_report() {
                     tracing::warn!(
                         source = ?self.source,
                         timeout = ?self.read_timeout,
@@ -831,6 +840,39 @@ mod tests {
         assert_eq!(exposed(got).as_deref(), Some("new-key"));
         assert_eq!(gate.reads(), 2);
         assert!(!warnings.text().contains("key"), "{}", warnings.text());
+    }
+
+    #[tokio::test]
+    async fn a_read_that_fails_after_its_time_bound_reports_why() {
+        // The stall's warning used the read's one report: the error it ended with was used by
+        // the next check and dropped unsaid, and a source both slow and failing (a vault that
+        // answers "sealed" after 6 s) only ever showed timeouts, pointing at the wrong cause.
+        let warnings = Warnings::default();
+        let _capture = warnings.capture();
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Mutex::new(gate);
+        let source = SecretFn::new(move || {
+            let _ = gate.lock().unwrap_or_else(PoisonError::into_inner).recv();
+            Err(SecretSourceError::new("the vault is sealed"))
+        });
+        let clock = ManualClock::new();
+        let rotation = rotation(source, &clock, Duration::from_millis(50));
+        clock.advance(INTERVAL);
+        assert!(rotation.changed(false, taken).await.is_none());
+        assert!(warnings.text().contains("did not answer in time"));
+
+        let _ = release.send(());
+        let ended = rotation.state().latest.clone().map(|read| read.outcome);
+        if let Some(mut ended) = ended {
+            let _ = ended.wait_for(Option::is_some).await;
+        }
+        clock.advance(INTERVAL);
+        assert!(rotation.changed(false, taken).await.is_none());
+        let text = warnings.text();
+        assert!(
+            text.contains("the vault is sealed"),
+            "the late read's error was not reported: {text}"
+        );
     }
 
     #[test]
