@@ -270,6 +270,8 @@ struct State {
     weighed: u64,
     /// The latest read, under way or over.
     latest: Option<Read>,
+    /// How many times `current` changed.
+    changes: u64,
 }
 
 /// One read of the source, which the checks that come while it is under way share.
@@ -309,8 +311,13 @@ impl Read {
 
 /// What a check found to do.
 pub(crate) enum Check {
-    /// Wait for this read (started by this check, or joined) and weigh its outcome.
+    /// Wait for this read (started by this check, or a periodic check's late one) and weigh
+    /// its outcome.
     Wait(Read),
+    /// A check after a 401 joined the read under way, when the current secret had changed
+    /// `changes` times. That read may have begun before the secret was rotated: if it finds
+    /// no change and nobody else did, a read of now follows.
+    Joined { read: Read, changes: u64 },
     /// A read outlived its time bound and is still under way: reported, not started again.
     Stalled { under_way_for: Duration },
 }
@@ -345,6 +352,7 @@ impl Rotation {
                 reads: 0,
                 weighed: 0,
                 latest: None,
+                changes: 0,
             }),
         }
     }
@@ -359,7 +367,7 @@ impl Rotation {
     pub(crate) async fn changed<T>(
         &self,
         force: bool,
-        prepare: impl FnOnce(&SecretString) -> Result<T, ConfigError>,
+        prepare: impl Fn(&SecretString) -> Result<T, ConfigError>,
     ) -> Option<T> {
         let check = self.check(force)?;
         self.settle(check, prepare).await
@@ -368,8 +376,9 @@ impl Rotation {
     /// Whether there is a read to wait for: without waiting, and without a lock held past it.
     ///
     /// A due check (or a `force`d one, after a 401) starts a read, unless one is under way: a
-    /// forced check then joins it (it may be the one that finds the rotated secret), a
-    /// periodic one leaves it to the checks already waiting. A read that outlived its time
+    /// forced check then joins it (it may be the one that finds the rotated secret; if it
+    /// finds no change, [`settle`](Self::settle) reads once more), a periodic one leaves it to
+    /// the checks already waiting. A read that outlived its time
     /// bound is waited for by nobody again; it is reported at most once a check interval, no
     /// other read starts until it ends, and the first periodic check after it ended uses what
     /// it found.
@@ -390,7 +399,10 @@ impl Rotation {
             if read.under_way() {
                 let elapsed = read.started.elapsed();
                 if Instant::now() < read.deadline {
-                    return force.then(|| Check::Wait(read.clone()));
+                    return force.then(|| Check::Joined {
+                        read: read.clone(),
+                        changes: state.changes,
+                    });
                 }
                 if !due {
                     return None;
@@ -457,10 +469,11 @@ impl Rotation {
     pub(crate) async fn settle<T>(
         &self,
         check: Check,
-        prepare: impl FnOnce(&SecretString) -> Result<T, ConfigError>,
+        prepare: impl Fn(&SecretString) -> Result<T, ConfigError>,
     ) -> Option<T> {
-        let read = match check {
-            Check::Wait(read) => read,
+        let (read, changes) = match check {
+            Check::Wait(read) => return self.settle_read(&read, &prepare).await,
+            Check::Joined { read, changes } => (read, changes),
             Check::Stalled { under_way_for } => {
                 tracing::warn!(
                     source = ?self.source,
@@ -470,7 +483,30 @@ impl Rotation {
                 return None;
             }
         };
-        let outcome = match wait(&read).await {
+        if let Some(prepared) = self.settle_read(&read, &prepare).await {
+            return Some(prepared);
+        }
+        let unchanged = matches!(read.outcome.borrow().as_deref(), Some(Ok(_)))
+            && self.state().changes == changes;
+        if !unchanged {
+            return None;
+        }
+        // Once: a read begun after this one was joined is of now (another 401's included).
+        match self.check(true)? {
+            Check::Wait(read) | Check::Joined { read, .. } => {
+                self.settle_read(&read, &prepare).await
+            }
+            Check::Stalled { .. } => None,
+        }
+    }
+
+    /// Waits for `read` (until its deadline) and weighs its outcome.
+    async fn settle_read<T>(
+        &self,
+        read: &Read,
+        prepare: impl FnOnce(&SecretString) -> Result<T, ConfigError>,
+    ) -> Option<T> {
+        let outcome = match wait(read).await {
             Some(Ok(outcome)) => {
                 read.settled.store(true, Ordering::SeqCst);
                 outcome
@@ -489,7 +525,7 @@ impl Rotation {
             }
         }?;
         match &*outcome {
-            Ok(secret) => self.weigh(&read, secret, prepare),
+            Ok(secret) => self.weigh(read, secret, prepare),
             Err(error) => {
                 if read.first_report() {
                     tracing::warn!(source = ?self.source, error = %error, "keeping the current secret");
@@ -518,6 +554,7 @@ impl Rotation {
             match prepare(secret) {
                 Ok(prepared) => {
                     state.current = SecretString::from(secret.expose_secret());
+                    state.changes += 1;
                     return Some(prepared);
                 }
                 Err(error) => error,
@@ -745,6 +782,32 @@ mod tests {
             "one of them makes it current"
         );
         assert_eq!(gate.reads(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_forced_check_that_joined_an_older_read_reads_again_if_it_found_no_change() {
+        // The read under way when a 401 comes may have begun before the secret was rotated
+        // (a vault call of a second, a periodic check just before the rotation): joining it
+        // alone, the check found the old secret, and the call failed with a 401 though the
+        // new secret was there to read.
+        let (mut gate, source) = Gate::new("old-key", "new-key");
+        let clock = ManualClock::new();
+        let rotation = rotation(source, &clock, Duration::from_secs(60));
+        clock.advance(INTERVAL);
+        let periodic = rotation.check(false).expect("a check is due");
+        gate.entered().await;
+        let forced = rotation
+            .check(true)
+            .expect("a forced check waits for the read");
+
+        gate.open();
+        let (periodic, forced) = tokio::join!(
+            rotation.settle(periodic, taken),
+            rotation.settle(forced, taken)
+        );
+        assert!(periodic.is_none(), "the periodic read found no change");
+        assert_eq!(exposed(forced).as_deref(), Some("new-key"));
+        assert_eq!(gate.reads(), 2, "the forced check read again once");
     }
 
     #[tokio::test]
