@@ -186,7 +186,17 @@ fn spawn_read(
             // A source is the caller's code: one that panics (a vault client's bug) counts as
             // unreadable, and the next check reads it again.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.read()))
-                .unwrap_or_else(|_| Err(Reason::Panicked.into()));
+                .unwrap_or_else(|payload| {
+                    // Its payload is the caller's too, and may panic when dropped: the thread
+                    // must still deliver, or the read would stay under way for good.
+                    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        drop(payload);
+                    }));
+                    if let Err(again) = dropped {
+                        std::mem::forget(again);
+                    }
+                    Err(Reason::Panicked.into())
+                });
             deliver(outcome);
         })
         .map(drop)
@@ -748,6 +758,31 @@ mod tests {
             "the source was read {} times: the check after the panic did not read it",
             reads.load(Ordering::SeqCst)
         );
+    }
+
+    #[tokio::test]
+    async fn a_source_whose_panic_cannot_be_dropped_is_read_again_afterwards() {
+        // Dropping the panic's payload panicked again, outside `catch_unwind`: the thread
+        // ended without telling, its read stayed "under way" for good, and the source was
+        // never read again (each check said it had still not answered).
+        struct Payload;
+        impl Drop for Payload {
+            fn drop(&mut self) {
+                panic!("a payload that panics when dropped");
+            }
+        }
+        let reads = Arc::new(AtomicUsize::new(0));
+        let source = {
+            let reads = reads.clone();
+            SecretFn::new(move || match reads.fetch_add(1, Ordering::SeqCst) {
+                0 => std::panic::panic_any(Payload),
+                _ => Ok(SecretString::from("new-key")),
+            })
+        };
+        let rotation = rotation(source, &ManualClock::new(), Duration::from_secs(60));
+        assert!(rotation.changed(true, taken).await.is_none());
+        let after = rotation.changed(true, taken).await;
+        assert_eq!(exposed(after).as_deref(), Some("new-key"));
     }
 
     #[tokio::test]
