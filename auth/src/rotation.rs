@@ -186,11 +186,49 @@ fn spawn_read(
             // A source is the caller's code: one that panics (a vault client's bug) counts as
             // unreadable, and the next check reads it again.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.read()))
-                .unwrap_or_else(|_| Err(Reason::Panicked.into()));
+                .unwrap_or_else(|payload| {
+                    // Its payload is the caller's too, and may panic when dropped: the thread
+                    // must still deliver, or the read would stay under way for good.
+                    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        drop(payload);
+                    }));
+                    if let Err(again) = dropped {
+                        std::mem::forget(again);
+                    }
+                    Err(Reason::Panicked.into())
+                });
             deliver(outcome);
         })
         .map(drop)
         .map_err(|e| Reason::NoThread { kind: e.kind() }.into())
+}
+
+/// The outcome of `read` once it ends (`Err` if it can no longer end), or `None` once its
+/// deadline has passed.
+///
+/// The runtime's timer only wakes the wait: the deadline is kept in real time, because a
+/// paused runtime clock (a test's `start_paused`) jumps to the next timer as soon as every
+/// task waits, and would time out at once a read that its thread is about to finish.
+async fn wait(read: &Read) -> Option<Result<Option<Arc<Outcome>>, ()>> {
+    let mut outcome = read.outcome.clone();
+    loop {
+        let left = read.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            // One last look: a read that ended just now is not a stall.
+            return outcome.borrow().clone().map(|ended| Ok(Some(ended)));
+        }
+        let wake = tokio::time::Instant::now()
+            .checked_add(left)
+            .unwrap_or_else(|| tokio::time::Instant::now() + FAR_FUTURE);
+        let waited = tokio::time::timeout_at(wake, outcome.wait_for(Option::is_some))
+            .await
+            .map(|ended| ended.map(|ended| ended.clone()).map_err(drop));
+        match waited {
+            Ok(ended) => return Some(ended),
+            // The runtime's clock ran ahead of real time: let the read's thread run on.
+            Err(_) => tokio::task::yield_now().await,
+        }
+    }
 }
 
 /// The first read of `source`, when the connection is made: on a thread of its own too, so a
@@ -223,8 +261,8 @@ pub(crate) fn read_at_connect(
 pub(crate) struct Rotation {
     source: Arc<dyn SecretSource>,
     interval: Duration,
-    /// How long a check waits for a read (on the runtime's timer: it bounds a wait for a
-    /// thread, which a test's manual clock would end at once).
+    /// How long a check waits for a read, in real time: it bounds a wait for a thread, which
+    /// neither a test's manual clock nor a paused runtime clock would let run.
     read_timeout: Duration,
     clock: Arc<dyn Clock>,
     /// Held for a few comparisons at a time, never across a read or an `await`.
@@ -242,20 +280,25 @@ struct State {
     weighed: u64,
     /// The latest read, under way or over.
     latest: Option<Read>,
+    /// How many times `current` changed.
+    changes: u64,
 }
 
 /// One read of the source, which the checks that come while it is under way share.
 #[derive(Clone)]
 pub(crate) struct Read {
     number: u64,
-    started: tokio::time::Instant,
-    /// When the checks stop waiting for it.
-    deadline: tokio::time::Instant,
+    started: Instant,
+    /// When the checks stop waiting for it, in real time.
+    deadline: Instant,
     /// `None` while the read is under way.
     outcome: watch::Receiver<Option<Arc<Outcome>>>,
-    /// Whether its failure (an error, a stall, an unusable secret) was reported: once per
-    /// read, however many checks shared it.
+    /// Whether what it ended with (an error, an unusable secret) was reported: once per read,
+    /// however many checks shared it.
     reported: Arc<AtomicBool>,
+    /// Whether it was reported for missing its time bound: apart from `reported`, so that
+    /// what a late read ends with is still told.
+    stall_reported: Arc<AtomicBool>,
     /// Whether a check got its outcome (before its deadline, or after).
     settled: Arc<AtomicBool>,
 }
@@ -269,12 +312,22 @@ impl Read {
     fn first_report(&self) -> bool {
         !self.reported.swap(true, Ordering::SeqCst)
     }
+
+    /// Whether this caller is the first to report that this read missed its time bound.
+    fn first_stall_report(&self) -> bool {
+        !self.stall_reported.swap(true, Ordering::SeqCst)
+    }
 }
 
 /// What a check found to do.
 pub(crate) enum Check {
-    /// Wait for this read (started by this check, or joined) and weigh its outcome.
+    /// Wait for this read (started by this check, or a periodic check's late one) and weigh
+    /// its outcome.
     Wait(Read),
+    /// A check after a 401 joined the read under way, when the current secret had changed
+    /// `changes` times. That read may have begun before the secret was rotated: if it finds
+    /// no change and nobody else did, a read of now follows.
+    Joined { read: Read, changes: u64 },
     /// A read outlived its time bound and is still under way: reported, not started again.
     Stalled { under_way_for: Duration },
 }
@@ -309,6 +362,7 @@ impl Rotation {
                 reads: 0,
                 weighed: 0,
                 latest: None,
+                changes: 0,
             }),
         }
     }
@@ -323,7 +377,7 @@ impl Rotation {
     pub(crate) async fn changed<T>(
         &self,
         force: bool,
-        prepare: impl FnOnce(&SecretString) -> Result<T, ConfigError>,
+        prepare: impl Fn(&SecretString) -> Result<T, ConfigError>,
     ) -> Option<T> {
         let check = self.check(force)?;
         self.settle(check, prepare).await
@@ -332,8 +386,9 @@ impl Rotation {
     /// Whether there is a read to wait for: without waiting, and without a lock held past it.
     ///
     /// A due check (or a `force`d one, after a 401) starts a read, unless one is under way: a
-    /// forced check then joins it (it may be the one that finds the rotated secret), a
-    /// periodic one leaves it to the checks already waiting. A read that outlived its time
+    /// forced check then joins it (it may be the one that finds the rotated secret; if it
+    /// finds no change, [`settle`](Self::settle) reads once more), a periodic one leaves it to
+    /// the checks already waiting. A read that outlived its time
     /// bound is waited for by nobody again; it is reported at most once a check interval, no
     /// other read starts until it ends, and the first periodic check after it ended uses what
     /// it found.
@@ -353,8 +408,11 @@ impl Rotation {
         if let Some(read) = state.latest.as_ref() {
             if read.under_way() {
                 let elapsed = read.started.elapsed();
-                if tokio::time::Instant::now() < read.deadline {
-                    return force.then(|| Check::Wait(read.clone()));
+                if Instant::now() < read.deadline {
+                    return force.then(|| Check::Joined {
+                        read: read.clone(),
+                        changes: state.changes,
+                    });
                 }
                 if !due {
                     return None;
@@ -378,7 +436,7 @@ impl Rotation {
         }
         state.checked_at = now;
         state.reads += 1;
-        let started = tokio::time::Instant::now();
+        let started = Instant::now();
         let (sender, outcome) = watch::channel(None);
         let read = Read {
             number: state.reads,
@@ -388,6 +446,7 @@ impl Rotation {
                 .unwrap_or_else(|| started + FAR_FUTURE),
             outcome,
             reported: Arc::new(AtomicBool::new(false)),
+            stall_reported: Arc::new(AtomicBool::new(false)),
             settled: Arc::new(AtomicBool::new(false)),
         };
         state.latest = Some(read.clone());
@@ -420,10 +479,11 @@ impl Rotation {
     pub(crate) async fn settle<T>(
         &self,
         check: Check,
-        prepare: impl FnOnce(&SecretString) -> Result<T, ConfigError>,
+        prepare: impl Fn(&SecretString) -> Result<T, ConfigError>,
     ) -> Option<T> {
-        let read = match check {
-            Check::Wait(read) => read,
+        let (read, changes) = match check {
+            Check::Wait(read) => return self.settle_read(&read, &prepare).await,
+            Check::Joined { read, changes } => (read, changes),
             Check::Stalled { under_way_for } => {
                 tracing::warn!(
                     source = ?self.source,
@@ -433,18 +493,38 @@ impl Rotation {
                 return None;
             }
         };
-        let mut outcome = read.outcome.clone();
-        let waited =
-            tokio::time::timeout_at(read.deadline, outcome.wait_for(Option::is_some)).await;
-        let outcome = match waited {
-            Ok(Ok(outcome)) => {
+        if let Some(prepared) = self.settle_read(&read, &prepare).await {
+            return Some(prepared);
+        }
+        let unchanged = matches!(read.outcome.borrow().as_deref(), Some(Ok(_)))
+            && self.state().changes == changes;
+        if !unchanged {
+            return None;
+        }
+        // Once: a read begun after this one was joined is of now (another 401's included).
+        match self.check(true)? {
+            Check::Wait(read) | Check::Joined { read, .. } => {
+                self.settle_read(&read, &prepare).await
+            }
+            Check::Stalled { .. } => None,
+        }
+    }
+
+    /// Waits for `read` (until its deadline) and weighs its outcome.
+    async fn settle_read<T>(
+        &self,
+        read: &Read,
+        prepare: impl FnOnce(&SecretString) -> Result<T, ConfigError>,
+    ) -> Option<T> {
+        let outcome = match wait(read).await {
+            Some(Ok(outcome)) => {
                 read.settled.store(true, Ordering::SeqCst);
-                outcome.as_ref().map(Arc::clone)
+                outcome
             }
             // The sender goes only once it has sent.
-            Ok(Err(_)) => None,
-            Err(_) => {
-                if read.first_report() {
+            Some(Err(())) => None,
+            None => {
+                if read.first_stall_report() {
                     tracing::warn!(
                         source = ?self.source,
                         timeout = ?self.read_timeout,
@@ -455,7 +535,7 @@ impl Rotation {
             }
         }?;
         match &*outcome {
-            Ok(secret) => self.weigh(&read, secret, prepare),
+            Ok(secret) => self.weigh(read, secret, prepare),
             Err(error) => {
                 if read.first_report() {
                     tracing::warn!(source = ?self.source, error = %error, "keeping the current secret");
@@ -484,6 +564,7 @@ impl Rotation {
             match prepare(secret) {
                 Ok(prepared) => {
                     state.current = SecretString::from(secret.expose_secret());
+                    state.changes += 1;
                     return Some(prepared);
                 }
                 Err(error) => error,
@@ -680,6 +761,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_source_whose_panic_cannot_be_dropped_is_read_again_afterwards() {
+        // Dropping the panic's payload panicked again, outside `catch_unwind`: the thread
+        // ended without telling, its read stayed "under way" for good, and the source was
+        // never read again (each check said it had still not answered).
+        struct Payload;
+        impl Drop for Payload {
+            fn drop(&mut self) {
+                panic!("a payload that panics when dropped");
+            }
+        }
+        let reads = Arc::new(AtomicUsize::new(0));
+        let source = {
+            let reads = reads.clone();
+            SecretFn::new(move || match reads.fetch_add(1, Ordering::SeqCst) {
+                0 => std::panic::panic_any(Payload),
+                _ => Ok(SecretString::from("new-key")),
+            })
+        };
+        let rotation = rotation(source, &ManualClock::new(), Duration::from_secs(60));
+        assert!(rotation.changed(true, taken).await.is_none());
+        let after = rotation.changed(true, taken).await;
+        assert_eq!(exposed(after).as_deref(), Some("new-key"));
+    }
+
+    #[tokio::test]
     async fn checks_while_a_read_is_under_way_start_no_other_read() {
         let (mut gate, source) = Gate::new("new-key", "a-second-read");
         let clock = ManualClock::new();
@@ -714,6 +820,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_forced_check_that_joined_an_older_read_reads_again_if_it_found_no_change() {
+        // The read under way when a 401 comes may have begun before the secret was rotated
+        // (a vault call of a second, a periodic check just before the rotation): joining it
+        // alone, the check found the old secret, and the call failed with a 401 though the
+        // new secret was there to read.
+        let (mut gate, source) = Gate::new("old-key", "new-key");
+        let clock = ManualClock::new();
+        let rotation = rotation(source, &clock, Duration::from_secs(60));
+        clock.advance(INTERVAL);
+        let periodic = rotation.check(false).expect("a check is due");
+        gate.entered().await;
+        let forced = rotation
+            .check(true)
+            .expect("a forced check waits for the read");
+
+        gate.open();
+        let (periodic, forced) = tokio::join!(
+            rotation.settle(periodic, taken),
+            rotation.settle(forced, taken)
+        );
+        assert!(periodic.is_none(), "the periodic read found no change");
+        assert_eq!(exposed(forced).as_deref(), Some("new-key"));
+        assert_eq!(gate.reads(), 2, "the forced check read again once");
+    }
+
+    #[tokio::test]
     async fn a_forced_check_joins_the_read_under_way_and_gets_its_secret() {
         // The read under way is the one whose secret the forced check gets: another read would
         // answer "a-second-read".
@@ -733,6 +865,27 @@ mod tests {
         let got = rotation.settle(forced, taken).await;
         assert_eq!(exposed(got).as_deref(), Some("new-key"));
         assert_eq!(gate.reads(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paused_runtime_clock_does_not_time_a_read_out() {
+        // A paused clock jumps to the next timer once every task waits: measured on it, the
+        // read's bound passed at once, and a check after a 401 never found a rotated secret
+        // in a test written with `start_paused`.
+        let warnings = Warnings::default();
+        let _capture = warnings.capture();
+        let (mut gate, source) = Gate::new("new-key", "a-second-read");
+        let rotation = rotation(source, &ManualClock::new(), Duration::from_secs(60));
+        let (got, ()) = tokio::join!(rotation.changed(true, taken), async {
+            gate.entered().await;
+            gate.open();
+        });
+        assert_eq!(
+            exposed(got).as_deref(),
+            Some("new-key"),
+            "{}",
+            warnings.text()
+        );
     }
 
     #[tokio::test]
@@ -785,6 +938,39 @@ mod tests {
         assert_eq!(exposed(got).as_deref(), Some("new-key"));
         assert_eq!(gate.reads(), 2);
         assert!(!warnings.text().contains("key"), "{}", warnings.text());
+    }
+
+    #[tokio::test]
+    async fn a_read_that_fails_after_its_time_bound_reports_why() {
+        // The stall's warning used the read's one report: the error it ended with was used by
+        // the next check and dropped unsaid, and a source both slow and failing (a vault that
+        // answers "sealed" after 6 s) only ever showed timeouts, pointing at the wrong cause.
+        let warnings = Warnings::default();
+        let _capture = warnings.capture();
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Mutex::new(gate);
+        let source = SecretFn::new(move || {
+            let _ = gate.lock().unwrap_or_else(PoisonError::into_inner).recv();
+            Err(SecretSourceError::new("the vault is sealed"))
+        });
+        let clock = ManualClock::new();
+        let rotation = rotation(source, &clock, Duration::from_millis(50));
+        clock.advance(INTERVAL);
+        assert!(rotation.changed(false, taken).await.is_none());
+        assert!(warnings.text().contains("did not answer in time"));
+
+        let _ = release.send(());
+        let ended = rotation.state().latest.clone().map(|read| read.outcome);
+        if let Some(mut ended) = ended {
+            let _ = ended.wait_for(Option::is_some).await;
+        }
+        clock.advance(INTERVAL);
+        assert!(rotation.changed(false, taken).await.is_none());
+        let text = warnings.text();
+        assert!(
+            text.contains("the vault is sealed"),
+            "the late read's error was not reported: {text}"
+        );
     }
 
     #[test]
