@@ -129,7 +129,7 @@ impl InfobipAuth {
                     tracing::warn!(error = %error, "the new secret cannot be used; keeping the current one");
                     return false;
                 }
-                tokens.credentials_changed().await;
+                tokens.credentials_changed();
             }
             _ => return false,
         }

@@ -412,11 +412,10 @@ impl TokenCache {
 
     /// Retires the cached token (the credentials it was obtained with have changed): it is no
     /// longer sent, and the next call replaces it, ending it first where the scheme does.
-    /// Returns it.
-    pub(crate) fn retire(&self) -> Option<Arc<Token>> {
-        let token = self.0.current.load_full()?;
-        token.retired.store(true, Ordering::Relaxed);
-        Some(token)
+    pub(crate) fn retire(&self) {
+        if let Some(token) = self.0.current.load_full() {
+            token.retired.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Remembers `error` as a failed login: no login starts until its pause is over.

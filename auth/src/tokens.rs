@@ -167,7 +167,7 @@ impl Tokens {
     /// on this client reads and writes the new secret's, whose token and failure (if another
     /// process with the new secret left one) are the new secret's own. The old secret's entry
     /// stays with the processes that still use the old secret, until they too change.
-    pub(crate) async fn credentials_changed(&self) {
+    pub(crate) fn credentials_changed(&self) {
         self.cache.retire();
         self.cache.credentials_changed();
     }

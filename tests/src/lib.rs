@@ -388,6 +388,14 @@ pub mod redis_server {
         args.iter().map(|&a| a.to_owned()).collect()
     }
 
+    /// What every server of these tests runs with: `port` on loopback, nothing persisted.
+    fn server_args(port: u16) -> Vec<String> {
+        let mut args = strings(&["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+        args.extend(strings(&["--save", "", "--appendonly", "no"]));
+        args.extend(strings(&["--loglevel", "notice"]));
+        args
+    }
+
     /// A `redis-server` child process, killed on drop. Nothing is persisted.
     pub struct RedisServer {
         child: Option<Child>,
@@ -404,10 +412,7 @@ pub mod redis_server {
         pub fn start() -> Self {
             let (child, port) = start(|| {
                 let [port] = free_ports();
-                let mut args = strings(&["--port", &port.to_string(), "--bind", "127.0.0.1"]);
-                args.extend(strings(&["--save", "", "--appendonly", "no"]));
-                args.extend(strings(&["--loglevel", "notice"]));
-                (port, args)
+                (port, server_args(port))
             });
             Self {
                 child: Some(child),
@@ -572,7 +577,7 @@ pub mod redis_server {
         let (child, port) = start(|| {
             let [port, bus] = free_ports();
             let config = dir.join(format!("nodes-{port}.conf"));
-            let mut args = strings(&["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+            let mut args = server_args(port);
             args.extend(strings(&["--cluster-enabled", "yes"]));
             args.extend(strings(&["--cluster-port", &bus.to_string()]));
             args.extend(strings(&[
@@ -586,8 +591,6 @@ pub mod redis_server {
             // Replicas sync at once, not after the default 5 s wait for more replicas.
             args.extend(strings(&["--repl-diskless-sync-delay", "0"]));
             args.extend(strings(&["--dir", &dir.to_string_lossy()]));
-            args.extend(strings(&["--save", "", "--appendonly", "no"]));
-            args.extend(strings(&["--loglevel", "notice"]));
             (port, args)
         });
         RedisServer {
