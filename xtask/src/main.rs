@@ -34,7 +34,7 @@ tasks:
                   in spec/, downloaded from <URL-prefix><document>), printing per product what
                   changed; nothing is written if one fails.
   demo            start the sandbox in-process, send an SMS and walk through every scheme end to end
-                  (runs `cargo run -p infobip-sandbox --bin infobip-demo`)
+                  (runs `cargo run -p infobip-examples --bin infobip-demo`)
   scale [--release]
                   measure regen and the build of infobip-client per product, with synthetic
                   products of 30 and 300 operations shaped like SMS, in a scratch copy (minutes;
@@ -105,7 +105,7 @@ fn demo() -> Result<(), String> {
         "run",
         "--quiet",
         "--package",
-        "infobip-sandbox",
+        "infobip-examples",
         "--bin",
         "infobip-demo",
     ])

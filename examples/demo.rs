@@ -44,7 +44,7 @@ async fn run() -> Result<(), String> {
     println!(
         "Infobip demo against the local sandbox at {} (account `{DEMO_USERNAME}`; \
          expiry runs on a simulated clock)\n\
-         Its code, step by step: sandbox/src/bin/infobip-demo.rs; programs to start from: examples/",
+         Its code, step by step: examples/demo.rs; programs to start from: examples/",
         sandbox.base_url()
     );
     let demo = Demo {
