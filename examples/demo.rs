@@ -8,10 +8,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use infobip_auth::{ClientBuilder, ClientExt as _, Infobip, InfobipError};
+use infobip_auth::{ClientBuilder, ClientExt as _, Infobip};
 use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
 use infobip_client::account::Client;
-use infobip_client::sms::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3;
 use infobip_client::sms::types::error::ConversionError;
 use infobip_client::sms::types::{
     LogResponseSmsLogSmsMessageContent, SmsMessage, SmsRequestEnvelope, SmsTextMessageContent,
@@ -109,7 +108,7 @@ async fn run() -> Result<(), String> {
                 .get_api_keys_by_filter()
                 .send()
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| e.to_string())?;
             Ok(format!(
                 "{} key(s) listed with the same session",
                 keys.api_keys.len()
@@ -143,7 +142,7 @@ async fn run() -> Result<(), String> {
                 )
                 .send()
                 .await
-                .map_err(|e| describe(&e))?
+                .map_err(|e| e.to_string())?
                 .into_inner();
             let id = created.id.clone().unwrap_or_default();
             key = Some(created);
@@ -167,10 +166,10 @@ async fn run() -> Result<(), String> {
         "API key: managing keys is refused before anything is sent",
         async {
             match app.get_api_keys_by_filter().send().await {
-                Err(e) if infobip_auth::is_auth_failure(&e) => {
+                Err(e) if infobip_auth::AuthFailure::of(&e).is_some() => {
                     Ok(String::from("refused locally, as expected"))
                 }
-                Err(e) => Err(describe(&e)),
+                Err(e) => Err(e.to_string()),
                 Ok(_) => Err(String::from("an API key was allowed to list keys")),
             }
         },
@@ -251,7 +250,7 @@ async fn sms_steps(demo: &Demo, basic: &Client) -> Result<(), String> {
                 )
                 .send()
                 .await
-                .map_err(|e| describe(&e))?
+                .map_err(|e| e.to_string())?
                 .into_inner();
             secret = created.api_key_secret.map(|s| s.expose().to_owned());
             Ok(format!(
@@ -274,7 +273,7 @@ async fn sms_steps(demo: &Demo, basic: &Client) -> Result<(), String> {
             .body(text_message("41793026727", "Hello from Rust").map_err(|e| e.to_string())?)
             .send()
             .await
-            .map_err(|e| describe(&e))?
+            .map_err(|e| e.to_string())?
             .into_inner();
         let message = sent.messages.first().ok_or("no message in the answer")?;
         message_id = message.message_id.clone().unwrap_or_default();
@@ -297,7 +296,7 @@ async fn sms_steps(demo: &Demo, basic: &Client) -> Result<(), String> {
                 .message_id(&message_id)
                 .send()
                 .await
-                .map_err(|e| describe(&e))?
+                .map_err(|e| e.to_string())?
                 .into_inner()
                 .results;
             let report = reports.first().ok_or("no delivery report")?;
@@ -322,9 +321,9 @@ async fn sms_steps(demo: &Demo, basic: &Client) -> Result<(), String> {
         async {
             match sender.sms().get_outbound_sms_message_logs_v3().send().await {
                 Err(e) => sender
-                    .scope_refusal(&e, &GET_OUTBOUND_SMS_MESSAGE_LOGS_V3)
+                    .scope_refusal(&e)
                     .map(|refusal| refusal.to_string())
-                    .ok_or_else(|| describe(&e)),
+                    .ok_or_else(|| e.to_string()),
                 Ok(_) => Err(String::from("a key without a logs scope read the logs")),
             }
         },
@@ -444,7 +443,7 @@ async fn balance(client: &Client) -> StepResult {
         .get_account_balance()
         .send()
         .await
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| e.to_string())?;
     Ok(format!(
         "balance {:.2} {}",
         balance.balance, balance.currency
@@ -463,24 +462,15 @@ async fn update(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| describe(&e))
+        .map_err(|e| e.to_string())
 }
 
 async fn expect_status(client: &Client, status: u16) -> StepResult {
     match client.get_account_balance().send().await {
-        Err(e) if e.status().map(|s| s.as_u16()) == Some(status) => Ok(format!(
-            "refused as expected: {}",
-            InfobipError::from_client_error(&e).map_or_else(|| e.to_string(), |i| i.to_string())
-        )),
-        Err(e) => Err(describe(&e)),
+        Err(e) if e.status() == Some(status) => Ok(format!("refused as expected: {e}")),
+        Err(e) => Err(e.to_string()),
         Ok(_) => Err(format!("expected {status}, the call succeeded")),
     }
-}
-
-fn describe<E: infobip_auth::IntoInfobipError + std::fmt::Debug>(
-    error: &infobip_client::Error<E>,
-) -> String {
-    InfobipError::from_client_error(error).map_or_else(|| error.to_string(), |e| e.to_string())
 }
 
 fn main() -> std::process::ExitCode {

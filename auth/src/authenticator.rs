@@ -191,7 +191,7 @@ impl InfobipAuth {
     }
 
     fn fail(&self, operation: &'static Operation, error: AuthError) -> PrepareError {
-        Box::new(AuthFailure::raise(operation, self.scheme, error))
+        Box::new(AuthFailure::new(operation, self.scheme, error))
     }
 
     /// The header for `operation`, or why there is none.

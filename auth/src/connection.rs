@@ -119,8 +119,8 @@ impl Infobip {
     /// `spec/` yet, say): the `Authorization` header of its scheme, with a token obtained or
     /// renewed as for any call. A request to another origin than the base URL's is refused:
     /// credentials never go to a host they were not configured for.
-    pub async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), Arc<AuthFailure>> {
-        let failed = |error| AuthFailure::raise(&HAND_WRITTEN, self.scheme(), error);
+    pub async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), AuthFailure> {
+        let failed = |error| AuthFailure::new(&HAND_WRITTEN, self.scheme(), error);
         if !self.owns(request.url()) {
             return Err(failed(self.foreign(request.url())));
         }
@@ -185,7 +185,7 @@ impl Connection for Infobip {
 pub enum SendError {
     /// The request could not be authenticated (or goes to another origin).
     #[error(transparent)]
-    Auth(Arc<AuthFailure>),
+    Auth(AuthFailure),
     /// The request got no answer; its URL is shown without secrets.
     #[error("the request got no answer: {0}")]
     Transport(#[source] reqwest::Error),

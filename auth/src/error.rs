@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use infobip_client::{Operation, Scheme};
 
-use crate::InfobipError;
+use infobip_client::InfobipError;
 
 /// A builder setting or environment variable that cannot be used. Returned by
 /// [`ClientBuilder::build`](crate::ClientBuilder::build) and

@@ -85,30 +85,28 @@
 //!
 //! # Telling auth failures apart
 //!
-//! Calls return the generated client's `Error<E>`. A failure of this crate before anything
-//! was sent (no token could be obtained, the operation does not accept the scheme) arrives as
-//! `Error::Custom`; [`AuthFailure::of`] gives it back typed: the operation, the scheme, and an
-//! [`AuthError`] to match on, which says whether trying again later can help and keeps its
-//! cause as `source()`. A 401 that survived the one retry arrives as `Error::ErrorResponse`
-//! with status 401, since Infobip did answer (so does a 401 whose re-login failed: the call
-//! returns the original 401); read it with [`InfobipError::from_client_error`].
+//! Calls return the generated client's [`Error`](infobip_client::Error), whose `{}` names the
+//! operation and says what went wrong. A failure of this crate before anything was sent (no
+//! token could be obtained, the operation does not accept the scheme) is its
+//! [`ErrorKind::Auth`](infobip_client::ErrorKind::Auth); [`AuthFailure::of`] gives it back
+//! typed: the operation, the scheme, and an [`AuthError`] to match on, which says whether
+//! trying again later can help and keeps its cause as `source()`. A 401 that survived the one
+//! retry is Infobip's answer ([`Error::infobip`](infobip_client::Error::infobip), status 401);
+//! so is a 401 whose re-login failed (the call returns the original 401).
 //!
 //! ```
 //! # async fn run(client: infobip_client::account::Client) {
-//! use infobip_auth::{AuthError, AuthFailure, InfobipError};
+//! use infobip_auth::{AuthError, AuthFailure};
 //!
 //! match client.get_account_balance().send().await {
 //!     Ok(balance) => println!("{}", balance.balance),
 //!     Err(e) => match AuthFailure::of(&e) {
 //!         Some(failure) => match failure.error() {
-//!             AuthError::BadCredentials { .. } => eprintln!("page someone: {failure}"),
-//!             error if error.is_retryable() => eprintln!("retry later: {error}"),
-//!             _ => eprintln!("cannot authenticate: {failure}"),
+//!             AuthError::BadCredentials { .. } => eprintln!("page someone: {e}"),
+//!             error if error.is_retryable() => eprintln!("retry later: {e}"),
+//!             _ => eprintln!("cannot authenticate: {e}"),
 //!         },
-//!         None => match InfobipError::from_client_error(&e) {
-//!             Some(infobip) => eprintln!("Infobip said {} {}", infobip.code, infobip.description),
-//!             None => eprintln!("transport failure: {e}"),
-//!         },
+//!         None => eprintln!("{e}"), // Infobip's status, code and text, or the transport's
 //!     },
 //! }
 //! # }
@@ -163,7 +161,6 @@ mod deprecation;
 pub mod env;
 mod error;
 mod failure;
-mod infobip_error;
 mod login;
 #[cfg(feature = "middleware")]
 mod middleware;
@@ -190,16 +187,15 @@ pub use builder::ClientBuilder;
 pub use clock::{Clock, SystemClock};
 pub use connection::{Infobip, SendError};
 pub use error::{AuthError, Cause, ConfigError, TransportError};
-pub use failure::{is_auth_failure, AuthFailure, REGISTRY_SIZE};
+pub use failure::AuthFailure;
 pub use infobip_client::{BoxFuture, Connection, Operation, Products, Scheme};
-pub use infobip_error::{legacy_code, InfobipError, IntoInfobipError, Resource, Violation};
 #[cfg(feature = "middleware")]
 pub use middleware::InfobipMiddleware;
 pub use refusal::ScopeRefusal;
 pub use retry::{LoginCooldown, RetryPolicy};
 pub use rotation::{SecretFile, SecretFn, SecretSource, SecretSourceError};
 #[cfg(feature = "sms")]
-pub use sms::{SmsLog, SmsLogsError};
+pub use sms::SmsLog;
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 #[cfg(feature = "file-store")]

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use infobip_client::account::Client;
 use infobip_client::{
-    Auth, Authenticator, BoxFuture, Call, Error, Operation, PrepareError, ResponseValue, Scheme,
+    Auth, Authenticator, BoxFuture, Call, Error, ErrorKind, InfobipError, Operation, PrepareError,
+    ResponseValue, Scheme,
 };
 use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
 
-use crate::infobip_error::IntoInfobipError;
 use crate::retry::{self, Failure};
 use crate::validate::sensitive_header;
-use crate::{AuthError, Cause, Clock, InfobipError, RetryPolicy, TransportError};
+use crate::{AuthError, Cause, Clock, RetryPolicy, TransportError};
 
 /// A span for a token, session or retry step; the outcome and timing are recorded at its end.
 macro_rules! auth_span {
@@ -64,12 +64,12 @@ pub(crate) fn login_client(
         })
 }
 
-/// What a login call answered besides its body: progenitor's error loses the status and
-/// `Retry-After` when the body does not parse.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a login call answered besides its status and body: the wait it asked for, read on
+/// this crate's clock, and where a redirect pointed (the client's error keeps no headers).
+#[derive(Debug, Clone, Default)]
 struct Answer {
-    status: Option<u16>,
     retry_after: Option<Duration>,
+    location: Option<String>,
 }
 
 /// The authenticator of a login call: the session's header for destroy, nothing otherwise.
@@ -103,11 +103,14 @@ impl Authenticator for PassThrough {
         Box::pin(async move {
             let response = call.transport.execute(request).await?;
             let answer = Answer {
-                status: Some(response.status().as_u16()),
                 retry_after: retry::retry_after(
                     response.headers().get(RETRY_AFTER),
                     self.clock.wall(),
                 ),
+                location: response
+                    .status()
+                    .is_redirection()
+                    .then(|| redirect_target(&response)),
             };
             *self.answer.lock().unwrap_or_else(|p| p.into_inner()) = answer;
             Ok(response)
@@ -141,7 +144,7 @@ impl Login {
     /// `call` returns a boxed future: the generated `send` holds references across awaits,
     /// and naming the future's type here (rather than in generic code) is what lets the
     /// compiler see that it is `Send`.
-    pub(crate) async fn call<T, E, F>(
+    pub(crate) async fn call<T, F>(
         &self,
         operation: &'static Operation,
         header: Option<HeaderValue>,
@@ -149,8 +152,7 @@ impl Login {
         call: F,
     ) -> Result<ResponseValue<T>, Failure>
     where
-        E: IntoInfobipError,
-        F: FnOnce(Client) -> BoxFuture<'static, Result<ResponseValue<T>, Error<E>>>,
+        F: FnOnce(Client) -> BoxFuture<'static, Result<ResponseValue<T>, Error>>,
     {
         let answer = Arc::new(Mutex::new(Answer::default()));
         let client = Client::new_with_client(
@@ -164,44 +166,35 @@ impl Login {
             }),
         );
         let result = call(client).await;
-        let answer = *answer.lock().unwrap_or_else(|p| p.into_inner());
-        self.classify(operation, result, answer, refused).await
+        let answer = std::mem::take(&mut *answer.lock().unwrap_or_else(|p| p.into_inner()));
+        self.classify(operation, result, answer, refused)
     }
 
     /// Sorts a login response into success, a failure to retry, or a final one.
-    async fn classify<T, E: IntoInfobipError>(
+    fn classify<T>(
         &self,
         operation: &'static Operation,
-        result: Result<ResponseValue<T>, Error<E>>,
+        result: Result<ResponseValue<T>, Error>,
         answer: Answer,
         refused: fn(Box<InfobipError>) -> AuthError,
     ) -> Result<ResponseValue<T>, Failure> {
-        let error = match result {
+        let failed = match result {
             Ok(value) => return Ok(value),
-            Err(Error::ErrorResponse(response)) => {
-                let status = response.status().as_u16();
-                response.as_infobip_error(Some(status))
-            }
-            Err(Error::InvalidResponsePayload(body, parse)) => match answer.status {
-                Some(status) if (200..300).contains(&status) => {
-                    // Only the position: the message could quote part of the body.
-                    let detail = format!(
-                        "{:?} JSON error at line {} column {}",
-                        parse.classify(),
-                        parse.line(),
-                        parse.column()
-                    );
-                    return Err(Failure::Final(AuthError::MalformedResponse {
-                        operation,
-                        status,
-                        detail,
-                    }));
-                }
-                status => InfobipError::from_body(status, &body),
-            },
-            Err(Error::UnexpectedResponse(response)) => {
-                let status = response.status().as_u16();
-                if response.status().is_success() {
+            Err(error) => error,
+        };
+        let unavailable = |cause: Cause| {
+            Err(Failure::Final(AuthError::Unavailable {
+                operation,
+                attempts: 1,
+                retry_after: None,
+                cause,
+            }))
+        };
+        let shown = failed.to_string();
+        let error = match failed.into_kind() {
+            ErrorKind::Api(infobip) => {
+                let status = infobip.status.unwrap_or_default();
+                if (200..300).contains(&status) {
                     return Err(Failure::Final(AuthError::MalformedResponse {
                         operation,
                         status,
@@ -210,18 +203,25 @@ impl Login {
                         ),
                     }));
                 }
-                if response.status().is_redirection() {
-                    let location = redirect_target(&response);
+                if (300..400).contains(&status) {
                     return Err(Failure::Final(AuthError::Redirected {
                         operation,
                         status,
-                        location,
+                        location: answer
+                            .location
+                            .unwrap_or_else(|| String::from("nowhere (no Location header)")),
                     }));
                 }
-                let body = response.bytes().await.unwrap_or_default();
-                InfobipError::from_body(Some(status), &body)
+                infobip
             }
-            Err(Error::CommunicationError(e) | Error::ResponseBodyError(e)) => {
+            ErrorKind::InvalidResponse { status, reason, .. } => {
+                return Err(Failure::Final(AuthError::MalformedResponse {
+                    operation,
+                    status,
+                    detail: reason,
+                }));
+            }
+            ErrorKind::Transport(e) => {
                 let error = TransportError::new(e);
                 return Err(Failure::Transient {
                     // A refused connection never reached the server.
@@ -230,22 +230,8 @@ impl Login {
                     retry_after: None,
                 });
             }
-            Err(Error::InvalidUpgrade(e)) => {
-                return Err(Failure::Final(AuthError::Unavailable {
-                    operation,
-                    attempts: 1,
-                    retry_after: None,
-                    cause: Cause::Transport(TransportError::new(e)),
-                }))
-            }
-            Err(Error::InvalidRequest(message) | Error::Custom(message)) => {
-                return Err(Failure::Final(AuthError::Unavailable {
-                    operation,
-                    attempts: 1,
-                    retry_after: None,
-                    cause: Cause::Other(message),
-                }))
-            }
+            ErrorKind::InvalidRequest(message) => return unavailable(Cause::Other(message)),
+            _ => return unavailable(Cause::Other(shown)),
         };
         let status = error.status.unwrap_or_default();
         if let Some(may_have_acted) = retry::transient(status) {

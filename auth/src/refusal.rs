@@ -3,21 +3,18 @@
 
 use std::fmt;
 
-use infobip_client::{Error, Operation, Scheme};
+use infobip_client::{Error, InfobipError, Operation, Scheme};
 
-use crate::{InfobipError, IntoInfobipError};
-
-/// Infobip refused a call for want of an API scope. Progenitor's error does not record which
-/// operation was called, so [`ScopeRefusal::of`] (or [`Infobip::scope_refusal`](crate::Infobip::scope_refusal),
-/// which also knows the scheme) is given it.
+/// Infobip refused a call for want of an API scope: [`ScopeRefusal::of`] (or
+/// [`Infobip::scope_refusal`](crate::Infobip::scope_refusal), which also knows the scheme)
+/// reads it from a failed call.
 ///
 /// ```no_run
 /// # async fn run(infobip: infobip_auth::Infobip, request: infobip_client::sms::types::SmsRequestEnvelope) {
 /// use infobip_client::Products as _;
-/// use infobip_client::sms::operations::SEND_SMS_MESSAGES;
 ///
 /// if let Err(e) = infobip.sms().send_sms_messages().body(request).send().await {
-///     match infobip.scope_refusal(&e, &SEND_SMS_MESSAGES) {
+///     match infobip.scope_refusal(&e) {
 ///         // "`send-sms-messages` needs one of message:send, sms:message:send, sms:manage; the API key in use lacks them"
 ///         Some(refusal) => eprintln!("{refusal}"),
 ///         None => eprintln!("{e}"),
@@ -36,25 +33,14 @@ pub struct ScopeRefusal {
 }
 
 impl ScopeRefusal {
-    /// The refusal inside `error`, a failed call of `operation`: `None` unless Infobip answered
-    /// 403 (in either of its error formats).
-    pub fn of<E: IntoInfobipError>(
-        error: &Error<E>,
-        operation: &'static Operation,
-        scheme: Option<Scheme>,
-    ) -> Option<Self> {
-        let infobip = InfobipError::from_client_error(error)?;
-        // A 403 in the format the operation declares carries its status; one in the other
-        // format (Infobip's auth layer answers before the endpoint, in either) arrives unread,
-        // without a status, and is known by its code.
-        let refused = match infobip.status {
-            Some(status) => status == 403,
-            None => infobip.code == "E403",
-        };
-        refused.then_some(Self {
-            operation,
+    /// The refusal inside `error`, a failed call: `None` unless Infobip answered 403.
+    /// `scheme` is that of the credentials used, when known.
+    pub fn of(error: &Error, scheme: Option<Scheme>) -> Option<Self> {
+        let infobip = error.infobip().filter(|i| i.status == Some(403))?;
+        Some(Self {
+            operation: error.operation(),
             scheme,
-            infobip,
+            infobip: infobip.clone(),
         })
     }
 
@@ -91,13 +77,9 @@ impl std::error::Error for ScopeRefusal {
 }
 
 impl crate::Infobip {
-    /// The refusal inside `error`, a failed call of `operation` made through this connection:
-    /// `None` unless Infobip answered 403. See [`ScopeRefusal`].
-    pub fn scope_refusal<E: IntoInfobipError>(
-        &self,
-        error: &Error<E>,
-        operation: &'static Operation,
-    ) -> Option<ScopeRefusal> {
-        ScopeRefusal::of(error, operation, Some(self.scheme()))
+    /// The refusal inside `error`, a failed call made through this connection: `None` unless
+    /// Infobip answered 403. See [`ScopeRefusal`].
+    pub fn scope_refusal(&self, error: &Error) -> Option<ScopeRefusal> {
+        ScopeRefusal::of(error, Some(self.scheme()))
     }
 }

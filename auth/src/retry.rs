@@ -3,11 +3,10 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use backon::{BackoffBuilder as _, ExponentialBuilder};
 use infobip_client::Operation;
-use reqwest::header::HeaderValue;
 
 use crate::{AuthError, Cause, Clock};
 
@@ -175,23 +174,7 @@ where
     }
 }
 
-/// `Retry-After` as delay-seconds or as an HTTP date (a date in the past means now). A date
-/// with a numeric offset (`+0000`, which some servers write instead of `GMT`) is read too.
-pub(crate) fn retry_after(value: Option<&HeaderValue>, now: SystemTime) -> Option<Duration> {
-    let value = value?.to_str().ok()?.trim();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        // More seconds than a u64 holds is still a (very long) wait, not no wait.
-        return Some(Duration::from_secs(
-            value.parse::<u64>().unwrap_or(u64::MAX),
-        ));
-    }
-    let at = httpdate::parse_http_date(value).ok().or_else(|| {
-        chrono::DateTime::parse_from_rfc2822(value)
-            .ok()
-            .map(SystemTime::from)
-    })?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
+pub(crate) use infobip_client::retry_after;
 
 /// Sorts an HTTP status of a failed login call: worth retrying, and whether the server may
 /// have acted on the request.
@@ -313,37 +296,6 @@ mod tests {
         .await;
         assert_eq!((calls, slept.len()), (1, 0));
         assert!(matches!(result, Err(AuthError::NoSession)));
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let header = |s: &str| HeaderValue::from_str(s).unwrap();
-        assert_eq!(
-            retry_after(Some(&header(" 7 ")), now),
-            Some(Duration::from_secs(7))
-        );
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
-        assert_eq!(
-            retry_after(Some(&header(&later)), now),
-            Some(Duration::from_secs(90))
-        );
-        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(90));
-        assert_eq!(
-            retry_after(Some(&header(&earlier)), now),
-            Some(Duration::ZERO)
-        );
-        let numeric = chrono::DateTime::<chrono::Utc>::from(now + Duration::from_secs(30));
-        assert_eq!(
-            retry_after(Some(&header(&numeric.to_rfc2822())), now),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(retry_after(Some(&header("soon")), now), None);
-        assert_eq!(
-            retry_after(Some(&header("99999999999999999999")), now),
-            Some(Duration::from_secs(u64::MAX))
-        );
-        assert_eq!(retry_after(None, now), None);
     }
 
     #[test]

@@ -8,19 +8,14 @@ use std::time::Duration;
 
 use futures_util::stream::{self, BoxStream};
 use infobip_client::sms::builder::GetOutboundSmsMessageLogsV3;
+use infobip_client::sms::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3;
 use infobip_client::sms::types::{LogResponseSmsLogSmsMessageContent, SmsLogSmsMessageContent};
-use infobip_client::{Error, ErrorBody, ResponseValue};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::StatusCode;
+use infobip_client::{Error, ErrorKind};
 
-use crate::retry::retry_after;
 use crate::{Clock, Infobip};
 
 /// One entry of the SMS logs, as [`Infobip::sms_logs`] yields them.
 pub type SmsLog = SmsLogSmsMessageContent;
-
-/// What a call of the logs fails with.
-pub type SmsLogsError = Error<ErrorBody>;
 
 /// How many 429s in a row the stream waits out before it hands the last one to the caller:
 /// past that, something else (another process on the same account, say) is using the whole
@@ -59,7 +54,7 @@ impl Infobip {
     pub fn sms_logs<'a>(
         &self,
         query: GetOutboundSmsMessageLogsV3<'a>,
-    ) -> BoxStream<'a, Result<SmsLog, SmsLogsError>> {
+    ) -> BoxStream<'a, Result<SmsLog, Error>> {
         let pages = Pages {
             query,
             clock: self.clock(),
@@ -84,11 +79,11 @@ struct Pages<'a> {
     ready: VecDeque<SmsLog>,
     last_page: bool,
     /// Why the stream stopped early, yielded after the entries already read.
-    stopped: Option<SmsLogsError>,
+    stopped: Option<Error>,
 }
 
 impl Pages<'_> {
-    async fn next(&mut self) -> Option<Result<SmsLog, SmsLogsError>> {
+    async fn next(&mut self) -> Option<Result<SmsLog, Error>> {
         loop {
             if let Some(entry) = self.ready.pop_front() {
                 return Some(Ok(entry));
@@ -102,9 +97,18 @@ impl Pages<'_> {
                     // A page that names the cursor it was asked with would be asked for
                     // forever: the stream hands out its entries and stops with an error.
                     if next.is_some() && next == self.cursor {
-                        self.stopped = Some(Error::Custom(String::from(
-                            "the SMS logs named the cursor they were asked with as the next one;                              the stream stopped instead of asking for the same page again",
-                        )));
+                        self.stopped = Some(Error::new(
+                            &GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                            ErrorKind::InvalidResponse {
+                                status: 200,
+                                reason: String::from(
+                                    "the page named the cursor it was asked with as the next \
+                                     one; the stream stopped instead of asking for the same \
+                                     page again",
+                                ),
+                                body: String::new(),
+                            },
+                        ));
                     }
                     // A page without entries ends the stream even if it names a cursor:
                     // following it could only loop.
@@ -122,7 +126,7 @@ impl Pages<'_> {
     }
 
     /// The next page, with the 429s before it waited out.
-    async fn fetch(&self) -> Result<LogResponseSmsLogSmsMessageContent, SmsLogsError> {
+    async fn fetch(&self) -> Result<LogResponseSmsLogSmsMessageContent, Error> {
         let mut waits = 0;
         loop {
             let mut query = self.query.clone().use_cursor(true);
@@ -133,13 +137,11 @@ impl Pages<'_> {
                 Ok(page) => return Ok(page.into_inner()),
                 Err(error) => error,
             };
-            let Some(headers) = throttled(&error) else {
-                return Err(error);
-            };
-            if waits == MAX_WAITS {
+            if error.status() != Some(429) || waits == MAX_WAITS {
                 return Err(error);
             }
-            let wait = retry_after(headers.get(RETRY_AFTER), self.clock.wall())
+            let wait = error
+                .retry_after()
                 .map(|wait| wait.min(MAX_RETRY_AFTER))
                 .unwrap_or(Duration::from_secs(1 << waits.min(6)));
             waits += 1;
@@ -150,19 +152,5 @@ impl Pages<'_> {
             );
             self.clock.sleep(wait).await;
         }
-    }
-}
-
-/// The headers of a 429, if `error` is one (declared, or not, by the description).
-fn throttled(error: &SmsLogsError) -> Option<&HeaderMap> {
-    fn of<T>(value: &ResponseValue<T>) -> Option<&HeaderMap> {
-        (value.status() == StatusCode::TOO_MANY_REQUESTS).then(|| value.headers())
-    }
-    match error {
-        Error::ErrorResponse(value) => of(value),
-        Error::UnexpectedResponse(response) => {
-            (response.status() == StatusCode::TOO_MANY_REQUESTS).then(|| response.headers())
-        }
-        _ => None,
     }
 }

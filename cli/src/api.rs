@@ -17,23 +17,16 @@ use crate::output::{self, Output};
 pub struct Printer {
     output: Output,
     show_secrets: bool,
-    operation: &'static Operation,
     scheme: Scheme,
     failure: Arc<Mutex<Option<Failure>>>,
 }
 
 impl Printer {
-    /// A printer for a call of `operation` with `scheme`.
-    pub fn new(
-        output: Output,
-        show_secrets: bool,
-        operation: &'static Operation,
-        scheme: Scheme,
-    ) -> Self {
+    /// A printer for a call made with `scheme`.
+    pub fn new(output: Output, show_secrets: bool, scheme: Scheme) -> Self {
         Self {
             output,
             show_secrets,
-            operation,
             scheme,
             failure: Arc::default(),
         }
@@ -68,8 +61,8 @@ impl Printer {
     }
 
     /// Records why the call failed.
-    pub fn failed<T: Serialize>(&self, error: &infobip_client::Error<T>) {
-        self.fail(Failure::of_call(error, self.operation, self.scheme));
+    pub fn failed(&self, error: &infobip_client::Error) {
+        self.fail(Failure::of_call(error, self.scheme));
     }
 
     fn fail(&self, failure: Failure) {
@@ -90,10 +83,7 @@ macro_rules! impl_cli_config {
 
             fn success_no_item(&self, _: &::infobip_client::ResponseValue<()>) {}
 
-            fn error<T>(&self, value: &::infobip_client::Error<T>)
-            where
-                T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
-            {
+            fn error(&self, value: &::infobip_client::Error) {
                 self.failed(value);
             }
 
@@ -116,10 +106,7 @@ macro_rules! impl_cli_config {
             {
             }
 
-            fn list_end_error<T>(&self, value: &::infobip_client::Error<T>)
-            where
-                T: ::schemars::JsonSchema + ::serde::Serialize + ::std::fmt::Debug,
-            {
+            fn list_end_error(&self, value: &::infobip_client::Error) {
                 self.failed(value);
             }
         }
@@ -236,17 +223,4 @@ pub async fn print_stream(answer: ResponseValue<ByteStream>) -> anyhow::Result<(
     }
     std::io::stdout().flush()?;
     Ok(())
-}
-
-/// An error answer whose body is not JSON.
-#[allow(dead_code)]
-pub fn stream_error(error: infobip_client::Error<ByteStream>) -> anyhow::Error {
-    let status = error.status().map(|s| s.as_u16());
-    anyhow::Error::new(Failure::new(
-        crate::failure::Kind::Api,
-        match status {
-            Some(status) => format!("Infobip answered {status} with a body that is not JSON"),
-            None => String::from("the request failed without an answer"),
-        },
-    ))
 }

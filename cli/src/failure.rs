@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use infobip_auth::{AuthError, AuthFailure, Cause, InfobipError, Operation, Scheme, ScopeRefusal};
+use infobip_auth::{AuthError, AuthFailure, Cause, Operation, Scheme, ScopeRefusal};
+use infobip_client::{ErrorKind, InfobipError};
 
 /// The exit codes, as `--help` lists them.
 pub const EXIT_CODES: &str = "\
@@ -93,45 +94,26 @@ impl Failure {
     }
 
     /// A failed call of a generated client: an auth failure, Infobip's error, or no answer.
-    pub fn of_call<E: serde::Serialize>(
-        error: &infobip_client::Error<E>,
-        operation: &'static Operation,
-        scheme: Scheme,
-    ) -> Self {
+    pub fn of_call(error: &infobip_client::Error, scheme: Scheme) -> Self {
+        let operation = error.operation();
         if let Some(failure) = AuthFailure::of(error) {
             return Self::of_auth(failure.error(), scheme);
         }
-        match error {
-            infobip_client::Error::ErrorResponse(answer) => {
-                let body = serde_json::to_vec(&**answer).unwrap_or_default();
-                let infobip = InfobipError::from_body(Some(answer.status().as_u16()), &body);
-                Self::of_answer(infobip, operation, scheme)
-            }
-            infobip_client::Error::UnexpectedResponse(response) => {
-                let status = response.status().as_u16();
-                let infobip = InfobipError::from_body(Some(status), b"");
-                Self::of_answer(infobip, operation, scheme)
-            }
-            // An error answer whose body could not be read (a gateway's HTML page, nothing):
-            // its status, which the error does not carry, still says what kind of failure it
-            // was.
-            infobip_client::Error::InvalidResponsePayload(body, _)
-                if crate::status::last().is_some_and(|s| s >= 400) =>
+        match error.kind() {
+            ErrorKind::Api(infobip) => Self::of_answer(infobip.clone(), operation, scheme),
+            ErrorKind::InvalidRequest(_) => Self::usage(error.to_string()),
+            // A read can be run again; anything else may have been done already.
+            ErrorKind::Transport(_)
+                if error.may_have_been_received() && operation.http_method != "GET" =>
             {
-                let infobip = InfobipError::from_body(crate::status::last(), body);
-                Self::of_answer(infobip, operation, scheme)
+                Self::new(Kind::Local, error.to_string()).hint(
+                    "Infobip may have acted on it: check before running it again (a message \
+                     may be in `infobip sms` logs or reports already), or it may be done twice",
+                )
             }
-            infobip_client::Error::ResponseBodyError(_)
-                if crate::status::last().is_some_and(|s| s >= 400) =>
-            {
-                let infobip = InfobipError::from_body(crate::status::last(), b"");
-                Self::of_answer(infobip, operation, scheme)
-            }
-            other => Self::new(
-                Kind::Local,
-                format!("`{operation}` got no usable answer: {}", shown(other)),
-            )
-            .hint("check the base URL and the network; `infobip whoami` shows what is configured"),
+            _ => Self::new(Kind::Local, error.to_string()).hint(
+                "check the base URL and the network; `infobip whoami` shows what is configured",
+            ),
         }
     }
 
@@ -247,31 +229,5 @@ pub fn scheme_name(scheme: Scheme) -> &'static str {
         Scheme::ApiKeyHeader => "an API key (App)",
         Scheme::IbssoTokenHeader => "IBSSO",
         Scheme::OAuth2 => "OAuth 2.0 (Bearer)",
-    }
-}
-
-/// A transport error, without a URL (it may hold a secret query parameter).
-fn shown<E>(error: &infobip_client::Error<E>) -> String {
-    match error {
-        infobip_client::Error::CommunicationError(e)
-        | infobip_client::Error::ResponseBodyError(e) => {
-            let kind = if e.is_timeout() {
-                "timed out"
-            } else if e.is_connect() {
-                "could not connect"
-            } else {
-                "the request failed"
-            };
-            match std::error::Error::source(e) {
-                Some(source) => format!("{kind} ({source})"),
-                None => kind.to_owned(),
-            }
-        }
-        infobip_client::Error::InvalidRequest(text) => format!("invalid request ({text})"),
-        infobip_client::Error::InvalidResponsePayload(_, e) => {
-            format!("the answer could not be read ({e})")
-        }
-        infobip_client::Error::Custom(text) => text.clone(),
-        _ => String::from("the request failed"),
     }
 }

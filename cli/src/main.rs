@@ -19,7 +19,6 @@ mod keyring;
 mod output;
 mod secret_input;
 mod spinner;
-mod status;
 
 use std::process::ExitCode;
 
@@ -72,10 +71,7 @@ fn main() -> ExitCode {
             .with_ansi(false)
             .without_time()
             .with_filter(tracing_subscriber::filter::LevelFilter::WARN);
-        tracing_subscriber::registry()
-            .with(warnings)
-            .with(status::layer())
-            .init();
+        tracing_subscriber::registry().with(warnings).init();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -235,18 +235,20 @@ pub(crate) fn answer(spec: &OpenAPI, operation: &Operation) -> Answer {
     }
 }
 
-/// The success type and the match arms that decode it, and the error type and its arms.
+/// The success type and the match arms that decode it (every other status is read as an error
+/// by the rim, whatever the description declares).
 fn responses(
     spec: &OpenAPI,
     operation: &Operation,
     types: &BTreeSet<String>,
-) -> Result<(TokenStream, Vec<TokenStream>, TokenStream, Vec<TokenStream>), String> {
+    table: &Ident,
+) -> Result<(TokenStream, Vec<TokenStream>), String> {
     let found = successes(spec, operation);
     let kinds: BTreeSet<&Kind> = found.iter().map(|(_, kind)| kind).collect();
     let (success, decode) = match kinds.into_iter().collect::<Vec<_>>().as_slice() {
         [Kind::Json(reference)] => (
             type_of(reference, types)?,
-            quote!(ResponseValue::from_response(response).await),
+            quote!(crate::call::json(&super::operations::#table, response).await),
         ),
         [] | [Kind::None] => (quote!(()), quote!(Ok(ResponseValue::empty(response)))),
         _ => (
@@ -270,47 +272,7 @@ fn responses(
             quote!(#pattern => #decode,)
         })
         .collect();
-    let mut error_type = quote!(());
-    let mut error_arms = Vec::new();
-    let mut errors: Vec<(Option<&StatusCode>, &ReferenceOr<Response>)> = operation
-        .responses
-        .responses
-        .iter()
-        .filter(|(status, _)| !is_success(status) && !matches!(status, StatusCode::Code(100..=399)))
-        .map(|(status, item)| (Some(status), item))
-        .chain(operation.responses.default.iter().map(|item| (None, item)))
-        .collect();
-    errors.sort_by_key(|(status, _)| match status {
-        Some(StatusCode::Code(_)) => 0,
-        Some(StatusCode::Range(_)) => 1,
-        None => 2,
-    });
-    let mut has_default = false;
-    for (status, item) in errors {
-        let Some(media) = response(spec, item).and_then(json_media) else {
-            continue;
-        };
-        let Some(ReferenceOr::Reference { reference }) = &media.schema else {
-            return Err(String::from(
-                "an error response's schema is not a reference",
-            ));
-        };
-        error_type = type_of(reference, types)?;
-        let pattern = match status {
-            Some(status) => pattern(status),
-            None => {
-                has_default = true;
-                quote!(_)
-            }
-        };
-        error_arms.push(quote! {
-            #pattern => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
-        });
-    }
-    if !has_default {
-        error_arms.push(quote!(_ => Err(Error::UnexpectedResponse(response)),));
-    }
-    Ok((success, success_arms, error_type, error_arms))
+    Ok((success, success_arms))
 }
 
 pub(crate) fn path_param_type(spec: &OpenAPI, parameter: &Parameter) -> TokenStream {
@@ -344,13 +306,13 @@ pub(crate) fn render(
             |reason: String| CodegenError::Generator(format!("{}: {reason}", op.operation_id));
         let fields = form_fields(spec, op.operation)
             .map_err(|reason| failed(Rule::MultipartShape(reason).to_string()))?;
-        let (success, success_arms, error, error_arms) =
-            responses(spec, op.operation, types).map_err(failed)?;
+        let table = ident(&op.operation_id.to_shouty_snake_case());
+        let (success, success_arms) =
+            responses(spec, op.operation, types, &table).map_err(failed)?;
         let base = op.operation_id.to_pascal_case();
         let builder = ident(&base);
         let form = ident(&format!("{base}Form"));
         let method = ident(&op.operation_id.to_snake_case());
-        let table = ident(&op.operation_id.to_shouty_snake_case());
         let http_method = ident(&op.method);
 
         let field_idents: Vec<Ident> = fields.iter().map(|f| ident(&field_name(&f.name))).collect();
@@ -515,15 +477,15 @@ pub(crate) fn render(
                 }
 
                 /// Sends the upload through the client's authenticator.
-                pub async fn send(self) -> ::std::result::Result<ResponseValue<#success>, Error<#error>> {
+                pub async fn send(self) -> ::std::result::Result<ResponseValue<#success>, Error> {
+                    let operation = &super::operations::#table;
                     let Self { client, #(#param_idents,)* form } = self;
                     #(
                         let #param_idents = #param_idents
-                            .ok_or_else(|| Error::InvalidRequest(::std::string::String::from(#missing)))?;
+                            .ok_or_else(|| crate::call::invalid_request(operation, #missing))?;
                     )*
-                    let form = form.ok_or_else(|| {
-                        Error::InvalidRequest(::std::string::String::from("the form was not set"))
-                    })?;
+                    let form = form
+                        .ok_or_else(|| crate::call::invalid_request(operation, "the form was not set"))?;
                     let url = format!(
                         #url_format,
                         client.baseurl,
@@ -532,7 +494,7 @@ pub(crate) fn render(
                     let response = crate::multipart::send(
                         &client.inner,
                         &client.client,
-                        &super::operations::#table,
+                        operation,
                         ::reqwest::Method::#http_method,
                         &url,
                         &form,
@@ -540,7 +502,7 @@ pub(crate) fn render(
                     .await?;
                     match response.status().as_u16() {
                         #(#success_arms)*
-                        #(#error_arms)*
+                        _ => crate::call::failure(operation, response).await,
                     }
                 }
             }

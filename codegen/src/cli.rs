@@ -73,6 +73,7 @@ pub(crate) fn generate(
     crate::open_enums::rename_published_other(&mut file, renamed_variants);
     let dependencies = crate::products::optional_dependencies(&file);
     ThroughClient.visit_file_mut(&mut file);
+    UntypedErrors.visit_file_mut(&mut file);
     let doc = format!(
         " The `{product}` product's commands (`infobip {product} <operation>`), one per \
          operation of its description."
@@ -96,6 +97,21 @@ pub(crate) fn generate(
         #uploads
     };
     Ok((tokens, dependencies))
+}
+
+/// `CliConfig`'s two error methods take the rim's `Error`, which every `send` returns and which
+/// has no body type: progenitor's `fn error<T>(&self, value: &Error<T>) where T: ..` loses its
+/// type parameter.
+struct UntypedErrors;
+
+impl VisitMut for UntypedErrors {
+    fn visit_trait_item_fn_mut(&mut self, function: &mut syn::TraitItemFn) {
+        let name = function.sig.ident.to_string();
+        if name == "error" || name == "list_end_error" {
+            function.sig.generics = syn::Generics::default();
+            function.sig.inputs = syn::parse_quote!(&self, value: &Error);
+        }
+    }
 }
 
 /// Points `::uuid::Uuid` (any of the client's optional dependencies) at the client's
@@ -480,8 +496,9 @@ fn fallible_enum_parser(expr: &syn::Expr) -> Option<syn::Expr> {
 }
 
 /// The generator's `{ todo!() }` for an answer whose body is not JSON: in a success arm
-/// (`Ok(r) => ...`) the body is written to standard output; in an error arm it becomes the
-/// command's error.
+/// (`Ok(r) => ...`) the body is written to standard output; in an error arm (every error is
+/// the rim's `Error`, whatever the description declares) it fails the command as any other
+/// error does.
 fn raw_answer(expr: &syn::Expr) -> Option<syn::Expr> {
     let syn::Expr::Match(matched) = expr else {
         return None;
@@ -497,7 +514,10 @@ fn raw_answer(expr: &syn::Expr) -> Option<syn::Expr> {
         arm.body = if pattern.starts_with("Ok") {
             Box::new(syn::parse_quote!({ crate::api::print_stream(r).await }))
         } else {
-            Box::new(syn::parse_quote!({ Err(crate::api::stream_error(r)) }))
+            Box::new(syn::parse_quote!({
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }))
         };
         changed = true;
     }
@@ -958,7 +978,7 @@ paths:
         assert!(!code.contains("unwrap"), "{code}");
         assert!(!code.contains("XXX"), "{code}");
         assert!(code.contains("crate::api::print_stream(r).await"), "{code}");
-        assert!(code.contains("crate::api::stream_error(r)"), "{code}");
+        assert!(code.contains("self.config.error(&r)"), "{code}");
         // The optional secret has a stdin flag; the required one is always read; neither is
         // an argument of its own.
         assert!(code.contains("\"token-stdin\""), "{code}");

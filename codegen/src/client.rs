@@ -67,6 +67,7 @@ pub(crate) fn generate(
             tolerate_unknown_fields(&mut file);
             schemars_behind_feature(&mut file);
             mark_deprecated(&mut file, &deprecated_methods(spec));
+            crate::sends::own_sends(&mut file, &operation_statics(spec))?;
             Ok((quote::ToTokens::to_token_stream(&file), renamed))
         }
         Ok(Err(e)) => Err(CodegenError::Generator(e.to_string())),
@@ -79,6 +80,23 @@ pub(crate) fn generate(
             Err(CodegenError::GeneratorPanicked(message))
         }
     }
+}
+
+/// The static in the product's operations table of each client method.
+fn operation_statics(spec: &openapiv3::OpenAPI) -> BTreeMap<String, proc_macro2::Ident> {
+    spec.paths
+        .paths
+        .values()
+        .filter_map(|item| item.as_item())
+        .flat_map(|item| item.iter())
+        .filter_map(|(_, operation)| operation.operation_id.as_deref())
+        .map(|id| {
+            (
+                crate::operations::method_name(id),
+                crate::operations::static_name(id),
+            )
+        })
+        .collect()
 }
 
 /// The client method of each operation the description marks `deprecated: true`, with the

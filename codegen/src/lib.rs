@@ -41,6 +41,7 @@ mod open_enums;
 mod operations;
 mod products;
 mod reserved;
+mod sends;
 mod spec;
 mod surface;
 pub mod synthetic;

@@ -16,7 +16,8 @@ pub(crate) fn method_name(operation_id: &str) -> String {
     operation_id.to_snake_case()
 }
 
-fn static_name(operation_id: &str) -> Ident {
+/// The name of an operation's static in its product's `operations` module.
+pub(crate) fn static_name(operation_id: &str) -> Ident {
     Ident::new(&operation_id.to_shouty_snake_case(), Span::call_site())
 }
 

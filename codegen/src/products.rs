@@ -122,7 +122,7 @@ pub(crate) fn module_name(product: &str) -> Result<String, CodegenError> {
     Ok(module)
 }
 
-/// `P/mod.rs`: the progenitor client, its operations table and its hooks.
+/// `P/mod.rs`: the progenitor client, with its operations table.
 pub(crate) fn render_module(
     product: &str,
     spec: &openapiv3::OpenAPI,
@@ -154,7 +154,7 @@ pub(crate) fn render_module(
 
         pub mod operations;
 
-        crate::hooks::impl_hooks!(#product, operations::by_method_name);
+        crate::hooks::impl_product_client!(#product);
     }
 }
 

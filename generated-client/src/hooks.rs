@@ -1,10 +1,9 @@
 //! The seam between the generated clients and whoever supplies credentials.
 //!
-//! Each product's `impl ClientHooks for Client` has to live in this crate, which compiles the
-//! generated `Client` (orphan rule). [`impl_hooks`] writes it for every product, forwarding to
-//! one trait object that other crates implement: [`Authenticator`]. The authenticator learns
-//! which operation of which product is being called from an [`Operation`], never from the
-//! product's `Client` type, so one authenticator serves every product.
+//! Every generated operation sends its request through one trait object that other crates
+//! implement: [`Authenticator`] (see `call.rs`). The authenticator learns which operation of
+//! which product is being called from an [`Operation`], never from the product's `Client`
+//! type, so one authenticator serves every product.
 
 use std::any::Any;
 use std::fmt;
@@ -63,8 +62,8 @@ impl fmt::Debug for Call<'_> {
 /// then [`send`](Self::send) to transmit it.
 pub trait Authenticator: Any + fmt::Debug + Send + Sync {
     /// Adds credentials to `request`. An error aborts the call before anything is sent; the
-    /// caller receives it as progenitor's `Error::Custom` carrying the error's `Display` text
-    /// (progenitor's hooks can return nothing richer).
+    /// caller receives it as [`ErrorKind::Auth`](crate::ErrorKind::Auth), from which it can be
+    /// downcast.
     fn prepare<'a>(
         &'a self,
         call: Call<'a>,
@@ -150,60 +149,10 @@ impl Authenticator for NoAuth {
     }
 }
 
-/// What a product's `pre` hook does: find the operation, let the authenticator prepare.
-// Used by every product module: unused only when the crate is built without any product.
-#[allow(dead_code)]
-pub(crate) async fn pre<E>(
-    auth: &Auth,
-    transport: &reqwest::Client,
-    operation: Option<&'static Operation>,
-    method_name: &str,
-    request: &mut reqwest::Request,
-) -> Result<(), progenitor_client::Error<E>> {
-    let Some(operation) = operation else {
-        // Only reachable if codegen's table and progenitor disagree on a method name.
-        return Err(progenitor_client::Error::Custom(format!(
-            "operation `{method_name}` is missing from its product's operations table; run \
-             `cargo xtask regen`"
-        )));
-    };
-    let call = Call {
-        operation,
-        transport,
-    };
-    auth.0
-        .prepare(call, request)
-        .await
-        .map_err(|e| progenitor_client::Error::Custom(e.to_string()))
-}
-
-/// What a product's `exec` hook does: let the authenticator send.
-#[allow(dead_code)]
-pub(crate) async fn exec(
-    auth: &Auth,
-    transport: &reqwest::Client,
-    operation: Option<&'static Operation>,
-    request: reqwest::Request,
-) -> reqwest::Result<reqwest::Response> {
-    match operation {
-        Some(operation) => {
-            let call = Call {
-                operation,
-                transport,
-            };
-            auth.0.send(call, request).await
-        }
-        // `pre` refused the call already; never reached.
-        None => transport.execute(request).await,
-    }
-}
-
-/// Writes a product's `impl ClientHooks for Client` (and `ProductClient`), given the
-/// product's name and the function that finds an operation of the product by the method name
-/// progenitor passes.
+/// Writes a product's `impl ProductClient for Client`, given the product's name.
 #[allow(unused_macros)]
-macro_rules! impl_hooks {
-    ($product:literal, $find:path) => {
+macro_rules! impl_product_client {
+    ($product:literal) => {
         impl crate::ProductClient for Client {
             const PRODUCT: &'static str = $product;
 
@@ -211,34 +160,7 @@ macro_rules! impl_hooks {
                 Self::new_with_client(base_url, http, auth)
             }
         }
-
-        impl ::progenitor_client::ClientHooks<crate::Auth> for Client {
-            async fn pre<E>(
-                &self,
-                request: &mut ::reqwest::Request,
-                info: &::progenitor_client::OperationInfo,
-            ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
-                let operation = $find(info.operation_id);
-                crate::hooks::pre(
-                    &self.inner,
-                    &self.client,
-                    operation,
-                    info.operation_id,
-                    request,
-                )
-                .await
-            }
-
-            async fn exec(
-                &self,
-                request: ::reqwest::Request,
-                info: &::progenitor_client::OperationInfo,
-            ) -> ::reqwest::Result<::reqwest::Response> {
-                crate::hooks::exec(&self.inner, &self.client, $find(info.operation_id), request)
-                    .await
-            }
-        }
     };
 }
 #[allow(unused_imports)]
-pub(crate) use impl_hooks;
+pub(crate) use impl_product_client;

@@ -8,9 +8,9 @@
 //! - [`Operation`] and [`Scheme`]: each product's `operations` module (generated from the
 //!   descriptions' `security` and `x-scopes`) says which schemes and API scopes every operation
 //!   takes;
-//! - [`ApiError`] and [`ApiException`], Infobip's two error bodies, one type each for every
-//!   product, and [`ErrorBody`], which every imported operation returns as its error: either
-//!   of the two, or any other JSON as sent;
+//! - [`Error`], which every operation returns when it fails: the operation, and Infobip's
+//!   status, code, text and per-field problems ([`InfobipError`], read from either of
+//!   Infobip's two error bodies, [`ApiError`] and [`ApiException`]), or why nothing was sent;
 //! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to;
 //! - [`FilePart`] and [`Form`], for the `multipart/form-data` uploads codegen writes itself,
 //!   and [`ContentType`], which says what a download (a [`ByteStream`]) holds.
@@ -21,7 +21,7 @@
 //!
 //! ```no_run
 //! # #[cfg(feature = "account")]
-//! # async fn run() -> Result<(), infobip_client::Error<infobip_client::ApiException>> {
+//! # async fn run() -> Result<(), infobip_client::Error> {
 //! use infobip_client::account::{types, Client};
 //! use infobip_client::Auth;
 //!
@@ -45,14 +45,19 @@
 //! # }
 //! ```
 
+mod call;
 mod connection;
 mod datetime;
-mod errors;
+mod error;
+mod error_body;
 mod hooks;
+mod infobip_error;
 mod multipart;
 mod operation;
 #[rustfmt::skip]
 mod products;
+#[doc(hidden)]
+pub mod redact;
 mod response;
 mod secret;
 /// The body kinds fixture (`codegen/fixtures/uploads.yaml`): a synthetic product whose
@@ -64,14 +69,16 @@ pub mod uploads_fixture;
 
 pub use connection::{Connection, ProductClient, HAND_WRITTEN};
 pub use datetime::{DateTime, DateTimeError};
-pub use errors::{
+pub use error::{retry_after, Error, ErrorKind};
+pub use error_body::{
     ApiError, ApiErrorResource, ApiErrorViolation, ApiException, ApiRequestError,
     ApiRequestErrorDetails, ErrorBody,
 };
 pub use hooks::{Auth, Authenticator, BoxFuture, Call, PrepareError, Transport};
+pub use infobip_error::{legacy_code, InfobipError, Resource, Violation};
 pub use multipart::{Field, FilePart, Form, FormError, Rebuild};
 pub use operation::{Operation, Scheme};
 pub use products::*;
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 pub use response::ContentType;
 pub use secret::Secret;

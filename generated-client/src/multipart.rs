@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::hooks::{BoxFuture, Call, PrepareError};
-use crate::{Auth, Operation};
+use crate::{Auth, Error, ErrorKind, Operation};
 
 type Open = dyn Fn() -> BoxFuture<'static, io::Result<reqwest::Body>> + Send + Sync;
 
@@ -297,24 +297,25 @@ impl Rebuild for Upload<'_> {
 /// authenticator (credentials, or a local refusal), and sent by it with what rebuilds the
 /// request for a replay.
 #[allow(dead_code)]
-pub(crate) async fn send<E>(
+pub(crate) async fn send(
     auth: &Auth,
     http: &reqwest::Client,
     operation: &'static Operation,
     method: reqwest::Method,
     url: &str,
     form: &dyn Form,
-) -> Result<reqwest::Response, progenitor_client::Error<E>> {
+) -> Result<reqwest::Response, Error> {
     let upload = Upload {
         http,
         method,
         url,
         form,
     };
+    // A file that cannot be opened is an input of the caller's that makes no request.
     let mut request = upload
         .build()
         .await
-        .map_err(|e| progenitor_client::Error::Custom(e.to_string()))?;
+        .map_err(|e| crate::call::invalid_request(operation, e))?;
     let call = Call {
         operation,
         transport: http,
@@ -323,11 +324,11 @@ pub(crate) async fn send<E>(
     authenticator
         .prepare(call, &mut request)
         .await
-        .map_err(|e| progenitor_client::Error::Custom(e.to_string()))?;
+        .map_err(|e| Error::new(operation, ErrorKind::Auth(e)))?;
     authenticator
         .send_rebuildable(call, request, &upload)
         .await
-        .map_err(progenitor_client::Error::CommunicationError)
+        .map_err(|e| crate::call::transport_error(operation, e))
 }
 
 /// Percent-encodes a path parameter as progenitor does.

@@ -1276,7 +1276,7 @@ async fn generated_client_reads_the_sandboxs_bodies() {
     use infobip_client::account::types::{
         ApiKeyPage, CreateOAuth2TokenRequest, CreateSessionRequest, GrantType,
     };
-    use infobip_client::{Auth, Error};
+    use infobip_client::Auth;
 
     let env = Env::default().await;
     let client = infobip_client::account::Client::new_with_client(
@@ -1323,15 +1323,21 @@ async fn generated_client_reads_the_sandboxs_bodies() {
         .send()
         .await
     {
-        Err(Error::ErrorResponse(error)) => {
-            let exception = &error.request_error.service_exception;
-            assert_eq!(exception.message_id.as_deref(), Some("UNAUTHORIZED"));
+        Err(error) => {
+            let infobip = error.infobip().expect("Infobip's error");
+            assert_eq!(infobip.message_id.as_deref(), Some("UNAUTHORIZED"));
         }
-        other => panic!("expected a legacy 401, got {other:?}"),
+        Ok(_) => panic!("expected a legacy 401"),
     }
     match client.get_api_key().api_key_id("X").send().await {
-        Err(Error::ErrorResponse(error)) => assert_eq!(error.error_code, "E401"),
-        other => panic!("expected a new-format 401, got {other:?}"),
+        Err(error) => {
+            let infobip = error.infobip().expect("Infobip's error");
+            assert_eq!(
+                (infobip.code.as_str(), infobip.message_id.as_deref()),
+                ("E401", None)
+            );
+        }
+        Ok(_) => panic!("expected a new-format 401"),
     }
 
     env.create_key(json!({"name": "typed", "allowedIPs": ["127.0.0.1"]}))

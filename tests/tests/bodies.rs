@@ -313,7 +313,7 @@ async fn an_upload_refused_twice_returns_the_401_without_a_third_attempt() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(error.status(), Some(401));
     assert_eq!(uploads(&server).len(), 2);
 }
 

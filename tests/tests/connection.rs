@@ -13,7 +13,6 @@ use std::time::Duration;
 use common::{default_world, sms_text, World};
 use infobip_auth::{AuthError, ClientBuilder, Infobip, LoginCooldown, SecretFile, SendError};
 use infobip_client::account::types::UpdateApiKeyRequest;
-use infobip_client::sms::operations::{GET_OUTBOUND_SMS_MESSAGE_LOGS_V3, SEND_SMS_MESSAGES};
 use infobip_client::Products as _;
 use infobip_sandbox::{Endpoint, Fault, DEMO_PASSWORD, DEMO_USERNAME};
 use workspace_tests::{RecordingServer, Reply};
@@ -305,7 +304,7 @@ async fn a_key_scoped_to_sending_sms_sends_but_is_told_which_scope_the_logs_need
         .await
         .unwrap_err();
     let refusal = infobip
-        .scope_refusal(&error, &GET_OUTBOUND_SMS_MESSAGE_LOGS_V3)
+        .scope_refusal(&error)
         .expect("a 403 for a missing scope");
     assert_eq!(refusal.scopes(), ["sms:manage", "sms:logs:read"]);
     let message = refusal.to_string();
@@ -327,7 +326,7 @@ async fn a_key_scoped_to_sending_sms_sends_but_is_told_which_scope_the_logs_need
         .send()
         .await
         .unwrap_err();
-    assert!(infobip.scope_refusal(&failed, &SEND_SMS_MESSAGES).is_none());
+    assert!(infobip.scope_refusal(&failed).is_none());
 }
 
 #[tokio::test]
@@ -601,14 +600,9 @@ fn a_fifo_as_the_secret_file_leaves_the_runtime_running_and_the_calls_answered()
 
 #[tokio::test]
 async fn a_scope_refusal_in_the_legacy_format_is_named_too() {
-    // Found in review (fixed): The v3 operations declare the new `ApiError` for their 403, and the auth reference
-    // leaves open which format Infobip's auth layer, which runs before the endpoint, uses
-    // ("401/403 format ... v1 declares ApiException and v3 ApiError"). `InfobipError` reads
-    // both formats, but `from_client_error` (auth/src/infobip_error.rs) reads a body that did
-    // not parse as the declared type (`InvalidResponsePayload`) with no status, so
-    // `ScopeRefusal::of` (auth/src/refusal.rs), which asks for status 403, never sees a
-    // legacy `FORBIDDEN`: the caller gets `None` and the scope is not named.
-    // (A firewall's HTML 403 is, rightly, not taken for a refusal: that held.)
+    // The v3 operations declare the new format for their 403, but the auth reference leaves
+    // open which format Infobip's auth layer, which runs before the endpoint, uses: a legacy
+    // `FORBIDDEN` must be named a missing scope as well.
     let world = default_world().await;
     let (_, secret) = world.new_key("sender", &["sms:message:send"]);
     let infobip = world.connect(world.api_key_builder(&secret));
@@ -625,7 +619,7 @@ async fn a_scope_refusal_in_the_legacy_format_is_named_too() {
         .send()
         .await
         .unwrap_err();
-    let refusal = infobip.scope_refusal(&error, &GET_OUTBOUND_SMS_MESSAGE_LOGS_V3);
+    let refusal = infobip.scope_refusal(&error);
     assert!(
         refusal.is_some(),
         "a legacy-format 403 was not named a missing scope; the error: {error}"

@@ -949,7 +949,7 @@ async fn a_failure_is_shared_instead_of_repeated_by_every_replica() {
         })
         .collect();
     let first = replicas[0].get_account_balance().send().await.unwrap_err();
-    assert!(infobip_auth::is_auth_failure(&first), "{first}");
+    assert!(infobip_auth::AuthFailure::of(&first).is_some(), "{first}");
     assert_eq!(
         sandbox.count(Endpoint::CreateOAuth2Token),
         3,
@@ -957,7 +957,7 @@ async fn a_failure_is_shared_instead_of_repeated_by_every_replica() {
     );
     for replica in &replicas[1..] {
         let e = replica.get_account_balance().send().await.unwrap_err();
-        assert!(infobip_auth::is_auth_failure(&e), "{e}");
+        assert!(infobip_auth::AuthFailure::of(&e).is_some(), "{e}");
         assert!(e.to_string().contains("sharing this token store"), "{e}");
     }
     // Nobody repeated the failing requests.
@@ -1322,7 +1322,7 @@ async fn a_corrected_password_logs_in_at_once_after_a_wrong_one_failed() {
             .send()
             .await
             .unwrap_err();
-        assert!(infobip_auth::is_auth_failure(&e), "{e}");
+        assert!(infobip_auth::AuthFailure::of(&e).is_some(), "{e}");
         assert_eq!(sandbox.count(login), 1);
         // The same mistake in another process is told of it without asking Infobip again:
         // failures are still shared, by the clients with the same secret.
@@ -1357,7 +1357,10 @@ async fn a_wrong_password_never_gets_the_token_another_process_stored() {
             .send()
             .await
             .unwrap_err();
-        assert!(infobip_auth::is_auth_failure(&e), "{login:?}: {e}");
+        assert!(
+            infobip_auth::AuthFailure::of(&e).is_some(),
+            "{login:?}: {e}"
+        );
         assert_eq!(sandbox.count(login), logins + 1, "it asked Infobip itself");
 
         // Those with the right password still share theirs, untouched by the refusal.

@@ -82,7 +82,7 @@ async fn expires_in_zero_or_negative_means_do_not_cache_and_never_loops() {
         let client = w.oauth2();
         for call in 1..=3 {
             let err = client.get_account_balance().send().await.unwrap_err();
-            assert_eq!(err.status().map(|s| s.as_u16()), Some(401), "{expires_in}");
+            assert_eq!(err.status(), Some(401), "{expires_in}");
             assert_eq!(w.sandbox.count(TOKEN), 2 * call, "{expires_in}");
             assert_eq!(w.sandbox.count(BALANCE), 2 * call, "{expires_in}");
             let paused = client.get_account_balance().send().await.unwrap_err();
@@ -386,7 +386,7 @@ async fn a_session_held_elsewhere_is_handled_per_rule() {
         match rule {
             SessionRule::Strict => {
                 let err = result.unwrap_err();
-                assert!(infobip_auth::is_auth_failure(&err));
+                assert!(infobip_auth::AuthFailure::of(&err).is_some());
                 let message = err.to_string();
                 assert!(
                     message.contains("Infobip refused to create a session"),

@@ -6,13 +6,12 @@
 mod common;
 
 use common::{basic_header, default_world};
-use infobip_auth::{AuthError, ClientExt as _, InfobipError, Scheme};
+use infobip_auth::{AuthError, ClientExt as _, Scheme};
 use infobip_client::account::operations as ops;
 use infobip_client::account::types::{
     CreateApiKeyRequest, CreateOAuth2TokenRequest, CreateSessionRequest, GrantType,
     UpdateApiKeyRequest,
 };
-use infobip_client::Error;
 use infobip_sandbox::{Endpoint, SchemeUsed, MANAGE_SCOPE};
 
 const BALANCE: Endpoint = Endpoint::GetAccountBalance;
@@ -123,7 +122,7 @@ async fn an_operation_that_does_not_accept_the_scheme_fails_before_any_network()
     let secret = w.new_key_secret("refused");
     let client = w.api_key(&secret);
     let err = client.get_api_keys_by_filter().send().await.unwrap_err();
-    assert!(infobip_auth::is_auth_failure(&err), "{err:?}");
+    assert!(infobip_auth::AuthFailure::of(&err).is_some(), "{err:?}");
     let message = err.to_string();
     assert!(
         message.contains("`get-api-keys-by-filter` does not accept APIKeyHeader; it accepts Basic, IBSSOTokenHeader, OAuth2"),
@@ -135,7 +134,7 @@ async fn an_operation_that_does_not_accept_the_scheme_fails_before_any_network()
         .send()
         .await
         .unwrap_err();
-    assert!(infobip_auth::is_auth_failure(&err), "{err}");
+    assert!(infobip_auth::AuthFailure::of(&err).is_some(), "{err}");
     let err = w.oauth2().destroy_session().send().await.unwrap_err();
     assert!(
         err.to_string()
@@ -219,7 +218,7 @@ async fn key_management_works_with_every_scheme_that_may_use_it() {
         // An API key may not manage keys: refused before any network.
         let before = w.sandbox.requests().len();
         let err = user.get_api_key().api_key_id(&id).send().await.unwrap_err();
-        assert!(infobip_auth::is_auth_failure(&err), "{err}");
+        assert!(infobip_auth::AuthFailure::of(&err).is_some(), "{err}");
         assert_eq!(w.sandbox.requests().len(), before);
 
         // Narrow its scopes to nothing: 403 in the balance endpoint's (legacy) format.
@@ -231,7 +230,7 @@ async fn key_management_works_with_every_scheme_that_may_use_it() {
             .await
             .unwrap();
         let err = user.get_account_balance().send().await.unwrap_err();
-        let infobip = InfobipError::from_client_error(&err).unwrap();
+        let infobip = err.infobip().cloned().unwrap();
         assert_eq!((infobip.status, infobip.code.as_str()), (Some(403), "E403"));
         assert_eq!(infobip.message_id.as_deref(), Some("FORBIDDEN"));
 
@@ -253,7 +252,7 @@ async fn key_management_works_with_every_scheme_that_may_use_it() {
             .unwrap();
         assert_eq!(revoked.enabled, Some(false));
         let err = user.get_account_balance().send().await.unwrap_err();
-        assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+        assert_eq!(err.status(), Some(401));
         let listed = manager
             .get_api_keys_by_filter()
             .enabled(false)
@@ -280,11 +279,8 @@ async fn key_management_errors_arrive_in_the_new_format() {
         .send()
         .await
         .unwrap_err();
-    let Error::ErrorResponse(body) = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(body.status(), 404);
-    assert_eq!(body.error_code, "E404");
-    let infobip = InfobipError::from_client_error(&err).unwrap();
+    let infobip = err.infobip().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(infobip.status, Some(404));
     assert_eq!(infobip.code, "E404");
+    assert_eq!(infobip.message_id, None, "the new format has no legacy id");
 }

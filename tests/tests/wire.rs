@@ -8,7 +8,7 @@ use infobip_client::account::types::{
     Permission, UpdateApiKeyRequest,
 };
 use infobip_client::account::Client;
-use infobip_client::{Auth, Error};
+use infobip_client::Auth;
 use serde_json::{json, Value};
 use workspace_tests::{RecordingServer, Reply};
 
@@ -64,18 +64,16 @@ async fn create_session_parses_the_legacy_error() {
         .send()
         .await
         .unwrap_err();
-    let Error::ErrorResponse(body) = err else {
-        panic!("expected a typed error, got {err:?}")
-    };
-    assert_eq!(body.status(), 401);
-    let exception = &body.request_error.service_exception;
-    assert_eq!(exception.message_id.as_deref(), Some("UNAUTHORIZED"));
-    assert_eq!(exception.text.as_deref(), Some("Invalid login details"));
-    assert_eq!(
-        exception.validation_errors["username"],
-        vec!["must not be blank".to_owned()]
-    );
-    assert_eq!(body.error.as_deref(), Some("invalid_client"));
+    let infobip = err
+        .infobip()
+        .unwrap_or_else(|| panic!("expected Infobip's error, got {err:?}"));
+    assert_eq!(infobip.status, Some(401));
+    assert_eq!(infobip.code, "E401");
+    assert_eq!(infobip.message_id.as_deref(), Some("UNAUTHORIZED"));
+    assert_eq!(infobip.description, "Invalid login details");
+    assert_eq!(infobip.violations.len(), 1);
+    assert_eq!(infobip.violations[0].property, "username");
+    assert_eq!(infobip.violations[0].violation, "must not be blank");
 }
 
 #[tokio::test]
@@ -205,13 +203,13 @@ async fn create_key_sends_json_and_parses_the_new_error_format() {
         .send()
         .await
         .unwrap_err();
-    let Error::ErrorResponse(body) = err else {
-        panic!("expected a typed error, got {err:?}")
-    };
-    assert_eq!(body.status(), 403);
-    assert_eq!(body.error_code, "E403");
-    assert_eq!(body.violations[0].property.as_deref(), Some("scopeGuids"));
-    assert_eq!(body.resources[0].name.as_deref(), Some("API scopes"));
+    let infobip = err
+        .infobip()
+        .unwrap_or_else(|| panic!("expected Infobip's error, got {err:?}"));
+    assert_eq!(infobip.status, Some(403));
+    assert_eq!(infobip.code, "E403");
+    assert_eq!(infobip.violations[0].property, "scopeGuids");
+    assert_eq!(infobip.resources[0].name, "API scopes");
 
     for request in server.take_requests() {
         assert_eq!(request.method, "POST");
@@ -258,7 +256,7 @@ async fn get_and_update_key_use_the_path_parameter() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(err.status(), Some(404));
 
     let requests = server.take_requests();
     assert_eq!(requests[0].method, "GET");
@@ -284,13 +282,11 @@ async fn balance_parses_success_and_legacy_error() {
     assert_eq!(balance.balance, 47.25);
     assert_eq!(balance.currency, "EUR");
     let err = client.get_account_balance().send().await.unwrap_err();
-    let Error::ErrorResponse(body) = err else {
-        panic!("expected a typed error, got {err:?}")
-    };
-    assert_eq!(
-        body.request_error.service_exception.message_id.as_deref(),
-        Some("TOO_MANY_REQUESTS")
-    );
+    let infobip = err
+        .infobip()
+        .unwrap_or_else(|| panic!("expected Infobip's error, got {err:?}"));
+    assert_eq!(infobip.status, Some(429));
+    assert_eq!(infobip.message_id.as_deref(), Some("TOO_MANY_REQUESTS"));
     let [first, _] = server.take_requests().try_into().unwrap();
     assert_eq!(first.method, "GET");
     assert_eq!(first.path, "/account/1/balance");

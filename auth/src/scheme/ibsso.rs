@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use infobip_client::account::operations::{CREATE_SESSION, DESTROY_SESSION};
 use infobip_client::account::types::CreateSessionRequest;
-use infobip_client::{BoxFuture, Operation};
+use infobip_client::{BoxFuture, InfobipError, Operation};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
@@ -22,7 +22,7 @@ use crate::cache::{Lifetime, Token};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry::{self, Failure};
 use crate::validate::sensitive_header;
-use crate::{AuthError, Cause, InfobipError};
+use crate::{AuthError, Cause};
 
 const PREFIX: &str = "IBSSO";
 

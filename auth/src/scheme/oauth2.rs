@@ -82,7 +82,7 @@ impl OAuth2 {
 }
 
 /// A 4xx other than 401 from the token endpoint: the request was refused as made.
-fn bad_request(error: Box<crate::InfobipError>) -> AuthError {
+fn bad_request(error: Box<infobip_client::InfobipError>) -> AuthError {
     AuthError::BadCredentials {
         scheme: infobip_client::Scheme::OAuth2,
         operation: &CREATE_OAUTH2_TOKEN,

@@ -2,9 +2,6 @@
 //! lets only Basic, IBSSO and OAuth credentials manage keys, never a key itself.
 
 use infobip_auth::Scheme;
-use infobip_client::account::operations::{
-    CREATE_API_KEY, GET_ACCOUNT_BALANCE, GET_API_KEY, GET_API_KEYS_BY_FILTER, UPDATE_API_KEY,
-};
 use infobip_client::account::types::{ApiKey as Key, CreateApiKeyRequest, UpdateApiKeyRequest};
 use infobip_client::Products as _;
 use serde_json::{json, Value};
@@ -101,7 +98,7 @@ pub async fn list(session: &Session) -> Result<Vec<Key>, Failure> {
             .size(std::num::NonZeroU32::MIN.saturating_add(99))
             .send()
             .await
-            .map_err(|e| Failure::of_call(&e, &GET_API_KEYS_BY_FILTER, session.scheme()))?
+            .map_err(|e| Failure::of_call(&e, session.scheme()))?
             .into_inner();
         let count = answer.api_keys.len();
         keys.extend(answer.api_keys);
@@ -122,7 +119,7 @@ async fn get(session: &Session, id: &str) -> Result<Key, Failure> {
         .send()
         .await
         .map(|answer| answer.into_inner())
-        .map_err(|e| Failure::of_call(&e, &GET_API_KEY, session.scheme()))
+        .map_err(|e| Failure::of_call(&e, session.scheme()))
 }
 
 async fn revoke(session: &Session, id: &str) -> Result<Key, Failure> {
@@ -135,7 +132,7 @@ async fn revoke(session: &Session, id: &str) -> Result<Key, Failure> {
         .send()
         .await
         .map(|answer| answer.into_inner())
-        .map_err(|e| Failure::of_call(&e, &UPDATE_API_KEY, session.scheme()))
+        .map_err(|e| Failure::of_call(&e, session.scheme()))
 }
 
 async fn rotate(
@@ -168,7 +165,7 @@ async fn rotate(
             .send(),
     )
     .await
-    .map_err(|e| Failure::of_call(&e, &CREATE_API_KEY, session.scheme()))?
+    .map_err(|e| Failure::of_call(&e, session.scheme()))?
     .into_inner();
     let new_id = created.id.clone().unwrap_or_default();
     let Some(secret) = created
@@ -265,7 +262,7 @@ async fn try_key(session: &Session, secret: &str, old: &Key) -> Result<(), Strin
     let Err(error) = answer else {
         return Ok(());
     };
-    let failure = Failure::of_call(&error, &GET_ACCOUNT_BALANCE, Scheme::ApiKeyHeader);
+    let failure = Failure::of_call(&error, Scheme::ApiKeyHeader);
     match failure.kind {
         Kind::Permission => Ok(()),
         Kind::Auth if !old.allowed_i_ps.is_empty() => Err(format!(

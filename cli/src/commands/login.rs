@@ -1,7 +1,6 @@
 //! `infobip login`: a profile saved once, its secret never on the command line.
 
 use infobip_auth::Scheme;
-use infobip_client::account::operations::GET_ACCOUNT_BALANCE;
 use infobip_client::Products as _;
 
 use super::Context;
@@ -136,7 +135,7 @@ async fn verify(session: &Session) -> Result<String, Failure> {
     match session.infobip.account().get_account_balance().send().await {
         Ok(_) => Ok(String::from("the credentials work")),
         Err(error) => {
-            let failure = Failure::of_call(&error, &GET_ACCOUNT_BALANCE, scheme);
+            let failure = Failure::of_call(&error, scheme);
             if failure.kind == Kind::Permission {
                 Ok(String::from(
                     "the credentials work (they may not read the balance, which is fine)",

@@ -7,7 +7,7 @@ pub mod sms;
 pub mod token;
 pub mod whoami;
 
-use infobip_auth::{InfobipAuth, Operation};
+use infobip_auth::InfobipAuth;
 use infobip_client::ClientInfo as _;
 use infobip_client::Products as _;
 
@@ -135,13 +135,15 @@ async fn run_operation(
     id: &str,
     matches: &clap::ArgMatches,
 ) -> Result<(), Failure> {
-    let operation: &'static Operation = crate::api::operation(product, id)
-        .ok_or_else(|| Failure::usage(format!("`{product}` has no operation `{id}`")))?;
+    if crate::api::operation(product, id).is_none() {
+        return Err(Failure::usage(format!(
+            "`{product}` has no operation `{id}`"
+        )));
+    }
     let session = context.connect().await?;
     let printer = crate::api::Printer::new(
         context.global.output.unwrap_or(crate::GENERATED_OUTPUT),
         context.global.show_secrets,
-        operation,
         session.scheme(),
     );
     let failure = printer.failure();

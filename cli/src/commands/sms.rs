@@ -1,7 +1,6 @@
 //! `infobip sms send --to NUMBER --text TEXT`: the friendly form of `sms send-sms-messages`.
 
 use clap::{Args as _, FromArgMatches as _};
-use infobip_client::sms::operations::SEND_SMS_MESSAGES;
 use infobip_client::sms::types::{
     SmsMessage, SmsMessageContent, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
 };
@@ -70,7 +69,7 @@ pub async fn send(context: &Context, matches: &clap::ArgMatches) -> Result<(), F
     let answer =
         crate::spinner::while_waiting("sending...", sms.send_sms_messages().body(request).send())
             .await
-            .map_err(|e| Failure::of_call(&e, &SEND_SMS_MESSAGES, session.scheme()))?
+            .map_err(|e| Failure::of_call(&e, session.scheme()))?
             .into_inner();
     let messages: Vec<Value> = answer
         .messages

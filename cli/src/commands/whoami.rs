@@ -60,14 +60,14 @@ async fn key_checks(session: &Session) -> Result<Value, Failure> {
 }
 
 /// What one call came to; a refused key ends the check.
-fn outcome<E: serde::Serialize>(
-    result: &Result<(), infobip_client::Error<E>>,
+fn outcome(
+    result: &Result<(), infobip_client::Error>,
     operation: &'static Operation,
 ) -> Result<Value, Failure> {
     let (result, missing) = match result {
         Ok(()) => (String::from("works"), Vec::new()),
         Err(error) => {
-            let failure = Failure::of_call(error, operation, Scheme::ApiKeyHeader);
+            let failure = Failure::of_call(error, Scheme::ApiKeyHeader);
             match failure.kind {
                 Kind::Permission => (
                     String::from("refused: the key lacks the scope"),

@@ -769,9 +769,7 @@ pub trait CliConfig {
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
     fn success_no_item(&self, value: &ResponseValue<()>);
-    fn error<T>(&self, value: &Error<T>)
-    where
-        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
+    fn error(&self, value: &Error);
     fn list_start<T>(&self)
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
@@ -781,9 +779,7 @@ pub trait CliConfig {
     fn list_end_success<T>(&self)
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
-    fn list_end_error<T>(&self, value: &Error<T>)
-    where
-        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
+    fn list_end_error(&self, value: &Error);
     fn execute_authorize_number_verify(
         &self,
         matches: &::clap::ArgMatches,

@@ -1371,9 +1371,7 @@ pub trait CliConfig {
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
     fn success_no_item(&self, value: &ResponseValue<()>);
-    fn error<T>(&self, value: &Error<T>)
-    where
-        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
+    fn error(&self, value: &Error);
     fn list_start<T>(&self)
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
@@ -1383,9 +1381,7 @@ pub trait CliConfig {
     fn list_end_success<T>(&self)
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
-    fn list_end_error<T>(&self, value: &Error<T>)
-    where
-        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug;
+    fn list_end_error(&self, value: &Error);
     fn execute_send_viber_messages(
         &self,
         matches: &::clap::ArgMatches,

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -1946,13 +1946,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/account/1/free-messages`
 
@@ -2125,10 +2118,7 @@ pub mod builder {
         ///Sends a `GET` request to `/account/1/free-messages`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::FreeMessagesResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::FreeMessagesResponse>, Error> {
             let Self { client } = self;
             let url = format!("{}/account/1/free-messages", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -2148,38 +2138,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_free_messages_count",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_FREE_MESSAGES_COUNT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_FREE_MESSAGES_COUNT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_FREE_MESSAGES_COUNT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_FREE_MESSAGES_COUNT,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2197,7 +2182,7 @@ pub mod builder {
         ///Sends a `GET` request to `/account/1/total-balance`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BalanceInfoResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BalanceInfoResponse>, Error> {
             let Self { client } = self;
             let url = format!("{}/account/1/total-balance", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -2217,38 +2202,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_total_account_balance",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2307,11 +2287,23 @@ pub mod builder {
         ///Sends a `GET` request to `/settings/1/accounts`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AccountsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::AccountsResponse>, Error> {
             let Self { client, enabled, limit, name } = self;
-            let enabled = enabled.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let enabled = enabled
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_ACCOUNTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_ACCOUNTS,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_ACCOUNTS,
+                    e,
+                ))?;
             let url = format!("{}/settings/1/accounts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2333,38 +2325,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_all_accounts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ALL_ACCOUNTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ALL_ACCOUNTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ALL_ACCOUNTS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_ALL_ACCOUNTS, response)
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2424,16 +2405,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/settings/1/accounts/{accountKey}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Account>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Account>, Error> {
             let Self { client, account_key, body } = self;
-            let account_key = account_key.map_err(Error::InvalidRequest)?;
+            let account_key = account_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ACCOUNT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateAccountRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ACCOUNT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/settings/1/accounts/{}", client.baseurl, encode_path(& account_key
                 .to_string()),
@@ -2456,52 +2442,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_account",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_ACCOUNT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_ACCOUNT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_ACCOUNT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_ACCOUNT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2587,15 +2547,33 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/settings/1/accounts/{accountKey}/api-keys`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ApiKeys>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ApiKeys>, Error> {
             let Self { client, account_key, enabled, limit, name, public_api_key } = self;
-            let account_key = account_key.map_err(Error::InvalidRequest)?;
-            let enabled = enabled.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let public_api_key = public_api_key.map_err(Error::InvalidRequest)?;
+            let account_key = account_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                    e,
+                ))?;
+            let enabled = enabled
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                    e,
+                ))?;
+            let public_api_key = public_api_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                    e,
+                ))?;
             let url = format!(
                 "{}/settings/1/accounts/{}/api-keys", client.baseurl, encode_path(&
                 account_key.to_string()),
@@ -2623,45 +2601,33 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("publicApiKey", &public_api_key),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_api_keys_by_filter_deprecated",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2721,16 +2687,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/settings/1/accounts/{accountKey}/api-keys`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ApiKeyResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ApiKeyResponse>, Error> {
             let Self { client, account_key, body } = self;
-            let account_key = account_key.map_err(Error::InvalidRequest)?;
+            let account_key = account_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_API_KEY_DEPRECATED,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CreateApiKeyRequestV1::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_API_KEY_DEPRECATED,
+                    e,
+                ))?;
             let url = format!(
                 "{}/settings/1/accounts/{}/api-keys", client.baseurl, encode_path(&
                 account_key.to_string()),
@@ -2753,59 +2724,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_api_key_deprecated",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_API_KEY_DEPRECATED,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_API_KEY_DEPRECATED,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_API_KEY_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_API_KEY_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2851,12 +2796,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/settings/1/accounts/{accountKey}/api-keys/{key}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ApiKeyResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ApiKeyResponse>, Error> {
             let Self { client, account_key, key } = self;
-            let account_key = account_key.map_err(Error::InvalidRequest)?;
-            let key = key.map_err(Error::InvalidRequest)?;
+            let account_key = account_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_API_KEY_DEPRECATED,
+                    e,
+                ))?;
+            let key = key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_API_KEY_DEPRECATED,
+                    e,
+                ))?;
             let url = format!(
                 "{}/settings/1/accounts/{}/api-keys/{}", client.baseurl, encode_path(&
                 account_key.to_string()), encode_path(& key.to_string()),
@@ -2878,45 +2829,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_api_key_deprecated",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_API_KEY_DEPRECATED,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_API_KEY_DEPRECATED,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_API_KEY_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_API_KEY_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2990,17 +2929,26 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/settings/1/accounts/{accountKey}/api-keys/{key}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ApiKeyResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ApiKeyResponse>, Error> {
             let Self { client, account_key, key, body } = self;
-            let account_key = account_key.map_err(Error::InvalidRequest)?;
-            let key = key.map_err(Error::InvalidRequest)?;
+            let account_key = account_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_API_KEY_DEPRECATED,
+                    e,
+                ))?;
+            let key = key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_API_KEY_DEPRECATED,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateApiKeyRequestV1::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_API_KEY_DEPRECATED,
+                    e,
+                ))?;
             let url = format!(
                 "{}/settings/1/accounts/{}/api-keys/{}", client.baseurl, encode_path(&
                 account_key.to_string()), encode_path(& key.to_string()),
@@ -3023,52 +2971,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_api_key_deprecated",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_API_KEY_DEPRECATED,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_API_KEY_DEPRECATED,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_API_KEY_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_API_KEY_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3198,9 +3127,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/audit/1/logs/export`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self {
                 client,
                 action,
@@ -3212,14 +3139,46 @@ pub mod builder {
                 to,
                 user_key,
             } = self;
-            let action = action.map_err(Error::InvalidRequest)?;
-            let description = description.map_err(Error::InvalidRequest)?;
-            let from = from.map_err(Error::InvalidRequest)?;
-            let ip_address = ip_address.map_err(Error::InvalidRequest)?;
-            let item = item.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
-            let user_key = user_key.map_err(Error::InvalidRequest)?;
+            let action = action
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    e,
+                ))?;
+            let description = description
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    e,
+                ))?;
+            let from = from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    e,
+                ))?;
+            let ip_address = ip_address
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    e,
+                ))?;
+            let item = item
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    e,
+                ))?;
+            let user_key = user_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    e,
+                ))?;
             let url = format!("{}/audit/1/logs/export", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3242,45 +3201,24 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("to", &to))
                 .query(&progenitor_client::QueryParam::new("userKey", &user_key))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "export_audit_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::EXPORT_AUDIT_LOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::EXPORT_AUDIT_LOGS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3412,10 +3350,7 @@ pub mod builder {
         ///Sends a `GET` request to `/audit/1/logs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::SearchResult>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::SearchResult>>, Error> {
             let Self {
                 client,
                 action,
@@ -3427,14 +3362,46 @@ pub mod builder {
                 to,
                 user_key,
             } = self;
-            let action = action.map_err(Error::InvalidRequest)?;
-            let description = description.map_err(Error::InvalidRequest)?;
-            let from = from.map_err(Error::InvalidRequest)?;
-            let ip_address = ip_address.map_err(Error::InvalidRequest)?;
-            let item = item.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
-            let user_key = user_key.map_err(Error::InvalidRequest)?;
+            let action = action
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    e,
+                ))?;
+            let description = description
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    e,
+                ))?;
+            let from = from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    e,
+                ))?;
+            let ip_address = ip_address
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    e,
+                ))?;
+            let item = item
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    e,
+                ))?;
+            let user_key = user_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    e,
+                ))?;
             let url = format!("{}/audit/1/logs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3461,45 +3428,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("to", &to))
                 .query(&progenitor_client::QueryParam::new("userKey", &user_key))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "search_audit_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEARCH_AUDIT_LOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SEARCH_AUDIT_LOGS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SEARCH_AUDIT_LOGS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3508,5 +3457,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("account-management", operations::by_method_name);
+crate::hooks::impl_product_client!("account-management");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -903,13 +903,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/ai/1/aiassistants/{assistantId}/query`
 
@@ -1005,17 +998,21 @@ pub mod builder {
         ///Sends a `POST` request to `/ai/1/aiassistants/{assistantId}/query`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::QueryAiAssistantApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::QueryAiAssistantApiResponse>, Error> {
             let Self { client, assistant_id, body } = self;
-            let assistant_id = assistant_id.map_err(Error::InvalidRequest)?;
+            let assistant_id = assistant_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::QUERY_AI_ASSISTANT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::SimpleAiAssistantQuery::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::QUERY_AI_ASSISTANT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ai/1/aiassistants/{}/query", client.baseurl, encode_path(&
                 assistant_id.to_string()),
@@ -1038,59 +1035,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "query_ai_assistant",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::QUERY_AI_ASSISTANT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::QUERY_AI_ASSISTANT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::QUERY_AI_ASSISTANT, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::QUERY_AI_ASSISTANT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1152,17 +1120,21 @@ pub mod builder {
         ///Sends a `POST` request to `/ai/1/aiassistants/{assistantId}/retrieve-context`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RetrieveContextApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::RetrieveContextApiResponse>, Error> {
             let Self { client, assistant_id, body } = self;
-            let assistant_id = assistant_id.map_err(Error::InvalidRequest)?;
+            let assistant_id = assistant_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::RetrieveContextRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ai/1/aiassistants/{}/retrieve-context", client.baseurl, encode_path(&
                 assistant_id.to_string()),
@@ -1185,59 +1157,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "retrieve_ai_assistant_context",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1246,5 +1192,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("ai-assistants", operations::by_method_name);
+crate::hooks::impl_product_client!("ai-assistants");

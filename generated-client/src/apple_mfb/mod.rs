@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -14459,13 +14459,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/apple-mfb/1/messages`
 
@@ -14586,14 +14579,17 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AppleMfbRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_APPLE_MFB_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/apple-mfb/1/messages", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14613,45 +14609,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_apple_mfb_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_APPLE_MFB_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_APPLE_MFB_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_APPLE_MFB_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_APPLE_MFB_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14701,14 +14685,17 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AppleMfbEventRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_APPLE_MFB_EVENT,
+                    e,
+                ))?;
             let url = format!("{}/apple-mfb/1/events", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14728,45 +14715,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_apple_mfb_event",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_APPLE_MFB_EVENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_APPLE_MFB_EVENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SEND_APPLE_MFB_EVENT, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_APPLE_MFB_EVENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14871,9 +14843,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/apple-mfb/1/reports`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DeliveryReports>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
             let Self {
                 client,
                 application_id,
@@ -14883,13 +14853,36 @@ pub mod builder {
                 limit,
                 message_id,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let url = format!("{}/apple-mfb/1/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14921,38 +14914,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_outbound_apple_mfb_message_delivery_reports",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -15162,10 +15150,7 @@ pub mod builder {
         ///Sends a `GET` request to `/apple-mfb/1/logs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::LogResponseLogAppleMfbOutboundContent>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::LogResponseLogAppleMfbOutboundContent>, Error> {
             let Self {
                 client,
                 application_id,
@@ -15182,20 +15167,71 @@ pub mod builder {
                 sent_until,
                 use_cursor,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let cursor = cursor.map_err(Error::InvalidRequest)?;
-            let destination = destination.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let general_status = general_status.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let sent_since = sent_since.map_err(Error::InvalidRequest)?;
-            let sent_until = sent_until.map_err(Error::InvalidRequest)?;
-            let use_cursor = use_cursor.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let cursor = cursor
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let destination = destination
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let general_status = general_status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sent_since = sent_since
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sent_until = sent_until
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let use_cursor = use_cursor
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
             let url = format!("{}/apple-mfb/1/logs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -15236,45 +15272,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_outbound_apple_mfb_message_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -15283,5 +15307,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("apple-mfb", operations::by_method_name);
+crate::hooks::impl_product_client!("apple-mfb");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -1994,13 +1994,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/biometrics/1/scenarios`
 
@@ -2211,9 +2204,13 @@ pub mod builder {
         ///Sends a `GET` request to `/biometrics/1/scenarios`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ScenarioResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ScenarioResponse>, Error> {
             let Self { client, application_types } = self;
-            let application_types = application_types.map_err(Error::InvalidRequest)?;
+            let application_types = application_types
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BIOMETRICS_SCENARIOS,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/scenarios", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2238,52 +2235,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_biometrics_scenarios",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BIOMETRICS_SCENARIOS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BIOMETRICS_SCENARIOS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_BIOMETRICS_SCENARIOS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_BIOMETRICS_SCENARIOS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2317,9 +2295,13 @@ pub mod builder {
         ///Sends a `GET` request to `/biometrics/1/extraction/sessions`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetSessionResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
             let Self { client, x_session_id } = self;
-            let x_session_id = x_session_id.map_err(Error::InvalidRequest)?;
+            let x_session_id = x_session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/extraction/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -2329,7 +2311,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("X-Session-Id", x_session_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "X-Session-Id",
+                    x_session_id
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2339,52 +2331,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_biometrics_extraction_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2432,17 +2405,17 @@ pub mod builder {
         ///Sends a `POST` request to `/biometrics/1/extraction/sessions`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreatedSessionResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ExtractionSessionRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/extraction/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2462,52 +2435,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_biometrics_extraction_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2539,9 +2493,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/biometrics/1/extraction/sessions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, x_session_id } = self;
-            let x_session_id = x_session_id.map_err(Error::InvalidRequest)?;
+            let x_session_id = x_session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/extraction/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -2551,7 +2509,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("X-Session-Id", x_session_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "X-Session-Id",
+                    x_session_id
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2561,52 +2529,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_biometrics_extraction_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2640,9 +2583,13 @@ pub mod builder {
         ///Sends a `GET` request to `/biometrics/1/kyc/sessions`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetSessionResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
             let Self { client, x_session_id } = self;
-            let x_session_id = x_session_id.map_err(Error::InvalidRequest)?;
+            let x_session_id = x_session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/kyc/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -2652,7 +2599,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("X-Session-Id", x_session_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "X-Session-Id",
+                    x_session_id
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2662,52 +2619,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_biometrics_kyc_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2753,16 +2691,16 @@ pub mod builder {
         ///Sends a `POST` request to `/biometrics/1/kyc/sessions`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreatedSessionResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::KycSessionRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/kyc/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2782,52 +2720,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_biometrics_kyc_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2859,9 +2778,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/biometrics/1/kyc/sessions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, x_session_id } = self;
-            let x_session_id = x_session_id.map_err(Error::InvalidRequest)?;
+            let x_session_id = x_session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/kyc/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -2871,7 +2794,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("X-Session-Id", x_session_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "X-Session-Id",
+                    x_session_id
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2881,52 +2814,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_biometrics_kyc_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2960,9 +2868,13 @@ pub mod builder {
         ///Sends a `GET` request to `/biometrics/1/enrollment/sessions`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetSessionResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
             let Self { client, x_session_id } = self;
-            let x_session_id = x_session_id.map_err(Error::InvalidRequest)?;
+            let x_session_id = x_session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/enrollment/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -2972,7 +2884,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("X-Session-Id", x_session_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "X-Session-Id",
+                    x_session_id
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2982,52 +2904,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_biometrics_enrollment_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3075,17 +2978,17 @@ pub mod builder {
         ///Sends a `POST` request to `/biometrics/1/enrollment/sessions`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreatedSessionResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::EnrollmentSessionRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/enrollment/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3105,52 +3008,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_biometrics_enrollment_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3182,9 +3066,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/biometrics/1/enrollment/sessions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, x_session_id } = self;
-            let x_session_id = x_session_id.map_err(Error::InvalidRequest)?;
+            let x_session_id = x_session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/enrollment/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -3194,7 +3082,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("X-Session-Id", x_session_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "X-Session-Id",
+                    x_session_id
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3204,52 +3102,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_biometrics_enrollment_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3283,9 +3156,13 @@ pub mod builder {
         ///Sends a `GET` request to `/biometrics/1/verification/sessions`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetSessionResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
             let Self { client, x_session_id } = self;
-            let x_session_id = x_session_id.map_err(Error::InvalidRequest)?;
+            let x_session_id = x_session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/verification/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -3295,7 +3172,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("X-Session-Id", x_session_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "X-Session-Id",
+                    x_session_id
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3305,52 +3192,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_biometrics_verification_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3399,17 +3267,17 @@ pub mod builder {
         ///Sends a `POST` request to `/biometrics/1/verification/sessions`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreatedSessionResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::VerificationSessionRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/verification/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3429,52 +3297,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_biometrics_verification_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3506,9 +3355,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/biometrics/1/verification/sessions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, x_session_id } = self;
-            let x_session_id = x_session_id.map_err(Error::InvalidRequest)?;
+            let x_session_id = x_session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                    e,
+                ))?;
             let url = format!("{}/biometrics/1/verification/sessions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -3518,7 +3371,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("X-Session-Id", x_session_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "X-Session-Id",
+                    x_session_id
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3528,52 +3391,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_biometrics_verification_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3582,5 +3420,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("biometrics", operations::by_method_name);
+crate::hooks::impl_product_client!("biometrics");

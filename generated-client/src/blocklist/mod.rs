@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -1668,13 +1668,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/platform/1/blocklists`
 
@@ -1905,10 +1898,7 @@ pub mod builder {
         ///Sends a `GET` request to `/platform/1/blocklists`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BlocklistGetResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BlocklistGetResponse>, Error> {
             let Self {
                 client,
                 account_key,
@@ -1923,18 +1913,61 @@ pub mod builder {
                 size,
                 source_type,
             } = self;
-            let account_key = account_key.map_err(Error::InvalidRequest)?;
-            let campaign = campaign.map_err(Error::InvalidRequest)?;
-            let channel = channel.map_err(Error::InvalidRequest)?;
-            let created_date_from = created_date_from.map_err(Error::InvalidRequest)?;
-            let created_date_to = created_date_to.map_err(Error::InvalidRequest)?;
-            let destination = destination.map_err(Error::InvalidRequest)?;
+            let account_key = account_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let campaign = campaign
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let channel = channel
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let created_date_from = created_date_from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let created_date_to = created_date_to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let destination = destination
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
             let get_all_account_keys_blocklists = get_all_account_keys_blocklists
-                .map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let source_type = source_type.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let source_type = source_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
             let url = format!("{}/platform/1/blocklists", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -1979,52 +2012,30 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sourceType", &source_type))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_all_blocklists",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ALL_BLOCKLISTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ALL_BLOCKLISTS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_ALL_BLOCKLISTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2070,13 +2081,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/platform/1/blocklists`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::BlocklistCreateRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_BLOCKLISTS,
+                    e,
+                ))?;
             let url = format!("{}/platform/1/blocklists", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2096,52 +2110,24 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_blocklists",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_BLOCKLISTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_BLOCKLISTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_BLOCKLISTS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2187,13 +2173,16 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/platform/1/blocklists`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::BlocklistDeleteRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_BLOCKLISTS,
+                    e,
+                ))?;
             let url = format!("{}/platform/1/blocklists", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2213,52 +2202,24 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_blocklists",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_BLOCKLISTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_BLOCKLISTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_BLOCKLISTS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2267,5 +2228,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("blocklist", operations::by_method_name);
+crate::hooks::impl_product_client!("blocklist");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -3361,13 +3361,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/camara/number-verification/v0/authorize`
 
@@ -3555,14 +3548,28 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/camara/number-verification/v0/authorize`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, client_id, login_hint, redirect_url, state } = self;
-            let client_id = client_id.map_err(Error::InvalidRequest)?;
-            let login_hint = login_hint.map_err(Error::InvalidRequest)?;
-            let redirect_url = redirect_url.map_err(Error::InvalidRequest)?;
-            let state = state.map_err(Error::InvalidRequest)?;
+            let client_id = client_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                    e,
+                ))?;
+            let login_hint = login_hint
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                    e,
+                ))?;
+            let redirect_url = redirect_url
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                    e,
+                ))?;
+            let state = state
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/camara/number-verification/v0/authorize", client.baseurl,
             );
@@ -3583,38 +3590,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("redirectUrl", &redirect_url))
                 .query(&progenitor_client::QueryParam::new("state", &state))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "authorize_number_verify",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3676,17 +3672,21 @@ pub mod builder {
         ///Sends a `POST` request to `/camara/number-verification/v0/verify`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::NumberVerifyResponseDto>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::NumberVerifyResponseDto>, Error> {
             let Self { client, x_correlator, body } = self;
-            let x_correlator = x_correlator.map_err(Error::InvalidRequest)?;
+            let x_correlator = x_correlator
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_NUMBER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::NumberVerifyRequestDto::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/camara/number-verification/v0/verify", client.baseurl,
             );
@@ -3699,7 +3699,17 @@ pub mod builder {
                     ),
                 );
             if let Some(value) = x_correlator {
-                header_map.append("X-Correlator", value.to_string().try_into()?);
+                header_map
+                    .append(
+                        "X-Correlator",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::VERIFY_NUMBER,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -3711,66 +3721,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VERIFY_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VERIFY_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::VERIFY_NUMBER, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::VERIFY_NUMBER, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3816,16 +3786,16 @@ pub mod builder {
         ///Sends a `POST` request to `/camara/number-verification/v2/dcql`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreateDcqlRequestResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CreateDcqlRequestResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::DcqlRequestDto::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_DCQL_REQUEST,
+                    e,
+                ))?;
             let url = format!("{}/camara/number-verification/v2/dcql", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3845,52 +3815,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_dcql_request",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_DCQL_REQUEST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_DCQL_REQUEST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_DCQL_REQUEST, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_DCQL_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3925,12 +3873,13 @@ pub mod builder {
         ///Sends a `GET` request to `/camara/number-verification/v2/device-phone-number`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::DevicePhoneNumberResponseDto>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::DevicePhoneNumberResponseDto>, Error> {
             let Self { client, x_correlator } = self;
-            let x_correlator = x_correlator.map_err(Error::InvalidRequest)?;
+            let x_correlator = x_correlator
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DEVICE_PHONE_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/camara/number-verification/v2/device-phone-number", client.baseurl,
             );
@@ -3943,7 +3892,17 @@ pub mod builder {
                     ),
                 );
             if let Some(value) = x_correlator {
-                header_map.append("X-Correlator", value.to_string().try_into()?);
+                header_map
+                    .append(
+                        "X-Correlator",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::GET_DEVICE_PHONE_NUMBER,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -3954,66 +3913,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_device_phone_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_DEVICE_PHONE_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_DEVICE_PHONE_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_DEVICE_PHONE_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_DEVICE_PHONE_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4076,18 +4002,22 @@ pub mod builder {
         ///Sends a `POST` request to `/camara/number-verification/v2/verify`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::NumberVerifyResponseDto>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::NumberVerifyResponseDto>, Error> {
             let Self { client, x_correlator, body } = self;
-            let x_correlator = x_correlator.map_err(Error::InvalidRequest)?;
+            let x_correlator = x_correlator
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_NUMBER_V2,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::NumberVerifyV2RequestDto::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_NUMBER_V2,
+                    e,
+                ))?;
             let url = format!(
                 "{}/camara/number-verification/v2/verify", client.baseurl,
             );
@@ -4100,7 +4030,17 @@ pub mod builder {
                     ),
                 );
             if let Some(value) = x_correlator {
-                header_map.append("X-Correlator", value.to_string().try_into()?);
+                header_map
+                    .append(
+                        "X-Correlator",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::VERIFY_NUMBER_V2,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -4112,66 +4052,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_number_v2",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VERIFY_NUMBER_V2,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VERIFY_NUMBER_V2,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::VERIFY_NUMBER_V2, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::VERIFY_NUMBER_V2, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4220,17 +4121,17 @@ pub mod builder {
         ///Sends a `POST` request to `/camara/location/v0/verify`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::VerifyDeviceLocationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::VerifyDeviceLocationResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CamaraDeviceLocationVerifyRequestDto::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_DEVICE_LOCATION,
+                    e,
+                ))?;
             let url = format!("{}/camara/location/v0/verify", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -4250,59 +4151,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_device_location",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VERIFY_DEVICE_LOCATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VERIFY_DEVICE_LOCATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VERIFY_DEVICE_LOCATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VERIFY_DEVICE_LOCATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4351,17 +4226,17 @@ pub mod builder {
         ///Sends a `POST` request to `/camara/sim-swap/v0/check`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CamaraSimSwapCheckResponseDto>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CamaraSimSwapCheckResponseDto>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CamaraSimSwapCheckRequestDto::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SIM_SWAP_CHECK,
+                    e,
+                ))?;
             let url = format!("{}/camara/sim-swap/v0/check", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -4381,59 +4256,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "sim_swap_check",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SIM_SWAP_CHECK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SIM_SWAP_CHECK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SIM_SWAP_CHECK, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SIM_SWAP_CHECK, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4482,17 +4324,17 @@ pub mod builder {
         ///Sends a `POST` request to `/camara/sim-swap/v0/retrieve-date`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CamaraSimSwapRetrieveDateResponseDto>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CamaraSimSwapRetrieveDateResponseDto>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CamaraSimSwapRetrieveDateRequestDto::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                    e,
+                ))?;
             let url = format!("{}/camara/sim-swap/v0/retrieve-date", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -4512,59 +4354,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "sim_swap_retrieve_date",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4612,17 +4428,17 @@ pub mod builder {
         ///Sends a `POST` request to `/camara/kyc-match/v0.3/match`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CamaraKycMatchResponseDto>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CamaraKycMatchResponseDto>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CamaraKycMatchRequestDto::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                    e,
+                ))?;
             let url = format!("{}/camara/kyc-match/v0.3/match", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -4642,59 +4458,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "know_your_customer_match",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4703,5 +4493,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("camara", operations::by_method_name);
+crate::hooks::impl_product_client!("camara");

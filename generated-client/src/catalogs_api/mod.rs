@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -1428,13 +1428,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/catalogs/1/catalogs`
 
@@ -1751,15 +1744,33 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PageResponseDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PageResponseDto>, Error> {
             let Self { client, ids, name, page, size, type_ } = self;
-            let ids = ids.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let ids = ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATALOGS,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATALOGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATALOGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATALOGS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATALOGS,
+                    e,
+                ))?;
             let url = format!("{}/catalogs/1/catalogs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -1783,59 +1794,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_catalogs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CATALOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CATALOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CATALOGS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CATALOGS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1879,15 +1857,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/catalogs/1/catalogs`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CatalogDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CatalogDto>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateCatalogDto::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CATALOG,
+                    e,
+                ))?;
             let url = format!("{}/catalogs/1/catalogs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -1907,52 +1886,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_catalog",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CATALOG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CATALOG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_CATALOG, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_CATALOG, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1981,11 +1934,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CatalogDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CatalogDto>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATALOG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -2007,59 +1962,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_catalog",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CATALOG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CATALOG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CATALOG, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CATALOG, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2088,11 +2009,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CountResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CATALOG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -2114,59 +2037,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_catalog",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CATALOG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CATALOG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_CATALOG, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_CATALOG, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2221,16 +2111,21 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CatalogDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CatalogDto>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CATALOG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateCatalogDto::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CATALOG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -2253,59 +2148,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_catalog",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CATALOG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CATALOG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_CATALOG, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_CATALOG, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2336,12 +2198,13 @@ pub mod builder {
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/fields`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>, Error> {
             let Self { client, catalog_id } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATALOG_FIELDS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/fields", client.baseurl, encode_path(&
                 catalog_id.to_string()),
@@ -2363,59 +2226,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_catalog_fields",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CATALOG_FIELDS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CATALOG_FIELDS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CATALOG_FIELDS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CATALOG_FIELDS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2460,13 +2294,18 @@ pub mod builder {
         ///Sends a `POST` request to `/catalogs/1/catalogs/{catalogId}/fields`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>, Error> {
             let Self { client, catalog_id, body } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CATALOG_FIELDS,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CATALOG_FIELDS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/fields", client.baseurl, encode_path(&
                 catalog_id.to_string()),
@@ -2489,59 +2328,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_catalog_fields",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CATALOG_FIELDS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CATALOG_FIELDS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CATALOG_FIELDS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CATALOG_FIELDS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2584,12 +2397,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/fields/{fieldId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CatalogFieldDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CatalogFieldDto>, Error> {
             let Self { client, catalog_id, field_id } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let field_id = field_id.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATALOG_FIELD,
+                    e,
+                ))?;
+            let field_id = field_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATALOG_FIELD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/fields/{}", client.baseurl, encode_path(&
                 catalog_id.to_string()), encode_path(& field_id.to_string()),
@@ -2611,59 +2430,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_catalog_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CATALOG_FIELD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CATALOG_FIELD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CATALOG_FIELD, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CATALOG_FIELD, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2706,12 +2493,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{catalogId}/fields/{fieldId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CountResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
             let Self { client, catalog_id, field_id } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let field_id = field_id.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CATALOG_FIELD,
+                    e,
+                ))?;
+            let field_id = field_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CATALOG_FIELD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/fields/{}", client.baseurl, encode_path(&
                 catalog_id.to_string()), encode_path(& field_id.to_string()),
@@ -2733,59 +2526,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_catalog_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CATALOG_FIELD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CATALOG_FIELD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_CATALOG_FIELD, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CATALOG_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2856,17 +2620,26 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{catalogId}/fields/{fieldId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CatalogFieldDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CatalogFieldDto>, Error> {
             let Self { client, catalog_id, field_id, body } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let field_id = field_id.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CATALOG_FIELD,
+                    e,
+                ))?;
+            let field_id = field_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CATALOG_FIELD,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateCatalogFieldDto::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CATALOG_FIELD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/fields/{}", client.baseurl, encode_path(&
                 catalog_id.to_string()), encode_path(& field_id.to_string()),
@@ -2889,59 +2662,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_catalog_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CATALOG_FIELD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CATALOG_FIELD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_CATALOG_FIELD, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CATALOG_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3012,14 +2756,28 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/items`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PageResponseDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PageResponseDto>, Error> {
             let Self { client, catalog_id, page, query_filter, size } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let query_filter = query_filter.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ITEMS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ITEMS,
+                    e,
+                ))?;
+            let query_filter = query_filter
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ITEMS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
                 catalog_id.to_string()),
@@ -3044,59 +2802,23 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("queryFilter", &query_filter))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ITEMS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_ITEMS, response).await,
             }
         }
     }
@@ -3141,13 +2863,18 @@ pub mod builder {
         ///Sends a `POST` request to `/catalogs/1/catalogs/{catalogId}/items`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::CatalogItemDto>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogItemDto>>, Error> {
             let Self { client, catalog_id, body } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_ITEMS,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
                 catalog_id.to_string()),
@@ -3170,59 +2897,23 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::ADD_ITEMS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::ADD_ITEMS, response).await,
             }
         }
     }
@@ -3265,12 +2956,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{catalogId}/items`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CountResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
             let Self { client, catalog_id, query_filter } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let query_filter = query_filter.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ITEMS,
+                    e,
+                ))?;
+            let query_filter = query_filter
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
                 catalog_id.to_string()),
@@ -3293,59 +2990,26 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("queryFilter", &query_filter))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_ITEMS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_ITEMS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3402,13 +3066,23 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{catalogId}/items`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CountResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
             let Self { client, catalog_id, query_filter, body } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let query_filter = query_filter.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_ITEMS,
+                    e,
+                ))?;
+            let query_filter = query_filter
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_ITEMS,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
                 catalog_id.to_string()),
@@ -3432,59 +3106,25 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("queryFilter", &query_filter))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "patch_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PATCH_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PATCH_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PATCH_ITEMS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::PATCH_ITEMS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3524,12 +3164,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/items/{itemId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CatalogItemDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CatalogItemDto>, Error> {
             let Self { client, catalog_id, item_id } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let item_id = item_id.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ITEM_BY_ID,
+                    e,
+                ))?;
+            let item_id = item_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ITEM_BY_ID,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/items/{}", client.baseurl, encode_path(&
                 catalog_id.to_string()), encode_path(& item_id.to_string()),
@@ -3551,59 +3197,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_item_by_id",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ITEM_BY_ID,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ITEM_BY_ID,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ITEM_BY_ID, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_ITEM_BY_ID, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3643,12 +3256,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{catalogId}/items/{itemId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CountResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
             let Self { client, catalog_id, item_id } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let item_id = item_id.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ITEM,
+                    e,
+                ))?;
+            let item_id = item_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ITEM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/items/{}", client.baseurl, encode_path(&
                 catalog_id.to_string()), encode_path(& item_id.to_string()),
@@ -3670,59 +3289,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_item",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_ITEM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_ITEM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_ITEM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_ITEM, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3778,14 +3363,23 @@ pub mod builder {
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{catalogId}/items/{itemId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::CatalogValueDto>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogValueDto>>, Error> {
             let Self { client, catalog_id, item_id, body } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
-            let item_id = item_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_ITEM,
+                    e,
+                ))?;
+            let item_id = item_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_ITEM,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_ITEM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/items/{}", client.baseurl, encode_path(&
                 catalog_id.to_string()), encode_path(& item_id.to_string()),
@@ -3808,59 +3402,23 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "patch_item",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PATCH_ITEM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PATCH_ITEM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PATCH_ITEM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::PATCH_ITEM, response).await,
             }
         }
     }
@@ -3889,11 +3447,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/items/count`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CountResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
             let Self { client, catalog_id } = self;
-            let catalog_id = catalog_id.map_err(Error::InvalidRequest)?;
+            let catalog_id = catalog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ITEM_COUNT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/catalogs/1/catalogs/{}/items/count", client.baseurl, encode_path(&
                 catalog_id.to_string()),
@@ -3915,59 +3475,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_item_count",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ITEM_COUNT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ITEM_COUNT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ITEM_COUNT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_ITEM_COUNT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3976,5 +3503,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("catalogs-api", operations::by_method_name);
+crate::hooks::impl_product_client!("catalogs-api");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -671,13 +671,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/saas/1/{resourceType}/{resourceId}/export`
 
@@ -767,12 +760,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/saas/1/{resourceType}/{resourceId}/export`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, resource_type, resource_id } = self;
-            let resource_type = resource_type.map_err(Error::InvalidRequest)?;
-            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let resource_type = resource_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_SAAS_RESOURCE,
+                    e,
+                ))?;
+            let resource_id = resource_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EXPORT_SAAS_RESOURCE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/saas/1/{}/{}/export", client.baseurl, encode_path(& resource_type
                 .to_string()), encode_path(& resource_id.to_string()),
@@ -786,52 +785,31 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "export_saas_resource",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::EXPORT_SAAS_RESOURCE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::EXPORT_SAAS_RESOURCE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::EXPORT_SAAS_RESOURCE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -901,17 +879,26 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/saas/1/{resourceType}/{resourceId}/share`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ShareResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ShareResponse>, Error> {
             let Self { client, resource_type, resource_id, body } = self;
-            let resource_type = resource_type.map_err(Error::InvalidRequest)?;
-            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let resource_type = resource_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SHARE_SAAS_RESOURCE,
+                    e,
+                ))?;
+            let resource_id = resource_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SHARE_SAAS_RESOURCE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ShareRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SHARE_SAAS_RESOURCE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/saas/1/{}/{}/share", client.baseurl, encode_path(& resource_type
                 .to_string()), encode_path(& resource_id.to_string()),
@@ -934,59 +921,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "share_saas_resource",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SHARE_SAAS_RESOURCE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SHARE_SAAS_RESOURCE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(&super::operations::SHARE_SAAS_RESOURCE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SHARE_SAAS_RESOURCE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1020,12 +978,13 @@ pub mod builder {
         ///Sends a `GET` request to `/saas/1/request/{requestId}/status`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RequestStatusResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::RequestStatusResponse>, Error> {
             let Self { client, request_id } = self;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
+            let request_id = request_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SAAS_REQUEST_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/saas/1/request/{}/status", client.baseurl, encode_path(& request_id
                 .to_string()),
@@ -1047,52 +1006,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "saas_request_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SAAS_REQUEST_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SAAS_REQUEST_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SAAS_REQUEST_STATUS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SAAS_REQUEST_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1101,6 +1038,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
 /// none): a form per operation, with file parts as [`FilePart`](crate::FilePart)s.
 pub mod multipart {
@@ -1157,21 +1095,19 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::ImportResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::ImportResponse>, Error> {
+            let operation = &super::operations::IMPORT_SAAS_RESOURCE;
             let Self { client, resource_type, form } = self;
             let resource_type = resource_type
-                .ok_or_else(|| Error::InvalidRequest(
-                    ::std::string::String::from("`resourceType` was not set"),
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "`resourceType` was not set",
                 ))?;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!(
                 "{}/saas/1/{}/import", client.baseurl, crate ::multipart::encode_path(&
                 ::std::string::ToString::to_string(& resource_type)),
@@ -1179,57 +1115,18 @@ pub mod multipart {
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::IMPORT_SAAS_RESOURCE,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::IMPORT_SAAS_RESOURCE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -1241,4 +1138,4 @@ impl Client {
     }
 }
 pub mod operations;
-crate::hooks::impl_hooks!("common-assets", operations::by_method_name);
+crate::hooks::impl_product_client!("common-assets");

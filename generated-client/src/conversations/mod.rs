@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -21823,13 +21823,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/ccaas/1/conversations`
 
@@ -23734,10 +23727,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/conversations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationResultPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationResultPage>, Error> {
             let Self {
                 client,
                 agent_id,
@@ -23756,21 +23746,81 @@ pub mod builder {
                 updated_after,
                 updated_before,
             } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
-            let closed_after = closed_after.map_err(Error::InvalidRequest)?;
-            let closed_before = closed_before.map_err(Error::InvalidRequest)?;
-            let conversation_ids = conversation_ids.map_err(Error::InvalidRequest)?;
-            let created_after = created_after.map_err(Error::InvalidRequest)?;
-            let created_before = created_before.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let priority = priority.map_err(Error::InvalidRequest)?;
-            let queue_ids = queue_ids.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let tag_names = tag_names.map_err(Error::InvalidRequest)?;
-            let updated_after = updated_after.map_err(Error::InvalidRequest)?;
-            let updated_before = updated_before.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let closed_after = closed_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let closed_before = closed_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let conversation_ids = conversation_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let created_after = created_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let created_before = created_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let priority = priority
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let queue_ids = queue_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let status = status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let tag_names = tag_names
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let updated_after = updated_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let updated_before = updated_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/conversations", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -23819,45 +23869,27 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("updatedBefore", &updated_before),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CONVERSATIONS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CONVERSATIONS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -23905,16 +23937,16 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/conversations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ConversationApiModel::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONVERSATION,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/conversations", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -23934,45 +23966,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_conversation",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONVERSATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONVERSATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_CONVERSATION, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CONVERSATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24006,12 +24023,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -24033,52 +24051,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversation",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CONVERSATION, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CONVERSATION, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24140,17 +24133,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/1/conversations/{conversationId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ConversationApiModel::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -24173,52 +24170,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversation",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_CONVERSATION, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24281,18 +24256,22 @@ pub mod builder {
         ///Sends a `PATCH` request to `/ccaas/1/conversations/{conversationId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_CONVERSATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PatchConversationApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_CONVERSATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -24315,52 +24294,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "patch_conversation",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PATCH_CONVERSATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PATCH_CONVERSATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PATCH_CONVERSATION, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::PATCH_CONVERSATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24423,15 +24380,22 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_CONVERSATION_TAG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AddTagToConversationApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_CONVERSATION_TAG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/tags", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -24454,52 +24418,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_conversation_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_CONVERSATION_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_CONVERSATION_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::ADD_CONVERSATION_TAG, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_CONVERSATION_TAG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24561,17 +24503,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/1/conversations/{conversationId}/assignee`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AssignAgentApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/assignee", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -24594,52 +24540,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "change_conversation_assignment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24673,12 +24600,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/conversations/{conversationId}/assignee`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/assignee", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -24700,52 +24628,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "unassign_conversation_agent",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24793,10 +24702,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/conversations/{conversationId}/tags/{tagName}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, conversation_id, tag_name } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let tag_name = tag_name.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONVERSATION_TAG,
+                    e,
+                ))?;
+            let tag_name = tag_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONVERSATION_TAG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/tags/{}", client.baseurl, encode_path(&
                 conversation_id.to_string()), encode_path(& tag_name.to_string()),
@@ -24818,52 +24735,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_conversation_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONVERSATION_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONVERSATION_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CONVERSATION_TAG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONVERSATION_TAG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24897,12 +24795,13 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/route`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationResultPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationResultPage>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ROUTE_CONVERSATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/route", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -24924,52 +24823,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "route_conversation",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ROUTE_CONVERSATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ROUTE_CONVERSATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::ROUTE_CONVERSATION, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ROUTE_CONVERSATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25003,12 +24880,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/simulate-routing`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationRoutingResultApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationRoutingResultApiResponse>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/simulate-routing", client.baseurl,
                 encode_path(& conversation_id.to_string()),
@@ -25030,52 +24908,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "simulate_routing_result_for_conversation",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25109,12 +24968,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/related-comments`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RelatedCommentsApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::RelatedCommentsApiResponse>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_RELATED_COMMENTS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/related-comments", client.baseurl,
                 encode_path(& conversation_id.to_string()),
@@ -25136,52 +24996,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_related_comments",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_RELATED_COMMENTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_RELATED_COMMENTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_RELATED_COMMENTS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_RELATED_COMMENTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25215,9 +25053,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/links`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LinkedConversations>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::LinkedConversations>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LINKED_CONVERSATIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/links", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -25239,45 +25081,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_linked_conversations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_LINKED_CONVERSATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_LINKED_CONVERSATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_LINKED_CONVERSATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_LINKED_CONVERSATIONS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25364,15 +25194,33 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/tags`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::TagsApiResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::TagsApiResponse>, Error> {
             let Self { client, conversation_id, limit, name, order_by, page } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TAGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TAGS,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TAGS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TAGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TAGS,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/tags", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -25401,45 +25249,21 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_TAGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_TAGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200u16 => crate::call::json(&super::operations::GET_TAGS, response).await,
+                _ => crate::call::failure(&super::operations::GET_TAGS, response).await,
             }
         }
     }
@@ -25485,13 +25309,16 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CreateTagApiRequest>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CreateTagApiRequest>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateTagApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_TAG,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/tags", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -25511,45 +25338,23 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_TAG, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::CREATE_TAG, response).await,
             }
         }
     }
@@ -25583,9 +25388,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/tags/{tagName}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, tag_name } = self;
-            let tag_name = tag_name.map_err(Error::InvalidRequest)?;
+            let tag_name = tag_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_TAGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/tags/{}", client.baseurl, encode_path(& tag_name
                 .to_string()),
@@ -25607,52 +25416,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_TAGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_TAGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_TAGS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_TAGS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25799,7 +25581,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/messages`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MessageResultPage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::MessageResultPage>, Error> {
             let Self {
                 client,
                 conversation_id,
@@ -25812,15 +25594,51 @@ pub mod builder {
                 order_by,
                 page,
             } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let channel = channel.map_err(Error::InvalidRequest)?;
-            let created_after = created_after.map_err(Error::InvalidRequest)?;
-            let created_before = created_before.map_err(Error::InvalidRequest)?;
-            let direction = direction.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_ids = message_ids.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
+            let channel = channel
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
+            let created_after = created_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
+            let created_before = created_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
+            let direction = direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
+            let message_ids = message_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/messages", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -25854,59 +25672,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_messages",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MESSAGES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MESSAGES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_MESSAGES, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_MESSAGES, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25968,15 +25753,22 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/messages`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MessageApiResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::MessageApiResponse>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_MESSAGE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CreateMessageApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/messages", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -25999,52 +25791,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_MESSAGE, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_MESSAGE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -26105,15 +25871,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/events`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_EVENT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ConversationEventApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_EVENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/events", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -26136,52 +25909,21 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_event",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_EVENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_EVENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::SEND_EVENT, response).await,
             }
         }
     }
@@ -26252,14 +25994,28 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/notes`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NoteResultPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NoteResultPage>, Error> {
             let Self { client, conversation_id, limit, order_by, page } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NOTES,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NOTES,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NOTES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NOTES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/notes", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -26284,52 +26040,23 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_notes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_NOTES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_NOTES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_NOTES, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_NOTES, response).await,
             }
         }
     }
@@ -26389,16 +26116,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/notes`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NoteApiResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NoteApiResponse>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NOTE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CreateNoteApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NOTE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/notes", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -26421,52 +26153,25 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_note",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_NOTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_NOTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_NOTE, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_NOTE, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -26512,12 +26217,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/notes/{noteId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NoteApiResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NoteApiResponse>, Error> {
             let Self { client, conversation_id, note_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let note_id = note_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NOTE,
+                    e,
+                ))?;
+            let note_id = note_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NOTE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/notes/{}", client.baseurl, encode_path(&
                 conversation_id.to_string()), encode_path(& note_id.to_string()),
@@ -26539,52 +26250,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_note",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_NOTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_NOTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200u16 => crate::call::json(&super::operations::GET_NOTE, response).await,
+                _ => crate::call::failure(&super::operations::GET_NOTE, response).await,
             }
         }
     }
@@ -26818,10 +26498,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/agents`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AgentResponseResultPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AgentResponseResultPage>, Error> {
             let Self {
                 client,
                 agent_ids,
@@ -26840,21 +26517,81 @@ pub mod builder {
                 updated_after,
                 updated_before,
             } = self;
-            let agent_ids = agent_ids.map_err(Error::InvalidRequest)?;
-            let availability = availability.map_err(Error::InvalidRequest)?;
-            let created_after = created_after.map_err(Error::InvalidRequest)?;
-            let created_before = created_before.map_err(Error::InvalidRequest)?;
-            let display_name = display_name.map_err(Error::InvalidRequest)?;
-            let email = email.map_err(Error::InvalidRequest)?;
-            let enabled = enabled.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let queue_ids = queue_ids.map_err(Error::InvalidRequest)?;
-            let role = role.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let updated_after = updated_after.map_err(Error::InvalidRequest)?;
-            let updated_before = updated_before.map_err(Error::InvalidRequest)?;
+            let agent_ids = agent_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let availability = availability
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let created_after = created_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let created_before = created_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let display_name = display_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let email = email
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let enabled = enabled
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let queue_ids = queue_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let role = role
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let status = status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let updated_after = updated_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let updated_before = updated_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/agents", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -26898,45 +26635,23 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("updatedBefore", &updated_before),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_agents",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_AGENTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_AGENTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_AGENTS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_AGENTS, response).await,
             }
         }
     }
@@ -26978,15 +26693,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/agents`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::AgentResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::AgentResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AgentRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_AGENT,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/agents", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -27006,45 +26722,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_agent",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_AGENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_AGENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_AGENT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_AGENT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27078,12 +26775,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/agents/{agentId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AgentResponseWithEmail>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AgentResponseWithEmail>, Error> {
             let Self { client, agent_id } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/agents/{}", client.baseurl, encode_path(& agent_id
                 .to_string()),
@@ -27105,52 +26803,23 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_agent",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_AGENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_AGENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_AGENT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_AGENT, response).await,
             }
         }
     }
@@ -27206,16 +26875,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/agents/{agentId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::AgentResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::AgentResponse>, Error> {
             let Self { client, agent_id, body } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_AGENT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AgentRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_AGENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/agents/{}", client.baseurl, encode_path(& agent_id
                 .to_string()),
@@ -27238,52 +26912,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_agent",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_AGENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_AGENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_AGENT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_AGENT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27356,15 +27004,28 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/agents/{agentId}/conversations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConversationResultPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConversationResultPage>, Error> {
             let Self { client, agent_id, limit, order_by, page } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENT_CONVERSATIONS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENT_CONVERSATIONS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENT_CONVERSATIONS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AGENT_CONVERSATIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/agents/{}/conversations", client.baseurl, encode_path(&
                 agent_id.to_string()),
@@ -27389,52 +27050,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_agent_conversations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_AGENT_CONVERSATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_AGENT_CONVERSATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_AGENT_CONVERSATIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_AGENT_CONVERSATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27492,16 +27134,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/agents/{agentId}/status`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::AgentResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::AgentResponse>, Error> {
             let Self { client, agent_id, body } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_AGENT_STATUS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AgentStatusRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_AGENT_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/agents/{}/status", client.baseurl, encode_path(& agent_id
                 .to_string()),
@@ -27524,52 +27171,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_agent_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_AGENT_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_AGENT_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_AGENT_STATUS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_AGENT_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27629,14 +27254,21 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/agents/{agentId}/queues`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, agent_id, body } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_AGENT_QUEUE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::QueueAssignRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_AGENT_QUEUE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/agents/{}/queues", client.baseurl, encode_path(& agent_id
                 .to_string()),
@@ -27659,52 +27291,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_agent_queue",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_AGENT_QUEUE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_AGENT_QUEUE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::ADD_AGENT_QUEUE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::ADD_AGENT_QUEUE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27752,10 +27359,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/agents/{agentId}/queues/{queueId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, agent_id, queue_id } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
-            let queue_id = queue_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_AGENT_QUEUE,
+                    e,
+                ))?;
+            let queue_id = queue_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_AGENT_QUEUE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/agents/{}/queues/{}", client.baseurl, encode_path(& agent_id
                 .to_string()), encode_path(& queue_id.to_string()),
@@ -27777,52 +27392,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_agent_queue",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REMOVE_AGENT_QUEUE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REMOVE_AGENT_QUEUE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::REMOVE_AGENT_QUEUE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::REMOVE_AGENT_QUEUE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27856,9 +27449,13 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/1/agents/{agentId}/heartbeat`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, agent_id } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_AGENT_HEARTBEAT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/agents/{}/heartbeat", client.baseurl, encode_path(& agent_id
                 .to_string()),
@@ -27880,52 +27477,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_agent_heartbeat",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_AGENT_HEARTBEAT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_AGENT_HEARTBEAT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_AGENT_HEARTBEAT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_AGENT_HEARTBEAT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28042,9 +27620,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/queues`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::QueueResultPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::QueueResultPage>, Error> {
             let Self {
                 client,
                 agent_id,
@@ -28055,13 +27631,41 @@ pub mod builder {
                 queue_ids,
                 working_hours_id,
             } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let queue_ids = queue_ids.map_err(Error::InvalidRequest)?;
-            let working_hours_id = working_hours_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_QUEUES,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_QUEUES,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_QUEUES,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_QUEUES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_QUEUES,
+                    e,
+                ))?;
+            let queue_ids = queue_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_QUEUES,
+                    e,
+                ))?;
+            let working_hours_id = working_hours_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_QUEUES,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/queues", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -28092,45 +27696,23 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_queues",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_QUEUES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_QUEUES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_QUEUES, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_QUEUES, response).await,
             }
         }
     }
@@ -28176,15 +27758,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/queues`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::QueueApiModel>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::QueueApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateQueueApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_QUEUE,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/queues", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -28204,45 +27787,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_queue",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_QUEUE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_QUEUE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_QUEUE, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_QUEUE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28302,16 +27866,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/queues/{queueId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::QueueApiModel>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::QueueApiModel>, Error> {
             let Self { client, queue_id, body } = self;
-            let queue_id = queue_id.map_err(Error::InvalidRequest)?;
+            let queue_id = queue_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_QUEUE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateQueueApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_QUEUE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/queues/{}", client.baseurl, encode_path(& queue_id
                 .to_string()),
@@ -28334,52 +27903,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_queue",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_QUEUE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_QUEUE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_QUEUE, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_QUEUE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28413,9 +27956,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/queues/{queueId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, queue_id } = self;
-            let queue_id = queue_id.map_err(Error::InvalidRequest)?;
+            let queue_id = queue_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_QUEUE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/queues/{}", client.baseurl, encode_path(& queue_id
                 .to_string()),
@@ -28437,52 +27984,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_queue",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_QUEUE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_QUEUE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_QUEUE, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_QUEUE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28529,13 +28050,18 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/routing`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RoutingRulesResultPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::RoutingRulesResultPage>, Error> {
             let Self { client, enabled, rule_ids } = self;
-            let enabled = enabled.map_err(Error::InvalidRequest)?;
-            let rule_ids = rule_ids.map_err(Error::InvalidRequest)?;
+            let enabled = enabled
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ROUTING,
+                    e,
+                ))?;
+            let rule_ids = rule_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ROUTING,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/routing", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -28556,45 +28082,25 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("enabled", &enabled))
                 .query(&progenitor_client::QueryParam::new("ruleIds", &rule_ids))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_routing",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ROUTING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ROUTING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ROUTING, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_ROUTING, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28628,9 +28134,13 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/1/routing`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ROUTING,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/routing", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -28650,45 +28160,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_routing",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_ROUTING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_ROUTING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_ROUTING, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_ROUTING, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28706,7 +28197,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/routing`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client } = self;
             let url = format!("{}/ccaas/1/routing", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -28726,38 +28217,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_routing",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_ROUTING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_ROUTING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_ROUTING, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_ROUTING, response)
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28814,13 +28293,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/bots`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BotResultPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BotResultPage>, Error> {
             let Self { client, limit, order_by, page } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BOTS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BOTS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BOTS,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/bots", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -28842,45 +28331,21 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_bots",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BOTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BOTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200u16 => crate::call::json(&super::operations::GET_BOTS, response).await,
+                _ => crate::call::failure(&super::operations::GET_BOTS, response).await,
             }
         }
     }
@@ -28922,13 +28387,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/bots`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Bot>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Bot>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::BotApiModel::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SETUP_BOT,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/bots", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -28948,45 +28414,23 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "setup_bot",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SETUP_BOT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SETUP_BOT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SETUP_BOT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::SETUP_BOT, response).await,
             }
         }
     }
@@ -29018,11 +28462,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/bots/{botId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Bot>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Bot>, Error> {
             let Self { client, bot_id } = self;
-            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let bot_id = bot_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BOT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/bots/{}", client.baseurl, encode_path(& bot_id.to_string()),
             );
@@ -29043,52 +28489,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_bot",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BOT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BOT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200u16 => crate::call::json(&super::operations::GET_BOT, response).await,
+                _ => crate::call::failure(&super::operations::GET_BOT, response).await,
             }
         }
     }
@@ -29144,14 +28559,19 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/bots/{botId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Bot>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Bot>, Error> {
             let Self { client, bot_id, body } = self;
-            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let bot_id = bot_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_BOT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::BotApiModel::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_BOT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/bots/{}", client.baseurl, encode_path(& bot_id.to_string()),
             );
@@ -29173,52 +28593,23 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_bot",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_BOT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_BOT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_BOT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::UPDATE_BOT, response).await,
             }
         }
     }
@@ -29252,9 +28643,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/bots/{botId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, bot_id } = self;
-            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let bot_id = bot_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_BOT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/bots/{}", client.baseurl, encode_path(& bot_id.to_string()),
             );
@@ -29275,52 +28670,23 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_bot",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_BOT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_BOT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_BOT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::DELETE_BOT, response).await,
             }
         }
     }
@@ -29352,11 +28718,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/metadata`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::std::string::String>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_METADATA,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -29378,52 +28746,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_METADATA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_METADATA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_METADATA, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_METADATA, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29476,10 +28818,18 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/1/conversations/{conversationId}/metadata`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_METADATA,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_METADATA,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -29502,52 +28852,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_METADATA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_METADATA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_METADATA, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_METADATA, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29581,9 +28906,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/conversations/{conversationId}/metadata`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_METADATA,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -29605,52 +28934,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_METADATA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_METADATA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_METADATA, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_METADATA, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29703,10 +29007,18 @@ pub mod builder {
         ///Sends a `PATCH` request to `/ccaas/1/conversations/{conversationId}/metadata`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_METADATA,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_METADATA,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -29729,52 +29041,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "patch_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PATCH_METADATA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PATCH_METADATA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PATCH_METADATA, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::PATCH_METADATA, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29897,7 +29183,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/templates`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateResultPage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TemplateResultPage>, Error> {
             let Self {
                 client,
                 channel,
@@ -29908,13 +29194,41 @@ pub mod builder {
                 updated_after,
                 updated_before,
             } = self;
-            let channel = channel.map_err(Error::InvalidRequest)?;
-            let content_type = content_type.map_err(Error::InvalidRequest)?;
-            let created_after = created_after.map_err(Error::InvalidRequest)?;
-            let created_before = created_before.map_err(Error::InvalidRequest)?;
-            let language = language.map_err(Error::InvalidRequest)?;
-            let updated_after = updated_after.map_err(Error::InvalidRequest)?;
-            let updated_before = updated_before.map_err(Error::InvalidRequest)?;
+            let channel = channel
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TEMPLATES,
+                    e,
+                ))?;
+            let content_type = content_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TEMPLATES,
+                    e,
+                ))?;
+            let created_after = created_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TEMPLATES,
+                    e,
+                ))?;
+            let created_before = created_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TEMPLATES,
+                    e,
+                ))?;
+            let language = language
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TEMPLATES,
+                    e,
+                ))?;
+            let updated_after = updated_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TEMPLATES,
+                    e,
+                ))?;
+            let updated_before = updated_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TEMPLATES,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/templates", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -29948,45 +29262,26 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("updatedBefore", &updated_before),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_templates",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_TEMPLATES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_TEMPLATES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_TEMPLATES, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_TEMPLATES, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30020,9 +29315,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/templates/{templateId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error> {
             let Self { client, template_id } = self;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let template_id = template_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/templates/{}", client.baseurl, encode_path(& template_id
                 .to_string()),
@@ -30044,45 +29343,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_TEMPLATE, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_TEMPLATE, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30184,16 +29464,38 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/forms`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::FormResultPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::FormResultPage>, Error> {
             let Self { client, is_default, is_enabled, limit, order_by, page, title } = self;
-            let is_default = is_default.map_err(Error::InvalidRequest)?;
-            let is_enabled = is_enabled.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let title = title.map_err(Error::InvalidRequest)?;
+            let is_default = is_default
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORMS,
+                    e,
+                ))?;
+            let is_enabled = is_enabled
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORMS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORMS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORMS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORMS,
+                    e,
+                ))?;
+            let title = title
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORMS,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/2/conversation-forms/forms", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -30218,45 +29520,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("title", &title))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversation_forms",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATION_FORMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATION_FORMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATION_FORMS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATION_FORMS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30298,13 +29588,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/2/conversation-forms/forms`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Form>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Form>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::FormRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONVERSATION_FORM,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/2/conversation-forms/forms", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -30324,52 +29615,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_conversation_form",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONVERSATION_FORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONVERSATION_FORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30401,11 +29673,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/forms/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Form>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Form>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/forms/{}", client.baseurl, encode_path(&
                 id.to_string()),
@@ -30427,45 +29701,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversation_form",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATION_FORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATION_FORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30521,14 +29783,19 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/2/conversation-forms/forms/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Form>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Form>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATION_FORM,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::FormRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATION_FORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/forms/{}", client.baseurl, encode_path(&
                 id.to_string()),
@@ -30551,52 +29818,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversation_form",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATION_FORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATION_FORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30630,9 +29878,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/2/conversation-forms/forms/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONVERSATION_FORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/forms/{}", client.baseurl, encode_path(&
                 id.to_string()),
@@ -30654,45 +29906,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_conversation_form",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONVERSATION_FORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONVERSATION_FORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30764,14 +30004,28 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/fields`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::FieldResultPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::FieldResultPage>, Error> {
             let Self { client, limit, order_by, page, title } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let title = title.map_err(Error::InvalidRequest)?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                    e,
+                ))?;
+            let title = title
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/2/conversation-forms/fields", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -30794,45 +30048,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("title", &title))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversation_form_fields",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30874,15 +30116,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/2/conversation-forms/fields`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Field>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Field>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::FieldRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/2/conversation-forms/fields", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -30902,45 +30145,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_conversation_form_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30972,11 +30203,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/fields/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Field>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Field>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_FIELD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/fields/{}", client.baseurl, encode_path(&
                 id.to_string()),
@@ -30998,45 +30231,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversation_form_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATION_FORM_FIELD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATION_FORM_FIELD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATION_FORM_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATION_FORM_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -31092,16 +30313,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/2/conversation-forms/fields/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Field>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Field>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::FieldRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/fields/{}", client.baseurl, encode_path(&
                 id.to_string()),
@@ -31124,52 +30350,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversation_form_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -31203,9 +30410,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/2/conversation-forms/fields/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/fields/{}", client.baseurl, encode_path(&
                 id.to_string()),
@@ -31227,45 +30438,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_conversation_form_field",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -31339,12 +30538,28 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/triggers`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TriggerResultPage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TriggerResultPage>, Error> {
             let Self { client, limit, order_by, page, title } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let title = title.map_err(Error::InvalidRequest)?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                    e,
+                ))?;
+            let title = title
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/2/conversation-forms/triggers", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -31367,45 +30582,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("title", &title))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversation_form_triggers",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -31443,13 +30646,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/2/conversation-forms/triggers`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Trigger>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/2/conversation-forms/triggers", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -31469,52 +30673,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_conversation_form_trigger",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -31546,11 +30731,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/triggers/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Trigger>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
                 encode_path(& id.to_string()),
@@ -31572,45 +30759,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversation_form_trigger",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -31662,14 +30837,19 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/2/conversation-forms/triggers/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Trigger>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
                 encode_path(& id.to_string()),
@@ -31692,52 +30872,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversation_form_trigger",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -31771,9 +30932,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/2/conversation-forms/triggers/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
                 encode_path(& id.to_string()),
@@ -31795,45 +30960,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_conversation_form_trigger",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -31885,14 +31038,19 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/2/conversation-forms/triggers/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Trigger>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
                 encode_path(& id.to_string()),
@@ -31915,52 +31073,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "patch_conversation_form_trigger",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -32009,10 +31148,18 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/2/conversations/{conversationId}/form`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DispositionBasic>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::DispositionBasic>, Error> {
             let Self { client, conversation_id, form_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let form_id = form_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                    e,
+                ))?;
+            let form_id = form_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversations/{}/form", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -32035,45 +31182,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("formId", &form_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversation_form_dispositions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -32136,15 +31271,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/2/conversations/{conversationId}/form`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpsertDispositionApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversations/{}/form", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -32167,52 +31309,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "upsert_conversation_form_dispositions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -32260,10 +31383,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/2/conversations/{conversationId}/form/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, conversation_id, id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversations/{}/form/{}", client.baseurl, encode_path(&
                 conversation_id.to_string()), encode_path(& id.to_string()),
@@ -32285,52 +31416,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_conversation_form_disposition",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -32378,10 +31490,18 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/2/conversations/{conversationId}/form/assign`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, conversation_id, form_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let form_id = form_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ASSIGN_CONVERSATION_FORM,
+                    e,
+                ))?;
+            let form_id = form_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ASSIGN_CONVERSATION_FORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversations/{}/form/assign", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -32404,52 +31524,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("formId", &form_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "assign_conversation_form",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ASSIGN_CONVERSATION_FORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ASSIGN_CONVERSATION_FORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::ASSIGN_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ASSIGN_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -32483,9 +31584,13 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/2/conversations/{conversationId}/form/unassign`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/2/conversations/{}/form/unassign", client.baseurl,
                 encode_path(& conversation_id.to_string()),
@@ -32507,52 +31612,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "un_assign_conversation_form",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -32601,14 +31687,17 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/1/account/configuration`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AccountConfigurationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/account/configuration", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -32628,45 +31717,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversation_account_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -32700,9 +31777,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccca/1/agent-configs/{agentId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentConfigApiModel>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::AgentConfigApiModel>, Error> {
             let Self { client, agent_id } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccca/1/agent-configs/{}", client.baseurl, encode_path(& agent_id
                 .to_string()),
@@ -32724,52 +31805,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_agent_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -32820,7 +31882,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::OutboundCallConversationResponseApiModel>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self { client, body } = self;
             let body = body
@@ -32828,7 +31890,10 @@ pub mod builder {
                     types::OutboundCallConversationRequestApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/outbound-call-conversation", client.baseurl,
             );
@@ -32850,45 +31915,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_conversation_outbound_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -32977,10 +32030,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/waiting-strategies`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WaitingStrategyApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
             let Self {
                 client,
                 page_number,
@@ -32989,11 +32039,31 @@ pub mod builder {
                 sort_by,
                 sort_direction,
             } = self;
-            let page_number = page_number.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let queue_id = queue_id.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let sort_direction = sort_direction.map_err(Error::InvalidRequest)?;
+            let page_number = page_number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                    e,
+                ))?;
+            let page_size = page_size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                    e,
+                ))?;
+            let queue_id = queue_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                    e,
+                ))?;
+            let sort_by = sort_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                    e,
+                ))?;
+            let sort_direction = sort_direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/voice/2/waiting-strategies", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -33019,45 +32089,33 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("sortDirection", &sort_direction),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_waiting_strategies",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33106,17 +32164,17 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/voice/2/waiting-strategies`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WaitingStrategyApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::WaitingStrategyApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/voice/2/waiting-strategies", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -33136,52 +32194,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_conversations_waiting_strategy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33215,12 +32254,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/waiting-strategies/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WaitingStrategyApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/waiting-strategies/{}", client.baseurl, encode_path(&
                 id.to_string()),
@@ -33242,52 +32282,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_waiting_strategy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33350,18 +32371,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/voice/2/waiting-strategies/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WaitingStrategyApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::WaitingStrategyApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/waiting-strategies/{}", client.baseurl, encode_path(&
                 id.to_string()),
@@ -33384,59 +32409,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversations_waiting_strategy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33468,11 +32467,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/waiting-strategies/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/waiting-strategies/{}", client.baseurl, encode_path(&
                 id.to_string()),
@@ -33494,52 +32495,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_conversations_waiting_strategy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33557,10 +32539,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/account-recording-config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AccountRecordingConfigApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error> {
             let Self { client } = self;
             let url = format!(
                 "{}/ccaas/voice/2/account-recording-config", client.baseurl,
@@ -33582,45 +32561,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_account_recording_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33669,17 +32636,17 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/voice/2/account-recording-config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AccountRecordingConfigApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AccountRecordingConfigApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/account-recording-config", client.baseurl,
             );
@@ -33701,52 +32668,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversations_account_recording_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33795,17 +32743,17 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/voice/2/account-recording-config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AccountRecordingConfigApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AccountRecordingConfigApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/account-recording-config", client.baseurl,
             );
@@ -33827,52 +32775,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_conversations_account_recording_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33907,12 +32836,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/agent-recording-configs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AgentRecordingConfigApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
             let Self { client, agent_ids } = self;
-            let agent_ids = agent_ids.map_err(Error::InvalidRequest)?;
+            let agent_ids = agent_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/agent-recording-configs", client.baseurl,
             );
@@ -33934,45 +32864,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("agentIds", &agent_ids))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_agent_recording_configs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -34006,12 +32924,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/agent-recording-configs/{agentId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AgentRecordingConfigApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
             let Self { client, agent_id } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/agent-recording-configs/{}", client.baseurl,
                 encode_path(& agent_id.to_string()),
@@ -34033,52 +32952,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_agent_recording_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -34141,18 +33041,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/voice/2/agent-recording-configs/{agentId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AgentRecordingConfigApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
             let Self { client, agent_id, body } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AgentRecordingConfigApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/agent-recording-configs/{}", client.baseurl,
                 encode_path(& agent_id.to_string()),
@@ -34175,59 +33079,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversations_agent_recording_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -34290,18 +33168,22 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/voice/2/agent-recording-configs/{agentId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AgentRecordingConfigApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
             let Self { client, agent_id, body } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AgentRecordingConfigApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/agent-recording-configs/{}", client.baseurl,
                 encode_path(& agent_id.to_string()),
@@ -34324,59 +33206,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_conversations_agent_recording_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -34768,10 +33624,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/recording/metadata`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RecordingMetadataApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::RecordingMetadataApiModel>, Error> {
             let Self {
                 client,
                 call_id,
@@ -34801,35 +33654,136 @@ pub mod builder {
                 transferred_to,
                 transferred_to_queue,
             } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
-            let deleted_at_from = deleted_at_from.map_err(Error::InvalidRequest)?;
-            let deleted_at_to = deleted_at_to.map_err(Error::InvalidRequest)?;
-            let deleted_by = deleted_by.map_err(Error::InvalidRequest)?;
-            let direction = direction.map_err(Error::InvalidRequest)?;
-            let duration_from = duration_from.map_err(Error::InvalidRequest)?;
-            let duration_to = duration_to.map_err(Error::InvalidRequest)?;
-            let filename = filename.map_err(Error::InvalidRequest)?;
-            let media_type = media_type.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let participant_id = participant_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let deleted_at_from = deleted_at_from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let deleted_at_to = deleted_at_to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let deleted_by = deleted_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let direction = direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let duration_from = duration_from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let duration_to = duration_to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let filename = filename
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let media_type = media_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let participant_id = participant_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
             let participant_identity = participant_identity
-                .map_err(Error::InvalidRequest)?;
-            let participant_name = participant_name.map_err(Error::InvalidRequest)?;
-            let participant_type = participant_type.map_err(Error::InvalidRequest)?;
-            let recording_id = recording_id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let sort_direction = sort_direction.map_err(Error::InvalidRequest)?;
-            let started_at_from = started_at_from.map_err(Error::InvalidRequest)?;
-            let started_at_to = started_at_to.map_err(Error::InvalidRequest)?;
-            let transferred_from = transferred_from.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let participant_name = participant_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let participant_type = participant_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let recording_id = recording_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let sort_by = sort_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let sort_direction = sort_direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let started_at_from = started_at_from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let started_at_to = started_at_to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let transferred_from = transferred_from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
             let transferred_from_queue = transferred_from_queue
-                .map_err(Error::InvalidRequest)?;
-            let transferred_to = transferred_to.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let transferred_to = transferred_to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
             let transferred_to_queue = transferred_to_queue
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/voice/2/recording/metadata", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -34933,52 +33887,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_recording_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35025,12 +33960,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/recording/download/{recordingId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, recording_id, range } = self;
-            let recording_id = recording_id.map_err(Error::InvalidRequest)?;
-            let range = range.map_err(Error::InvalidRequest)?;
+            let recording_id = recording_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_CALL_RECORDING,
+                    e,
+                ))?;
+            let range = range
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_CALL_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/recording/download/{}", client.baseurl, encode_path(&
                 recording_id.to_string()),
@@ -35044,63 +33985,45 @@ pub mod builder {
                     ),
                 );
             if let Some(value) = range {
-                header_map.append("Range", value.to_string().try_into()?);
+                header_map
+                    .append(
+                        "Range",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::DOWNLOAD_CALL_RECORDING,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "download_call_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DOWNLOAD_CALL_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DOWNLOAD_CALL_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 206u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DOWNLOAD_CALL_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35118,10 +34041,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/account-wrap-up-config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AccountWrapUpApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AccountWrapUpApiModel>, Error> {
             let Self { client } = self;
             let url = format!(
                 "{}/ccaas/voice/2/account-wrap-up-config", client.baseurl,
@@ -35143,45 +34063,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_account_wrap_up_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35229,16 +34137,16 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/voice/2/account-wrap-up-config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AccountWrapUpApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AccountWrapUpApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AccountWrapUpApiModel::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/account-wrap-up-config", client.baseurl,
             );
@@ -35260,52 +34168,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversations_account_wrap_up_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35382,16 +34271,27 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccca/1/agent-configs/{agentId}/wrap-up`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentConfigApiModel>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::AgentConfigApiModel>, Error> {
             let Self { client, agent_id, wrap_up_seconds, body } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
-            let wrap_up_seconds = wrap_up_seconds.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                    e,
+                ))?;
+            let wrap_up_seconds = wrap_up_seconds
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AgentConfigWrapUpApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccca/1/agent-configs/{}/wrap-up", client.baseurl, encode_path(&
                 agent_id.to_string()),
@@ -35420,59 +34320,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversations_agent_wrap_up_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35515,12 +34389,18 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/agent/{agentId}/wrap-up-time/add/{seconds}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, agent_id, seconds } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
-            let seconds = seconds.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                    e,
+                ))?;
+            let seconds = seconds
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/agent/{}/wrap-up-time/add/{}", client.baseurl,
                 encode_path(& agent_id.to_string()), encode_path(& seconds.to_string()),
@@ -35542,52 +34422,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_conversations_agent_wrap_up_time",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35619,11 +34480,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/agent/{agentId}/wrap-up-time/clear`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, agent_id } = self;
-            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/agent/{}/wrap-up-time/clear", client.baseurl,
                 encode_path(& agent_id.to_string()),
@@ -35645,45 +34508,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "clear_conversations_agent_wrap_up_time",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35743,16 +34594,21 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/conversation/{conversationId}/transfer/agent`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::TRANSFER_CALL_TO_AGENT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::TransferToAgentRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::TRANSFER_CALL_TO_AGENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/conversation/{}/transfer/agent", client.baseurl,
                 encode_path(& conversation_id.to_string()),
@@ -35775,66 +34631,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "transfer_call_to_agent",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::TRANSFER_CALL_TO_AGENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::TRANSFER_CALL_TO_AGENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::TRANSFER_CALL_TO_AGENT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::TRANSFER_CALL_TO_AGENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                412u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35879,12 +34702,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/transfer/queues`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PageResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PageResponse>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TRANSFER_QUEUES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_TRANSFER_QUEUES,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/voice/2/transfer/queues", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -35905,52 +34734,30 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_transfer_queues",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_TRANSFER_QUEUES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_TRANSFER_QUEUES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_TRANSFER_QUEUES, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_TRANSFER_QUEUES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36010,16 +34817,21 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/conversation/{conversationId}/transfer/queue`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::TRANSFER_CALL_TO_QUEUE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::TransferToQueueRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::TRANSFER_CALL_TO_QUEUE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/conversation/{}/transfer/queue", client.baseurl,
                 encode_path(& conversation_id.to_string()),
@@ -36042,66 +34854,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "transfer_call_to_queue",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::TRANSFER_CALL_TO_QUEUE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::TRANSFER_CALL_TO_QUEUE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::TRANSFER_CALL_TO_QUEUE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::TRANSFER_CALL_TO_QUEUE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                412u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36162,17 +34941,22 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/conversation/{conversationId}/transfer/external-number`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, conversation_id, body } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::TransferToExternalRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/conversation/{}/transfer/external-number", client
                 .baseurl, encode_path(& conversation_id.to_string()),
@@ -36195,66 +34979,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "transfer_call_to_external_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                412u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36272,10 +35023,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/transfer-configs/external-number`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::TransferToExternalConfigApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::TransferToExternalConfigApiModel>, Error> {
             let Self { client } = self;
             let url = format!(
                 "{}/ccaas/voice/2/transfer-configs/external-number", client.baseurl,
@@ -36297,52 +35045,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_transfer_to_external_number_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36391,17 +35120,17 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/voice/2/transfer-configs/external-number`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::TransferToExternalConfigApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::TransferToExternalConfigApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TransferToExternalConfigApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/transfer-configs/external-number", client.baseurl,
             );
@@ -36423,52 +35152,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_transfer_to_external_number_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36486,10 +35196,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/transfer-configs/transfer-strategy`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::TransferStrategyApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::TransferStrategyApiModel>, Error> {
             let Self { client } = self;
             let url = format!(
                 "{}/ccaas/voice/2/transfer-configs/transfer-strategy", client.baseurl,
@@ -36511,52 +35218,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_transfer_strategy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_TRANSFER_STRATEGY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_TRANSFER_STRATEGY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_TRANSFER_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_TRANSFER_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36604,17 +35292,17 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/voice/2/transfer-configs/transfer-strategy`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::TransferStrategyApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::TransferStrategyApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TransferStrategyApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_TRANSFER_STRATEGY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/transfer-configs/transfer-strategy", client.baseurl,
             );
@@ -36636,52 +35324,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_transfer_strategy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_TRANSFER_STRATEGY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_TRANSFER_STRATEGY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_TRANSFER_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_TRANSFER_STRATEGY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36713,11 +35382,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/{conversationId}/hold`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SET_CALL_ON_HOLD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/{}/hold", client.baseurl, encode_path(& conversation_id
                 .to_string()),
@@ -36739,52 +35410,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_call_on_hold",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SET_CALL_ON_HOLD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SET_CALL_ON_HOLD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SET_CALL_ON_HOLD, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SET_CALL_ON_HOLD, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36816,11 +35462,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/{conversationId}/unhold`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, conversation_id } = self;
-            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RELEASE_CALL_FROM_HOLD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/{}/unhold", client.baseurl, encode_path(&
                 conversation_id.to_string()),
@@ -36842,52 +35490,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "release_call_from_hold",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RELEASE_CALL_FROM_HOLD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RELEASE_CALL_FROM_HOLD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::RELEASE_CALL_FROM_HOLD,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RELEASE_CALL_FROM_HOLD,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36961,15 +35590,28 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/hold-configs-per-queue`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::HoldConfigWithQueuesApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
             let Self { client, page_number, page_size, sort_by, sort_direction } = self;
-            let page_number = page_number.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let sort_direction = sort_direction.map_err(Error::InvalidRequest)?;
+            let page_number = page_number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                    e,
+                ))?;
+            let page_size = page_size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                    e,
+                ))?;
+            let sort_by = sort_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                    e,
+                ))?;
+            let sort_direction = sort_direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/hold-configs-per-queue", client.baseurl,
             );
@@ -36996,52 +35638,33 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("sortDirection", &sort_direction),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_multiple_hold_configs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37090,17 +35713,17 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/voice/2/hold-configs-per-queue`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::HoldConfigWithQueuesApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::HoldConfigWithQueuesApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_HOLD_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/hold-configs-per-queue", client.baseurl,
             );
@@ -37122,59 +35745,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_hold_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_HOLD_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_HOLD_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_HOLD_CONFIG, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_HOLD_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37208,12 +35802,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/hold-configs-per-queue/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::HoldConfigWithQueuesApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_HOLD_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/hold-configs-per-queue/{}", client.baseurl,
                 encode_path(& id.to_string()),
@@ -37235,59 +35830,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_hold_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_HOLD_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_HOLD_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_HOLD_CONFIG, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_HOLD_CONFIG, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37350,18 +35913,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/voice/2/hold-configs-per-queue/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::HoldConfigWithQueuesApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_HOLD_CONFIG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::HoldConfigWithQueuesApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_HOLD_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/hold-configs-per-queue/{}", client.baseurl,
                 encode_path(& id.to_string()),
@@ -37384,59 +35951,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_hold_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_HOLD_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_HOLD_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_HOLD_CONFIG, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_HOLD_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37468,11 +36006,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/hold-configs-per-queue/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_HOLD_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/hold-configs-per-queue/{}", client.baseurl,
                 encode_path(& id.to_string()),
@@ -37494,59 +36034,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_hold_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_HOLD_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_HOLD_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_HOLD_CONFIG, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_HOLD_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37564,7 +36075,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/call-timeouts`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CallTimeoutApiModel>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CallTimeoutApiModel>, Error> {
             let Self { client } = self;
             let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -37584,45 +36095,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_call_timeout",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37668,13 +36167,16 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/voice/2/call-timeouts`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CallTimeoutApiModel>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CallTimeoutApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CallTimeoutApiModel::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -37694,52 +36196,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conversations_call_timeout",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37755,9 +36238,7 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/call-timeouts`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client } = self;
             let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -37777,45 +36258,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_conversations_call_timeout",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37973,10 +36442,7 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/working-hours`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WorkingHoursResultPageApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WorkingHoursResultPageApiResponse>, Error> {
             let Self {
                 client,
                 created_after,
@@ -37990,16 +36456,56 @@ pub mod builder {
                 updated_after,
                 updated_before,
             } = self;
-            let created_after = created_after.map_err(Error::InvalidRequest)?;
-            let created_before = created_before.map_err(Error::InvalidRequest)?;
-            let enabled = enabled.map_err(Error::InvalidRequest)?;
-            let is_default = is_default.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let updated_after = updated_after.map_err(Error::InvalidRequest)?;
-            let updated_before = updated_before.map_err(Error::InvalidRequest)?;
+            let created_after = created_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let created_before = created_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let enabled = enabled
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let is_default = is_default
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let updated_after = updated_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let updated_before = updated_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/working-hours", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -38036,45 +36542,33 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("updatedBefore", &updated_before),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_filtered_working_hours",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_FILTERED_WORKING_HOURS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_FILTERED_WORKING_HOURS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_FILTERED_WORKING_HOURS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38122,16 +36616,16 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/working-hours`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WorkingHoursApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::WorkingHoursApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_WORKING_HOURS,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/working-hours", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -38151,45 +36645,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_working_hours",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_WORKING_HOURS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_WORKING_HOURS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_WORKING_HOURS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_WORKING_HOURS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38223,12 +36702,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/working-hours/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WorkingHoursApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WORKING_HOURS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -38250,45 +36730,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_working_hours",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WORKING_HOURS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WORKING_HOURS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_WORKING_HOURS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_WORKING_HOURS, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38350,17 +36812,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/1/working-hours/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WorkingHoursApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_WORKING_HOURS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::WorkingHoursApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_WORKING_HOURS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -38383,52 +36849,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_working_hours",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_WORKING_HOURS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_WORKING_HOURS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_WORKING_HOURS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_WORKING_HOURS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38462,9 +36906,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/working-hours/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WORKING_HOURS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -38486,45 +36934,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_working_hours",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_WORKING_HOURS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_WORKING_HOURS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_WORKING_HOURS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_WORKING_HOURS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38586,17 +37019,21 @@ pub mod builder {
         ///Sends a `PATCH` request to `/ccaas/1/working-hours/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WorkingHoursApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_WORKING_HOURS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::WorkingHoursApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_WORKING_HOURS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -38619,52 +37056,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "patch_working_hours",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PATCH_WORKING_HOURS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PATCH_WORKING_HOURS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PATCH_WORKING_HOURS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::PATCH_WORKING_HOURS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38698,12 +37113,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/working-hours/{id}/status`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WorkingHoursStatusApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WorkingHoursStatusApiResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WORKING_HOURS_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/working-hours/{}/status", client.baseurl, encode_path(& id
                 .to_string()),
@@ -38725,45 +37141,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_working_hours_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WORKING_HOURS_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WORKING_HOURS_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WORKING_HOURS_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WORKING_HOURS_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38825,17 +37229,21 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/working-hours/{workingHoursId}/holiday`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WorkingHoursApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
             let Self { client, working_hours_id, body } = self;
-            let working_hours_id = working_hours_id.map_err(Error::InvalidRequest)?;
+            let working_hours_id = working_hours_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::HolidaysApiModel::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/working-hours/{}/holiday", client.baseurl, encode_path(&
                 working_hours_id.to_string()),
@@ -38858,52 +37266,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_working_hours_holiday",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38953,10 +37342,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/ccaas/1/working-hours/{workingHoursId}/holiday/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
             let Self { client, working_hours_id, id } = self;
-            let working_hours_id = working_hours_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let working_hours_id = working_hours_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/working-hours/{}/holiday/{}", client.baseurl, encode_path(&
                 working_hours_id.to_string()), encode_path(& id.to_string()),
@@ -38978,45 +37375,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_working_hours_holiday",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39050,12 +37435,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/tts/options/placeholders/{ttsPurpose}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetPlaceholdersApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::GetPlaceholdersApiResponse>, Error> {
             let Self { client, tts_purpose } = self;
-            let tts_purpose = tts_purpose.map_err(Error::InvalidRequest)?;
+            let tts_purpose = tts_purpose
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/tts/options/placeholders/{}", client.baseurl,
                 encode_path(& tts_purpose.to_string()),
@@ -39077,52 +37463,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_tts_supported_placeholders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39158,13 +37525,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/voice/2/away-audio-message/{workingHoursConfigId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AwayAudioMessageApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AwayAudioMessageApiModel>, Error> {
             let Self { client, working_hours_config_id } = self;
             let working_hours_config_id = working_hours_config_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/away-audio-message/{}", client.baseurl, encode_path(&
                 working_hours_config_id.to_string()),
@@ -39186,52 +37553,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conversations_away_audio_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39265,12 +37613,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/away-audio-message/{workingHoursConfigId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
             let Self { client, working_hours_config_id } = self;
             let working_hours_config_id = working_hours_config_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/voice/2/away-audio-message/{}", client.baseurl, encode_path(&
                 working_hours_config_id.to_string()),
@@ -39292,52 +37641,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_conversations_away_audio_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39400,15 +37730,22 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/web-forms/{id}/submissions`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormPostResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::WebFormPostResponse>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_WEBFORM,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::WebFormSubmissionApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_WEBFORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/web-forms/{}/submissions", client.baseurl, encode_path(& id
                 .to_string()),
@@ -39431,52 +37768,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "submit_webform",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SUBMIT_WEBFORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SUBMIT_WEBFORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SUBMIT_WEBFORM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SUBMIT_WEBFORM, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39510,9 +37821,13 @@ pub mod builder {
         ///Sends a `GET` request to `/ccaas/1/web-forms/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBFORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -39533,52 +37848,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_webform",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WEBFORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WEBFORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_WEBFORM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_WEBFORM, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39638,14 +37926,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/ccaas/1/web-forms/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_WEBFORM,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_WEBFORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -39667,52 +37962,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_webform",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_WEBFORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_WEBFORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_WEBFORM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_WEBFORM, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39744,9 +38013,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/web-forms/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WEBFORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -39767,45 +38040,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_webform",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_WEBFORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_WEBFORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_WEBFORM, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39865,14 +38117,21 @@ pub mod builder {
         ///Sends a `PATCH` request to `/ccaas/1/web-forms/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_WEBFORM,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_WEBFORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -39894,52 +38153,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "patch_webform",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PATCH_WEBFORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PATCH_WEBFORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PATCH_WEBFORM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::PATCH_WEBFORM, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39985,13 +38218,16 @@ pub mod builder {
         ///Sends a `POST` request to `/ccaas/1/web-forms`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_WEBFORM,
+                    e,
+                ))?;
             let url = format!("{}/ccaas/1/web-forms", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -40011,45 +38247,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_webform",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_WEBFORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_WEBFORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_WEBFORM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_WEBFORM, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -40058,5 +38275,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("conversations", operations::by_method_name);
+crate::hooks::impl_product_client!("conversations");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -13378,13 +13378,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/email/4/messages`
 
@@ -14017,15 +14010,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/4/messages`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::EmailResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::EmailResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::EmailRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_EMAIL_MESSAGES_API,
+                    e,
+                ))?;
             let url = format!("{}/email/4/messages", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14045,52 +14039,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_email_messages_api",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_EMAIL_MESSAGES_API,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_EMAIL_MESSAGES_API,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_EMAIL_MESSAGES_API,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_EMAIL_MESSAGES_API,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14166,7 +14141,7 @@ pub mod builder {
         ///Sends a `POST` request to `/email/1/content`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UploadBinaryResult>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::UploadBinaryResult>, Error> {
             let Self {
                 client,
                 x_content_id,
@@ -14174,11 +14149,26 @@ pub mod builder {
                 x_validity_period_minutes,
                 body,
             } = self;
-            let x_content_id = x_content_id.map_err(Error::InvalidRequest)?;
-            let x_media_type = x_media_type.map_err(Error::InvalidRequest)?;
+            let x_content_id = x_content_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPLOAD_BINARY_CONTENT,
+                    e,
+                ))?;
+            let x_media_type = x_media_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPLOAD_BINARY_CONTENT,
+                    e,
+                ))?;
             let x_validity_period_minutes = x_validity_period_minutes
-                .map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPLOAD_BINARY_CONTENT,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPLOAD_BINARY_CONTENT,
+                    e,
+                ))?;
             let url = format!("{}/email/1/content", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
             header_map
@@ -14188,11 +14178,40 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("X-Content-Id", x_content_id.to_string().try_into()?);
-            header_map.append("X-Media-Type", x_media_type.to_string().try_into()?);
+            header_map
+                .append(
+                    "X-Content-Id",
+                    x_content_id
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::UPLOAD_BINARY_CONTENT,
+                            e,
+                        ))?,
+                );
+            header_map
+                .append(
+                    "X-Media-Type",
+                    x_media_type
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::UPLOAD_BINARY_CONTENT,
+                            e,
+                        ))?,
+                );
             if let Some(value) = x_validity_period_minutes {
                 header_map
-                    .append("X-Validity-Period-Minutes", value.to_string().try_into()?);
+                    .append(
+                        "X-Validity-Period-Minutes",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::UPLOAD_BINARY_CONTENT,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -14210,52 +14229,33 @@ pub mod builder {
                 )
                 .body(body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "upload_binary_content",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPLOAD_BINARY_CONTENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPLOAD_BINARY_CONTENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPLOAD_BINARY_CONTENT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPLOAD_BINARY_CONTENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14301,15 +14301,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/4/mime`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SendResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::SendResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::SendMimeRequestSchema::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_MIME_EMAIL,
+                    e,
+                ))?;
             let url = format!("{}/email/4/mime", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14329,52 +14330,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_mime_email",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_MIME_EMAIL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_MIME_EMAIL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SEND_MIME_EMAIL, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SEND_MIME_EMAIL, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14408,12 +14384,13 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/bulks`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BulkScheduleResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BulkScheduleResponse>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SCHEDULED_EMAILS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/bulks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14433,59 +14410,30 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_scheduled_emails",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SCHEDULED_EMAILS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SCHEDULED_EMAILS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SCHEDULED_EMAILS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SCHEDULED_EMAILS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14547,17 +14495,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/email/1/bulks`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BulkRescheduleResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BulkRescheduleResponse>, Error> {
             let Self { client, bulk_id, body } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESCHEDULE_EMAILS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BulkRescheduleRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESCHEDULE_EMAILS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/bulks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14578,66 +14530,27 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "reschedule_emails",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESCHEDULE_EMAILS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESCHEDULE_EMAILS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::RESCHEDULE_EMAILS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::RESCHEDULE_EMAILS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14671,9 +14584,13 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/bulks/status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                    e,
+                ))?;
             let url = format!("{}/email/1/bulks/status", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14693,59 +14610,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_scheduled_email_statuses",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14807,18 +14698,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/email/1/bulks/status`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BulkUpdateStatusResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BulkUpdateStatusResponse>, Error> {
             let Self { client, bulk_id, body } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BulkUpdateStatusRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                    e,
+                ))?;
             let url = format!("{}/email/1/bulks/status", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14839,66 +14734,33 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_scheduled_email_statuses",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -15108,10 +14970,7 @@ pub mod builder {
         ///Sends a `GET` request to `/email/4/logs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::LogResponseEmailUnificationLog>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::LogResponseEmailUnificationLog>, Error> {
             let Self {
                 client,
                 application_id,
@@ -15128,20 +14987,71 @@ pub mod builder {
                 sent_until,
                 use_cursor,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let cursor = cursor.map_err(Error::InvalidRequest)?;
-            let destination = destination.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let general_status = general_status.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let sent_since = sent_since.map_err(Error::InvalidRequest)?;
-            let sent_until = sent_until.map_err(Error::InvalidRequest)?;
-            let use_cursor = use_cursor.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let cursor = cursor
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let destination = destination
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let general_status = general_status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sent_since = sent_since
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sent_until = sent_until
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let use_cursor = use_cursor
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
             let url = format!("{}/email/4/logs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -15182,45 +15092,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_email_message_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -15327,10 +15225,7 @@ pub mod builder {
         ///Sends a `GET` request to `/email/4/reports`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::EmailDeliveryReports>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::EmailDeliveryReports>, Error> {
             let Self {
                 client,
                 application_id,
@@ -15340,13 +15235,36 @@ pub mod builder {
                 limit,
                 message_id,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let url = format!("{}/email/4/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -15378,45 +15296,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_outbound_email_message_delivery_reports",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -15596,7 +15502,7 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/logs`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EmailLogResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::EmailLogResponse>, Error> {
             let Self {
                 client,
                 application_id,
@@ -15611,18 +15517,61 @@ pub mod builder {
                 sent_until,
                 to,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let from = from.map_err(Error::InvalidRequest)?;
-            let general_status = general_status.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let sent_since = sent_since.map_err(Error::InvalidRequest)?;
-            let sent_until = sent_until.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let from = from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let general_status = general_status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let sent_since = sent_since
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let sent_until = sent_until
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/logs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -15661,45 +15610,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("to", &to))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_email_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EMAIL_LOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EMAIL_LOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_EMAIL_LOGS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_EMAIL_LOGS, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -15806,7 +15736,7 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/reports`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ApiReportsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ApiReportsResponse>, Error> {
             let Self {
                 client,
                 application_id,
@@ -15816,13 +15746,36 @@ pub mod builder {
                 limit,
                 message_id,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -15854,52 +15807,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_email_delivery_reports",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -15945,13 +15879,16 @@ pub mod builder {
         ///Sends a `POST` request to `/email/2/validation`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ValidationResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ValidationResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ValidationRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                    e,
+                ))?;
             let url = format!("{}/email/2/validation", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -15971,52 +15908,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "validate_email_addresses",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -16209,10 +16127,7 @@ pub mod builder {
         ///Sends a `GET` request to `/email/2/validations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetValidationPageResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::GetValidationPageResponse>, Error> {
             let Self {
                 client,
                 catch_all,
@@ -16228,20 +16143,66 @@ pub mod builder {
                 validated_date_to,
                 validation_request_id,
             } = self;
-            let catch_all = catch_all.map_err(Error::InvalidRequest)?;
-            let cursor = cursor.map_err(Error::InvalidRequest)?;
-            let destination = destination.map_err(Error::InvalidRequest)?;
-            let disposable = disposable.map_err(Error::InvalidRequest)?;
-            let risk = risk.map_err(Error::InvalidRequest)?;
-            let role_based = role_based.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let valid_mailbox = valid_mailbox.map_err(Error::InvalidRequest)?;
-            let valid_syntax = valid_syntax.map_err(Error::InvalidRequest)?;
+            let catch_all = catch_all
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let cursor = cursor
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let destination = destination
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let disposable = disposable
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let risk = risk
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let role_based = role_based
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let valid_mailbox = valid_mailbox
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let valid_syntax = valid_syntax
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
             let validated_date_from = validated_date_from
-                .map_err(Error::InvalidRequest)?;
-            let validated_date_to = validated_date_to.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let validated_date_to = validated_date_to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
             let validation_request_id = validation_request_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
             let url = format!("{}/email/2/validations", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -16289,45 +16250,27 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_validations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_VALIDATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_VALIDATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_VALIDATIONS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_VALIDATIONS, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -16371,15 +16314,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/2/validations`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ApiBulkRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REQUEST_VALIDATIONS,
+                    e,
+                ))?;
             let url = format!("{}/email/2/validations", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -16399,52 +16343,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "request_validations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REQUEST_VALIDATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REQUEST_VALIDATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(&super::operations::REQUEST_VALIDATIONS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::REQUEST_VALIDATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -16491,10 +16413,18 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/domains`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AllDomainsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::AllDomainsResponse>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_DOMAINS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_DOMAINS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/domains", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -16515,52 +16445,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_all_domains",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ALL_DOMAINS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ALL_DOMAINS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ALL_DOMAINS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_ALL_DOMAINS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -16604,15 +16509,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/domains`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DomainResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DomainResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AddDomainRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_DOMAIN,
+                    e,
+                ))?;
             let url = format!("{}/email/1/domains", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -16632,59 +16538,23 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_domain",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_DOMAIN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_DOMAIN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::ADD_DOMAIN, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::ADD_DOMAIN, response).await,
             }
         }
     }
@@ -16716,11 +16586,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/domains/{domainName}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DomainResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DomainResponse>, Error> {
             let Self { client, domain_name } = self;
-            let domain_name = domain_name.map_err(Error::InvalidRequest)?;
+            let domain_name = domain_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DOMAIN_DETAILS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/domains/{}", client.baseurl, encode_path(& domain_name
                 .to_string()),
@@ -16742,52 +16614,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_domain_details",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_DOMAIN_DETAILS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_DOMAIN_DETAILS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_DOMAIN_DETAILS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_DOMAIN_DETAILS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -16819,11 +16669,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/domains/{domainName}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, domain_name } = self;
-            let domain_name = domain_name.map_err(Error::InvalidRequest)?;
+            let domain_name = domain_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_DOMAIN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/domains/{}", client.baseurl, encode_path(& domain_name
                 .to_string()),
@@ -16845,59 +16697,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_domain",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_DOMAIN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_DOMAIN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                204u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                204u16 => {
+                    crate::call::json(&super::operations::DELETE_DOMAIN, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_DOMAIN, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -16957,16 +16776,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/email/1/domains/{domainName}/tracking`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DomainResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DomainResponse>, Error> {
             let Self { client, domain_name, body } = self;
-            let domain_name = domain_name.map_err(Error::InvalidRequest)?;
+            let domain_name = domain_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_TRACKING_EVENTS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::TrackingEventRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_TRACKING_EVENTS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/domains/{}/tracking", client.baseurl, encode_path(&
                 domain_name.to_string()),
@@ -16989,59 +16813,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_tracking_events",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_TRACKING_EVENTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_TRACKING_EVENTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_TRACKING_EVENTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_TRACKING_EVENTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -17073,9 +16871,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/domains/{domainName}/verify`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, domain_name } = self;
-            let domain_name = domain_name.map_err(Error::InvalidRequest)?;
+            let domain_name = domain_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_DOMAIN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/domains/{}/verify", client.baseurl, encode_path(& domain_name
                 .to_string()),
@@ -17097,59 +16899,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_domain",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VERIFY_DOMAIN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VERIFY_DOMAIN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::VERIFY_DOMAIN, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -17283,10 +17050,7 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/suppressions`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SuppressionInfoPageResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::SuppressionInfoPageResponse>, Error> {
             let Self {
                 client,
                 created_date_from,
@@ -17298,14 +17062,46 @@ pub mod builder {
                 size,
                 type_,
             } = self;
-            let created_date_from = created_date_from.map_err(Error::InvalidRequest)?;
-            let created_date_to = created_date_to.map_err(Error::InvalidRequest)?;
-            let domain_name = domain_name.map_err(Error::InvalidRequest)?;
-            let email_address = email_address.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let recipient_domain = recipient_domain.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let created_date_from = created_date_from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SUPPRESSIONS,
+                    e,
+                ))?;
+            let created_date_to = created_date_to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SUPPRESSIONS,
+                    e,
+                ))?;
+            let domain_name = domain_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SUPPRESSIONS,
+                    e,
+                ))?;
+            let email_address = email_address
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SUPPRESSIONS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SUPPRESSIONS,
+                    e,
+                ))?;
+            let recipient_domain = recipient_domain
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SUPPRESSIONS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SUPPRESSIONS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SUPPRESSIONS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/suppressions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -17349,52 +17145,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_suppressions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SUPPRESSIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SUPPRESSIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SUPPRESSIONS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_SUPPRESSIONS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -17440,13 +17211,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/suppressions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AddSuppressionRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_SUPPRESSIONS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/suppressions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -17466,52 +17240,24 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_suppressions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_SUPPRESSIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_SUPPRESSIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::ADD_SUPPRESSIONS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -17557,14 +17303,17 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/suppressions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::DeleteSuppressionRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_SUPPRESSIONS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/suppressions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -17584,52 +17333,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_suppressions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_SUPPRESSIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_SUPPRESSIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_SUPPRESSIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -17676,13 +17400,18 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/suppressions/domains`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::DomainInfoPageResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::DomainInfoPageResponse>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DOMAINS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DOMAINS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/suppressions/domains", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -17703,45 +17432,25 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_domains",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_DOMAINS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_DOMAINS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_DOMAINS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_DOMAINS, response).await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -17759,10 +17468,7 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/ip-management/ips`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::IpDetailResponse>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::IpDetailResponse>>, Error> {
             let Self { client } = self;
             let url = format!("{}/email/1/ip-management/ips", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -17782,45 +17488,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_all_ips",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ALL_IPS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ALL_IPS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ALL_IPS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_ALL_IPS, response).await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -17836,9 +17522,7 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `POST` request to `/email/1/ip-management/ips/commission`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IpResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IpResponse>, Error> {
             let Self { client } = self;
             let url = format!(
                 "{}/email/1/ip-management/ips/commission", client.baseurl,
@@ -17860,52 +17544,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "commission_ip",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::COMMISSION_IP,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::COMMISSION_IP,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::COMMISSION_IP, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::COMMISSION_IP, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -17939,9 +17597,13 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/ip-management/ips/{ipId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IpDetailResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::IpDetailResponse>, Error> {
             let Self { client, ip_id } = self;
-            let ip_id = ip_id.map_err(Error::InvalidRequest)?;
+            let ip_id = ip_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_IP_DETAILS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/ips/{}", client.baseurl, encode_path(& ip_id
                 .to_string()),
@@ -17963,59 +17625,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_ip_details",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_IP_DETAILS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_IP_DETAILS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_IP_DETAILS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_IP_DETAILS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -18047,9 +17676,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/ips/{ipId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, ip_id } = self;
-            let ip_id = ip_id.map_err(Error::InvalidRequest)?;
+            let ip_id = ip_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DECOMMISSION_IP,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/ips/{}", client.baseurl, encode_path(& ip_id
                 .to_string()),
@@ -18071,52 +17704,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "decommission_ip",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DECOMMISSION_IP,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DECOMMISSION_IP,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DECOMMISSION_IP, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -18150,12 +17755,13 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/ip-management/pools`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::IpPoolDetailResponse>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::IpPoolDetailResponse>>, Error> {
             let Self { client, name } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_IP_POOLS,
+                    e,
+                ))?;
             let url = format!("{}/email/1/ip-management/pools", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -18175,45 +17781,26 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_ip_pools",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_IP_POOLS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_IP_POOLS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_IP_POOLS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_IP_POOLS, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -18259,15 +17846,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/ip-management/pools`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IpPoolResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IpPoolResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::IpPoolCreateApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_IP_POOL,
+                    e,
+                ))?;
             let url = format!("{}/email/1/ip-management/pools", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -18287,52 +17875,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_ip_pool",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_IP_POOL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_IP_POOL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_IP_POOL, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_IP_POOL, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -18366,12 +17928,13 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/ip-management/pools/{poolId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::IpPoolDetailResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::IpPoolDetailResponse>, Error> {
             let Self { client, pool_id } = self;
-            let pool_id = pool_id.map_err(Error::InvalidRequest)?;
+            let pool_id = pool_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_IP_POOL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/pools/{}", client.baseurl, encode_path(&
                 pool_id.to_string()),
@@ -18393,52 +17956,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_ip_pool",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_IP_POOL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_IP_POOL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_IP_POOL, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_IP_POOL, response).await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -18498,16 +18034,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/email/1/ip-management/pools/{poolId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IpPoolResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IpPoolResponse>, Error> {
             let Self { client, pool_id, body } = self;
-            let pool_id = pool_id.map_err(Error::InvalidRequest)?;
+            let pool_id = pool_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_IP_POOL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::IpPoolCreateApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_IP_POOL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/pools/{}", client.baseurl, encode_path(&
                 pool_id.to_string()),
@@ -18530,59 +18071,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_ip_pool",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_IP_POOL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_IP_POOL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_IP_POOL, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_IP_POOL, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -18614,9 +18122,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/pools/{poolId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, pool_id } = self;
-            let pool_id = pool_id.map_err(Error::InvalidRequest)?;
+            let pool_id = pool_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_IP_POOL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/pools/{}", client.baseurl, encode_path(&
                 pool_id.to_string()),
@@ -18638,52 +18150,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_ip_pool",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_IP_POOL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_IP_POOL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_IP_POOL, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -18743,17 +18227,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/ip-management/pools/{poolId}/ips`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, pool_id, body } = self;
-            let pool_id = pool_id.map_err(Error::InvalidRequest)?;
+            let pool_id = pool_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ASSIGN_IP_TO_POOL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::IpPoolAssignIpApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ASSIGN_IP_TO_POOL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/pools/{}/ips", client.baseurl, encode_path(&
                 pool_id.to_string()),
@@ -18776,59 +18265,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "assign_ip_to_pool",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ASSIGN_IP_TO_POOL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ASSIGN_IP_TO_POOL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                204u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                204u16 => {
+                    crate::call::json(&super::operations::ASSIGN_IP_TO_POOL, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::ASSIGN_IP_TO_POOL, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -18874,12 +18331,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/pools/{poolId}/ips/{ipId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, pool_id, ip_id } = self;
-            let pool_id = pool_id.map_err(Error::InvalidRequest)?;
-            let ip_id = ip_id.map_err(Error::InvalidRequest)?;
+            let pool_id = pool_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_IP_FROM_POOL,
+                    e,
+                ))?;
+            let ip_id = ip_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_IP_FROM_POOL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/pools/{}/ips/{}", client.baseurl, encode_path(&
                 pool_id.to_string()), encode_path(& ip_id.to_string()),
@@ -18901,52 +18364,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_ip_from_pool",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REMOVE_IP_FROM_POOL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REMOVE_IP_FROM_POOL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                204u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                204u16 => {
+                    crate::call::json(&super::operations::REMOVE_IP_FROM_POOL, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::REMOVE_IP_FROM_POOL,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -18990,13 +18431,18 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/ip-management/paginated/ips`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetAllIpsPaginatedResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::GetAllIpsPaginatedResponse>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_IPS_PAGINATED,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_IPS_PAGINATED,
+                    e,
+                ))?;
             let url = format!("{}/email/1/ip-management/paginated/ips", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -19017,45 +18463,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_all_ips_paginated",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ALL_IPS_PAGINATED,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ALL_IPS_PAGINATED,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_ALL_IPS_PAGINATED,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_ALL_IPS_PAGINATED,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19099,13 +18533,18 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/ip-management/paginated/pools`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetAllIpPoolsPaginatedResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::GetAllIpPoolsPaginatedResponse>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/paginated/pools", client.baseurl,
             );
@@ -19128,45 +18567,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_all_ip_pools_paginated",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19200,9 +18627,13 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/ip-management/domains/{domainId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IpDomainResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::IpDomainResponse>, Error> {
             let Self { client, domain_id } = self;
-            let domain_id = domain_id.map_err(Error::InvalidRequest)?;
+            let domain_id = domain_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_IP_DOMAIN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/domains/{}", client.baseurl, encode_path(&
                 domain_id.to_string()),
@@ -19224,52 +18655,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_ip_domain",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_IP_DOMAIN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_IP_DOMAIN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_IP_DOMAIN, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_IP_DOMAIN, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19330,15 +18735,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/ip-management/domains/{domainId}/pools`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, domain_id, body } = self;
-            let domain_id = domain_id.map_err(Error::InvalidRequest)?;
+            let domain_id = domain_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DomainIpPoolAssignApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/domains/{}/pools", client.baseurl,
                 encode_path(& domain_id.to_string()),
@@ -19361,59 +18773,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "assign_pool_to_domain",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19488,16 +18868,27 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/email/1/ip-management/domains/{domainId}/pools/{poolId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, domain_id, pool_id, body } = self;
-            let domain_id = domain_id.map_err(Error::InvalidRequest)?;
-            let pool_id = pool_id.map_err(Error::InvalidRequest)?;
+            let domain_id = domain_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                    e,
+                ))?;
+            let pool_id = pool_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DomainIpPoolUpdateApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/domains/{}/pools/{}", client.baseurl,
                 encode_path(& domain_id.to_string()), encode_path(& pool_id.to_string()),
@@ -19520,59 +18911,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_domain_pool_priority",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19618,10 +18977,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/domains/{domainId}/pools/{poolId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, domain_id, pool_id } = self;
-            let domain_id = domain_id.map_err(Error::InvalidRequest)?;
-            let pool_id = pool_id.map_err(Error::InvalidRequest)?;
+            let domain_id = domain_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                    e,
+                ))?;
+            let pool_id = pool_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/ip-management/domains/{}/pools/{}", client.baseurl,
                 encode_path(& domain_id.to_string()), encode_path(& pool_id.to_string()),
@@ -19643,52 +19010,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_ip_pool_from_domain",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19735,13 +19077,18 @@ pub mod builder {
         ///Sends a `GET` request to `/email/1/templates`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::EmailTemplateListPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::EmailTemplateListPage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_TEMPLATES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_TEMPLATES,
+                    e,
+                ))?;
             let url = format!("{}/email/1/templates", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -19762,52 +19109,30 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_email_templates",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EMAIL_TEMPLATES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EMAIL_TEMPLATES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_EMAIL_TEMPLATES, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EMAIL_TEMPLATES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19836,11 +19161,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/templates/{templateId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::EmailTemplate>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::EmailTemplate>, Error> {
             let Self { client, template_id } = self;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let template_id = template_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/templates/{}", client.baseurl, encode_path(& template_id
                 .to_string()),
@@ -19862,59 +19189,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_email_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EMAIL_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EMAIL_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_EMAIL_TEMPLATE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EMAIL_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19947,10 +19245,14 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self { client, template_id } = self;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let template_id = template_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_EMAIL_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/templates/{}", client.baseurl, encode_path(& template_id
                 .to_string()),
@@ -19972,59 +19274,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_email_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_EMAIL_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_EMAIL_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                204u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                204u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_EMAIL_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_EMAIL_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -20053,11 +19329,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/templates/{templateId}/attachments`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::AttachmentList>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::AttachmentList>, Error> {
             let Self { client, template_id } = self;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let template_id = template_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/templates/{}/attachments", client.baseurl, encode_path(&
                 template_id.to_string()),
@@ -20079,59 +19357,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_email_template_attachments",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -20178,11 +19430,19 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self { client, template_id, attachment_id } = self;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
-            let attachment_id = attachment_id.map_err(Error::InvalidRequest)?;
+            let template_id = template_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                    e,
+                ))?;
+            let attachment_id = attachment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/email/1/templates/{}/attachments/{}", client.baseurl, encode_path(&
                 template_id.to_string()), encode_path(& attachment_id.to_string()),
@@ -20204,59 +19464,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_email_template_attachment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                204u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                204u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -20265,6 +19499,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
 /// none): a form per operation, with file parts as [`FilePart`](crate::FilePart)s.
 pub mod multipart {
@@ -20662,58 +19897,33 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::SendResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::SendResponse>, Error> {
+            let operation = &super::operations::SEND_FULLY_FEATURED_EMAIL;
             let Self { client, form } = self;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!("{}/email/3/send", client.baseurl,);
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::SEND_FULLY_FEATURED_EMAIL,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_FULLY_FEATURED_EMAIL,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -20834,65 +20044,33 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::EmailTemplate>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::EmailTemplate>, Error> {
+            let operation = &super::operations::CREATE_EMAIL_TEMPLATE;
             let Self { client, form } = self;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!("{}/email/1/templates", client.baseurl,);
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::CREATE_EMAIL_TEMPLATE,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_EMAIL_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -21020,21 +20198,19 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::EmailTemplate>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::EmailTemplate>, Error> {
+            let operation = &super::operations::UPDATE_EMAIL_TEMPLATE;
             let Self { client, template_id, form } = self;
             let template_id = template_id
-                .ok_or_else(|| Error::InvalidRequest(
-                    ::std::string::String::from("`templateId` was not set"),
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "`templateId` was not set",
                 ))?;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!(
                 "{}/email/1/templates/{}", client.baseurl, crate
                 ::multipart::encode_path(& ::std::string::ToString::to_string(&
@@ -21043,57 +20219,21 @@ pub mod multipart {
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::UPDATE_EMAIL_TEMPLATE,
+                    operation,
                     ::reqwest::Method::PUT,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_EMAIL_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -21221,21 +20361,19 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::EmailTemplate>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::EmailTemplate>, Error> {
+            let operation = &super::operations::PATCH_EMAIL_TEMPLATE;
             let Self { client, template_id, form } = self;
             let template_id = template_id
-                .ok_or_else(|| Error::InvalidRequest(
-                    ::std::string::String::from("`templateId` was not set"),
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "`templateId` was not set",
                 ))?;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!(
                 "{}/email/1/templates/{}", client.baseurl, crate
                 ::multipart::encode_path(& ::std::string::ToString::to_string(&
@@ -21244,57 +20382,18 @@ pub mod multipart {
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::PATCH_EMAIL_TEMPLATE,
+                    operation,
                     ::reqwest::Method::PATCH,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PATCH_EMAIL_TEMPLATE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -21350,18 +20449,19 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<ByteStream>, Error> {
+            let operation = &super::operations::GENERATE_EMAIL_TEMPLATE_PREVIEW;
             let Self { client, template_id, form } = self;
             let template_id = template_id
-                .ok_or_else(|| Error::InvalidRequest(
-                    ::std::string::String::from("`templateId` was not set"),
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "`templateId` was not set",
                 ))?;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!(
                 "{}/email/1/templates/{}/preview", client.baseurl, crate
                 ::multipart::encode_path(& ::std::string::ToString::to_string(&
@@ -21370,7 +20470,7 @@ pub mod multipart {
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::GENERATE_EMAIL_TEMPLATE_PREVIEW,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
@@ -21378,49 +20478,7 @@ pub mod multipart {
                 .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -21498,21 +20556,19 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::Attachment>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::Attachment>, Error> {
+            let operation = &super::operations::UPLOAD_EMAIL_TEMPLATE_ATTACHMENT;
             let Self { client, template_id, form } = self;
             let template_id = template_id
-                .ok_or_else(|| Error::InvalidRequest(
-                    ::std::string::String::from("`templateId` was not set"),
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "`templateId` was not set",
                 ))?;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!(
                 "{}/email/1/templates/{}/attachments", client.baseurl, crate
                 ::multipart::encode_path(& ::std::string::ToString::to_string(&
@@ -21521,57 +20577,21 @@ pub mod multipart {
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::UPLOAD_EMAIL_TEMPLATE_ATTACHMENT,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::UPLOAD_EMAIL_TEMPLATE_ATTACHMENT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -21607,4 +20627,4 @@ impl Client {
     }
 }
 pub mod operations;
-crate::hooks::impl_hooks!("email", operations::by_method_name);
+crate::hooks::impl_product_client!("email");

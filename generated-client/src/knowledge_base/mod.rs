@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -5052,13 +5052,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/knowledge-base/1/search`
 
@@ -5472,18 +5465,26 @@ pub mod builder {
         ///Sends a `POST` request to `/knowledge-base/1/search`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageCatalogRecordListItemResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageCatalogRecordListItemResponse>, Error> {
             let Self { client, page, size, body } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_KNOWLEDGE_BASE,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_KNOWLEDGE_BASE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::SearchCriteria::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_KNOWLEDGE_BASE,
+                    e,
+                ))?;
             let url = format!("{}/knowledge-base/1/search", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -5505,52 +5506,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "search_knowledge_base",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEARCH_KNOWLEDGE_BASE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEARCH_KNOWLEDGE_BASE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEARCH_KNOWLEDGE_BASE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEARCH_KNOWLEDGE_BASE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5656,17 +5638,38 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/articles`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageArticleListItemResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageArticleListItemResponse>, Error> {
             let Self { client, page, search_exp, size, sort, status, tag } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let search_exp = search_exp.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let tag = tag.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLES,
+                    e,
+                ))?;
+            let search_exp = search_exp
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLES,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLES,
+                    e,
+                ))?;
+            let status = status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLES,
+                    e,
+                ))?;
+            let tag = tag
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLES,
+                    e,
+                ))?;
             let url = format!("{}/knowledge-base/1/articles", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -5691,45 +5694,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .query(&progenitor_client::QueryParam::new("tag", &tag))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_articles",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ARTICLES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ARTICLES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ARTICLES, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_ARTICLES, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5778,14 +5762,17 @@ pub mod builder {
         ///Sends a `POST` request to `/knowledge-base/1/articles`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ArticleRefResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ArticleRefResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateUpdateArticleRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_ARTICLE,
+                    e,
+                ))?;
             let url = format!("{}/knowledge-base/1/articles", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -5805,52 +5792,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_article",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_ARTICLE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_ARTICLE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_ARTICLE, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_ARTICLE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5895,13 +5856,18 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/articles/{articleId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ArticleDetailResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ArticleDetailResponse>, Error> {
             let Self { client, article_id, record_view } = self;
-            let article_id = article_id.map_err(Error::InvalidRequest)?;
-            let record_view = record_view.map_err(Error::InvalidRequest)?;
+            let article_id = article_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLE,
+                    e,
+                ))?;
+            let record_view = record_view
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
                 article_id.to_string()),
@@ -5924,52 +5890,25 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("recordView", &record_view))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_article",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ARTICLE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ARTICLE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ARTICLE, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_ARTICLE, response).await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6031,15 +5970,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/knowledge-base/1/articles/{articleId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ArticleRefResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ArticleRefResponse>, Error> {
             let Self { client, article_id, body } = self;
-            let article_id = article_id.map_err(Error::InvalidRequest)?;
+            let article_id = article_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ARTICLE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CreateUpdateArticleRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ARTICLE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
                 article_id.to_string()),
@@ -6062,59 +6008,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_article",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_ARTICLE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_ARTICLE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_ARTICLE, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_ARTICLE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6145,9 +6058,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/articles/{articleId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, article_id } = self;
-            let article_id = article_id.map_err(Error::InvalidRequest)?;
+            let article_id = article_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ARTICLE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
                 article_id.to_string()),
@@ -6169,52 +6086,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_article",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_ARTICLE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_ARTICLE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_ARTICLE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6276,15 +6165,22 @@ pub mod builder {
         ///Sends a `PATCH` request to `/knowledge-base/1/articles/{articleId}/status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ArticleRefResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ArticleRefResponse>, Error> {
             let Self { client, article_id, body } = self;
-            let article_id = article_id.map_err(Error::InvalidRequest)?;
+            let article_id = article_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ARTICLE_STATUS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateArticleStatusRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ARTICLE_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/articles/{}/status", client.baseurl, encode_path(&
                 article_id.to_string()),
@@ -6307,59 +6203,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_article_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_ARTICLE_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_ARTICLE_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_ARTICLE_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_ARTICLE_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6434,15 +6304,28 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/articles/{articleId}/history`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageArticleVersionDetailResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageArticleVersionDetailResponse>, Error> {
             let Self { client, article_id, page, size, sort } = self;
-            let article_id = article_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
+            let article_id = article_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLE_VERSIONS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLE_VERSIONS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLE_VERSIONS,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLE_VERSIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/articles/{}/history", client.baseurl, encode_path(&
                 article_id.to_string()),
@@ -6467,52 +6350,30 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_article_versions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ARTICLE_VERSIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ARTICLE_VERSIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ARTICLE_VERSIONS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_ARTICLE_VERSIONS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6547,10 +6408,14 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<::std::vec::Vec<types::CommentListItemResponse>>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self { client, article_id } = self;
-            let article_id = article_id.map_err(Error::InvalidRequest)?;
+            let article_id = article_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ARTICLE_COMMENTS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/articles/{}/comments", client.baseurl, encode_path(&
                 article_id.to_string()),
@@ -6572,52 +6437,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_article_comments",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ARTICLE_COMMENTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ARTICLE_COMMENTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_ARTICLE_COMMENTS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_ARTICLE_COMMENTS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6679,15 +6522,22 @@ pub mod builder {
         ///Sends a `POST` request to `/knowledge-base/1/articles/{articleId}/comments`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CommentRefResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CommentRefResponse>, Error> {
             let Self { client, article_id, body } = self;
-            let article_id = article_id.map_err(Error::InvalidRequest)?;
+            let article_id = article_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_ARTICLE_COMMENT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CommentCreateUpdateRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_ARTICLE_COMMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/articles/{}/comments", client.baseurl, encode_path(&
                 article_id.to_string()),
@@ -6710,59 +6560,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_article_comment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_ARTICLE_COMMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_ARTICLE_COMMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_ARTICLE_COMMENT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_ARTICLE_COMMENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6837,16 +6661,27 @@ pub mod builder {
         ///Sends a `PUT` request to `/knowledge-base/1/articles/{articleId}/comments/{commentId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CommentRefResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CommentRefResponse>, Error> {
             let Self { client, article_id, comment_id, body } = self;
-            let article_id = article_id.map_err(Error::InvalidRequest)?;
-            let comment_id = comment_id.map_err(Error::InvalidRequest)?;
+            let article_id = article_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ARTICLE_COMMENT,
+                    e,
+                ))?;
+            let comment_id = comment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ARTICLE_COMMENT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CommentCreateUpdateRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_ARTICLE_COMMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/articles/{}/comments/{}", client.baseurl,
                 encode_path(& article_id.to_string()), encode_path(& comment_id
@@ -6870,59 +6705,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_article_comment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_ARTICLE_COMMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_ARTICLE_COMMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_ARTICLE_COMMENT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_ARTICLE_COMMENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6966,10 +6775,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/articles/{articleId}/comments/{commentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, article_id, comment_id } = self;
-            let article_id = article_id.map_err(Error::InvalidRequest)?;
-            let comment_id = comment_id.map_err(Error::InvalidRequest)?;
+            let article_id = article_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ARTICLE_COMMENT,
+                    e,
+                ))?;
+            let comment_id = comment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ARTICLE_COMMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/articles/{}/comments/{}", client.baseurl,
                 encode_path(& article_id.to_string()), encode_path(& comment_id
@@ -6992,52 +6809,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_article_comment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_ARTICLE_COMMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_ARTICLE_COMMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_ARTICLE_COMMENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -7128,16 +6920,33 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/categories`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageCategoryItemResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageCategoryItemResponse>, Error> {
             let Self { client, name, page, scope, size, sort } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let scope = scope.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATEGORIES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATEGORIES,
+                    e,
+                ))?;
+            let scope = scope
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATEGORIES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATEGORIES,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CATEGORIES,
+                    e,
+                ))?;
             let url = format!("{}/knowledge-base/1/categories", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7161,45 +6970,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_categories",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CATEGORIES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CATEGORIES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CATEGORIES, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CATEGORIES, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -7290,16 +7080,33 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/folders`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageFolderItemResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageFolderItemResponse>, Error> {
             let Self { client, category_id, name, page, size, sort } = self;
-            let category_id = category_id.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
+            let category_id = category_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FOLDERS,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FOLDERS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FOLDERS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FOLDERS,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FOLDERS,
+                    e,
+                ))?;
             let url = format!("{}/knowledge-base/1/folders", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7323,45 +7130,25 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_FOLDERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_FOLDERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_FOLDERS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_FOLDERS, response).await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -7438,16 +7225,28 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/content-tree/nodes/categories`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageTreeNodeResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageTreeNodeResponse>, Error> {
             let Self { client, expanded_to_node_id, page, size, sort } = self;
             let expanded_to_node_id = expanded_to_node_id
-                .map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/content-tree/nodes/categories", client.baseurl,
             );
@@ -7477,45 +7276,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_content_tree_categories",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -7563,13 +7350,16 @@ pub mod builder {
         ///Sends a `POST` request to `/knowledge-base/1/content-tree/nodes`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TreeNodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TreeNodeResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateTreeNodeRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
             let url = format!("{}/knowledge-base/1/content-tree/nodes", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -7589,52 +7379,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_content_tree_node",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONTENT_TREE_NODE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CONTENT_TREE_NODE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CONTENT_TREE_NODE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -7691,14 +7462,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/knowledge-base/1/content-tree/nodes/{nodeId}/move`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, node_id, body } = self;
-            let node_id = node_id.map_err(Error::InvalidRequest)?;
+            let node_id = node_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MOVE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::MoveTreeNodeRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MOVE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/content-tree/nodes/{}/move", client.baseurl,
                 encode_path(& node_id.to_string()),
@@ -7721,59 +7499,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "move_content_tree_node",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::MOVE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::MOVE_CONTENT_TREE_NODE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::MOVE_CONTENT_TREE_NODE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -7806,12 +7552,13 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/content-tree/nodes/{nodeId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::TreeNodeResponse>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::TreeNodeResponse>>, Error> {
             let Self { client, node_id } = self;
-            let node_id = node_id.map_err(Error::InvalidRequest)?;
+            let node_id = node_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONTENT_TREE_NODE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
                 encode_path(& node_id.to_string()),
@@ -7833,52 +7580,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_content_tree_node",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONTENT_TREE_NODE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONTENT_TREE_NODE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONTENT_TREE_NODE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONTENT_TREE_NODE,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -7939,14 +7667,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/knowledge-base/1/content-tree/nodes/{nodeId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TreeNodeResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TreeNodeResponse>, Error> {
             let Self { client, node_id, body } = self;
-            let node_id = node_id.map_err(Error::InvalidRequest)?;
+            let node_id = node_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateTreeNodeRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
                 encode_path(& node_id.to_string()),
@@ -7969,59 +7704,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_content_tree_node",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONTENT_TREE_NODE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONTENT_TREE_NODE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONTENT_TREE_NODE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -8052,9 +7761,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/content-tree/nodes/{nodeId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, node_id } = self;
-            let node_id = node_id.map_err(Error::InvalidRequest)?;
+            let node_id = node_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
                 encode_path(& node_id.to_string()),
@@ -8076,52 +7789,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_content_tree_node",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONTENT_TREE_NODE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONTENT_TREE_NODE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONTENT_TREE_NODE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -8198,15 +7886,28 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/tags`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageTagListItemResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageTagListItemResponse>, Error> {
             let Self { client, name, page, size, sort } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                    e,
+                ))?;
             let url = format!("{}/knowledge-base/1/tags", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -8229,45 +7930,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_knowledge_base_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -8311,15 +8000,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/knowledge-base/1/tags`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::TagRefResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::TagRefResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TagCreateRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                    e,
+                ))?;
             let url = format!("{}/knowledge-base/1/tags", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -8339,52 +8029,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_knowledge_base_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -8417,9 +8088,13 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/tags/{tagId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TagListItemResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TagListItemResponse>, Error> {
             let Self { client, tag_id } = self;
-            let tag_id = tag_id.map_err(Error::InvalidRequest)?;
+            let tag_id = tag_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/tags/{}", client.baseurl, encode_path(& tag_id
                 .to_string()),
@@ -8441,52 +8116,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_knowledge_base_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -8543,16 +8199,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/knowledge-base/1/tags/{tagId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::TagRefResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::TagRefResponse>, Error> {
             let Self { client, tag_id, body } = self;
-            let tag_id = tag_id.map_err(Error::InvalidRequest)?;
+            let tag_id = tag_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::TagUpdateRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/tags/{}", client.baseurl, encode_path(& tag_id
                 .to_string()),
@@ -8575,59 +8236,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_knowledge_base_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -8661,12 +8296,13 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/attachments/{attachmentId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AttachmentDetailResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AttachmentDetailResponse>, Error> {
             let Self { client, attachment_id } = self;
-            let attachment_id = attachment_id.map_err(Error::InvalidRequest)?;
+            let attachment_id = attachment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ATTACHMENT_DETAILS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/attachments/{}", client.baseurl, encode_path(&
                 attachment_id.to_string()),
@@ -8688,52 +8324,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_attachment_details",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ATTACHMENT_DETAILS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ATTACHMENT_DETAILS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_ATTACHMENT_DETAILS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_ATTACHMENT_DETAILS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -8765,9 +8382,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/attachments/{attachmentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, attachment_id } = self;
-            let attachment_id = attachment_id.map_err(Error::InvalidRequest)?;
+            let attachment_id = attachment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ATTACHMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/attachments/{}", client.baseurl, encode_path(&
                 attachment_id.to_string()),
@@ -8789,52 +8410,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_attachment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_ATTACHMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_ATTACHMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_ATTACHMENT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -8868,12 +8461,13 @@ pub mod builder {
         ///Sends a `GET` request to `/knowledge-base/1/attachments/{attachmentId}/linked-article`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AttachmentLinkedArticleResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AttachmentLinkedArticleResponse>, Error> {
             let Self { client, attachment_id } = self;
-            let attachment_id = attachment_id.map_err(Error::InvalidRequest)?;
+            let attachment_id = attachment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/knowledge-base/1/attachments/{}/linked-article", client.baseurl,
                 encode_path(& attachment_id.to_string()),
@@ -8895,52 +8489,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_attachment_linked_article",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -8949,6 +8524,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
 /// none): a form per operation, with file parts as [`FilePart`](crate::FilePart)s.
 pub mod multipart {
@@ -8997,63 +8573,31 @@ pub mod multipart {
             self,
         ) -> ::std::result::Result<
             ResponseValue<types::AttachmentDetailResponse>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
+            let operation = &super::operations::UPLOAD_ATTACHMENT;
             let Self { client, form } = self;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!("{}/knowledge-base/1/attachments", client.baseurl,);
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::UPLOAD_ATTACHMENT,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::UPLOAD_ATTACHMENT, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -9065,4 +8609,4 @@ impl Client {
     }
 }
 pub mod operations;
-crate::hooks::impl_hooks!("knowledge-base", operations::by_method_name);
+crate::hooks::impl_product_client!("knowledge-base");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -111,13 +111,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `DELETE` request to `/livechat/1/widgets/{widgetId}/sessions/{sessionId}`
 
@@ -182,10 +175,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/livechat/1/widgets/{widgetId}/sessions/{sessionId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, widget_id, session_id } = self;
-            let widget_id = widget_id.map_err(Error::InvalidRequest)?;
-            let session_id = session_id.map_err(Error::InvalidRequest)?;
+            let widget_id = widget_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                    e,
+                ))?;
+            let session_id = session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/livechat/1/widgets/{}/sessions/{}", client.baseurl, encode_path(&
                 widget_id.to_string()), encode_path(& session_id.to_string()),
@@ -207,45 +208,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "invalidate_customer_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -254,5 +237,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("live-chat", operations::by_method_name);
+crate::hooks::impl_product_client!("live-chat");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -32893,13 +32893,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/messages-api/1/messages`
 
@@ -33026,14 +33019,17 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::MessagesApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_MESSAGES_API_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/messages-api/1/messages", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -33053,45 +33049,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_messages_api_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_MESSAGES_API_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_MESSAGES_API_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_MESSAGES_API_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_MESSAGES_API_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33137,16 +33121,16 @@ pub mod builder {
         ///Sends a `POST` request to `/messages-api/1/messages/validate`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ValidationOkResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ValidationOkResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::MessagesApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VALIDATE_MESSAGES_API_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/messages-api/1/messages/validate", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -33166,52 +33150,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "validate_messages_api_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VALIDATE_MESSAGES_API_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VALIDATE_MESSAGES_API_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VALIDATE_MESSAGES_API_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VALIDATE_MESSAGES_API_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33261,7 +33226,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self { client, body } = self;
             let body = body
@@ -33269,7 +33234,10 @@ pub mod builder {
                     types::MessagesApiEventRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_MESSAGES_API_EVENTS,
+                    e,
+                ))?;
             let url = format!("{}/messages-api/1/events", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -33289,45 +33257,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_messages_api_events",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_MESSAGES_API_EVENTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_MESSAGES_API_EVENTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_MESSAGES_API_EVENTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_MESSAGES_API_EVENTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33446,10 +33402,7 @@ pub mod builder {
         ///Sends a `GET` request to `/messages-api/1/reports`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MessagesApiDeliveryReportResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MessagesApiDeliveryReportResponse>, Error> {
             let Self {
                 client,
                 application_id,
@@ -33460,14 +33413,41 @@ pub mod builder {
                 limit,
                 message_id,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let channel = channel.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let channel = channel
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let url = format!("{}/messages-api/1/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -33500,38 +33480,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_messages_api_delivery_reports",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33622,10 +33597,7 @@ pub mod builder {
         ///Sends a `GET` request to `/messages-api/1/inbound`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MessagesApiIncomingMessageResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MessagesApiIncomingMessageResponse>, Error> {
             let Self {
                 client,
                 application_id,
@@ -33634,12 +33606,31 @@ pub mod builder {
                 entity_id,
                 limit,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let channel = channel.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
+                    e,
+                ))?;
+            let channel = channel
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
+                    e,
+                ))?;
             let url = format!("{}/messages-api/1/inbound", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -33670,45 +33661,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_messages_api_inbound_messages",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -33717,5 +33696,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("messages-api", operations::by_method_name);
+crate::hooks::impl_product_client!("messages-api");

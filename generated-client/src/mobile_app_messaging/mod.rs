@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -10046,13 +10046,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/push/2/message/single`
 
@@ -10358,13 +10351,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/push/2/message/single`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PushResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PushResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::PushRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                    e,
+                ))?;
             let url = format!("{}/push/2/message/single", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -10384,45 +10378,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_single_push_notification",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -10466,15 +10448,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/push/2/message/multi`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PushResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PushResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::PushRequestMulti::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                    e,
+                ))?;
             let url = format!("{}/push/2/message/multi", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -10494,45 +10477,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_multiple_push_notifications",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -10580,16 +10551,16 @@ pub mod builder {
         ///Sends a `POST` request to `/push/3/messages`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PushUnificationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PushUnificationResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::PushUnificationRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_PUSH_NOTIFICATIONS,
+                    e,
+                ))?;
             let url = format!("{}/push/3/messages", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -10609,52 +10580,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_push_notifications",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_PUSH_NOTIFICATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_PUSH_NOTIFICATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_PUSH_NOTIFICATIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_PUSH_NOTIFICATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -10672,7 +10624,7 @@ pub mod builder {
         ///Sends a `GET` request to `/push/1/applications`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ApplicationResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
             let Self { client } = self;
             let url = format!("{}/push/1/applications", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -10692,45 +10644,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_push_applications",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_PUSH_APPLICATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_PUSH_APPLICATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_PUSH_APPLICATIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_PUSH_APPLICATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -10780,14 +10720,18 @@ pub mod builder {
         ///Sends a `GET` request to `/push/1/applications/{applicationCode}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ApplicationsResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ApplicationsResponse>, Error> {
             let Self { client, application_code, use_app_code_as_app_id } = self;
-            let application_code = application_code.map_err(Error::InvalidRequest)?;
+            let application_code = application_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_APPLICATION,
+                    e,
+                ))?;
             let use_app_code_as_app_id = use_app_code_as_app_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_APPLICATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/push/1/applications/{}", client.baseurl, encode_path(&
                 application_code.to_string()),
@@ -10815,52 +10759,30 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_push_application",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_PUSH_APPLICATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_PUSH_APPLICATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_PUSH_APPLICATION, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_PUSH_APPLICATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -10894,9 +10816,13 @@ pub mod builder {
         ///Sends a `GET` request to `/push/1/statistics`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatisticsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatisticsResponse>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_STATISTICS,
+                    e,
+                ))?;
             let url = format!("{}/push/1/statistics", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -10916,45 +10842,30 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_push_statistics",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_PUSH_STATISTICS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_PUSH_STATISTICS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_PUSH_STATISTICS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_PUSH_STATISTICS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11016,11 +10927,23 @@ pub mod builder {
         ///Sends a `GET` request to `/push/1/reports`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ApiReportsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ApiReportsResponse>, Error> {
             let Self { client, bulk_id, limit, message_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_REPORTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_REPORTS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_REPORTS,
+                    e,
+                ))?;
             let url = format!("{}/push/1/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -11042,45 +10965,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_push_reports",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_PUSH_REPORTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_PUSH_REPORTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_PUSH_REPORTS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_PUSH_REPORTS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11112,9 +11017,13 @@ pub mod builder {
         ///Sends a `GET` request to `/push/1/inbox/reports`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MoReportsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::MoReportsResponse>, Error> {
             let Self { client, limit } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RECEIVE_PUSH_MESSAGES,
+                    e,
+                ))?;
             let url = format!("{}/push/1/inbox/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -11134,52 +11043,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "receive_push_messages",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RECEIVE_PUSH_MESSAGES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RECEIVE_PUSH_MESSAGES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::RECEIVE_PUSH_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RECEIVE_PUSH_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11284,9 +11174,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/3/reports`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DeliveryReports>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
             let Self {
                 client,
                 application_id,
@@ -11296,13 +11184,36 @@ pub mod builder {
                 limit,
                 message_id,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let url = format!("{}/push/3/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -11334,45 +11245,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_outbound_push_message_delivery_reports",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11582,10 +11481,7 @@ pub mod builder {
         ///Sends a `GET` request to `/push/3/logs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::LogResponseLogPushOutboundContent>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::LogResponseLogPushOutboundContent>, Error> {
             let Self {
                 client,
                 application_id,
@@ -11602,20 +11498,71 @@ pub mod builder {
                 sent_until,
                 use_cursor,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let cursor = cursor.map_err(Error::InvalidRequest)?;
-            let destination = destination.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let general_status = general_status.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let sent_since = sent_since.map_err(Error::InvalidRequest)?;
-            let sent_until = sent_until.map_err(Error::InvalidRequest)?;
-            let use_cursor = use_cursor.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let cursor = cursor
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let destination = destination
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let general_status = general_status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sent_since = sent_since
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sent_until = sent_until
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let use_cursor = use_cursor
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
             let url = format!("{}/push/3/logs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -11656,45 +11603,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_outbound_push_message_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11728,12 +11663,13 @@ pub mod builder {
         ///Sends a `GET` request to `/push/1/applications/{applicationCode}/configurations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConfigurationsResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConfigurationsResponse>, Error> {
             let Self { client, application_code } = self;
-            let application_code = application_code.map_err(Error::InvalidRequest)?;
+            let application_code = application_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_ALL_CONFIGURATIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/push/1/applications/{}/configurations", client.baseurl, encode_path(&
                 application_code.to_string()),
@@ -11755,52 +11691,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_all_configurations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::LIST_ALL_CONFIGURATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::LIST_ALL_CONFIGURATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::LIST_ALL_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::LIST_ALL_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11834,12 +11751,13 @@ pub mod builder {
         ///Sends a `POST` request to `/push/1/applications/{applicationCode}/configurations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConfigurationResponse>, Error> {
             let Self { client, application_code } = self;
-            let application_code = application_code.map_err(Error::InvalidRequest)?;
+            let application_code = application_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_A_NEW_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/push/1/applications/{}/configurations", client.baseurl, encode_path(&
                 application_code.to_string()),
@@ -11861,59 +11779,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_a_new_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_A_NEW_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_A_NEW_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_A_NEW_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_A_NEW_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11965,13 +11857,18 @@ pub mod builder {
         ///Sends a `GET` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConfigurationResponse>, Error> {
             let Self { client, application_code, configuration_key } = self;
-            let application_code = application_code.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let application_code = application_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_CONFIGURATION,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/push/1/applications/{}/configurations/{}", client.baseurl,
                 encode_path(& application_code.to_string()), encode_path(&
@@ -11994,52 +11891,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_a_single_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_A_SINGLE_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_A_SINGLE_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_A_SINGLE_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_A_SINGLE_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12089,10 +11967,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, application_code, configuration_key } = self;
-            let application_code = application_code.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let application_code = application_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_THE_CONFIGURATION,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_THE_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/push/1/applications/{}/configurations/{}", client.baseurl,
                 encode_path(& application_code.to_string()), encode_path(&
@@ -12115,52 +12001,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_the_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_THE_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_THE_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_THE_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12210,12 +12071,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}/actions`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionsResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionsResponse>, Error> {
             let Self { client, application_code, configuration_key } = self;
-            let application_code = application_code.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let application_code = application_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_ALL_ACTIONS,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_ALL_ACTIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/push/1/applications/{}/configurations/{}/actions", client.baseurl,
                 encode_path(& application_code.to_string()), encode_path(&
@@ -12238,52 +12105,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_all_actions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::LIST_ALL_ACTIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::LIST_ALL_ACTIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::LIST_ALL_ACTIONS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::LIST_ALL_ACTIONS, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12357,17 +12199,26 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}/actions`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, application_code, configuration_key, body } = self;
-            let application_code = application_code.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let application_code = application_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NEW_ACTION,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NEW_ACTION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ActionRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NEW_ACTION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/push/1/applications/{}/configurations/{}/actions", client.baseurl,
                 encode_path(& application_code.to_string()), encode_path(&
@@ -12391,59 +12242,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_new_action",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_NEW_ACTION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_NEW_ACTION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_NEW_ACTION, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_NEW_ACTION, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12507,11 +12326,23 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}/actions/{actionKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, application_code, configuration_key, action_key } = self;
-            let application_code = application_code.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
-            let action_key = action_key.map_err(Error::InvalidRequest)?;
+            let application_code = application_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ACTION,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ACTION,
+                    e,
+                ))?;
+            let action_key = action_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_ACTION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/push/1/applications/{}/configurations/{}/actions/{}", client.baseurl,
                 encode_path(& application_code.to_string()), encode_path(&
@@ -12534,52 +12365,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_action",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_ACTION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_ACTION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_ACTION, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12644,14 +12447,23 @@ pub mod builder {
         ///Sends a `DELETE` request to `/push/1/inbox/messages`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::DeletionAcceptedResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::DeletionAcceptedResponse>, Error> {
             let Self { client, bulk_id, campaign_id, message_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                    e,
+                ))?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                    e,
+                ))?;
             let url = format!("{}/push/1/inbox/messages", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -12673,52 +12485,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("campaignId", &campaign_id))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_push_inbox_messages",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12799,15 +12592,28 @@ pub mod builder {
         ///Sends a `DELETE` request to `/push/1/user/{externalUserId}/inbox/messages`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::DeletionAcceptedResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::DeletionAcceptedResponse>, Error> {
             let Self { client, external_user_id, bulk_id, campaign_id, message_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                    e,
+                ))?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/push/1/user/{}/inbox/messages", client.baseurl, encode_path(&
                 external_user_id.to_string()),
@@ -12832,59 +12638,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("campaignId", &campaign_id))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_push_inbox_user_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12893,5 +12673,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("mobile-app-messaging", operations::by_method_name);
+crate::hooks::impl_product_client!("mobile-app-messaging");

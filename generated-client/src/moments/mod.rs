@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -4604,13 +4604,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/moments/1/flows/{campaignId}/participants`
 
@@ -4788,18 +4781,22 @@ pub mod builder {
         ///Sends a `POST` request to `/moments/1/flows/{campaignId}/participants`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AddFlowParticipantsResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::AddFlowParticipantsResponse>, Error> {
             let Self { client, campaign_id, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_FLOW_PARTICIPANTS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AddFlowParticipantsRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_FLOW_PARTICIPANTS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/moments/1/flows/{}/participants", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -4822,59 +4819,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_flow_participants",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_FLOW_PARTICIPANTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_FLOW_PARTICIPANTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::ADD_FLOW_PARTICIPANTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_FLOW_PARTICIPANTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4949,15 +4920,28 @@ pub mod builder {
         ///Sends a `GET` request to `/moments/1/flows/{campaignId}/participants/report`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::FlowParticipantsReportResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::FlowParticipantsReportResponse>, Error> {
             let Self { client, campaign_id, application_id, entity_id, operation_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let operation_id = operation_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                    e,
+                ))?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                    e,
+                ))?;
+            let operation_id = operation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/moments/1/flows/{}/participants/report", client.baseurl,
                 encode_path(& campaign_id.to_string()),
@@ -4984,45 +4968,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
                 .query(&progenitor_client::QueryParam::new("operationId", &operation_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_flow_participants_added_report",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5122,17 +5094,36 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/communication/1/flows/{campaignId}/participants`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id, email, external_id, phone, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
-            let email = email.map_err(Error::InvalidRequest)?;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let phone = phone.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_PEOPLE_TO_FLOW,
+                    e,
+                ))?;
+            let email = email
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_PEOPLE_TO_FLOW,
+                    e,
+                ))?;
+            let external_id = external_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_PEOPLE_TO_FLOW,
+                    e,
+                ))?;
+            let phone = phone
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_PEOPLE_TO_FLOW,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::FlowPersonRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_PEOPLE_TO_FLOW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/communication/1/flows/{}/participants", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -5158,52 +5149,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("externalId", &external_id))
                 .query(&progenitor_client::QueryParam::new("phone", &phone))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_people_to_flow",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_PEOPLE_TO_FLOW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_PEOPLE_TO_FLOW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_PEOPLE_TO_FLOW,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5277,12 +5243,28 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/communication/1/flows/{campaignId}/participants`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id, email, external_id, phone } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
-            let email = email.map_err(Error::InvalidRequest)?;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let phone = phone.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                    e,
+                ))?;
+            let email = email
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                    e,
+                ))?;
+            let external_id = external_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                    e,
+                ))?;
+            let phone = phone
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/communication/1/flows/{}/participants", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -5307,59 +5289,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("externalId", &external_id))
                 .query(&progenitor_client::QueryParam::new("phone", &phone))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_people_from_flow",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5429,14 +5379,28 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/forms/1/forms`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ApiFormListDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ApiFormListDto>, Error> {
             let Self { client, form_status, form_type, limit, offset } = self;
-            let form_status = form_status.map_err(Error::InvalidRequest)?;
-            let form_type = form_type.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
+            let form_status = form_status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FORMS,
+                    e,
+                ))?;
+            let form_type = form_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FORMS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FORMS,
+                    e,
+                ))?;
+            let offset = offset
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FORMS,
+                    e,
+                ))?;
             let url = format!("{}/forms/1/forms", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -5459,45 +5423,23 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("offset", &offset))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_forms",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_FORMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_FORMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_FORMS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_FORMS, response).await,
             }
         }
     }
@@ -5529,11 +5471,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/forms/1/forms/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ApiFormDto>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ApiFormDto>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FORM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/forms/1/forms/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -5554,45 +5498,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_form",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_FORM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_FORM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200u16 => crate::call::json(&super::operations::GET_FORM, response).await,
+                _ => crate::call::failure(&super::operations::GET_FORM, response).await,
             }
         }
     }
@@ -5626,9 +5546,13 @@ pub mod builder {
         ///Sends a `POST` request to `/forms/1/forms/{id}/views`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ApiStatusResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ApiStatusResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::INCREMENT_VIEW_COUNT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/forms/1/forms/{}/views", client.baseurl, encode_path(& id
                 .to_string()),
@@ -5650,45 +5574,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "increment_view_count",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::INCREMENT_VIEW_COUNT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::INCREMENT_VIEW_COUNT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::INCREMENT_VIEW_COUNT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::INCREMENT_VIEW_COUNT,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5765,7 +5674,7 @@ pub mod builder {
         ///Sends a `POST` request to `/forms/1/forms/{id}/data`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ApiStatusResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ApiStatusResponse>, Error> {
             let Self {
                 client,
                 id,
@@ -5773,12 +5682,26 @@ pub mod builder {
                 ib_submission_source,
                 body,
             } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_FORM_DATA,
+                    e,
+                ))?;
             let ib_submission_form_campaign = ib_submission_form_campaign
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_FORM_DATA,
+                    e,
+                ))?;
             let ib_submission_source = ib_submission_source
-                .map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_FORM_DATA,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_FORM_DATA,
+                    e,
+                ))?;
             let url = format!(
                 "{}/forms/1/forms/{}/data", client.baseurl, encode_path(& id
                 .to_string()),
@@ -5795,11 +5718,27 @@ pub mod builder {
                 header_map
                     .append(
                         "ib-submission-form-campaign",
-                        value.to_string().try_into()?,
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::SUBMIT_FORM_DATA,
+                                e,
+                            ))?,
                     );
             }
             if let Some(value) = ib_submission_source {
-                header_map.append("ib-submission-source", value.to_string().try_into()?);
+                header_map
+                    .append(
+                        "ib-submission-source",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::SUBMIT_FORM_DATA,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -5811,59 +5750,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "submit_form_data",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SUBMIT_FORM_DATA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SUBMIT_FORM_DATA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SUBMIT_FORM_DATA, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SUBMIT_FORM_DATA, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5872,5 +5779,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("moments", operations::by_method_name);
+crate::hooks::impl_product_client!("moments");

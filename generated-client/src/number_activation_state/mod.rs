@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -793,13 +793,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/number-activation-state/1/network-reports`
 
@@ -985,7 +978,7 @@ pub mod builder {
         ///Sends a `GET` request to `/number-activation-state/1/network-reports`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PageReportMetadata>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::PageReportMetadata>, Error> {
             let Self {
                 client,
                 date_from,
@@ -998,16 +991,51 @@ pub mod builder {
                 report_id,
                 size,
             } = self;
-            let date_from = date_from.map_err(Error::InvalidRequest)?;
-            let date_to = date_to.map_err(Error::InvalidRequest)?;
+            let date_from = date_from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
+            let date_to = date_to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
             let generated_date_from = generated_date_from
-                .map_err(Error::InvalidRequest)?;
-            let generated_date_to = generated_date_to.map_err(Error::InvalidRequest)?;
-            let network_id = network_id.map_err(Error::InvalidRequest)?;
-            let network_name = network_name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let report_id = report_id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
+            let generated_date_to = generated_date_to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
+            let network_id = network_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
+            let network_name = network_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
+            let report_id = report_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-activation-state/1/network-reports", client.baseurl,
             );
@@ -1047,45 +1075,30 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("reportId", &report_id))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_reports_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_REPORTS_METADATA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_REPORTS_METADATA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_REPORTS_METADATA, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_REPORTS_METADATA,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1141,13 +1154,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-activation-state/1/network-reports/{reportId}/records`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PageReports>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PageReports>, Error> {
             let Self { client, report_id, page, size } = self;
-            let report_id = report_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let report_id = report_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SINGLE_REPORT,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SINGLE_REPORT,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SINGLE_REPORT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-activation-state/1/network-reports/{}/records", client
                 .baseurl, encode_path(& report_id.to_string()),
@@ -1171,52 +1194,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_single_report",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SINGLE_REPORT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SINGLE_REPORT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SINGLE_REPORT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_SINGLE_REPORT, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1225,5 +1223,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("number-activation-state", operations::by_method_name);
+crate::hooks::impl_product_client!("number-activation-state");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -1752,13 +1752,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/number/1/notify`
 
@@ -1851,15 +1844,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number/1/notify`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NcResponseAsync>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NcResponseAsync>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::NcNotifyRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::NUMBER_CONTEXT_LOOKUP_ASYNC,
+                    e,
+                ))?;
             let url = format!("{}/number/1/notify", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -1879,45 +1873,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "number_context_lookup_async",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::NUMBER_CONTEXT_LOOKUP_ASYNC,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::NUMBER_CONTEXT_LOOKUP_ASYNC,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::NUMBER_CONTEXT_LOOKUP_ASYNC,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::NUMBER_CONTEXT_LOOKUP_ASYNC,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1961,15 +1943,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number/1/query`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NcResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NcResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::NcQueryRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::NUMBER_CONTEXT_LOOKUP,
+                    e,
+                ))?;
             let url = format!("{}/number/1/query", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -1989,45 +1972,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "number_context_lookup",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::NUMBER_CONTEXT_LOOKUP,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::NUMBER_CONTEXT_LOOKUP,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::NUMBER_CONTEXT_LOOKUP,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::NUMBER_CONTEXT_LOOKUP,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2178,9 +2149,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number/1/logs`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NcLogResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NcLogResponse>, Error> {
             let Self {
                 client,
                 bulk_id,
@@ -2193,15 +2162,51 @@ pub mod builder {
                 sent_until,
                 to,
             } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
-            let general_status = general_status.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let mcc = mcc.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let mnc = mnc.map_err(Error::InvalidRequest)?;
-            let sent_since = sent_since.map_err(Error::InvalidRequest)?;
-            let sent_until = sent_until.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
+            let general_status = general_status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
+            let mcc = mcc
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
+            let mnc = mnc
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
+            let sent_since = sent_since
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
+            let sent_until = sent_until
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
             let url = format!("{}/number/1/logs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2231,52 +2236,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("to", &to))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_number_context_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_NUMBER_CONTEXT_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2285,5 +2271,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("number-lookup", operations::by_method_name);
+crate::hooks::impl_product_client!("number-lookup");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -33368,13 +33368,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/numbers/1/numbers/available`
 
@@ -34418,9 +34411,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/1/numbers/available`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NumbersResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NumbersResponse>, Error> {
             let Self {
                 client,
                 capabilities,
@@ -34432,14 +34423,46 @@ pub mod builder {
                 page,
                 state,
             } = self;
-            let capabilities = capabilities.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let npa = npa.map_err(Error::InvalidRequest)?;
-            let number = number.map_err(Error::InvalidRequest)?;
-            let nxx = nxx.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let state = state.map_err(Error::InvalidRequest)?;
+            let capabilities = capabilities
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    e,
+                ))?;
+            let country = country
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    e,
+                ))?;
+            let npa = npa
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    e,
+                ))?;
+            let number = number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    e,
+                ))?;
+            let nxx = nxx
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    e,
+                ))?;
+            let state = state
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    e,
+                ))?;
             let url = format!("{}/numbers/1/numbers/available", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -34468,45 +34491,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("state", &state))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_available_numbers",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_AVAILABLE_NUMBERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_AVAILABLE_NUMBERS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_AVAILABLE_NUMBERS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -34563,13 +34574,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/1/numbers`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NumbersResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NumbersResponse>, Error> {
             let Self { client, limit, number, page } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let number = number.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_OWNED_NUMBERS,
+                    e,
+                ))?;
+            let number = number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_OWNED_NUMBERS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_OWNED_NUMBERS,
+                    e,
+                ))?;
             let url = format!("{}/numbers/1/numbers", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -34591,45 +34612,30 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("number", &number))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_owned_numbers",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::LIST_OWNED_NUMBERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::LIST_OWNED_NUMBERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::LIST_OWNED_NUMBERS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::LIST_OWNED_NUMBERS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -34675,15 +34681,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/1/numbers`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::PurchaseNumberRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PURCHASE_NUMBER,
+                    e,
+                ))?;
             let url = format!("{}/numbers/1/numbers", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -34699,53 +34706,25 @@ pub mod builder {
                 .post(url)
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "purchase_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PURCHASE_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PURCHASE_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 201u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::PURCHASE_NUMBER, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -34777,11 +34756,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/1/numbers/{numberKey}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NumberResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NumberResponse>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SINGLE_OWNED_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/1/numbers/{}", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -34803,45 +34784,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_single_owned_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SINGLE_OWNED_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SINGLE_OWNED_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_SINGLE_OWNED_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SINGLE_OWNED_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -34901,17 +34870,22 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/numbers/1/numbers/{numberKey}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NumberResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NumberResponse>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_OWNED_NUMBER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateOwnedNumberRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_OWNED_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/1/numbers/{}", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -34934,52 +34908,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_owned_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_OWNED_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_OWNED_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_OWNED_NUMBER, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_OWNED_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35011,9 +34963,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/1/numbers/{numberKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CANCEL_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/1/numbers/{}", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -35035,52 +34991,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "cancel_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CANCEL_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CANCEL_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CANCEL_NUMBER, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35138,11 +35066,23 @@ pub mod builder {
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/sms`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MoConfigurations>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::MoConfigurations>, Error> {
             let Self { client, number_key, limit, page } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/sms", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -35166,38 +35106,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_configurations_for_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35259,17 +35194,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/sms`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StoredMoConfiguration>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StoredMoConfiguration>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::StoredMoConfiguration::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/sms", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -35292,52 +35231,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "modify_sms_configurations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35397,17 +35317,21 @@ pub mod builder {
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/sms`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StoredMoConfiguration>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StoredMoConfiguration>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NEW_CONFIGURATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::MoConfiguration::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NEW_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/sms", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -35430,52 +35354,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_new_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_NEW_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_NEW_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_NEW_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_NEW_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35525,13 +35430,18 @@ pub mod builder {
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/sms/{configurationKey}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StoredMoConfiguration>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StoredMoConfiguration>, Error> {
             let Self { client, number_key, configuration_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SINGLE_CONFIGURATION,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SINGLE_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/sms/{}", client.baseurl, encode_path(&
                 number_key.to_string()), encode_path(& configuration_key.to_string()),
@@ -35553,38 +35463,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_single_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SINGLE_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SINGLE_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_SINGLE_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SINGLE_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35632,10 +35537,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/sms/{configurationKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, number_key, configuration_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONFIGURATION,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/sms/{}", client.baseurl, encode_path(&
                 number_key.to_string()), encode_path(& configuration_key.to_string()),
@@ -35657,45 +35570,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35753,11 +35648,23 @@ pub mod builder {
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/mms`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsConfigurations>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::MmsConfigurations>, Error> {
             let Self { client, number_key, limit, page } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MMS_CONFIGURATIONS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MMS_CONFIGURATIONS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MMS_CONFIGURATIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/mms", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -35781,45 +35688,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_mms_configurations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MMS_CONFIGURATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MMS_CONFIGURATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_MMS_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_MMS_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -35879,14 +35774,21 @@ pub mod builder {
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/mms`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsConfiguration>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::MmsConfiguration>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_MMS_CONFIGURATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::MmsConfiguration::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_MMS_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/mms", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -35909,52 +35811,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_mms_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_MMS_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_MMS_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_MMS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_MMS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36004,10 +35887,18 @@ pub mod builder {
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/mms/{configurationKey}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsConfiguration>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::MmsConfiguration>, Error> {
             let Self { client, number_key, configuration_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MMS_CONFIGURATION,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MMS_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/mms/{}", client.baseurl, encode_path(&
                 number_key.to_string()), encode_path(& configuration_key.to_string()),
@@ -36029,45 +35920,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_mms_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MMS_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MMS_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_MMS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_MMS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36143,15 +36022,26 @@ pub mod builder {
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/mms/{configurationKey}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsConfiguration>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::MmsConfiguration>, Error> {
             let Self { client, number_key, configuration_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_MMS_CONFIGURATION,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_MMS_CONFIGURATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::MmsConfiguration::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_MMS_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/mms/{}", client.baseurl, encode_path(&
                 number_key.to_string()), encode_path(& configuration_key.to_string()),
@@ -36174,52 +36064,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_mms_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_MMS_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_MMS_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_MMS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_MMS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36267,10 +36138,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/mms/{configurationKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, number_key, configuration_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_MMS_CONFIGURATION,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_MMS_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/mms/{}", client.baseurl, encode_path(&
                 number_key.to_string()), encode_path(& configuration_key.to_string()),
@@ -36292,52 +36171,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_mms_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_MMS_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_MMS_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_MMS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36369,11 +36223,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::VoiceSetup>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceSetup>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -36395,38 +36251,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_voice_setup_on_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36482,14 +36333,19 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/voice`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::VoiceSetup>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceSetup>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::VoiceSetup::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -36512,52 +36368,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_voice_setup_on_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36613,14 +36450,19 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::VoiceSetup::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -36639,53 +36481,28 @@ pub mod builder {
                 .post(url)
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_voice_setup_on_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 201u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36717,9 +36534,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/voice`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(& number_key
                 .to_string()),
@@ -36741,45 +36562,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_voice_setup_on_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -36811,11 +36614,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Cnam>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CNAM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
                 number_key.to_string()),
@@ -36837,52 +36642,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_cnam",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CNAM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CNAM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200u16 => crate::call::json(&super::operations::GET_CNAM, response).await,
+                _ => crate::call::failure(&super::operations::GET_CNAM, response).await,
             }
         }
     }
@@ -36934,14 +36708,19 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Cnam>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CNAM,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::Cnam::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CNAM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
                 number_key.to_string()),
@@ -36964,52 +36743,25 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_cnam",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CNAM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CNAM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_CNAM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_CNAM, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37061,14 +36813,19 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Cnam>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CNAM,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::Cnam::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CNAM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
                 number_key.to_string()),
@@ -37091,52 +36848,25 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_cnam",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CNAM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CNAM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_CNAM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_CNAM, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37168,11 +36898,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Cnam>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CNAM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
                 number_key.to_string()),
@@ -37194,52 +36926,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_cnam",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CNAM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CNAM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_CNAM, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_CNAM, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37273,9 +36978,13 @@ pub mod builder {
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice/cnam/status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PublicCnamStatus>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::PublicCnamStatus>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CNAM_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/cnam/status", client.baseurl,
                 encode_path(& number_key.to_string()),
@@ -37297,52 +37006,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_cnam_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CNAM_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CNAM_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CNAM_STATUS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CNAM_STATUS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37396,15 +37080,19 @@ pub mod builder {
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service/validate-address`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ValidateAddressResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ValidateAddressResponse>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::Address::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/emergency-service/validate-address",
                 client.baseurl, encode_path(& number_key.to_string()),
@@ -37427,52 +37115,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "validate_emergency_service",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37506,9 +37175,13 @@ pub mod builder {
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EmergencyAddress>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMERGENCY_SERVICE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
                 encode_path(& number_key.to_string()),
@@ -37530,52 +37203,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_emergency_service",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EMERGENCY_SERVICE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EMERGENCY_SERVICE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37635,14 +37289,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EmergencyAddress>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::EmergencyAddress::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
                 encode_path(& number_key.to_string()),
@@ -37665,52 +37326,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_emergency_service",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_EMERGENCY_SERVICE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37770,14 +37412,21 @@ pub mod builder {
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EmergencyAddress>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
             let Self { client, number_key, body } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::EmergencyAddress::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
                 encode_path(& number_key.to_string()),
@@ -37800,52 +37449,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_emergency_service",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_EMERGENCY_SERVICE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37879,9 +37509,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EmergencyAddress>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
                 encode_path(& number_key.to_string()),
@@ -37903,52 +37537,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_emergency_service",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_EMERGENCY_SERVICE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_EMERGENCY_SERVICE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_EMERGENCY_SERVICE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -37982,12 +37597,13 @@ pub mod builder {
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service/status`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::EmergencyAddressStatus>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::EmergencyAddressStatus>, Error> {
             let Self { client, number_key } = self;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/numbers/2/numbers/{}/voice/emergency-service/status", client.baseurl,
                 encode_path(& number_key.to_string()),
@@ -38009,52 +37625,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_emergency_service_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38203,7 +37800,7 @@ pub mod builder {
         ///Sends a `GET` request to `/number-registration/1/brands`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PageResponseBrand>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::PageResponseBrand>, Error> {
             let Self {
                 client,
                 application_id,
@@ -38216,15 +37813,51 @@ pub mod builder {
                 sort,
                 type_,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let name_like = name_like.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let reference_id = reference_id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
+            let name_like = name_like
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
+            let reference_id = reference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
             let url = format!("{}/number-registration/1/brands", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -38254,52 +37887,23 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_brands",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BRANDS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BRANDS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_BRANDS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_BRANDS, response).await,
             }
         }
     }
@@ -38328,11 +37932,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Brand>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Brand>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_BRAND,
+                    e,
+                ))?;
             let url = format!("{}/number-registration/1/brands", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -38352,52 +37958,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_brand",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_BRAND,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_BRAND,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_BRAND, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_BRAND, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38428,11 +38008,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Brand>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Brand>, Error> {
             let Self { client, brand_id } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}", client.baseurl, encode_path(&
                 brand_id.to_string()),
@@ -38454,59 +38036,23 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_brand",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BRAND,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BRAND,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_BRAND, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_BRAND, response).await,
             }
         }
     }
@@ -38548,12 +38094,18 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/number-registration/1/brands/{brandId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Brand>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Brand>, Error> {
             let Self { client, brand_id, body } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_BRAND,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_BRAND,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}", client.baseurl, encode_path(&
                 brand_id.to_string()),
@@ -38576,60 +38128,29 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_brand",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_BRAND,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_BRAND,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_BRAND, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(&super::operations::UPDATE_BRAND, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_BRAND, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38660,9 +38181,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/number-registration/1/brands/{brandId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, brand_id } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_BRAND,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}", client.baseurl, encode_path(&
                 brand_id.to_string()),
@@ -38684,59 +38209,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_brand",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_BRAND,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_BRAND,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_BRAND, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38767,9 +38257,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/register`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, brand_id } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REGISTER_BRAND,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/register", client.baseurl,
                 encode_path(& brand_id.to_string()),
@@ -38791,59 +38285,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "register_brand",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REGISTER_BRAND,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REGISTER_BRAND,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::REGISTER_BRAND, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38876,12 +38335,13 @@ pub mod builder {
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/registrar-statuses`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::BrandStatus>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::BrandStatus>>, Error> {
             let Self { client, brand_id } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/registrar-statuses", client.baseurl,
                 encode_path(& brand_id.to_string()),
@@ -38903,59 +38363,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_brand_registrar_statuses",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -38986,9 +38420,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/brand-auth-verification`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, brand_id } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BRAND_AUTH_VERIFICATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/brand-auth-verification", client
                 .baseurl, encode_path(& brand_id.to_string()),
@@ -39010,59 +38448,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "brand_auth_verification",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::BRAND_AUTH_VERIFICATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::BRAND_AUTH_VERIFICATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::BRAND_AUTH_VERIFICATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39093,9 +38499,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/resend2fa`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, brand_id } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/resend2fa", client.baseurl,
                 encode_path(& brand_id.to_string()),
@@ -39117,59 +38527,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resend_2fa_mail_brand_auth",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39228,14 +38606,21 @@ pub mod builder {
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/appeal`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BrandAppealResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BrandAppealResponse>, Error> {
             let Self { client, brand_id, body } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_BRAND_APPEAL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BrandAppealRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_BRAND_APPEAL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/appeal", client.baseurl,
                 encode_path(& brand_id.to_string()),
@@ -39258,59 +38643,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "submit_brand_appeal",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SUBMIT_BRAND_APPEAL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SUBMIT_BRAND_APPEAL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(&super::operations::SUBMIT_BRAND_APPEAL, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SUBMIT_BRAND_APPEAL,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39343,12 +38699,13 @@ pub mod builder {
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/appeals`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BrandAppealsResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BrandAppealsResponse>, Error> {
             let Self { client, brand_id } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_APPEALS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/appeals", client.baseurl,
                 encode_path(& brand_id.to_string()),
@@ -39370,52 +38727,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_brand_appeals",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BRAND_APPEALS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BRAND_APPEALS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_BRAND_APPEALS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_BRAND_APPEALS, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39487,15 +38819,28 @@ pub mod builder {
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/vets`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageResponseBrandVet>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageResponseBrandVet>, Error> {
             let Self { client, brand_id, page, size, sort } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_VETS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_VETS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_VETS,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_VETS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/vets", client.baseurl, encode_path(&
                 brand_id.to_string()),
@@ -39520,59 +38865,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_brand_vets",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BRAND_VETS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BRAND_VETS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_BRAND_VETS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_BRAND_VETS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39623,14 +38935,19 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/vets`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BrandVet>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
             let Self { client, brand_id, body } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VET_BRAND,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::BrandVet::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VET_BRAND,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/vets", client.baseurl, encode_path(&
                 brand_id.to_string()),
@@ -39653,59 +38970,23 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vet_brand",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VET_BRAND,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VET_BRAND,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(&super::operations::VET_BRAND, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::VET_BRAND, response).await,
             }
         }
     }
@@ -39749,12 +39030,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/vets/{vetId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BrandVet>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
             let Self { client, brand_id, vet_id } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
-            let vet_id = vet_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_VET,
+                    e,
+                ))?;
+            let vet_id = vet_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_VET,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/vets/{}", client.baseurl,
                 encode_path(& brand_id.to_string()), encode_path(& vet_id.to_string()),
@@ -39776,59 +39063,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_brand_vet",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BRAND_VET,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BRAND_VET,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_BRAND_VET, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_BRAND_VET, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -39892,15 +39146,24 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/number-registration/1/brands/{brandId}/vets/{vetId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BrandVet>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
             let Self { client, brand_id, vet_id, body } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
-            let vet_id = vet_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_BRAND_VET,
+                    e,
+                ))?;
+            let vet_id = vet_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_BRAND_VET,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::BrandVet::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_BRAND_VET,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/vets/{}", client.baseurl,
                 encode_path(& brand_id.to_string()), encode_path(& vet_id.to_string()),
@@ -39923,59 +39186,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_brand_vet",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_BRAND_VET,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_BRAND_VET,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_BRAND_VET, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_BRAND_VET, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -40019,12 +39250,18 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/number-registration/1/brands/{brandId}/vets/import`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BrandVet>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
             let Self { client, brand_id, body } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::IMPORT_EXISTING_BRAND_VET,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::IMPORT_EXISTING_BRAND_VET,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/vets/import", client.baseurl,
                 encode_path(& brand_id.to_string()),
@@ -40047,59 +39284,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "import_existing_brand_vet",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::IMPORT_EXISTING_BRAND_VET,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::IMPORT_EXISTING_BRAND_VET,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::IMPORT_EXISTING_BRAND_VET,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::IMPORT_EXISTING_BRAND_VET,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -40143,12 +39354,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/vets/{vetId}/report`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, brand_id, vet_id } = self;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
-            let vet_id = vet_id.map_err(Error::InvalidRequest)?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                    e,
+                ))?;
+            let vet_id = vet_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/brands/{}/vets/{}/report", client.baseurl,
                 encode_path(& brand_id.to_string()), encode_path(& vet_id.to_string()),
@@ -40162,59 +39379,31 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "get_brand_enhanced_vet_report",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -40408,10 +39597,7 @@ pub mod builder {
         ///Sends a `GET` request to `/number-registration/1/campaigns`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageResponseCampaign>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageResponseCampaign>, Error> {
             let Self {
                 client,
                 application_id,
@@ -40427,18 +39613,66 @@ pub mod builder {
                 stage,
                 type_,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let brand_id = brand_id.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let name_like = name_like.map_err(Error::InvalidRequest)?;
-            let number = number.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let reference_id = reference_id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
-            let stage = stage.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let brand_id = brand_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let name_like = name_like
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let number = number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let reference_id = reference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let stage = stage
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
             let url = format!("{}/number-registration/1/campaigns", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -40471,52 +39705,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("stage", &stage))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_campaigns",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CAMPAIGNS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CAMPAIGNS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CAMPAIGNS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CAMPAIGNS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -40545,11 +39753,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Campaign>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Campaign>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!("{}/number-registration/1/campaigns", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -40569,52 +39779,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_CAMPAIGN, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_CAMPAIGN, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -40663,17 +39848,17 @@ pub mod builder {
         ///Sends a `POST` request to `/number-registration/1/campaigns/toll-free`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::TollFreeUnifiedNumberCampaignApiModel>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::TollFreeUnifiedNumberCampaignApiModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TollFreeUnifiedNumberCampaignApiModel::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/toll-free", client.baseurl,
             );
@@ -40695,52 +39880,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_toll_free_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -40771,11 +39937,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/{campaignId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Campaign>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Campaign>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -40797,52 +39965,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CAMPAIGN, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CAMPAIGN, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -40884,12 +40026,18 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/number-registration/1/campaigns/{campaignId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Campaign>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Campaign>, Error> {
             let Self { client, campaign_id, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CAMPAIGN,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -40912,52 +40060,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_CAMPAIGN, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_CAMPAIGN, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -40988,9 +40111,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/number-registration/1/campaigns/{campaignId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -41012,52 +40139,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_CAMPAIGN, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -41116,15 +40215,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/register`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REGISTER_CAMPAIGN,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::RegisterCampaignRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REGISTER_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/register", client.baseurl,
                 encode_path(& campaign_id.to_string()),
@@ -41147,52 +40253,24 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "register_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REGISTER_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REGISTER_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::REGISTER_CAMPAIGN, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -41225,12 +40303,13 @@ pub mod builder {
         ///Sends a `GET` request to `/number-registration/1/campaigns/{campaignId}/network-statuses`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::NetworkStatus>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::NetworkStatus>>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/network-statuses", client.baseurl,
                 encode_path(& campaign_id.to_string()),
@@ -41252,52 +40331,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_campaign_network_statuses",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -41328,9 +40388,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/deregister`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEREGISTER_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/deregister", client.baseurl,
                 encode_path(& campaign_id.to_string()),
@@ -41352,53 +40416,28 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deregister_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEREGISTER_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEREGISTER_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEREGISTER_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -41458,15 +40497,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/update-registration`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateCampaignRegistrationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/update-registration", client
                 .baseurl, encode_path(& campaign_id.to_string()),
@@ -41489,52 +40535,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_registered_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -41594,15 +40615,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/add-numbers`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_NUMBERS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateCampaignRegistrationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_NUMBERS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/add-numbers", client.baseurl,
                 encode_path(& campaign_id.to_string()),
@@ -41625,45 +40653,23 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_numbers",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_NUMBERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_NUMBERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::ADD_NUMBERS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -41723,15 +40729,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/remove-numbers`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_NUMBERS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateCampaignRegistrationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_NUMBERS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/remove-numbers", client.baseurl,
                 encode_path(& campaign_id.to_string()),
@@ -41754,45 +40767,24 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_numbers",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REMOVE_NUMBERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REMOVE_NUMBERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::REMOVE_NUMBERS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -41823,11 +40815,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/{campaignId}/numbers`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NumberPreviews>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::NumberPreviews>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGN_NUMBERS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/numbers", client.baseurl,
                 encode_path(& campaign_id.to_string()),
@@ -41849,52 +40843,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_campaign_numbers",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CAMPAIGN_NUMBERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CAMPAIGN_NUMBERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CAMPAIGN_NUMBERS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CAMPAIGN_NUMBERS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -41949,14 +40921,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/appeal`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEAL_CAMPAIGN,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AppealRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEAL_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/appeal", client.baseurl,
                 encode_path(& campaign_id.to_string()),
@@ -41979,52 +40958,24 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "appeal_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::APPEAL_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::APPEAL_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::APPEAL_CAMPAIGN, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -42040,9 +40991,7 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/priorities`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Priority>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Priority>, Error> {
             let Self { client } = self;
             let url = format!(
                 "{}/number-registration/1/campaigns/priorities", client.baseurl,
@@ -42064,45 +41013,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_campaign_priorities",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CAMPAIGN_PRIORITIES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CAMPAIGN_PRIORITIES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CAMPAIGN_PRIORITIES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CAMPAIGN_PRIORITIES,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -42161,15 +41098,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/number-pool/attach`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ATTACH_NUMBER_POOL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AttachNumberPoolRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ATTACH_NUMBER_POOL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/number-pool/attach", client
                 .baseurl, encode_path(& campaign_id.to_string()),
@@ -42192,59 +41136,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "attach_number_pool",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ATTACH_NUMBER_POOL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ATTACH_NUMBER_POOL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ATTACH_NUMBER_POOL,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -42275,9 +41187,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/number-pool/detach`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DETACH_NUMBER_POOL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaigns/{}/number-pool/detach", client
                 .baseurl, encode_path(& campaign_id.to_string()),
@@ -42299,59 +41215,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "detach_number_pool",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DETACH_NUMBER_POOL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DETACH_NUMBER_POOL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DETACH_NUMBER_POOL,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -42425,16 +41309,28 @@ pub mod builder {
         ///Sends a `GET` request to `/number-registration/1/number-pools`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::NumberPoolUsageApiPageResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::NumberPoolUsageApiPageResponse>, Error> {
             let Self { client, availability, page, registrar_record_id, size } = self;
-            let availability = availability.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let availability = availability
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OWNED_NUMBER_POOLS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OWNED_NUMBER_POOLS,
+                    e,
+                ))?;
             let registrar_record_id = registrar_record_id
-                .map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OWNED_NUMBER_POOLS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OWNED_NUMBER_POOLS,
+                    e,
+                ))?;
             let url = format!("{}/number-registration/1/number-pools", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -42464,52 +41360,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_owned_number_pools",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OWNED_NUMBER_POOLS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OWNED_NUMBER_POOLS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OWNED_NUMBER_POOLS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OWNED_NUMBER_POOLS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -42540,11 +41417,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/documents/{documentId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, document_id } = self;
-            let document_id = document_id.map_err(Error::InvalidRequest)?;
+            let document_id = document_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/documents/{}", client.baseurl, encode_path(&
                 document_id.to_string()),
@@ -42558,38 +41437,31 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "download_document_content",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -42623,12 +41495,13 @@ pub mod builder {
         ///Sends a `POST` request to `/number-registration/1/automatic-review/campaigns/{campaignUuid}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReviewSubmissionResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ReviewSubmissionResponse>, Error> {
             let Self { client, campaign_uuid } = self;
-            let campaign_uuid = campaign_uuid.map_err(Error::InvalidRequest)?;
+            let campaign_uuid = campaign_uuid
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/automatic-review/campaigns/{}", client.baseurl,
                 encode_path(& campaign_uuid.to_string()),
@@ -42650,52 +41523,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "submit_existing_campaign_for_ai_review",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(
+                            &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -42729,12 +41583,13 @@ pub mod builder {
         ///Sends a `POST` request to `/number-registration/1/automatic-review`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReviewSubmissionResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ReviewSubmissionResponse>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/automatic-review", client.baseurl,
             );
@@ -42756,52 +41611,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "submit_campaign_info_for_ai_review",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(
+                            &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -42834,12 +41670,13 @@ pub mod builder {
         ///Sends a `GET` request to `/number-registration/1/automatic-review/{requestUuid}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ExternalAutomaticReviewResults>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ExternalAutomaticReviewResults>, Error> {
             let Self { client, request_uuid } = self;
-            let request_uuid = request_uuid.map_err(Error::InvalidRequest)?;
+            let request_uuid = request_uuid
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_AI_REVIEW_RESULTS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/automatic-review/{}", client.baseurl,
                 encode_path(& request_uuid.to_string()),
@@ -42861,52 +41698,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_ai_review_results",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_AI_REVIEW_RESULTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_AI_REVIEW_RESULTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_AI_REVIEW_RESULTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_AI_REVIEW_RESULTS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -42939,12 +41757,13 @@ pub mod builder {
         ///Sends a `POST` request to `/number-registration/1/campaign-builder`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CampaignBuilderResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CampaignBuilderResponse>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::START_CAMPAIGN_BUILDER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaign-builder", client.baseurl,
             );
@@ -42966,52 +41785,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "start_campaign_builder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::START_CAMPAIGN_BUILDER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::START_CAMPAIGN_BUILDER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(
+                            &super::operations::START_CAMPAIGN_BUILDER,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::START_CAMPAIGN_BUILDER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -43044,12 +41844,13 @@ pub mod builder {
         ///Sends a `GET` request to `/number-registration/1/campaign-builder/{requestUuid}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CampaignBuilderResult>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CampaignBuilderResult>, Error> {
             let Self { client, request_uuid } = self;
-            let request_uuid = request_uuid.map_err(Error::InvalidRequest)?;
+            let request_uuid = request_uuid
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/number-registration/1/campaign-builder/{}", client.baseurl,
                 encode_path(& request_uuid.to_string()),
@@ -43071,52 +41872,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_campaign_builder_results",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -43125,6 +41907,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
 /// none): a form per operation, with file parts as [`FilePart`](crate::FilePart)s.
 pub mod multipart {
@@ -43171,58 +41954,33 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::DocumentMetadata>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::DocumentMetadata>, Error> {
+            let operation = &super::operations::UPLOAD_DOCUMENT_METADATA;
             let Self { client, form } = self;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!("{}/number-registration/1/documents", client.baseurl,);
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::UPLOAD_DOCUMENT_METADATA,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::UPLOAD_DOCUMENT_METADATA,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -43234,4 +41992,4 @@ impl Client {
     }
 }
 pub mod operations;
-crate::hooks::impl_hooks!("numbers", operations::by_method_name);
+crate::hooks::impl_product_client!("numbers");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -266,13 +266,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/platform/1/openapi`
 
@@ -327,9 +320,7 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `GET` request to `/platform/1/openapi`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::OpenApi>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::OpenApi>, Error> {
             let Self { client } = self;
             let url = format!("{}/platform/1/openapi", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -349,31 +340,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_openapi",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OPENAPI,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OPENAPI,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_OPENAPI, response).await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_OPENAPI, response).await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -405,11 +390,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/platform/1/openapi/{product}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::OpenApi>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::OpenApi>, Error> {
             let Self { client, product } = self;
-            let product = product.map_err(Error::InvalidRequest)?;
+            let product = product
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PRODUCT_LEVEL_OPENAPI,
+                    e,
+                ))?;
             let url = format!(
                 "{}/platform/1/openapi/{}", client.baseurl, encode_path(& product
                 .to_string()),
@@ -431,38 +418,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_product_level_openapi",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_PRODUCT_LEVEL_OPENAPI,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_PRODUCT_LEVEL_OPENAPI,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_PRODUCT_LEVEL_OPENAPI,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_PRODUCT_LEVEL_OPENAPI,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -480,7 +462,7 @@ pub mod builder {
         ///Sends a `GET` request to `/platform/1/openapi/available-products`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AvailableProducts>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::AvailableProducts>, Error> {
             let Self { client } = self;
             let url = format!(
                 "{}/platform/1/openapi/available-products", client.baseurl,
@@ -502,31 +484,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_available_products",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_AVAILABLE_PRODUCTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_AVAILABLE_PRODUCTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_AVAILABLE_PRODUCTS,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_AVAILABLE_PRODUCTS,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -535,5 +519,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("openapi", operations::by_method_name);
+crate::hooks::impl_product_client!("openapi");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -18073,13 +18073,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/people/2/persons`
 
@@ -19223,9 +19216,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/persons`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamPersonV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
             let Self {
                 client,
                 filter,
@@ -19237,15 +19228,46 @@ pub mod builder {
                 sender,
                 type_,
             } = self;
-            let filter = filter.map_err(Error::InvalidRequest)?;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
+            let filter = filter
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    e,
+                ))?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    e,
+                ))?;
             let include_total_count = include_total_count
-                .map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -19277,31 +19299,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_a_single_person_or_a_list_of_people",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19387,16 +19411,29 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/2/persons`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamPersonV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
             let Self { client, identifier, sender, type_, body } = self;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_A_PERSON,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_A_PERSON,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_A_PERSON,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::IamPersonV2::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_A_PERSON,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -19419,31 +19456,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_a_person",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_A_PERSON,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_A_PERSON,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_A_PERSON, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_A_PERSON, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19485,13 +19518,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/persons`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamPersonV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::IamPersonV2::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_A_NEW_PERSON,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -19511,31 +19545,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_a_new_person",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_A_NEW_PERSON,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_A_NEW_PERSON,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_A_NEW_PERSON, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_A_NEW_PERSON,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19597,11 +19630,23 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/persons`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, identifier, sender, type_ } = self;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_A_PERSON,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_A_PERSON,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_A_PERSON,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -19623,31 +19668,24 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_a_person",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_A_PERSON,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_A_PERSON,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_A_PERSON, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19733,16 +19771,29 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/persons`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamPersonV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
             let Self { client, identifier, sender, type_, body } = self;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PARTIAL_PERSON_UPDATE,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PARTIAL_PERSON_UPDATE,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PARTIAL_PERSON_UPDATE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::IamPersonV2::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PARTIAL_PERSON_UPDATE,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -19765,31 +19816,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "partial_person_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PARTIAL_PERSON_UPDATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PARTIAL_PERSON_UPDATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::PARTIAL_PERSON_UPDATE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::PARTIAL_PERSON_UPDATE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -19879,19 +19932,32 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/2/persons/contactInformation`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamPersonV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
             let Self { client, identifier, sender, type_, body } = self;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PersonDestinationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons/contactInformation", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -19914,31 +19980,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_person_contact_information",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -20028,19 +20096,32 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/persons/contactInformation`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamPersonV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
             let Self { client, identifier, sender, type_, body } = self;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PersonDestinationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons/contactInformation", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -20063,31 +20144,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_person_contact_information",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -20177,19 +20260,32 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/persons/contactInformation`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamPersonV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
             let Self { client, identifier, sender, type_, body } = self;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PersonDestinationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons/contactInformation", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -20212,31 +20308,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_person_contact_information",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -20282,13 +20380,16 @@ pub mod builder {
         ///Sends a `POST` request to `/people/2/persons/batch`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchCreateResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BatchCreateResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchCreateRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_PEOPLE_CREATE,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons/batch", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -20308,32 +20409,34 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "batch_people_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::BATCH_PEOPLE_CREATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::BATCH_PEOPLE_CREATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                207u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::BATCH_PEOPLE_CREATE, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                207u16 => {
+                    crate::call::json(&super::operations::BATCH_PEOPLE_CREATE, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => {
+                    crate::call::failure(
+                            &super::operations::BATCH_PEOPLE_CREATE,
+                            response,
+                        )
+                        .await
+                }
             }
         }
     }
@@ -20379,13 +20482,16 @@ pub mod builder {
         ///Sends a `DELETE` request to `/people/2/persons/batch`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchDeleteResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BatchDeleteResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchDeleteRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_PEOPLE_DELETE,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons/batch", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -20405,32 +20511,34 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "batch_people_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::BATCH_PEOPLE_DELETE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::BATCH_PEOPLE_DELETE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                207u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::BATCH_PEOPLE_DELETE, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                207u16 => {
+                    crate::call::json(&super::operations::BATCH_PEOPLE_DELETE, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => {
+                    crate::call::failure(
+                            &super::operations::BATCH_PEOPLE_DELETE,
+                            response,
+                        )
+                        .await
+                }
             }
         }
     }
@@ -20478,13 +20586,16 @@ pub mod builder {
         ///Sends a `PATCH` request to `/people/2/persons/batch`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchUpdateResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BatchUpdateResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchPeopleUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_PEOPLE_UPDATE,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons/batch", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -20504,32 +20615,34 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "batch_people_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::BATCH_PEOPLE_UPDATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::BATCH_PEOPLE_UPDATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                207u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::BATCH_PEOPLE_UPDATE, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                207u16 => {
+                    crate::call::json(&super::operations::BATCH_PEOPLE_UPDATE, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => {
+                    crate::call::failure(
+                            &super::operations::BATCH_PEOPLE_UPDATE,
+                            response,
+                        )
+                        .await
+                }
             }
         }
     }
@@ -20571,15 +20684,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/persons/match`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::MatchResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::MatchResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::MatchRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MATCH_PEOPLE_IDS,
+                    e,
+                ))?;
             let url = format!("{}/people/2/persons/match", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -20599,52 +20713,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "match_people_ids",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::MATCH_PEOPLE_IDS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::MATCH_PEOPLE_IDS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::MATCH_PEOPLE_IDS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::MATCH_PEOPLE_IDS, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -20692,16 +20781,16 @@ pub mod builder {
         ///Sends a `POST` request to `/people/3/persons/merge`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MergePersonsResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MergePersonsResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::MergeRequestDocsSchema::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MERGE_PERSONS,
+                    e,
+                ))?;
             let url = format!("{}/people/3/persons/merge", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -20721,45 +20810,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "merge_persons",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::MERGE_PERSONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::MERGE_PERSONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                207u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                207u16 => {
+                    crate::call::json(&super::operations::MERGE_PERSONS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::MERGE_PERSONS, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -20807,17 +20877,17 @@ pub mod builder {
         ///Sends a `PUT` request to `/people/3/persons/upsert`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UpsertPersonsFullResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::UpsertPersonsFullResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::UpsertRequestDocsSchema::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPSERT_PERSONS_FULL,
+                    e,
+                ))?;
             let url = format!("{}/people/3/persons/upsert", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -20837,45 +20907,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "upsert_persons_full",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPSERT_PERSONS_FULL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPSERT_PERSONS_FULL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                207u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                207u16 => {
+                    crate::call::json(&super::operations::UPSERT_PERSONS_FULL, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPSERT_PERSONS_FULL,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -20923,17 +20978,17 @@ pub mod builder {
         ///Sends a `PATCH` request to `/people/3/persons/upsert`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UpsertPersonsPartialResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::UpsertPersonsPartialResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::UpsertRequestDocsSchema::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPSERT_PERSONS_PARTIAL,
+                    e,
+                ))?;
             let url = format!("{}/people/3/persons/upsert", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -20953,45 +21008,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "upsert_persons_partial",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPSERT_PERSONS_PARTIAL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPSERT_PERSONS_PARTIAL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                207u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                207u16 => {
+                    crate::call::json(
+                            &super::operations::UPSERT_PERSONS_PARTIAL,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPSERT_PERSONS_PARTIAL,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -21136,7 +21179,7 @@ pub mod builder {
         ///Sends a `GET` request to `/people/2/companies`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CompaniesResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CompaniesResponse>, Error> {
             let Self {
                 client,
                 domain,
@@ -21149,16 +21192,51 @@ pub mod builder {
                 order_by,
                 page,
             } = self;
-            let domain = domain.map_err(Error::InvalidRequest)?;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let filter = filter.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let domain = domain
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
+            let external_id = external_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
+            let filter = filter
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
             let include_total_count = include_total_count
-                .map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
             let url = format!("{}/people/2/companies", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -21191,31 +21269,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_a_single_company_by_name_or_a_list_of_companies",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -21257,15 +21337,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/companies`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamCompanyV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamCompanyV2>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::IamCompanyV2::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_COMPANY,
+                    e,
+                ))?;
             let url = format!("{}/people/2/companies", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -21285,31 +21366,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_company",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_COMPANY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_COMPANY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_COMPANY, response).await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_COMPANY, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -21384,12 +21460,28 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/companies`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, domain, external_id, id, name } = self;
-            let domain = domain.map_err(Error::InvalidRequest)?;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let domain = domain
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_COMPANY,
+                    e,
+                ))?;
+            let external_id = external_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_COMPANY,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_COMPANY,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_COMPANY,
+                    e,
+                ))?;
             let url = format!("{}/people/2/companies", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -21412,31 +21504,24 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("id", &id))
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_company",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_COMPANY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_COMPANY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_COMPANY, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -21561,9 +21646,7 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/companies`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamCompanyV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamCompanyV2>, Error> {
             let Self {
                 client,
                 domain,
@@ -21574,17 +21657,44 @@ pub mod builder {
                 replace_tags,
                 body,
             } = self;
-            let domain = domain.map_err(Error::InvalidRequest)?;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let replace_domains = replace_domains.map_err(Error::InvalidRequest)?;
-            let replace_tags = replace_tags.map_err(Error::InvalidRequest)?;
+            let domain = domain
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_COMPANY,
+                    e,
+                ))?;
+            let external_id = external_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_COMPANY,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_COMPANY,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_COMPANY,
+                    e,
+                ))?;
+            let replace_domains = replace_domains
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_COMPANY,
+                    e,
+                ))?;
+            let replace_tags = replace_tags
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_COMPANY,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::IamCompanyV2::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_COMPANY,
+                    e,
+                ))?;
             let url = format!("{}/people/2/companies", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -21615,31 +21725,26 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("replaceTags", &replace_tags))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_company",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_COMPANY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_COMPANY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_COMPANY, response).await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_COMPANY, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -21688,14 +21793,17 @@ pub mod builder {
         ///Sends a `POST` request to `/people/2/companies/batch`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchCreateResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BatchCreateResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchCreateRequest8f565377::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_COMPANIES,
+                    e,
+                ))?;
             let url = format!("{}/people/2/companies/batch", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -21715,32 +21823,31 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_companies",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_COMPANIES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_COMPANIES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                207u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_COMPANIES, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                207u16 => {
+                    crate::call::json(&super::operations::CREATE_COMPANIES, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_COMPANIES, response)
+                        .await
+                }
             }
         }
     }
@@ -21789,17 +21896,17 @@ pub mod builder {
         ///Sends a `DELETE` request to `/people/2/companies/batch`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BatchDeleteResponse62d9ebaf>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BatchDeleteResponse62d9ebaf>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchDeleteRequest62d9ebaf::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_COMPANIES,
+                    e,
+                ))?;
             let url = format!("{}/people/2/companies/batch", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -21819,32 +21926,31 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_companies",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_COMPANIES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_COMPANIES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                207u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_COMPANIES, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                207u16 => {
+                    crate::call::json(&super::operations::DELETE_COMPANIES, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_COMPANIES, response)
+                        .await
+                }
             }
         }
     }
@@ -21890,16 +21996,16 @@ pub mod builder {
         ///Sends a `PATCH` request to `/people/2/companies/batch`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BatchUpdateResponseff83b773>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BatchUpdateResponseff83b773>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::UpdateCompaniesBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_COMPANIES,
+                    e,
+                ))?;
             let url = format!("{}/people/2/companies/batch", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -21919,32 +22025,31 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_companies",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_COMPANIES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_COMPANIES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                207u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_COMPANIES, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                207u16 => {
+                    crate::call::json(&super::operations::UPDATE_COMPANIES, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_COMPANIES, response)
+                        .await
+                }
             }
         }
     }
@@ -22048,18 +22153,37 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/companies/persons`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, domain, external_id, id, name, body } = self;
-            let domain = domain.map_err(Error::InvalidRequest)?;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let domain = domain
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                    e,
+                ))?;
+            let external_id = external_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BatchPersonsToCompanyRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                    e,
+                ))?;
             let url = format!("{}/people/2/companies/persons", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -22083,31 +22207,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("id", &id))
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "batch_remove_persons_from_company",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -22211,18 +22331,37 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/companies/persons`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, domain, external_id, id, name, body } = self;
-            let domain = domain.map_err(Error::InvalidRequest)?;
-            let external_id = external_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let domain = domain
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                    e,
+                ))?;
+            let external_id = external_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BatchPersonsToCompanyRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                    e,
+                ))?;
             let url = format!("{}/people/2/companies/persons", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -22246,31 +22385,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("id", &id))
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "batch_add_persons_to_company",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -22343,16 +22478,28 @@ pub mod builder {
         ///Sends a `GET` request to `/people/2/tags`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::IamTagV2>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::IamTagV2>>, Error> {
             let Self { client, include_total_count, limit, order_by, page } = self;
             let include_total_count = include_total_count
-                .map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LIST_OF_TAGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LIST_OF_TAGS,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LIST_OF_TAGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LIST_OF_TAGS,
+                    e,
+                ))?;
             let url = format!("{}/people/2/tags", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -22380,31 +22527,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_list_of_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_LIST_OF_TAGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_LIST_OF_TAGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_LIST_OF_TAGS, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_LIST_OF_TAGS, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -22442,13 +22585,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/tags`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamTagV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamTagV2>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::IamTagV2::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_A_NEW_TAG,
+                    e,
+                ))?;
             let url = format!("{}/people/2/tags", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -22468,31 +22612,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_a_new_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_A_NEW_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_A_NEW_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_A_NEW_TAG, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_A_NEW_TAG, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -22524,11 +22664,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/tags/{name}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IamTagV2>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IamTagV2>, Error> {
             let Self { client, name } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_TAG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/tags/{}", client.baseurl, encode_path(& name.to_string()),
             );
@@ -22549,31 +22691,23 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_a_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_A_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_A_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_A_TAG, response).await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_A_TAG, response).await,
             }
         }
     }
@@ -22605,11 +22739,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/tags/{name}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::std::string::String>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
             let Self { client, name } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_A_TAG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/tags/{}", client.baseurl, encode_path(& name.to_string()),
             );
@@ -22630,31 +22766,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_a_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_A_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_A_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_A_TAG, response).await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_A_TAG, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -22712,16 +22843,21 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/tags/{name}/persons`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::std::string::String>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
             let Self { client, name, body } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BatchTagRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/tags/{}/persons", client.baseurl, encode_path(& name
                 .to_string()),
@@ -22744,31 +22880,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_tag_from_people_batch",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -22826,14 +22964,21 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/tags/{name}/persons`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, name, body } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BatchTagRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/tags/{}/persons", client.baseurl, encode_path(& name
                 .to_string()),
@@ -22856,31 +23001,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_tag_to_people_batch",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -22953,16 +23094,28 @@ pub mod builder {
         ///Sends a `GET` request to `/people/2/customAttributes`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CustomAttributesResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CustomAttributesResponse>, Error> {
             let Self { client, include_total_count, limit, order_by, page } = self;
             let include_total_count = include_total_count
-                .map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                    e,
+                ))?;
             let url = format!("{}/people/2/customAttributes", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -22990,31 +23143,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_a_list_of_custom_attributes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -23060,13 +23215,16 @@ pub mod builder {
         ///Sends a `POST` request to `/people/2/customAttributes`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IamCustomAttribute>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::IamCustomAttribute>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::IamCustomAttribute::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
             let url = format!("{}/people/2/customAttributes", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -23086,31 +23244,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_a_custom_attribute",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -23144,9 +23304,13 @@ pub mod builder {
         ///Sends a `GET` request to `/people/2/customAttributes/{name}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IamCustomAttribute>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::IamCustomAttribute>, Error> {
             let Self { client, name } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/customAttributes/{}", client.baseurl, encode_path(& name
                 .to_string()),
@@ -23168,31 +23332,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_a_single_custom_attribute",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -23224,11 +23390,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/customAttributes/{name}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::std::string::String>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
             let Self { client, name } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/customAttributes/{}", client.baseurl, encode_path(& name
                 .to_string()),
@@ -23250,31 +23418,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_a_custom_attribute",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -23365,16 +23535,33 @@ pub mod builder {
         ///Sends a `POST` request to `/people/2/customAttributes/{name}/append`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<::serde_json::Value>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<::serde_json::Value>>, Error> {
             let Self { client, name, identifier, sender, type_, body } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/customAttributes/{}/append", client.baseurl, encode_path(&
                 name.to_string()),
@@ -23400,31 +23587,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "append_item_to_custom_attribute",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -23513,15 +23702,33 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/3/lists/{listName}/items`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, list_name, identifier, item_ids, sender, type_ } = self;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let item_ids = item_ids.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LIST_ITEMS,
+                    e,
+                ))?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LIST_ITEMS,
+                    e,
+                ))?;
+            let item_ids = item_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LIST_ITEMS,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LIST_ITEMS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LIST_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
                 .to_string()),
@@ -23547,45 +23754,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_list_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_LIST_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_LIST_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_LIST_ITEMS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_LIST_ITEMS, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -23683,15 +23871,33 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/3/lists/{listName}/items`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, list_name, identifier, sender, type_, body } = self;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_LIST_ITEMS,
+                    e,
+                ))?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_LIST_ITEMS,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_LIST_ITEMS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_LIST_ITEMS,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPEND_LIST_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
                 .to_string()),
@@ -23717,45 +23923,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "append_list_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::APPEND_LIST_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::APPEND_LIST_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::APPEND_LIST_ITEMS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::APPEND_LIST_ITEMS, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -23844,15 +24032,33 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/3/lists/{listName}/items`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, list_name, identifier, item_ids, sender, type_ } = self;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let item_ids = item_ids.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_LIST_ITEMS,
+                    e,
+                ))?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_LIST_ITEMS,
+                    e,
+                ))?;
+            let item_ids = item_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_LIST_ITEMS,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_LIST_ITEMS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_LIST_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
                 .to_string()),
@@ -23878,45 +24084,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_list_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_LIST_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_LIST_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_LIST_ITEMS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_LIST_ITEMS, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24024,16 +24212,38 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/3/lists/{listName}/items/{itemId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, list_name, item_id, identifier, sender, type_, body } = self;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let item_id = item_id.map_err(Error::InvalidRequest)?;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let item_id = item_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST_ITEM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/lists/{}/items/{}", client.baseurl, encode_path(& list_name
                 .to_string()), encode_path(& item_id.to_string()),
@@ -24059,45 +24269,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "replace_list_item",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REPLACE_LIST_ITEM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::REPLACE_LIST_ITEM, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::REPLACE_LIST_ITEM, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24205,16 +24397,38 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/3/lists/{listName}/items/{itemId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, list_name, item_id, identifier, sender, type_, body } = self;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let item_id = item_id.map_err(Error::InvalidRequest)?;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let item_id = item_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST_ITEM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/lists/{}/items/{}", client.baseurl, encode_path(& list_name
                 .to_string()), encode_path(& item_id.to_string()),
@@ -24240,45 +24454,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_list_item",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_LIST_ITEM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_LIST_ITEM, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_LIST_ITEM, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24353,14 +24549,28 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/3/lists`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, identifier, list_names, sender, type_ } = self;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let list_names = list_names.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LISTS,
+                    e,
+                ))?;
+            let list_names = list_names
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LISTS,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LISTS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_LISTS,
+                    e,
+                ))?;
             let url = format!("{}/people/3/lists", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -24383,45 +24593,23 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_lists",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_LISTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_LISTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_LISTS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_LISTS, response).await,
             }
         }
     }
@@ -24496,12 +24684,28 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/3/lists`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, identifier, list_names, sender, type_ } = self;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let list_names = list_names.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_LISTS,
+                    e,
+                ))?;
+            let list_names = list_names
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_LISTS,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_LISTS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_LISTS,
+                    e,
+                ))?;
             let url = format!("{}/people/3/lists", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -24524,45 +24728,24 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_lists",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_LISTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_LISTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_LISTS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24660,15 +24843,33 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/3/lists/{listName}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, list_name, identifier, sender, type_, body } = self;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST,
+                    e,
+                ))?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_LIST,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/lists/{}", client.baseurl, encode_path(& list_name
                 .to_string()),
@@ -24694,45 +24895,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "replace_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REPLACE_LIST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REPLACE_LIST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::REPLACE_LIST, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::REPLACE_LIST, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24830,15 +25012,33 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/3/lists/{listName}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, list_name, identifier, sender, type_, body } = self;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let identifier = identifier.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST,
+                    e,
+                ))?;
+            let identifier = identifier
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_LIST,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/lists/{}", client.baseurl, encode_path(& list_name
                 .to_string()),
@@ -24864,45 +25064,25 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_LIST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_LIST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_LIST, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_LIST, response).await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -24962,13 +25142,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/persons/{personId}/lists/{listName}/items`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, person_id, list_name, item_ids } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let item_ids = item_ids.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                    e,
+                ))?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                    e,
+                ))?;
+            let item_ids = item_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/persons/{}/lists/{}/items", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
@@ -24991,45 +25181,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_get_list_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25098,13 +25276,23 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/persons/{personId}/lists/{listName}/items`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, person_id, list_name, body } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                    e,
+                ))?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/persons/{}/lists/{}/items", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
@@ -25127,45 +25315,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_append_list_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25225,13 +25401,23 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/persons/{personId}/lists/{listName}/items`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, person_id, list_name, item_ids } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let item_ids = item_ids.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                    e,
+                ))?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                    e,
+                ))?;
+            let item_ids = item_ids
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/persons/{}/lists/{}/items", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
@@ -25254,45 +25440,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_delete_list_items",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25371,14 +25545,28 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/2/persons/{personId}/lists/{listName}/items/{itemId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, person_id, list_name, item_id, body } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let item_id = item_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let item_id = item_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/persons/{}/lists/{}/items/{}", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
@@ -25402,45 +25590,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_replace_list_item",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25519,14 +25695,28 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/persons/{personId}/lists/{listName}/items/{itemId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, person_id, list_name, item_id, body } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let item_id = item_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let item_id = item_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/persons/{}/lists/{}/items/{}", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
@@ -25550,45 +25740,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_update_list_item",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25634,12 +25812,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/persons/{personId}/lists`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, person_id, list_names } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let list_names = list_names.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_GET_LISTS,
+                    e,
+                ))?;
+            let list_names = list_names
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_GET_LISTS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/persons/{}/lists", client.baseurl, encode_path(& person_id
                 .to_string()),
@@ -25662,45 +25846,30 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("listNames", &list_names))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_get_lists",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_GET_LISTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_GET_LISTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DEPRECATED_GET_LISTS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_GET_LISTS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25743,10 +25912,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/persons/{personId}/lists`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, person_id, list_names } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let list_names = list_names.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_DELETE_LISTS,
+                    e,
+                ))?;
+            let list_names = list_names
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_DELETE_LISTS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/persons/{}/lists", client.baseurl, encode_path(& person_id
                 .to_string()),
@@ -25769,45 +25946,27 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("listNames", &list_names))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_delete_lists",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_DELETE_LISTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_DELETE_LISTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_DELETE_LISTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -25876,13 +26035,23 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/2/persons/{personId}/lists/{listName}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, person_id, list_name, body } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_REPLACE_LIST,
+                    e,
+                ))?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_REPLACE_LIST,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_REPLACE_LIST,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/persons/{}/lists/{}", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
@@ -25905,45 +26074,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_replace_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_REPLACE_LIST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_REPLACE_LIST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DEPRECATED_REPLACE_LIST,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_REPLACE_LIST,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -26012,13 +26169,23 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/persons/{personId}/lists/{listName}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, person_id, list_name, body } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let list_name = list_name.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_UPDATE_LIST,
+                    e,
+                ))?;
+            let list_name = list_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_UPDATE_LIST,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_UPDATE_LIST,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/persons/{}/lists/{}", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
@@ -26041,45 +26208,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_update_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_UPDATE_LIST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_UPDATE_LIST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DEPRECATED_UPDATE_LIST,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_UPDATE_LIST,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -26125,12 +26280,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/contactInformation/push/{pushRegId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PushApiInstance>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PushApiInstance>, Error> {
             let Self { client, push_reg_id, app_code } = self;
-            let push_reg_id = push_reg_id.map_err(Error::InvalidRequest)?;
-            let app_code = app_code.map_err(Error::InvalidRequest)?;
+            let push_reg_id = push_reg_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                    e,
+                ))?;
+            let app_code = app_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/contactInformation/push/{}", client.baseurl, encode_path(&
                 push_reg_id.to_string()),
@@ -26143,7 +26304,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("AppCode", app_code.to_string().try_into()?);
+            header_map
+                .append(
+                    "AppCode",
+                    app_code
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26153,59 +26324,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_push_device_registration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -26277,17 +26422,26 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/contactInformation/push/{pushRegId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PushApiInstance>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PushApiInstance>, Error> {
             let Self { client, push_reg_id, app_code, body } = self;
-            let push_reg_id = push_reg_id.map_err(Error::InvalidRequest)?;
-            let app_code = app_code.map_err(Error::InvalidRequest)?;
+            let push_reg_id = push_reg_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                    e,
+                ))?;
+            let app_code = app_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PushApiInstance::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/contactInformation/push/{}", client.baseurl, encode_path(&
                 push_reg_id.to_string()),
@@ -26300,7 +26454,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("AppCode", app_code.to_string().try_into()?);
+            header_map
+                .append(
+                    "AppCode",
+                    app_code
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26311,59 +26475,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_push_device_registration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -26409,10 +26547,18 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/contactInformation/push/{pushRegId}/depersonalize`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, push_reg_id, app_code } = self;
-            let push_reg_id = push_reg_id.map_err(Error::InvalidRequest)?;
-            let app_code = app_code.map_err(Error::InvalidRequest)?;
+            let push_reg_id = push_reg_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
+            let app_code = app_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/contactInformation/push/{}/depersonalize", client.baseurl,
                 encode_path(& push_reg_id.to_string()),
@@ -26425,7 +26571,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("AppCode", app_code.to_string().try_into()?);
+            header_map
+                .append(
+                    "AppCode",
+                    app_code
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26435,59 +26591,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "depersonalize_push_instance",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -26616,10 +26740,7 @@ pub mod builder {
         ///Sends a `POST` request to `/people/2/contactInformation/push/{pushRegId}/personalize`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PushUserPersonalizationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PushUserPersonalizationResponse>, Error> {
             let Self {
                 client,
                 push_reg_id,
@@ -26630,20 +26751,45 @@ pub mod builder {
                 app_code,
                 body,
             } = self;
-            let push_reg_id = push_reg_id.map_err(Error::InvalidRequest)?;
+            let push_reg_id = push_reg_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
             let force_depersonalize = force_depersonalize
-                .map_err(Error::InvalidRequest)?;
-            let keep_as_lead = keep_as_lead.map_err(Error::InvalidRequest)?;
-            let return_push = return_push.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
+            let keep_as_lead = keep_as_lead
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
+            let return_push = return_push
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
             let set_device_as_primary = set_device_as_primary
-                .map_err(Error::InvalidRequest)?;
-            let app_code = app_code.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
+            let app_code = app_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PushUserPersonalizationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/2/contactInformation/push/{}/personalize", client.baseurl,
                 encode_path(& push_reg_id.to_string()),
@@ -26656,7 +26802,17 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("AppCode", app_code.to_string().try_into()?);
+            header_map
+                .append(
+                    "AppCode",
+                    app_code
+                        .to_string()
+                        .try_into()
+                        .map_err(|e| crate::call::invalid_request(
+                            &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                            e,
+                        ))?,
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26681,52 +26837,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "personalize_push_instance",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -26758,9 +26895,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/3/events`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_CUSTOM_EVENTS,
+                    e,
+                ))?;
             let url = format!("{}/people/3/events", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -26780,45 +26921,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_custom_events",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_CUSTOM_EVENTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_CUSTOM_EVENTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_CUSTOM_EVENTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -26922,10 +27045,7 @@ pub mod builder {
         ///Sends a `POST` request to `/peopleevents/2/persons/{personId}/definitions/{definitionId}/events`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::EventResourceResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::EventResourceResponse>, Error> {
             let Self {
                 client,
                 person_id,
@@ -26934,15 +27054,34 @@ pub mod builder {
                 identifier_type,
                 body,
             } = self;
-            let person_id = person_id.map_err(Error::InvalidRequest)?;
-            let definition_id = definition_id.map_err(Error::InvalidRequest)?;
-            let create_person = create_person.map_err(Error::InvalidRequest)?;
-            let identifier_type = identifier_type.map_err(Error::InvalidRequest)?;
+            let person_id = person_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_CUSTOM_EVENT,
+                    e,
+                ))?;
+            let definition_id = definition_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_CUSTOM_EVENT,
+                    e,
+                ))?;
+            let create_person = create_person
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_CUSTOM_EVENT,
+                    e,
+                ))?;
+            let identifier_type = identifier_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_CUSTOM_EVENT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::EventResourceRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_CUSTOM_EVENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/peopleevents/2/persons/{}/definitions/{}/events", client.baseurl,
                 encode_path(& person_id.to_string()), encode_path(& definition_id
@@ -26975,45 +27114,27 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_custom_event",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_CUSTOM_EVENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_CUSTOM_EVENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::SEND_CUSTOM_EVENT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SEND_CUSTOM_EVENT, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27122,7 +27243,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<::std::vec::Vec<types::EventDefinitionResource>>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self {
                 client,
@@ -27133,12 +27254,36 @@ pub mod builder {
                 order_type,
                 search_text,
             } = self;
-            let category = category.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_field = order_field.map_err(Error::InvalidRequest)?;
-            let order_type = order_type.map_err(Error::InvalidRequest)?;
-            let search_text = search_text.map_err(Error::InvalidRequest)?;
+            let category = category
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_EVENT_DEFINITIONS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_EVENT_DEFINITIONS,
+                    e,
+                ))?;
+            let offset = offset
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_EVENT_DEFINITIONS,
+                    e,
+                ))?;
+            let order_field = order_field
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_EVENT_DEFINITIONS,
+                    e,
+                ))?;
+            let order_type = order_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_EVENT_DEFINITIONS,
+                    e,
+                ))?;
+            let search_text = search_text
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_EVENT_DEFINITIONS,
+                    e,
+                ))?;
             let url = format!("{}/peopleevents/2/definitions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -27163,38 +27308,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderType", &order_type))
                 .query(&progenitor_client::QueryParam::new("searchText", &search_text))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_event_definitions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::LIST_EVENT_DEFINITIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::LIST_EVENT_DEFINITIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::LIST_EVENT_DEFINITIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::LIST_EVENT_DEFINITIONS,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27243,17 +27383,17 @@ pub mod builder {
         ///Sends a `POST` request to `/peopleevents/2/definitions`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::EventDefinitionResource>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::EventDefinitionResource>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::EventDefinitionCreateResource::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_EVENT_DEFINITION,
+                    e,
+                ))?;
             let url = format!("{}/peopleevents/2/definitions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -27273,38 +27413,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_event_definition",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_EVENT_DEFINITION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_EVENT_DEFINITION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_EVENT_DEFINITION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_EVENT_DEFINITION,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27338,12 +27473,13 @@ pub mod builder {
         ///Sends a `GET` request to `/peopleevents/2/definitions/{definitionId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::EventDefinitionResource>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::EventDefinitionResource>, Error> {
             let Self { client, definition_id } = self;
-            let definition_id = definition_id.map_err(Error::InvalidRequest)?;
+            let definition_id = definition_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EVENT_DEFINITION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/peopleevents/2/definitions/{}", client.baseurl, encode_path(&
                 definition_id.to_string()),
@@ -27365,38 +27501,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_event_definition",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EVENT_DEFINITION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EVENT_DEFINITION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_EVENT_DEFINITION, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EVENT_DEFINITION,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27459,18 +27587,22 @@ pub mod builder {
         ///Sends a `POST` request to `/peopleevents/2/definitions/{definitionId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::EventDefinitionResource>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::EventDefinitionResource>, Error> {
             let Self { client, definition_id, body } = self;
-            let definition_id = definition_id.map_err(Error::InvalidRequest)?;
+            let definition_id = definition_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_EVENT_DEFINITION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::EventDefinitionUpdateResource::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_EVENT_DEFINITION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/peopleevents/2/definitions/{}", client.baseurl, encode_path(&
                 definition_id.to_string()),
@@ -27493,38 +27625,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_event_definition",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_EVENT_DEFINITION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_EVENT_DEFINITION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_EVENT_DEFINITION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_EVENT_DEFINITION,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27570,13 +27697,16 @@ pub mod builder {
         ///Sends a `POST` request to `/peopleevents/1/export`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ExportResponseBody>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ExportResponseBody>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ExportRequestBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                    e,
+                ))?;
             let url = format!("{}/peopleevents/1/export", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -27596,59 +27726,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_events_export_request",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27682,9 +27786,13 @@ pub mod builder {
         ///Sends a `GET` request to `/peopleevents/1/export/status/{requestId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusResponseBody>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::StatusResponseBody>, Error> {
             let Self { client, request_id } = self;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
+            let request_id = request_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/peopleevents/1/export/status/{}", client.baseurl, encode_path(&
                 request_id.to_string()),
@@ -27706,59 +27814,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_events_export_request_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27790,11 +27872,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/peopleevents/1/export/{requestId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
             let Self { client, request_id } = self;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
+            let request_id = request_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                    e,
+                ))?;
             let url = format!(
                 "{}/peopleevents/1/export/{}", client.baseurl, encode_path(& request_id
                 .to_string()),
@@ -27816,66 +27900,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "cancel_events_export_request",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(
+                            &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -27893,10 +27944,7 @@ pub mod builder {
         ///Sends a `GET` request to `/peopleevents/1/export/definitions`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::DefinitionsResponseBody>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::DefinitionsResponseBody>, Error> {
             let Self { client } = self;
             let url = format!("{}/peopleevents/1/export/definitions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -27916,59 +27964,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_events_definitions_for_export",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28030,14 +28052,23 @@ pub mod builder {
         ///Sends a `GET` request to `/people/3/segments`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageSegmentResponseDto>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageSegmentResponseDto>, Error> {
             let Self { client, page, size, sort } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SEGMENTS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SEGMENTS,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SEGMENTS,
+                    e,
+                ))?;
             let url = format!("{}/people/3/segments", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -28059,45 +28090,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_segments",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SEGMENTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SEGMENTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SEGMENTS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_SEGMENTS, response)
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28143,13 +28155,16 @@ pub mod builder {
         ///Sends a `POST` request to `/people/3/segments`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SegmentResponseDto>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SegmentResponseDto>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::SegmentCreateDto::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_SEGMENT,
+                    e,
+                ))?;
             let url = format!("{}/people/3/segments", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -28169,52 +28184,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_segment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_SEGMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_SEGMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_SEGMENT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_SEGMENT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28245,9 +28234,13 @@ pub mod builder {
         ///Sends a `GET` request to `/people/3/segments/{segmentId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SegmentResponseDto>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SegmentResponseDto>, Error> {
             let Self { client, segment_id } = self;
-            let segment_id = segment_id.map_err(Error::InvalidRequest)?;
+            let segment_id = segment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SEGMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
                 .to_string()),
@@ -28269,52 +28262,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_segment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SEGMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SEGMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SEGMENT, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_SEGMENT, response).await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28371,14 +28337,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/people/3/segments/{segmentId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SegmentResponseDto>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SegmentResponseDto>, Error> {
             let Self { client, segment_id, body } = self;
-            let segment_id = segment_id.map_err(Error::InvalidRequest)?;
+            let segment_id = segment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SEGMENT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::SegmentUpdateDto::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SEGMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
                 .to_string()),
@@ -28401,59 +28374,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_segment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_SEGMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_SEGMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_SEGMENT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_SEGMENT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28482,9 +28422,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/3/segments/{segmentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, segment_id } = self;
-            let segment_id = segment_id.map_err(Error::InvalidRequest)?;
+            let segment_id = segment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_SEGMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
                 .to_string()),
@@ -28506,52 +28450,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_segment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_SEGMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_SEGMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_SEGMENT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28622,14 +28538,28 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/3/segments/{segmentId}/persons`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PagePersonV3>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PagePersonV3>, Error> {
             let Self { client, segment_id, page, size, sort } = self;
-            let segment_id = segment_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
+            let segment_id = segment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SEGMENT_PERSONS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SEGMENT_PERSONS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SEGMENT_PERSONS,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SEGMENT_PERSONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/people/3/segments/{}/persons", client.baseurl, encode_path(&
                 segment_id.to_string()),
@@ -28654,52 +28584,30 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_segment_persons",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SEGMENT_PERSONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SEGMENT_PERSONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SEGMENT_PERSONS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SEGMENT_PERSONS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -28708,5 +28616,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("people", operations::by_method_name);
+crate::hooks::impl_product_client!("people");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -28886,13 +28886,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/resource-management/1/inbound-message-configurations`
 
@@ -29204,7 +29197,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<::std::vec::Vec<types::MoConfigurationResponse>>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self {
                 client,
@@ -29217,14 +29210,46 @@ pub mod builder {
                 resource,
                 resource_key,
             } = self;
-            let channel = channel.map_err(Error::InvalidRequest)?;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
-            let country_code = country_code.map_err(Error::InvalidRequest)?;
-            let keyword = keyword.map_err(Error::InvalidRequest)?;
-            let number = number.map_err(Error::InvalidRequest)?;
-            let number_key = number_key.map_err(Error::InvalidRequest)?;
-            let resource = resource.map_err(Error::InvalidRequest)?;
-            let resource_key = resource_key.map_err(Error::InvalidRequest)?;
+            let channel = channel
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    e,
+                ))?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    e,
+                ))?;
+            let country_code = country_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    e,
+                ))?;
+            let keyword = keyword
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    e,
+                ))?;
+            let number = number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    e,
+                ))?;
+            let number_key = number_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    e,
+                ))?;
+            let resource = resource
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    e,
+                ))?;
+            let resource_key = resource_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/resource-management/1/inbound-message-configurations", client
                 .baseurl,
@@ -29259,38 +29284,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("resource", &resource))
                 .query(&progenitor_client::QueryParam::new("resourceKey", &resource_key))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_inbound_configurations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_INBOUND_CONFIGURATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_INBOUND_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_INBOUND_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29323,12 +29343,13 @@ pub mod builder {
         ///Sends a `POST` request to `/resource-management/1/inbound-message-configurations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MoConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MoConfigurationResponse>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/resource-management/1/inbound-message-configurations", client
                 .baseurl,
@@ -29351,52 +29372,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "manage_inbound_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29430,9 +29432,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/resource-management/1/inbound-message-configurations/{configurationKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, configuration_key } = self;
-            let configuration_key = configuration_key.map_err(Error::InvalidRequest)?;
+            let configuration_key = configuration_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_INBOUND_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/resource-management/1/inbound-message-configurations/{}", client
                 .baseurl, encode_path(& configuration_key.to_string()),
@@ -29454,45 +29460,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_inbound_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_INBOUND_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_INBOUND_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_INBOUND_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29552,11 +29540,23 @@ pub mod builder {
         ///Sends a `POST` request to `/resources/1/resources`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IbResourcesResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::IbResourcesResponse>, Error> {
             let Self { client, page, size, body } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_RESOURCES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_RESOURCES,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LIST_RESOURCES,
+                    e,
+                ))?;
             let url = format!("{}/resources/1/resources", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -29578,52 +29578,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_resources",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::LIST_RESOURCES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::LIST_RESOURCES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::LIST_RESOURCES, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::LIST_RESOURCES, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29656,12 +29630,13 @@ pub mod builder {
         ///Sends a `POST` request to `/resources/1/coverage-lookup`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::IbResourceCoverageInfo>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::IbResourceCoverageInfo>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                    e,
+                ))?;
             let url = format!("{}/resources/1/coverage-lookup", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -29681,52 +29656,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "lookup_resource_coverage",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29760,9 +29716,13 @@ pub mod builder {
         ///Sends a `POST` request to `/resources/1/requirements-lookup`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RequirementSpecs>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::RequirementSpecs>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                    e,
+                ))?;
             let url = format!("{}/resources/1/requirements-lookup", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -29782,59 +29742,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resources_requirements_lookup",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -29943,17 +29877,38 @@ pub mod builder {
         ///Sends a `GET` request to `/resources/1/requests`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageResourceOrderApiDoc>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PageResourceOrderApiDoc>, Error> {
             let Self { client, country_code, page, size, sort, status, type_ } = self;
-            let country_code = country_code.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let country_code = country_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_RESOURCE_REQUESTS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_RESOURCE_REQUESTS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_RESOURCE_REQUESTS,
+                    e,
+                ))?;
+            let sort = sort
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_RESOURCE_REQUESTS,
+                    e,
+                ))?;
+            let status = status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_RESOURCE_REQUESTS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_RESOURCE_REQUESTS,
+                    e,
+                ))?;
             let url = format!("{}/resources/1/requests", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -29978,45 +29933,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_resource_requests",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_RESOURCE_REQUESTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_RESOURCE_REQUESTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_RESOURCE_REQUESTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_RESOURCE_REQUESTS,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30050,12 +29993,13 @@ pub mod builder {
         ///Sends a `POST` request to `/resources/1/requests`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ResourceOrderIdentifier>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ResourceOrderIdentifier>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_RESOURCE_REQUEST,
+                    e,
+                ))?;
             let url = format!("{}/resources/1/requests", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -30075,59 +30019,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "submit_resource_request",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SUBMIT_RESOURCE_REQUEST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SUBMIT_RESOURCE_REQUEST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::SUBMIT_RESOURCE_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SUBMIT_RESOURCE_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30160,9 +30078,13 @@ pub mod builder {
         ///Sends a `GET` request to `/resources/1/requests/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ResourceOrderApiDoc>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ResourceOrderApiDoc>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_RESOURCE_REQUEST,
+                    e,
+                ))?;
             let url = format!(
                 "{}/resources/1/requests/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -30184,52 +30106,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_resource_request",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_RESOURCE_REQUEST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_RESOURCE_REQUEST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_RESOURCE_REQUEST, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_RESOURCE_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30291,15 +30191,22 @@ pub mod builder {
         ///Sends a `PATCH` request to `/resources/1/requests/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ResourceOrderApiDoc>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ResourceOrderApiDoc>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_RESOURCE_REQUEST,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateResourceOrderRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_RESOURCE_REQUEST,
+                    e,
+                ))?;
             let url = format!(
                 "{}/resources/1/requests/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -30322,59 +30229,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_resource_request",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_RESOURCE_REQUEST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_RESOURCE_REQUEST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_RESOURCE_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_RESOURCE_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30405,9 +30286,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/resources/1/requests/{id}/cancel`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CANCEL_RESOURCE_REQUEST,
+                    e,
+                ))?;
             let url = format!(
                 "{}/resources/1/requests/{}/cancel", client.baseurl, encode_path(& id
                 .to_string()),
@@ -30429,59 +30314,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "cancel_resource_request",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CANCEL_RESOURCE_REQUEST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CANCEL_RESOURCE_REQUEST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CANCEL_RESOURCE_REQUEST,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30513,11 +30366,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/resources/1/documents/{documentId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, document_id } = self;
-            let document_id = document_id.map_err(Error::InvalidRequest)?;
+            let document_id = document_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_DOCUMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/resources/1/documents/{}", client.baseurl, encode_path(& document_id
                 .to_string()),
@@ -30531,52 +30386,28 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "download_document",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DOWNLOAD_DOCUMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DOWNLOAD_DOCUMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DOWNLOAD_DOCUMENT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30608,9 +30439,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/resources/1/documents/{documentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, document_id } = self;
-            let document_id = document_id.map_err(Error::InvalidRequest)?;
+            let document_id = document_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_DOCUMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/resources/1/documents/{}", client.baseurl, encode_path(& document_id
                 .to_string()),
@@ -30632,52 +30467,24 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_document",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_DOCUMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_DOCUMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_DOCUMENT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -30686,6 +30493,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
 /// none): a form per operation, with file parts as [`FilePart`](crate::FilePart)s.
 pub mod multipart {
@@ -30732,65 +30540,30 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::DocumentIdentifier>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::DocumentIdentifier>, Error> {
+            let operation = &super::operations::UPLOAD_DOCUMENT;
             let Self { client, form } = self;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!("{}/resources/1/documents", client.baseurl,);
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::UPLOAD_DOCUMENT,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::UPLOAD_DOCUMENT, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -30802,4 +30575,4 @@ impl Client {
     }
 }
 pub mod operations;
-crate::hooks::impl_hooks!("resources", operations::by_method_name);
+crate::hooks::impl_product_client!("resources");

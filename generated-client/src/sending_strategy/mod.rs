@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -1115,13 +1115,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/provisioning/2/sending-strategies`
 
@@ -1258,9 +1251,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/provisioning/2/sending-strategies`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PageResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PageResponse>, Error> {
             let Self {
                 client,
                 application_id,
@@ -1269,12 +1260,31 @@ pub mod builder {
                 sending_strategy_id,
                 size,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENDING_STRATEGIES_V2,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENDING_STRATEGIES_V2,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENDING_STRATEGIES_V2,
+                    e,
+                ))?;
             let sending_strategy_id = sending_strategy_id
-                .map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENDING_STRATEGIES_V2,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENDING_STRATEGIES_V2,
+                    e,
+                ))?;
             let url = format!("{}/provisioning/2/sending-strategies", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -1305,45 +1315,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sending_strategies_v2",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SENDING_STRATEGIES_V2,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SENDING_STRATEGIES_V2,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_SENDING_STRATEGIES_V2,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SENDING_STRATEGIES_V2,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1387,13 +1385,16 @@ pub mod builder {
         ///Sends a `POST` request to `/provisioning/2/sending-strategies`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SendingStrategyId>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SendingStrategyId>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::SssRequestV2::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_SENDING_STRATEGY_V2,
+                    e,
+                ))?;
             let url = format!("{}/provisioning/2/sending-strategies", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -1413,52 +1414,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_sending_strategy_v2",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_SENDING_STRATEGY_V2,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_SENDING_STRATEGY_V2,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_SENDING_STRATEGY_V2,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_SENDING_STRATEGY_V2,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1492,10 +1474,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/provisioning/2/sending-strategies/{sendingStrategyId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sending_strategy_id } = self;
             let sending_strategy_id = sending_strategy_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
+                    e,
+                ))?;
             let url = format!(
                 "{}/provisioning/2/sending-strategies/{}", client.baseurl, encode_path(&
                 sending_strategy_id.to_string()),
@@ -1517,59 +1502,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_sending_strategy_by_sending_strategy_id_v2",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1578,5 +1531,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("sending-strategy", operations::by_method_name);
+crate::hooks::impl_product_client!("sending-strategy");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -11325,13 +11325,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/sms/3/messages`
 
@@ -11669,13 +11662,16 @@ pub mod builder {
         ///Sends a `POST` request to `/sms/3/messages`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsResponseEnvelope>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SmsResponseEnvelope>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::SmsRequestEnvelope::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES,
+                    e,
+                ))?;
             let url = format!("{}/sms/3/messages", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -11695,45 +11691,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_sms_messages",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_SMS_MESSAGES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_SMS_MESSAGES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SEND_SMS_MESSAGES, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SEND_SMS_MESSAGES, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12099,7 +12077,7 @@ pub mod builder {
         ///Sends a `GET` request to `/sms/3/text/query`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsResponseEnvelope>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SmsResponseEnvelope>, Error> {
             let Self {
                 client,
                 bulk_id,
@@ -12126,38 +12104,121 @@ pub mod builder {
                 turkey_iys_recipient_type,
                 validity_period,
             } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
-            let callback_data = callback_data.map_err(Error::InvalidRequest)?;
-            let flash = flash.map_err(Error::InvalidRequest)?;
-            let from = from.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let callback_data = callback_data
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let flash = flash
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let from = from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let include_sms_count_in_response = include_sms_count_in_response
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let india_dlt_content_template_id = india_dlt_content_template_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let india_dlt_principal_entity_id = india_dlt_principal_entity_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let india_dlt_telemarketer_id = india_dlt_telemarketer_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let intermediate_report = intermediate_report
-                .map_err(Error::InvalidRequest)?;
-            let language_code = language_code.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let language_code = language_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let notify_content_type = notify_content_type
-                .map_err(Error::InvalidRequest)?;
-            let notify_url = notify_url.map_err(Error::InvalidRequest)?;
-            let send_at = send_at.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let notify_url = notify_url
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let send_at = send_at
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let south_korea_reseller_code = south_korea_reseller_code
-                .map_err(Error::InvalidRequest)?;
-            let south_korea_title = south_korea_title.map_err(Error::InvalidRequest)?;
-            let text = text.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
-            let tracking_type = tracking_type.map_err(Error::InvalidRequest)?;
-            let tracking_url = tracking_url.map_err(Error::InvalidRequest)?;
-            let transliteration = transliteration.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let south_korea_title = south_korea_title
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let text = text
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let tracking_type = tracking_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let tracking_url = tracking_url
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let transliteration = transliteration
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let turkey_iys_brand_code = turkey_iys_brand_code
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let turkey_iys_recipient_type = turkey_iys_recipient_type
-                .map_err(Error::InvalidRequest)?;
-            let validity_period = validity_period.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let validity_period = validity_period
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let url = format!("{}/sms/3/text/query", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -12265,45 +12326,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_sms_messages_over_query_parameters",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12677,7 +12726,7 @@ pub mod builder {
         ///Sends a `GET` request to `/sms/1/text/query`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::QuerySmsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::QuerySmsResponse>, Error> {
             let Self {
                 client,
                 bulk_id,
@@ -12705,38 +12754,126 @@ pub mod builder {
                 username,
                 validity_period,
             } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
-            let callback_data = callback_data.map_err(Error::InvalidRequest)?;
-            let flash = flash.map_err(Error::InvalidRequest)?;
-            let from = from.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let callback_data = callback_data
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let flash = flash
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let from = from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let india_dlt_content_template_id = india_dlt_content_template_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let india_dlt_principal_entity_id = india_dlt_principal_entity_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let india_dlt_telemarketer_id = india_dlt_telemarketer_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let intermediate_report = intermediate_report
-                .map_err(Error::InvalidRequest)?;
-            let language_code = language_code.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let language_code = language_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let notify_content_type = notify_content_type
-                .map_err(Error::InvalidRequest)?;
-            let notify_url = notify_url.map_err(Error::InvalidRequest)?;
-            let password = password.map_err(Error::InvalidRequest)?;
-            let process_key = process_key.map_err(Error::InvalidRequest)?;
-            let send_at = send_at.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let notify_url = notify_url
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let password = password
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let process_key = process_key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let send_at = send_at
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let south_korea_reseller_code = south_korea_reseller_code
-                .map_err(Error::InvalidRequest)?;
-            let text = text.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
-            let track = track.map_err(Error::InvalidRequest)?;
-            let tracking_type = tracking_type.map_err(Error::InvalidRequest)?;
-            let transliteration = transliteration.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let text = text
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let track = track
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let tracking_type = tracking_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let transliteration = transliteration
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let turkey_iys_brand_code = turkey_iys_brand_code
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let turkey_iys_recipient_type = turkey_iys_recipient_type
-                .map_err(Error::InvalidRequest)?;
-            let username = username.map_err(Error::InvalidRequest)?;
-            let validity_period = validity_period.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let username = username
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let validity_period = validity_period
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
             let url = format!("{}/sms/1/text/query", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -12835,31 +12972,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_sms_message_over_query_parameters",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12903,15 +13042,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/sms/1/preview`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::PreviewResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::PreviewResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::PreviewRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PREVIEW_SMS_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/sms/1/preview", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -12931,45 +13071,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "preview_sms_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PREVIEW_SMS_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PREVIEW_SMS_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PREVIEW_SMS_MESSAGE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::PREVIEW_SMS_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13016,16 +13141,17 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/sms/2/text/advanced`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SmsResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::SmsResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::SmsAdvancedTextualRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SMS_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/sms/2/text/advanced", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13045,45 +13171,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_sms_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_SMS_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_SMS_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SEND_SMS_MESSAGE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SEND_SMS_MESSAGE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13129,16 +13237,17 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/sms/2/binary/advanced`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SmsResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::SmsResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::SmsAdvancedBinaryRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_BINARY_SMS_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/sms/2/binary/advanced", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13158,45 +13267,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_binary_sms_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_BINARY_SMS_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_BINARY_SMS_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_BINARY_SMS_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_BINARY_SMS_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13228,11 +13325,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/1/bulks`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkResponse>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                    e,
+                ))?;
             let url = format!("{}/sms/1/bulks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13252,52 +13351,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_scheduled_sms_messages",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13353,14 +13433,19 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/sms/1/bulks`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkResponse>, Error> {
             let Self { client, bulk_id, body } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESCHEDULE_SMS_MESSAGES,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::BulkRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESCHEDULE_SMS_MESSAGES,
+                    e,
+                ))?;
             let url = format!("{}/sms/1/bulks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13381,52 +13466,33 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "reschedule_sms_messages",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESCHEDULE_SMS_MESSAGES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESCHEDULE_SMS_MESSAGES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::RESCHEDULE_SMS_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RESCHEDULE_SMS_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13460,9 +13526,13 @@ pub mod builder {
         ///Sends a `GET` request to `/sms/1/bulks/status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                    e,
+                ))?;
             let url = format!("{}/sms/1/bulks/status", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13482,52 +13552,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_scheduled_sms_messages_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13587,14 +13638,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/sms/1/bulks/status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error> {
             let Self { client, bulk_id, body } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateStatusRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                    e,
+                ))?;
             let url = format!("{}/sms/1/bulks/status", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13615,52 +13673,33 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_scheduled_sms_messages_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13692,11 +13731,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ct/1/log/end/{messageId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::EndTagResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::EndTagResponse>, Error> {
             let Self { client, message_id } = self;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LOG_END_TAG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/ct/1/log/end/{}", client.baseurl, encode_path(& message_id
                 .to_string()),
@@ -13718,31 +13759,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "log_end_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::LOG_END_TAG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::LOG_END_TAG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::LOG_END_TAG, response).await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::LOG_END_TAG, response).await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13819,7 +13854,7 @@ pub mod builder {
         ///Sends a `GET` request to `/sms/1/inbox/reports`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsMoReportResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SmsMoReportResponse>, Error> {
             let Self {
                 client,
                 application_id,
@@ -13827,11 +13862,26 @@ pub mod builder {
                 entity_id,
                 limit,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_SMS_MESSAGES,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_SMS_MESSAGES,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_SMS_MESSAGES,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_INBOUND_SMS_MESSAGES,
+                    e,
+                ))?;
             let url = format!("{}/sms/1/inbox/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13861,45 +13911,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_inbound_sms_messages",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_INBOUND_SMS_MESSAGES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_INBOUND_SMS_MESSAGES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_INBOUND_SMS_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_INBOUND_SMS_MESSAGES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14004,9 +14042,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/3/reports`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DeliveryReports>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
             let Self {
                 client,
                 application_id,
@@ -14016,13 +14052,36 @@ pub mod builder {
                 limit,
                 message_id,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                    e,
+                ))?;
             let url = format!("{}/sms/3/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14054,38 +14113,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_outbound_sms_message_delivery_reports_v3",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14325,10 +14379,7 @@ pub mod builder {
         ///Sends a `GET` request to `/sms/3/logs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::LogResponseSmsLogSmsMessageContent>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::LogResponseSmsLogSmsMessageContent>, Error> {
             let Self {
                 client,
                 application_id,
@@ -14347,22 +14398,81 @@ pub mod builder {
                 sent_until,
                 use_cursor,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let cursor = cursor.map_err(Error::InvalidRequest)?;
-            let destination = destination.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let general_status = general_status.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let mcc = mcc.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let mnc = mnc.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let sent_since = sent_since.map_err(Error::InvalidRequest)?;
-            let sent_until = sent_until.map_err(Error::InvalidRequest)?;
-            let use_cursor = use_cursor.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let cursor = cursor
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let destination = destination
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let general_status = general_status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let mcc = mcc
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let mnc = mnc
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let sent_since = sent_since
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let sent_until = sent_until
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let use_cursor = use_cursor
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
             let url = format!("{}/sms/3/logs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14405,45 +14515,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_outbound_sms_message_logs_v3",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14550,7 +14648,7 @@ pub mod builder {
         ///Sends a `GET` request to `/sms/1/reports`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsReportResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SmsReportResponse>, Error> {
             let Self {
                 client,
                 application_id,
@@ -14560,13 +14658,36 @@ pub mod builder {
                 limit,
                 message_id,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let url = format!("{}/sms/1/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14598,45 +14719,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_outbound_sms_message_delivery_reports",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14847,9 +14956,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/1/logs`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::LogsResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::LogsResponse>, Error> {
             let Self {
                 client,
                 application_id,
@@ -14866,20 +14973,71 @@ pub mod builder {
                 sent_until,
                 to,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
             let campaign_reference_id = campaign_reference_id
-                .map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let from = from.map_err(Error::InvalidRequest)?;
-            let general_status = general_status.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let mcc = mcc.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let mnc = mnc.map_err(Error::InvalidRequest)?;
-            let sent_since = sent_since.map_err(Error::InvalidRequest)?;
-            let sent_until = sent_until.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let from = from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let general_status = general_status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let mcc = mcc
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let mnc = mnc
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sent_since = sent_since
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let sent_until = sent_until
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
             let url = format!("{}/sms/1/logs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14920,52 +15078,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("to", &to))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_outbound_sms_message_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14974,5 +15113,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("sms", operations::by_method_name);
+crate::hooks::impl_product_client!("sms");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -4184,13 +4184,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/2fa/2/applications`
 
@@ -4437,10 +4430,7 @@ pub mod builder {
         ///Sends a `GET` request to `/2fa/2/applications`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::ApplicationResponse>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::ApplicationResponse>>, Error> {
             let Self { client } = self;
             let url = format!("{}/2fa/2/applications", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -4460,31 +4450,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_2fa_applications",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_2FA_APPLICATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_2FA_APPLICATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_2FA_APPLICATIONS, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_2FA_APPLICATIONS,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4530,13 +4519,16 @@ pub mod builder {
         ///Sends a `POST` request to `/2fa/2/applications`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ApplicationResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ApplicationRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_2FA_APPLICATION,
+                    e,
+                ))?;
             let url = format!("{}/2fa/2/applications", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -4556,31 +4548,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_2fa_application",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_2FA_APPLICATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_2FA_APPLICATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_2FA_APPLICATION,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_2FA_APPLICATION,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4614,9 +4608,13 @@ pub mod builder {
         ///Sends a `GET` request to `/2fa/2/applications/{appId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ApplicationResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
             let Self { client, app_id } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
+            let app_id = app_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_2FA_APPLICATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/applications/{}", client.baseurl, encode_path(& app_id
                 .to_string()),
@@ -4638,31 +4636,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_2fa_application",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_2FA_APPLICATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_2FA_APPLICATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_2FA_APPLICATION, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_2FA_APPLICATION,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4722,14 +4719,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/2fa/2/applications/{appId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ApplicationResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
             let Self { client, app_id, body } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
+            let app_id = app_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_2FA_APPLICATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ApplicationRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_2FA_APPLICATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/applications/{}", client.baseurl, encode_path(& app_id
                 .to_string()),
@@ -4752,31 +4756,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_2fa_application",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_2FA_APPLICATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_2FA_APPLICATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_2FA_APPLICATION,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_2FA_APPLICATION,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4810,12 +4816,13 @@ pub mod builder {
         ///Sends a `GET` request to `/2fa/2/applications/{appId}/messages`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::Message>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Message>>, Error> {
             let Self { client, app_id } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
+            let app_id = app_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/applications/{}/messages", client.baseurl, encode_path(& app_id
                 .to_string()),
@@ -4837,31 +4844,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_2fa_message_templates",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -4924,15 +4933,22 @@ pub mod builder {
         ///Sends a `POST` request to `/2fa/2/applications/{appId}/messages`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsOrVoiceMessage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SmsOrVoiceMessage>, Error> {
             let Self { client, app_id, body } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
+            let app_id = app_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CreateSmsOrVoiceMessageRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/applications/{}/messages", client.baseurl, encode_path(& app_id
                 .to_string()),
@@ -4955,31 +4971,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_2fa_message_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5025,12 +5043,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/2fa/2/applications/{appId}/messages/{msgId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Message>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Message>, Error> {
             let Self { client, app_id, msg_id } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
-            let msg_id = msg_id.map_err(Error::InvalidRequest)?;
+            let app_id = app_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
+            let msg_id = msg_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/applications/{}/messages/{}", client.baseurl, encode_path(&
                 app_id.to_string()), encode_path(& msg_id.to_string()),
@@ -5052,31 +5076,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_2fa_message_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5153,16 +5179,27 @@ pub mod builder {
         ///Sends a `PUT` request to `/2fa/2/applications/{appId}/messages/{msgId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsOrVoiceMessage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SmsOrVoiceMessage>, Error> {
             let Self { client, app_id, msg_id, body } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
-            let msg_id = msg_id.map_err(Error::InvalidRequest)?;
+            let app_id = app_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
+            let msg_id = msg_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateSmsOrVoiceMessageRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/applications/{}/messages/{}", client.baseurl, encode_path(&
                 app_id.to_string()), encode_path(& msg_id.to_string()),
@@ -5185,31 +5222,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_2fa_message_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5270,17 +5309,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/applications/{appId}/email/messages`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::EmailMessage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::EmailMessage>, Error> {
             let Self { client, app_id, body } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
+            let app_id = app_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CreateEmailMessageRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/applications/{}/email/messages", client.baseurl, encode_path(&
                 app_id.to_string()),
@@ -5303,31 +5347,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_2fa_email_message_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5402,18 +5448,27 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/2fa/2/applications/{appId}/email/messages/{msgId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::EmailMessage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::EmailMessage>, Error> {
             let Self { client, app_id, msg_id, body } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
-            let msg_id = msg_id.map_err(Error::InvalidRequest)?;
+            let app_id = app_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
+            let msg_id = msg_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateEmailMessageRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/applications/{}/email/messages/{}", client.baseurl,
                 encode_path(& app_id.to_string()), encode_path(& msg_id.to_string()),
@@ -5436,31 +5491,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_2fa_email_message_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5521,18 +5578,22 @@ pub mod builder {
         ///Sends a `POST` request to `/2fa/2/pin`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StartAuthenticationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
             let Self { client, nc_needed, body } = self;
-            let nc_needed = nc_needed.map_err(Error::InvalidRequest)?;
+            let nc_needed = nc_needed
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::StartAuthenticationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                    e,
+                ))?;
             let url = format!("{}/2fa/2/pin", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -5553,31 +5614,33 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("ncNeeded", &nc_needed))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_2fa_pin_code_over_sms",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5637,17 +5700,21 @@ pub mod builder {
         ///Sends a `POST` request to `/2fa/2/pin/{pinId}/resend`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StartAuthenticationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
             let Self { client, pin_id, body } = self;
-            let pin_id = pin_id.map_err(Error::InvalidRequest)?;
+            let pin_id = pin_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ResendPinRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/pin/{}/resend", client.baseurl, encode_path(& pin_id
                 .to_string()),
@@ -5670,31 +5737,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resend_2fa_pin_code_over_sms",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5743,17 +5812,17 @@ pub mod builder {
         ///Sends a `POST` request to `/2fa/2/pin/voice`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StartAuthenticationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::StartAuthenticationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                    e,
+                ))?;
             let url = format!("{}/2fa/2/pin/voice", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -5773,31 +5842,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_2fa_pin_code_over_voice",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5857,17 +5928,21 @@ pub mod builder {
         ///Sends a `POST` request to `/2fa/2/pin/{pinId}/resend/voice`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StartAuthenticationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
             let Self { client, pin_id, body } = self;
-            let pin_id = pin_id.map_err(Error::InvalidRequest)?;
+            let pin_id = pin_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ResendPinRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/pin/{}/resend/voice", client.baseurl, encode_path(& pin_id
                 .to_string()),
@@ -5890,31 +5965,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resend_2fa_pin_code_over_voice",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -5963,17 +6040,17 @@ pub mod builder {
         ///Sends a `POST` request to `/2fa/2/pin/email`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StartEmailAuthenticationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StartEmailAuthenticationResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::StartEmailAuthenticationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                    e,
+                ))?;
             let url = format!("{}/2fa/2/pin/email", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -5993,31 +6070,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_2fa_pin_code_over_email",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6079,18 +6158,22 @@ pub mod builder {
         ///Sends a `POST` request to `/2fa/2/pin/{pinId}/resend/email`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StartEmailAuthenticationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StartEmailAuthenticationResponse>, Error> {
             let Self { client, pin_id, body } = self;
-            let pin_id = pin_id.map_err(Error::InvalidRequest)?;
+            let pin_id = pin_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ResendPinRequestViaEmail::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/pin/{}/resend/email", client.baseurl, encode_path(& pin_id
                 .to_string()),
@@ -6113,31 +6196,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resend_2fa_pin_code_over_email",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6197,14 +6282,21 @@ pub mod builder {
         ///Sends a `POST` request to `/2fa/2/pin/{pinId}/verify`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::VerifyPinResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::VerifyPinResponse>, Error> {
             let Self { client, pin_id, body } = self;
-            let pin_id = pin_id.map_err(Error::InvalidRequest)?;
+            let pin_id = pin_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::VerifyPinRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/pin/{}/verify", client.baseurl, encode_path(& pin_id
                 .to_string()),
@@ -6227,31 +6319,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_2fa_phone_number",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6323,15 +6417,28 @@ pub mod builder {
         ///Sends a `GET` request to `/2fa/2/applications/{appId}/verifications`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::VerificationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::VerificationResponse>, Error> {
             let Self { client, app_id, msisdn, sent, verified } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
-            let msisdn = msisdn.map_err(Error::InvalidRequest)?;
-            let sent = sent.map_err(Error::InvalidRequest)?;
-            let verified = verified.map_err(Error::InvalidRequest)?;
+            let app_id = app_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_2FA_VERIFICATION_STATUS,
+                    e,
+                ))?;
+            let msisdn = msisdn
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_2FA_VERIFICATION_STATUS,
+                    e,
+                ))?;
+            let sent = sent
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_2FA_VERIFICATION_STATUS,
+                    e,
+                ))?;
+            let verified = verified
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_2FA_VERIFICATION_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/2fa/2/applications/{}/verifications", client.baseurl, encode_path(&
                 app_id.to_string()),
@@ -6356,31 +6463,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sent", &sent))
                 .query(&progenitor_client::QueryParam::new("verified", &verified))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_2fa_verification_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_2FA_VERIFICATION_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_2FA_VERIFICATION_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_2FA_VERIFICATION_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_2FA_VERIFICATION_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -6389,5 +6498,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("two-factor", operations::by_method_name);
+crate::hooks::impl_product_client!("two-factor");

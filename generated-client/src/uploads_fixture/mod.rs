@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -194,13 +194,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/uploads/1/documents/{documentId}`
 
@@ -284,11 +277,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/uploads/1/documents/{documentId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ApiError>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, document_id } = self;
-            let document_id = document_id.map_err(Error::InvalidRequest)?;
+            let document_id = document_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_DOCUMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/uploads/1/documents/{}", client.baseurl, encode_path(& document_id
                 .to_string()),
@@ -302,24 +297,28 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "download_document",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DOWNLOAD_DOCUMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DOWNLOAD_DOCUMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DOWNLOAD_DOCUMENT, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -364,10 +363,18 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/uploads/1/documents/{documentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ApiError>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, document_id, body } = self;
-            let document_id = document_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let document_id = document_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_DOCUMENT,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REPLACE_DOCUMENT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/uploads/1/documents/{}", client.baseurl, encode_path(& document_id
                 .to_string()),
@@ -396,24 +403,24 @@ pub mod builder {
                 )
                 .body(body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "replace_document",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REPLACE_DOCUMENT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REPLACE_DOCUMENT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::REPLACE_DOCUMENT, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -429,9 +436,7 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `GET` request to `/uploads/1/export`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ApiError>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client } = self;
             let url = format!("{}/uploads/1/export", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -443,24 +448,28 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "export_audit_log",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::EXPORT_AUDIT_LOG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::EXPORT_AUDIT_LOG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::EXPORT_AUDIT_LOG, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -490,11 +499,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/uploads/1/notes`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ApiError>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NOTE,
+                    e,
+                ))?;
             let url = format!("{}/uploads/1/notes", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -514,25 +525,24 @@ pub mod builder {
                 )
                 .body(body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_note",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_NOTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_NOTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 204u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_NOTE, response).await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -541,6 +551,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
 /// none): a form per operation, with file parts as [`FilePart`](crate::FilePart)s.
 pub mod multipart {
@@ -650,21 +661,19 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::UploadResult>,
-            Error<crate::ApiError>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::UploadResult>, Error> {
+            let operation = &super::operations::UPLOAD_DOCUMENT;
             let Self { client, folder_id, form } = self;
             let folder_id = folder_id
-                .ok_or_else(|| Error::InvalidRequest(
-                    ::std::string::String::from("`folderId` was not set"),
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "`folderId` was not set",
                 ))?;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!(
                 "{}/uploads/1/folders/{}/documents", client.baseurl, crate
                 ::multipart::encode_path(& ::std::string::ToString::to_string(&
@@ -673,22 +682,18 @@ pub mod multipart {
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::UPLOAD_DOCUMENT,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPLOAD_DOCUMENT, response)
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -700,4 +705,4 @@ impl Client {
     }
 }
 pub mod operations;
-crate::hooks::impl_hooks!("uploads-fixture", operations::by_method_name);
+crate::hooks::impl_product_client!("uploads-fixture");

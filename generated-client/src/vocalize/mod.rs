@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -2587,13 +2587,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/vocalize/2/campaigns/me`
 
@@ -2767,13 +2760,18 @@ pub mod builder {
         ///Sends a `GET` request to `/vocalize/2/campaigns/me`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CampaignListResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CampaignListResponse>, Error> {
             let Self { client, active_only, has_scores } = self;
-            let active_only = active_only.map_err(Error::InvalidRequest)?;
-            let has_scores = has_scores.map_err(Error::InvalidRequest)?;
+            let active_only = active_only
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                    e,
+                ))?;
+            let has_scores = has_scores
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                    e,
+                ))?;
             let url = format!("{}/vocalize/2/campaigns/me", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2794,52 +2792,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("activeOnly", &active_only))
                 .query(&progenitor_client::QueryParam::new("hasScores", &has_scores))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_get_my_campaigns",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2887,13 +2866,16 @@ pub mod builder {
         ///Sends a `POST` request to `/vocalize/2/campaigns`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CampaignCreatePayload::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!("{}/vocalize/2/campaigns", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2913,52 +2895,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_create_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -2991,9 +2954,13 @@ pub mod builder {
         ///Sends a `GET` request to `/vocalize/2/campaigns/{campaignId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/vocalize/2/campaigns/{}", client.baseurl, encode_path(& campaign_id
                 .to_string()),
@@ -3015,59 +2982,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_get_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_GET_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VOCALIZE_GET_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_GET_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3098,9 +3039,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/vocalize/2/campaigns/{campaignId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_DELETE_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/vocalize/2/campaigns/{}", client.baseurl, encode_path(& campaign_id
                 .to_string()),
@@ -3122,59 +3067,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_delete_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_DELETE_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_DELETE_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_DELETE_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3235,14 +3148,21 @@ pub mod builder {
         ///Sends a `PATCH` request to `/vocalize/2/campaigns/{campaignId}/settings`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
             let Self { client, campaign_id, body } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CampaignSettingsValue::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/vocalize/2/campaigns/{}/settings", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -3265,59 +3185,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_update_campaign_settings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3417,14 +3311,38 @@ pub mod builder {
         ///Sends a `GET` request to `/vocalize/2/campaigns/{campaignId}/leaderboard`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LeaderboardResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::LeaderboardResponse>, Error> {
             let Self { client, campaign_id, day, from_time, page, size, to_time } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
-            let day = day.map_err(Error::InvalidRequest)?;
-            let from_time = from_time.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let to_time = to_time.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                    e,
+                ))?;
+            let day = day
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                    e,
+                ))?;
+            let from_time = from_time
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                    e,
+                ))?;
+            let to_time = to_time
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/vocalize/2/campaigns/{}/leaderboard", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -3451,59 +3369,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("toTime", &to_time))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_get_campaign_leaderboard",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3536,12 +3428,13 @@ pub mod builder {
         ///Sends a `GET` request to `/vocalize/2/campaigns/{campaignId}/stats`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CampaignStatsResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CampaignStatsResponse>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/vocalize/2/campaigns/{}/stats", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -3563,59 +3456,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_get_campaign_stats",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3646,9 +3513,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/vocalize/2/campaigns/{campaignId}/reset`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, campaign_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_RESET_CAMPAIGN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/vocalize/2/campaigns/{}/reset", client.baseurl, encode_path(&
                 campaign_id.to_string()),
@@ -3670,59 +3541,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_reset_campaign",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_RESET_CAMPAIGN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_RESET_CAMPAIGN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_RESET_CAMPAIGN,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3762,13 +3601,14 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/vocalize/2/scores`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ScoreResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ScoreResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::ScoreBase::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                    e,
+                ))?;
             let url = format!("{}/vocalize/2/scores", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3788,59 +3628,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_submit_entry",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3887,10 +3701,18 @@ pub mod builder {
         ///Sends a `GET` request to `/vocalize/2/scores/stats`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ScoreStatsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ScoreStatsResponse>, Error> {
             let Self { client, campaign_id, user_id } = self;
-            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_SCORE_STATS,
+                    e,
+                ))?;
+            let user_id = user_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VOCALIZE_GET_SCORE_STATS,
+                    e,
+                ))?;
             let url = format!("{}/vocalize/2/scores/stats", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3911,59 +3733,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("campaignId", &campaign_id))
                 .query(&progenitor_client::QueryParam::new("userId", &user_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "vocalize_get_score_stats",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VOCALIZE_GET_SCORE_STATS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VOCALIZE_GET_SCORE_STATS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::VOCALIZE_GET_SCORE_STATS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VOCALIZE_GET_SCORE_STATS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -3972,5 +3768,6 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 pub mod operations;
-crate::hooks::impl_hooks!("vocalize", operations::by_method_name);
+crate::hooks::impl_product_client!("vocalize");

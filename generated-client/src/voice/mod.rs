@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -61440,13 +61440,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `GET` request to `/calls/1/configurations`
 
@@ -63483,13 +63476,18 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/configurations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CallsConfigurationPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CallsConfigurationPage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_CONFIGURATIONS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_CONFIGURATIONS,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/configurations", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -63510,52 +63508,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_calls_configurations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALLS_CONFIGURATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALLS_CONFIGURATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CALLS_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CALLS_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63604,17 +63583,17 @@ pub mod builder {
         ///Sends a `POST` request to `/calls/1/configurations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CallsConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CallsConfigurationResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CallsConfigurationCreateRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CALLS_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/configurations", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -63634,52 +63613,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_calls_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CALLS_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CALLS_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_CALLS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_CALLS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63715,13 +63675,13 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/configurations/{callsConfigurationId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CallsConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CallsConfigurationResponse>, Error> {
             let Self { client, calls_configuration_id } = self;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/configurations/{}", client.baseurl, encode_path(&
                 calls_configuration_id.to_string()),
@@ -63743,52 +63703,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_calls_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALLS_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALLS_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CALLS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CALLS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63853,19 +63794,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/calls/1/configurations/{callsConfigurationId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CallsConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CallsConfigurationResponse>, Error> {
             let Self { client, calls_configuration_id, body } = self;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CALLS_CONFIGURATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CallsConfigurationUpdateRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CALLS_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/configurations/{}", client.baseurl, encode_path(&
                 calls_configuration_id.to_string()),
@@ -63888,59 +63832,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_calls_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CALLS_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CALLS_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CALLS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CALLS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63976,13 +63894,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/calls/1/configurations/{callsConfigurationId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CallsConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CallsConfigurationResponse>, Error> {
             let Self { client, calls_configuration_id } = self;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CALLS_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/configurations/{}", client.baseurl, encode_path(&
                 calls_configuration_id.to_string()),
@@ -64004,52 +63922,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_calls_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CALLS_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CALLS_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CALLS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CALLS_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64254,9 +64153,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/calls`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallPage>, Error> {
             let Self {
                 client,
                 application_id,
@@ -64273,20 +64170,71 @@ pub mod builder {
                 to,
                 type_,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
-            let direction = direction.map_err(Error::InvalidRequest)?;
-            let from = from.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let direction = direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let from = from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let status = status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/calls", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -64332,52 +64280,23 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("to", &to))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_calls",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALLS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALLS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALLS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_CALLS, response).await,
             }
         }
     }
@@ -64419,13 +64338,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Call>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Call>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::CallRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CALL,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/calls", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -64445,59 +64365,25 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_CALL, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_CALL, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64529,11 +64415,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/calls/{callId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Call>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Call>, Error> {
             let Self { client, call_id } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -64555,52 +64443,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200u16 => crate::call::json(&super::operations::GET_CALL, response).await,
+                _ => crate::call::failure(&super::operations::GET_CALL, response).await,
             }
         }
     }
@@ -64805,9 +64662,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/calls/history`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLogPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLogPage>, Error> {
             let Self {
                 client,
                 application_id,
@@ -64824,20 +64679,71 @@ pub mod builder {
                 to,
                 type_,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
-            let direction = direction.map_err(Error::InvalidRequest)?;
-            let from = from.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let direction = direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let from = from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let status = status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let type_ = type_
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/calls/history", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -64883,52 +64789,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("to", &to))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_calls_history",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALLS_HISTORY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALLS_HISTORY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALLS_HISTORY, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CALLS_HISTORY, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64960,11 +64841,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/calls/{callId}/history`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLog>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLog>, Error> {
             let Self { client, call_id } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_HISTORY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/history", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -64986,52 +64869,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_call_history",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALL_HISTORY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALL_HISTORY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALL_HISTORY, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CALL_HISTORY, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65075,15 +64933,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/connect`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Conference>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Conference>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ConnectRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONNECT_CALLS,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/connect", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -65103,59 +64962,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "connect_calls",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONNECT_CALLS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONNECT_CALLS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CONNECT_CALLS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CONNECT_CALLS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65218,15 +65044,22 @@ pub mod builder {
         ///Sends a `POST` request to `/calls/1/calls/{callId}/connect`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ConferenceAndCall>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ConferenceAndCall>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONNECT_WITH_NEW_CALL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ConnectWithNewCallRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONNECT_WITH_NEW_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/connect", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -65249,59 +65082,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "connect_with_new_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONNECT_WITH_NEW_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONNECT_WITH_NEW_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CONNECT_WITH_NEW_CALL,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CONNECT_WITH_NEW_CALL,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65333,11 +65140,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/send-ringing`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_RINGING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/send-ringing", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -65359,52 +65168,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_ringing",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_RINGING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_RINGING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SEND_RINGING, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::SEND_RINGING, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65464,16 +65247,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/pre-answer`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PRE_ANSWER_CALL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PublicPreAnswerRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PRE_ANSWER_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/pre-answer", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -65496,59 +65284,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "pre_answer_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PRE_ANSWER_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PRE_ANSWER_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PRE_ANSWER_CALL, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::PRE_ANSWER_CALL, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65604,16 +65360,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/answer`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ANSWER_CALL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AnswerRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ANSWER_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/answer", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -65636,59 +65397,25 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "answer_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ANSWER_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ANSWER_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::ANSWER_CALL, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::ANSWER_CALL, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65746,16 +65473,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/hangup`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Call>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Call>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::HANGUP_CALL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PublicHangupRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::HANGUP_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/hangup", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -65778,59 +65510,25 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "hangup_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::HANGUP_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::HANGUP_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::HANGUP_CALL, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::HANGUP_CALL, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65888,16 +65586,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/play`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_PLAY_FILE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PublicPlayRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_PLAY_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/play", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -65920,59 +65623,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_play_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_PLAY_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_PLAY_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CALL_PLAY_FILE, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CALL_PLAY_FILE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66032,16 +65702,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/stop-play`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_STOP_PLAYING_FILE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PublicStopPlayRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_STOP_PLAYING_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/stop-play", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -66064,59 +65739,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_stop_playing_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_STOP_PLAYING_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_STOP_PLAYING_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CALL_STOP_PLAYING_FILE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CALL_STOP_PLAYING_FILE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66174,16 +65823,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/say`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_SAY_TEXT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PublicSayRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_SAY_TEXT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/say", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -66206,59 +65860,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_say_text",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_SAY_TEXT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_SAY_TEXT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CALL_SAY_TEXT, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CALL_SAY_TEXT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66316,16 +65937,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/send-dtmf`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_SEND_DTMF,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DtmfSendRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_SEND_DTMF,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/send-dtmf", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -66348,59 +65974,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_send_dtmf",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_SEND_DTMF,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_SEND_DTMF,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CALL_SEND_DTMF, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CALL_SEND_DTMF, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66458,16 +66051,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/capture/dtmf`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_CAPTURE_DTMF,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DtmfCaptureRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_CAPTURE_DTMF,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/capture/dtmf", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -66490,59 +66088,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_capture_dtmf",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_CAPTURE_DTMF,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_CAPTURE_DTMF,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CALL_CAPTURE_DTMF, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CALL_CAPTURE_DTMF, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66602,16 +66168,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/capture/speech`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_CAPTURE_SPEECH,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::SpeechCaptureRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_CAPTURE_SPEECH,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/capture/speech", client.baseurl, encode_path(&
                 call_id.to_string()),
@@ -66634,59 +66205,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_capture_speech",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_CAPTURE_SPEECH,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_CAPTURE_SPEECH,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CALL_CAPTURE_SPEECH, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CALL_CAPTURE_SPEECH,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66747,17 +66289,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/start-transcription`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_START_TRANSCRIPTION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PublicStartTranscriptionRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_START_TRANSCRIPTION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/start-transcription", client.baseurl, encode_path(&
                 call_id.to_string()),
@@ -66780,59 +66327,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_start_transcription",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_START_TRANSCRIPTION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_START_TRANSCRIPTION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CALL_START_TRANSCRIPTION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CALL_START_TRANSCRIPTION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66864,11 +66385,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/stop-transcription`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_STOP_TRANSCRIPTION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/stop-transcription", client.baseurl, encode_path(&
                 call_id.to_string()),
@@ -66890,52 +66413,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_stop_transcription",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_STOP_TRANSCRIPTION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_STOP_TRANSCRIPTION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CALL_STOP_TRANSCRIPTION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CALL_STOP_TRANSCRIPTION,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66995,16 +66499,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/start-recording`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_START_RECORDING,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::RecordingStartRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_START_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/start-recording", client.baseurl, encode_path(&
                 call_id.to_string()),
@@ -67027,59 +66536,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_start_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_START_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_START_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CALL_START_RECORDING, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CALL_START_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67111,11 +66591,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/stop-recording`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_STOP_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/stop-recording", client.baseurl, encode_path(&
                 call_id.to_string()),
@@ -67137,59 +66619,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_stop_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_STOP_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_STOP_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CALL_STOP_RECORDING, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CALL_STOP_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67249,17 +66702,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/start-media-stream`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::START_MEDIA_STREAM,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::StartMediaStreamRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::START_MEDIA_STREAM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/start-media-stream", client.baseurl, encode_path(&
                 call_id.to_string()),
@@ -67282,59 +66740,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "start_media_stream",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::START_MEDIA_STREAM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::START_MEDIA_STREAM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::START_MEDIA_STREAM, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::START_MEDIA_STREAM,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67366,11 +66795,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/stop-media-stream`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::STOP_MEDIA_STREAM,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/stop-media-stream", client.baseurl, encode_path(&
                 call_id.to_string()),
@@ -67392,59 +66823,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "stop_media_stream",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::STOP_MEDIA_STREAM,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::STOP_MEDIA_STREAM,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::STOP_MEDIA_STREAM, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::STOP_MEDIA_STREAM, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67504,16 +66903,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/send-message`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_SEND_MESSAGE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CallSendMessageRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CALL_SEND_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/send-message", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -67536,59 +66940,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "call_send_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CALL_SEND_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CALL_SEND_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CALL_SEND_MESSAGE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CALL_SEND_MESSAGE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67649,17 +67021,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/application-transfer`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, body } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPLICATION_TRANSFER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ApplicationTransferRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPLICATION_TRANSFER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/application-transfer", client.baseurl, encode_path(&
                 call_id.to_string()),
@@ -67682,59 +67059,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "application_transfer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::APPLICATION_TRANSFER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::APPLICATION_TRANSFER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::APPLICATION_TRANSFER, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::APPLICATION_TRANSFER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67780,12 +67128,18 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/application-transfer/{transferId}/accept`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, transfer_id } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
-            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPLICATION_TRANSFER_ACCEPT,
+                    e,
+                ))?;
+            let transfer_id = transfer_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPLICATION_TRANSFER_ACCEPT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/application-transfer/{}/accept", client.baseurl,
                 encode_path(& call_id.to_string()), encode_path(& transfer_id
@@ -67808,59 +67162,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "application_transfer_accept",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::APPLICATION_TRANSFER_ACCEPT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::APPLICATION_TRANSFER_ACCEPT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::APPLICATION_TRANSFER_ACCEPT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::APPLICATION_TRANSFER_ACCEPT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67906,12 +67234,18 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/calls/{callId}/application-transfer/{transferId}/reject`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, call_id, transfer_id } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
-            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPLICATION_TRANSFER_REJECT,
+                    e,
+                ))?;
+            let transfer_id = transfer_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::APPLICATION_TRANSFER_REJECT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/calls/{}/application-transfer/{}/reject", client.baseurl,
                 encode_path(& call_id.to_string()), encode_path(& transfer_id
@@ -67934,59 +67268,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "application_transfer_reject",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::APPLICATION_TRANSFER_REJECT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::APPLICATION_TRANSFER_REJECT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::APPLICATION_TRANSFER_REJECT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::APPLICATION_TRANSFER_REJECT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -68106,9 +67414,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/conferences`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ConferencePage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ConferencePage>, Error> {
             let Self {
                 client,
                 application_id,
@@ -68119,14 +67425,41 @@ pub mod builder {
                 size,
                 start_time_after,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES,
+                    e,
+                ))?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES,
+                    e,
+                ))?;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/conferences", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -68164,52 +67497,27 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conferences",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONFERENCES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONFERENCES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CONFERENCES, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CONFERENCES, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -68253,15 +67561,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/conferences`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Conference>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Conference>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ConferenceRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONFERENCE,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/conferences", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -68281,59 +67590,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_conference",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONFERENCE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONFERENCE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_CONFERENCE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_CONFERENCE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -68365,11 +67642,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/conferences/{conferenceId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Conference>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Conference>, Error> {
             let Self { client, conference_id } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}", client.baseurl, encode_path(& conference_id
                 .to_string()),
@@ -68391,52 +67670,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conference",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONFERENCE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONFERENCE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CONFERENCE, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CONFERENCE, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -68492,16 +67745,21 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/calls/1/conferences/{conferenceId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONFERENCE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONFERENCE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}", client.baseurl, encode_path(& conference_id
                 .to_string()),
@@ -68524,59 +67782,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conference",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONFERENCE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONFERENCE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_CONFERENCE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_CONFERENCE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -68713,7 +67939,7 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/conferences/history`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ConferenceLogPage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ConferenceLogPage>, Error> {
             let Self {
                 client,
                 application_id,
@@ -68725,15 +67951,46 @@ pub mod builder {
                 size,
                 start_time_after,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    e,
+                ))?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    e,
+                ))?;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
-            let end_time_before = end_time_before.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    e,
+                ))?;
+            let end_time_before = end_time_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/conferences/history", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -68777,52 +68034,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conferences_history",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONFERENCES_HISTORY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONFERENCES_HISTORY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONFERENCES_HISTORY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -68856,12 +68094,13 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/conferences/{conferenceId}/history`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConferenceLogResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConferenceLogResponse>, Error> {
             let Self { client, conference_id } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCE_HISTORY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/history", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -68883,52 +68122,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conference_history",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONFERENCE_HISTORY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONFERENCE_HISTORY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONFERENCE_HISTORY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONFERENCE_HISTORY,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -68988,14 +68208,21 @@ pub mod builder {
         ///Sends a `POST` request to `/calls/1/conferences/{conferenceId}/call`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ConferenceAndCall>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::ConferenceAndCall>, Error> {
             let Self { client, conference_id, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_NEW_CONFERENCE_CALL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AddNewCallRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_NEW_CONFERENCE_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/call", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -69018,59 +68245,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_new_conference_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_NEW_CONFERENCE_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_NEW_CONFERENCE_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::ADD_NEW_CONFERENCE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_NEW_CONFERENCE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -69144,17 +68345,26 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/calls/1/conferences/{conferenceId}/call/{callId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Conference>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Conference>, Error> {
             let Self { client, conference_id, call_id, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_EXISTING_CONFERENCE_CALL,
+                    e,
+                ))?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_EXISTING_CONFERENCE_CALL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::AddExistingCallRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_EXISTING_CONFERENCE_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/call/{}", client.baseurl, encode_path(&
                 conference_id.to_string()), encode_path(& call_id.to_string()),
@@ -69177,59 +68387,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_existing_conference_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_EXISTING_CONFERENCE_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_EXISTING_CONFERENCE_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::ADD_EXISTING_CONFERENCE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_EXISTING_CONFERENCE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -69275,12 +68459,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/calls/1/conferences/{conferenceId}/call/{callId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id, call_id } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_CONFERENCE_CALL,
+                    e,
+                ))?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::REMOVE_CONFERENCE_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/call/{}", client.baseurl, encode_path(&
                 conference_id.to_string()), encode_path(& call_id.to_string()),
@@ -69302,52 +68492,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_conference_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::REMOVE_CONFERENCE_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::REMOVE_CONFERENCE_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::REMOVE_CONFERENCE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::REMOVE_CONFERENCE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -69419,17 +68590,26 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/calls/1/conferences/{conferenceId}/call/{callId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id, call_id, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONFERENCE_CALL,
+                    e,
+                ))?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONFERENCE_CALL,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateCallRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONFERENCE_CALL,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/call/{}", client.baseurl, encode_path(&
                 conference_id.to_string()), encode_path(& call_id.to_string()),
@@ -69452,59 +68632,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_conference_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONFERENCE_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONFERENCE_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CONFERENCE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CONFERENCE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -69536,11 +68690,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/conferences/{conferenceId}/hangup`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Conference>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Conference>, Error> {
             let Self { client, conference_id } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::HANGUP_CONFERENCE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/hangup", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -69562,52 +68718,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "hangup_conference",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::HANGUP_CONFERENCE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::HANGUP_CONFERENCE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::HANGUP_CONFERENCE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::HANGUP_CONFERENCE, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -69667,16 +68798,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/conferences/{conferenceId}/play`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_PLAY_FILE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ConferencePlayRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_PLAY_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/play", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -69699,59 +68835,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "conference_play_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONFERENCE_PLAY_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONFERENCE_PLAY_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CONFERENCE_PLAY_FILE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CONFERENCE_PLAY_FILE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -69783,11 +68890,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/conferences/{conferenceId}/stop-play`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_STOP_PLAYING_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/stop-play", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -69809,52 +68918,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "conference_stop_playing_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONFERENCE_STOP_PLAYING_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONFERENCE_STOP_PLAYING_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CONFERENCE_STOP_PLAYING_FILE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CONFERENCE_STOP_PLAYING_FILE,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -69914,16 +69004,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/conferences/{conferenceId}/say`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_SAY_TEXT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ConferenceSayRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_SAY_TEXT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/say", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -69946,59 +69041,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "conference_say_text",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONFERENCE_SAY_TEXT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONFERENCE_SAY_TEXT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CONFERENCE_SAY_TEXT, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CONFERENCE_SAY_TEXT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -70059,17 +69125,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/conferences/{conferenceId}/start-recording`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_START_RECORDING,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ConferenceRecordingRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_START_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/start-recording", client.baseurl,
                 encode_path(& conference_id.to_string()),
@@ -70092,59 +69163,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "conference_start_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONFERENCE_START_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONFERENCE_START_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CONFERENCE_START_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CONFERENCE_START_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -70176,11 +69221,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/conferences/{conferenceId}/stop-recording`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_STOP_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/stop-recording", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -70202,59 +69249,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "conference_stop_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONFERENCE_STOP_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONFERENCE_STOP_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CONFERENCE_STOP_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CONFERENCE_STOP_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -70315,17 +69336,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/conferences/{conferenceId}/broadcast-webrtc-text`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_BROADCAST_WEBRTC_TEXT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ConferenceBroadcastWebrtcTextRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_BROADCAST_WEBRTC_TEXT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/broadcast-webrtc-text", client.baseurl,
                 encode_path(& conference_id.to_string()),
@@ -70348,59 +69374,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "conference_broadcast_webrtc_text",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONFERENCE_BROADCAST_WEBRTC_TEXT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONFERENCE_BROADCAST_WEBRTC_TEXT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CONFERENCE_BROADCAST_WEBRTC_TEXT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CONFERENCE_BROADCAST_WEBRTC_TEXT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -70461,17 +69461,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/conferences/{conferenceId}/send-message`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_SEND_MESSAGE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::ConferenceSendMessageRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFERENCE_SEND_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/conferences/{}/send-message", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -70494,59 +69499,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "conference_send_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONFERENCE_SEND_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONFERENCE_SEND_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CONFERENCE_SEND_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CONFERENCE_SEND_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -70680,9 +69659,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/dialogs`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DialogPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DialogPage>, Error> {
             let Self {
                 client,
                 application_id,
@@ -70694,15 +69671,46 @@ pub mod builder {
                 start_time_after,
                 state,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS,
+                    e,
+                ))?;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
-            let child_call_id = child_call_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let parent_call_id = parent_call_id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
-            let state = state.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS,
+                    e,
+                ))?;
+            let child_call_id = child_call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS,
+                    e,
+                ))?;
+            let parent_call_id = parent_call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS,
+                    e,
+                ))?;
+            let state = state
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/dialogs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -70745,52 +69753,25 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("state", &state))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_dialogs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_DIALOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_DIALOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_DIALOGS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_DIALOGS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -70832,15 +69813,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DialogResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DialogResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::DialogRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_DIALOG,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/dialogs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -70860,59 +69842,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_dialog",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_DIALOG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_DIALOG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_DIALOG, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_DIALOG, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -70987,18 +69936,27 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/parent-call/{parentCallId}/child-call/{childCallId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DialogResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DialogResponse>, Error> {
             let Self { client, parent_call_id, child_call_id, body } = self;
-            let parent_call_id = parent_call_id.map_err(Error::InvalidRequest)?;
-            let child_call_id = child_call_id.map_err(Error::InvalidRequest)?;
+            let parent_call_id = parent_call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_DIALOG_WITH_EXISTING_CALLS,
+                    e,
+                ))?;
+            let child_call_id = child_call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_DIALOG_WITH_EXISTING_CALLS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DialogWithExistingCallsRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_DIALOG_WITH_EXISTING_CALLS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/parent-call/{}/child-call/{}", client.baseurl,
                 encode_path(& parent_call_id.to_string()), encode_path(& child_call_id
@@ -71022,59 +69980,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_dialog_with_existing_calls",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_DIALOG_WITH_EXISTING_CALLS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_DIALOG_WITH_EXISTING_CALLS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_DIALOG_WITH_EXISTING_CALLS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_DIALOG_WITH_EXISTING_CALLS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -71106,11 +70038,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/dialogs/{dialogId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DialogResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DialogResponse>, Error> {
             let Self { client, dialog_id } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}", client.baseurl, encode_path(& dialog_id
                 .to_string()),
@@ -71132,52 +70066,23 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_dialog",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_DIALOG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_DIALOG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_DIALOG, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_DIALOG, response).await,
             }
         }
     }
@@ -71326,9 +70231,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/dialogs/history`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DialogLogPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DialogLogPage>, Error> {
             let Self {
                 client,
                 application_id,
@@ -71341,16 +70244,51 @@ pub mod builder {
                 start_time_after,
                 state,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
-            let child_call_id = child_call_id.map_err(Error::InvalidRequest)?;
-            let end_time_before = end_time_before.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let parent_call_id = parent_call_id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
-            let state = state.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
+            let child_call_id = child_call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
+            let end_time_before = end_time_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
+            let parent_call_id = parent_call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
+            let state = state
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/dialogs/history", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -71399,52 +70337,30 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("state", &state))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_dialogs_history",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_DIALOGS_HISTORY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_DIALOGS_HISTORY, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_DIALOGS_HISTORY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -71478,9 +70394,13 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/dialogs/{dialogId}/history`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DialogLogResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::DialogLogResponse>, Error> {
             let Self { client, dialog_id } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOG_HISTORY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/history", client.baseurl, encode_path(& dialog_id
                 .to_string()),
@@ -71502,52 +70422,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_dialog_history",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_DIALOG_HISTORY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_DIALOG_HISTORY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_DIALOG_HISTORY, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_DIALOG_HISTORY,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -71579,11 +70477,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/hangup`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DialogResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DialogResponse>, Error> {
             let Self { client, dialog_id } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::HANGUP_DIALOG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/hangup", client.baseurl, encode_path(& dialog_id
                 .to_string()),
@@ -71605,52 +70505,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "hangup_dialog",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::HANGUP_DIALOG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::HANGUP_DIALOG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::HANGUP_DIALOG, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::HANGUP_DIALOG, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -71708,16 +70582,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/play`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, dialog_id, body } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_PLAY_FILE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DialogPlayRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_PLAY_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/play", client.baseurl, encode_path(& dialog_id
                 .to_string()),
@@ -71740,59 +70619,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dialog_play_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DIALOG_PLAY_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DIALOG_PLAY_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DIALOG_PLAY_FILE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DIALOG_PLAY_FILE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -71850,16 +70697,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/say`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, dialog_id, body } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_SAY_TEXT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DialogSayRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_SAY_TEXT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/say", client.baseurl, encode_path(& dialog_id
                 .to_string()),
@@ -71882,59 +70734,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dialog_say_text",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DIALOG_SAY_TEXT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DIALOG_SAY_TEXT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DIALOG_SAY_TEXT, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DIALOG_SAY_TEXT, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -71966,11 +70786,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/stop-play`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, dialog_id } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_STOP_PLAYING_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/stop-play", client.baseurl, encode_path(&
                 dialog_id.to_string()),
@@ -71992,52 +70814,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dialog_stop_playing_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DIALOG_STOP_PLAYING_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DIALOG_STOP_PLAYING_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DIALOG_STOP_PLAYING_FILE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DIALOG_STOP_PLAYING_FILE,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -72097,16 +70900,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/start-recording`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, dialog_id, body } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_START_RECORDING,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DialogRecordingRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_START_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/start-recording", client.baseurl, encode_path(&
                 dialog_id.to_string()),
@@ -72129,59 +70937,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dialog_start_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DIALOG_START_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DIALOG_START_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DIALOG_START_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DIALOG_START_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -72213,11 +70995,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/stop-recording`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, dialog_id } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_STOP_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/stop-recording", client.baseurl, encode_path(&
                 dialog_id.to_string()),
@@ -72239,59 +71023,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dialog_stop_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DIALOG_STOP_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DIALOG_STOP_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DIALOG_STOP_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DIALOG_STOP_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -72352,17 +71110,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/broadcast-webrtc-text`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, dialog_id, body } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_BROADCAST_WEBRTC_TEXT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DialogBroadcastWebrtcTextRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_BROADCAST_WEBRTC_TEXT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/broadcast-webrtc-text", client.baseurl,
                 encode_path(& dialog_id.to_string()),
@@ -72385,59 +71148,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dialog_broadcast_webrtc_text",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DIALOG_BROADCAST_WEBRTC_TEXT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DIALOG_BROADCAST_WEBRTC_TEXT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DIALOG_BROADCAST_WEBRTC_TEXT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DIALOG_BROADCAST_WEBRTC_TEXT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -72497,17 +71234,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/send-message`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, dialog_id, body } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_SEND_MESSAGE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DialogSendMessageRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_SEND_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/send-message", client.baseurl, encode_path(&
                 dialog_id.to_string()),
@@ -72530,59 +71272,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dialog_send_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DIALOG_SEND_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DIALOG_SEND_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DIALOG_SEND_MESSAGE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DIALOG_SEND_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -72643,17 +71356,22 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/transfer/accept`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DialogResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::DialogResponse>, Error> {
             let Self { client, dialog_id, body } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_TRANSFER_ACCEPT,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::DialogAcceptTransferRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_TRANSFER_ACCEPT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/transfer/accept", client.baseurl, encode_path(&
                 dialog_id.to_string()),
@@ -72676,59 +71394,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dialog_transfer_accept",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DIALOG_TRANSFER_ACCEPT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DIALOG_TRANSFER_ACCEPT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DIALOG_TRANSFER_ACCEPT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DIALOG_TRANSFER_ACCEPT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -72760,11 +71452,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/dialogs/{dialogId}/transfer/reject`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, dialog_id } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DIALOG_TRANSFER_REJECT,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/dialogs/{}/transfer/reject", client.baseurl, encode_path(&
                 dialog_id.to_string()),
@@ -72786,59 +71480,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dialog_transfer_reject",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DIALOG_TRANSFER_REJECT,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DIALOG_TRANSFER_REJECT,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DIALOG_TRANSFER_REJECT,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DIALOG_TRANSFER_REJECT,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -72898,13 +71566,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/sip-trunks`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SipTrunkPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::SipTrunkPage>, Error> {
             let Self { client, name, page, size } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SIP_TRUNKS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SIP_TRUNKS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SIP_TRUNKS,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/sip-trunks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -72926,52 +71604,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sip_trunks",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SIP_TRUNKS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SIP_TRUNKS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SIP_TRUNKS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_SIP_TRUNKS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -73004,12 +71656,13 @@ pub mod builder {
         ///Sends a `POST` request to `/calls/1/sip-trunks`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreateSipTrunkResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CreateSipTrunkResponse>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_SIP_TRUNK,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/sip-trunks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -73029,52 +71682,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_sip_trunk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_SIP_TRUNK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_SIP_TRUNK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(&super::operations::CREATE_SIP_TRUNK, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_SIP_TRUNK, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -73108,9 +71736,13 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/sip-trunks/{sipTrunkId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SipTrunkResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SipTrunkResponse>, Error> {
             let Self { client, sip_trunk_id } = self;
-            let sip_trunk_id = sip_trunk_id.map_err(Error::InvalidRequest)?;
+            let sip_trunk_id = sip_trunk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SIP_TRUNK,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/{}", client.baseurl, encode_path(& sip_trunk_id
                 .to_string()),
@@ -73132,52 +71764,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sip_trunk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SIP_TRUNK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SIP_TRUNK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SIP_TRUNK, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_SIP_TRUNK, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -73224,10 +71830,18 @@ pub mod builder {
         ///Sends a `PUT` request to `/calls/1/sip-trunks/{sipTrunkId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SipTrunkResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SipTrunkResponse>, Error> {
             let Self { client, sip_trunk_id, body } = self;
-            let sip_trunk_id = sip_trunk_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let sip_trunk_id = sip_trunk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SIP_TRUNK,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SIP_TRUNK,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/{}", client.baseurl, encode_path(& sip_trunk_id
                 .to_string()),
@@ -73250,59 +71864,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_sip_trunk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_SIP_TRUNK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_SIP_TRUNK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(&super::operations::UPDATE_SIP_TRUNK, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_SIP_TRUNK, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -73336,9 +71918,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/calls/1/sip-trunks/{sipTrunkId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SipTrunkResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SipTrunkResponse>, Error> {
             let Self { client, sip_trunk_id } = self;
-            let sip_trunk_id = sip_trunk_id.map_err(Error::InvalidRequest)?;
+            let sip_trunk_id = sip_trunk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_SIP_TRUNK,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/{}", client.baseurl, encode_path(& sip_trunk_id
                 .to_string()),
@@ -73360,52 +71946,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_sip_trunk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_SIP_TRUNK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_SIP_TRUNK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(&super::operations::DELETE_SIP_TRUNK, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_SIP_TRUNK, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -73439,12 +72000,13 @@ pub mod builder {
         ///Sends a `POST` request to `/calls/1/sip-trunks/{sipTrunkId}/reset-password`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SipTrunkResetPasswordResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::SipTrunkResetPasswordResponse>, Error> {
             let Self { client, sip_trunk_id } = self;
-            let sip_trunk_id = sip_trunk_id.map_err(Error::InvalidRequest)?;
+            let sip_trunk_id = sip_trunk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESET_SIP_TRUNK_PASSWORD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/{}/reset-password", client.baseurl, encode_path(&
                 sip_trunk_id.to_string()),
@@ -73466,59 +72028,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "reset_sip_trunk_password",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESET_SIP_TRUNK_PASSWORD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESET_SIP_TRUNK_PASSWORD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::RESET_SIP_TRUNK_PASSWORD,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RESET_SIP_TRUNK_PASSWORD,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -73552,12 +72088,13 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/sip-trunks/{sipTrunkId}/status`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ExtendedSipTrunkStatusResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ExtendedSipTrunkStatusResponse>, Error> {
             let Self { client, sip_trunk_id } = self;
-            let sip_trunk_id = sip_trunk_id.map_err(Error::InvalidRequest)?;
+            let sip_trunk_id = sip_trunk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SIP_TRUNK_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/{}/status", client.baseurl, encode_path(&
                 sip_trunk_id.to_string()),
@@ -73579,59 +72116,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sip_trunk_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SIP_TRUNK_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SIP_TRUNK_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SIP_TRUNK_STATUS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SIP_TRUNK_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -73693,17 +72201,21 @@ pub mod builder {
         ///Sends a `POST` request to `/calls/1/sip-trunks/{sipTrunkId}/status`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SipTrunkStatusResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::SipTrunkStatusResponse>, Error> {
             let Self { client, sip_trunk_id, body } = self;
-            let sip_trunk_id = sip_trunk_id.map_err(Error::InvalidRequest)?;
+            let sip_trunk_id = sip_trunk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SET_SIP_TRUNK_STATUS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::SipTrunkStatusRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SET_SIP_TRUNK_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/{}/status", client.baseurl, encode_path(&
                 sip_trunk_id.to_string()),
@@ -73726,59 +72238,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_sip_trunk_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SET_SIP_TRUNK_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SET_SIP_TRUNK_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SET_SIP_TRUNK_STATUS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SET_SIP_TRUNK_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -73825,13 +72308,18 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/sip-trunks/service-addresses`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SipTrunkServiceAddressPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::SipTrunkServiceAddressPage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESSES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESSES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/service-addresses", client.baseurl,
             );
@@ -73854,52 +72342,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sip_trunk_service_addresses",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESSES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESSES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESSES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESSES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -73948,17 +72417,17 @@ pub mod builder {
         ///Sends a `POST` request to `/calls/1/sip-trunks/service-addresses`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PublicSipTrunkServiceAddress>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PublicSipTrunkServiceAddress>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::PublicSipTrunkServiceAddressRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_SIP_TRUNK_SERVICE_ADDRESS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/service-addresses", client.baseurl,
             );
@@ -73980,52 +72449,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_sip_trunk_service_address",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_SIP_TRUNK_SERVICE_ADDRESS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_SIP_TRUNK_SERVICE_ADDRESS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_SIP_TRUNK_SERVICE_ADDRESS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_SIP_TRUNK_SERVICE_ADDRESS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -74061,13 +72511,13 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/sip-trunks/service-addresses/{sipTrunkServiceAddressId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PublicSipTrunkServiceAddress>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PublicSipTrunkServiceAddress>, Error> {
             let Self { client, sip_trunk_service_address_id } = self;
             let sip_trunk_service_address_id = sip_trunk_service_address_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/service-addresses/{}", client.baseurl,
                 encode_path(& sip_trunk_service_address_id.to_string()),
@@ -74089,59 +72539,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sip_trunk_service_address",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SIP_TRUNK_SERVICE_ADDRESS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -74206,19 +72630,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/calls/1/sip-trunks/service-addresses/{sipTrunkServiceAddressId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PublicSipTrunkServiceAddress>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PublicSipTrunkServiceAddress>, Error> {
             let Self { client, sip_trunk_service_address_id, body } = self;
             let sip_trunk_service_address_id = sip_trunk_service_address_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SIP_TRUNK_SERVICE_ADDRESS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PublicSipTrunkServiceAddressRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_SIP_TRUNK_SERVICE_ADDRESS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/service-addresses/{}", client.baseurl,
                 encode_path(& sip_trunk_service_address_id.to_string()),
@@ -74241,59 +72668,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_sip_trunk_service_address",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_SIP_TRUNK_SERVICE_ADDRESS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_SIP_TRUNK_SERVICE_ADDRESS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_SIP_TRUNK_SERVICE_ADDRESS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_SIP_TRUNK_SERVICE_ADDRESS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -74329,13 +72730,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/calls/1/sip-trunks/service-addresses/{sipTrunkServiceAddressId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PublicSipTrunkServiceAddress>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PublicSipTrunkServiceAddress>, Error> {
             let Self { client, sip_trunk_service_address_id } = self;
             let sip_trunk_service_address_id = sip_trunk_service_address_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_SIP_TRUNK_SERVICE_ADDRESS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/service-addresses/{}", client.baseurl,
                 encode_path(& sip_trunk_service_address_id.to_string()),
@@ -74357,59 +72758,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_sip_trunk_service_address",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_SIP_TRUNK_SERVICE_ADDRESS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_SIP_TRUNK_SERVICE_ADDRESS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_SIP_TRUNK_SERVICE_ADDRESS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_SIP_TRUNK_SERVICE_ADDRESS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -74427,10 +72802,7 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/sip-trunks/service-addresses/countries`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::PublicCountry>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::PublicCountry>>, Error> {
             let Self { client } = self;
             let url = format!(
                 "{}/calls/1/sip-trunks/service-addresses/countries", client.baseurl,
@@ -74452,52 +72824,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_countries",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_COUNTRIES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_COUNTRIES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_COUNTRIES, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_COUNTRIES, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -74531,12 +72877,13 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/sip-trunks/service-addresses/countries/regions`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::PublicRegion>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::PublicRegion>>, Error> {
             let Self { client, country_code } = self;
-            let country_code = country_code.map_err(Error::InvalidRequest)?;
+            let country_code = country_code
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_REGIONS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/sip-trunks/service-addresses/countries/regions", client
                 .baseurl,
@@ -74559,52 +72906,25 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("countryCode", &country_code))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_regions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_REGIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_REGIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_REGIONS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_REGIONS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -74649,12 +72969,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/files`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::FilePage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::FilePage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_FILES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_FILES,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/files", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -74675,52 +73001,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_calls_files",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALLS_FILES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALLS_FILES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALLS_FILES, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CALLS_FILES, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -74752,11 +73053,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/files/{fileId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::File>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::File>, Error> {
             let Self { client, file_id } = self;
-            let file_id = file_id.map_err(Error::InvalidRequest)?;
+            let file_id = file_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/files/{}", client.baseurl, encode_path(& file_id
                 .to_string()),
@@ -74778,52 +73081,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_calls_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALLS_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALLS_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALLS_FILE, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CALLS_FILE, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -74855,11 +73132,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/calls/1/files/{fileId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::File>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::File>, Error> {
             let Self { client, file_id } = self;
-            let file_id = file_id.map_err(Error::InvalidRequest)?;
+            let file_id = file_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CALLS_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/files/{}", client.baseurl, encode_path(& file_id
                 .to_string()),
@@ -74881,52 +73160,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_calls_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CALLS_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CALLS_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_CALLS_FILE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_CALLS_FILE, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -75121,7 +73375,7 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/recordings/calls`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CallRecordingPage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CallRecordingPage>, Error> {
             let Self {
                 client,
                 application_id,
@@ -75137,20 +73391,66 @@ pub mod builder {
                 size,
                 start_time_after,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
-            let direction = direction.map_err(Error::InvalidRequest)?;
-            let end_time_before = end_time_before.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let direction = direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let end_time_before = end_time_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
             let endpoint_identifier = endpoint_identifier
-                .map_err(Error::InvalidRequest)?;
-            let endpoint_type = endpoint_type.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let endpoint_type = endpoint_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/recordings/calls", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -75205,52 +73505,30 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_calls_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALLS_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALLS_RECORDINGS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CALLS_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -75298,10 +73576,18 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/recordings/calls/{callId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PublicCallRecording>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::PublicCallRecording>, Error> {
             let Self { client, call_id, location } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_RECORDINGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/calls/{}", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -75324,52 +73610,30 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_call_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALL_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALL_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALL_RECORDINGS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CALL_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -75417,10 +73681,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/calls/1/recordings/calls/{callId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PublicCallRecording>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::PublicCallRecording>, Error> {
             let Self { client, call_id, location } = self;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CALL_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CALL_RECORDINGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/calls/{}", client.baseurl, encode_path(& call_id
                 .to_string()),
@@ -75443,52 +73715,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_call_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CALL_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CALL_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CALL_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CALL_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -75711,10 +73964,7 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/recordings/conferences`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ConferenceRecordingPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::ConferenceRecordingPage>, Error> {
             let Self {
                 client,
                 application_id,
@@ -75732,22 +73982,76 @@ pub mod builder {
                 size,
                 start_time_after,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
             let call_endpoint_identifier = call_endpoint_identifier
-                .map_err(Error::InvalidRequest)?;
-            let call_endpoint_type = call_endpoint_type.map_err(Error::InvalidRequest)?;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let call_endpoint_type = call_endpoint_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
-            let composition = composition.map_err(Error::InvalidRequest)?;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let conference_name = conference_name.map_err(Error::InvalidRequest)?;
-            let end_time_before = end_time_before.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let composition = composition
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let conference_name = conference_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let end_time_before = end_time_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/recordings/conferences", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -75814,52 +74118,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conferences_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONFERENCES_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONFERENCES_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONFERENCES_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -75907,13 +74192,18 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/recordings/conferences/{conferenceId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PublicConferenceRecording>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PublicConferenceRecording>, Error> {
             let Self { client, conference_id, location } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCE_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFERENCE_RECORDINGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/conferences/{}", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -75936,52 +74226,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_conference_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONFERENCE_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONFERENCE_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CONFERENCE_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CONFERENCE_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -76029,13 +74300,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/calls/1/recordings/conferences/{conferenceId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PublicConferenceRecording>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PublicConferenceRecording>, Error> {
             let Self { client, conference_id, location } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONFERENCE_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONFERENCE_RECORDINGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/conferences/{}", client.baseurl, encode_path(&
                 conference_id.to_string()),
@@ -76058,59 +74334,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_conference_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONFERENCE_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONFERENCE_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CONFERENCE_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CONFERENCE_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -76182,17 +74432,26 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/recordings/conferences/{conferenceId}/compose`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, conference_id, location, body } = self;
-            let conference_id = conference_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let conference_id = conference_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::COMPOSE_CONFERENCE_RECORDING,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::COMPOSE_CONFERENCE_RECORDING,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::OnDemandComposition::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::COMPOSE_CONFERENCE_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/conferences/{}/compose", client.baseurl,
                 encode_path(& conference_id.to_string()),
@@ -76216,59 +74475,33 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "compose_conference_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::COMPOSE_CONFERENCE_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::COMPOSE_CONFERENCE_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::COMPOSE_CONFERENCE_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::COMPOSE_CONFERENCE_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -76476,7 +74709,7 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/recordings/dialogs`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DialogRecordingPage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::DialogRecordingPage>, Error> {
             let Self {
                 client,
                 application_id,
@@ -76493,21 +74726,71 @@ pub mod builder {
                 size,
                 start_time_after,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
             let call_endpoint_identifier = call_endpoint_identifier
-                .map_err(Error::InvalidRequest)?;
-            let call_endpoint_type = call_endpoint_type.map_err(Error::InvalidRequest)?;
-            let call_id = call_id.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let call_endpoint_type = call_endpoint_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let call_id = call_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
             let calls_configuration_id = calls_configuration_id
-                .map_err(Error::InvalidRequest)?;
-            let composition = composition.map_err(Error::InvalidRequest)?;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
-            let end_time_before = end_time_before.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let composition = composition
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let end_time_before = end_time_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/recordings/dialogs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -76566,52 +74849,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_dialogs_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_DIALOGS_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_DIALOGS_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_DIALOGS_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -76659,13 +74923,18 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/recordings/dialogs/{dialogId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PublicDialogRecording>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PublicDialogRecording>, Error> {
             let Self { client, dialog_id, location } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOG_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_DIALOG_RECORDINGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/dialogs/{}", client.baseurl, encode_path(&
                 dialog_id.to_string()),
@@ -76688,52 +74957,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_dialog_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_DIALOG_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_DIALOG_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_DIALOG_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_DIALOG_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -76781,13 +75031,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/calls/1/recordings/dialogs/{dialogId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PublicDialogRecording>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PublicDialogRecording>, Error> {
             let Self { client, dialog_id, location } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_DIALOG_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_DIALOG_RECORDINGS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/dialogs/{}", client.baseurl, encode_path(&
                 dialog_id.to_string()),
@@ -76810,52 +75065,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_dialog_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_DIALOG_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_DIALOG_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_DIALOG_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_DIALOG_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -76927,17 +75163,26 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/recordings/dialogs/{dialogId}/compose`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ActionResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
             let Self { client, dialog_id, location, body } = self;
-            let dialog_id = dialog_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let dialog_id = dialog_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::COMPOSE_DIALOG_RECORDING,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::COMPOSE_DIALOG_RECORDING,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::OnDemandComposition::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::COMPOSE_DIALOG_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/dialogs/{}/compose", client.baseurl, encode_path(&
                 dialog_id.to_string()),
@@ -76961,59 +75206,33 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "compose_dialog_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::COMPOSE_DIALOG_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::COMPOSE_DIALOG_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::COMPOSE_DIALOG_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::COMPOSE_DIALOG_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -77074,13 +75293,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/recordings/files/{fileId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, file_id, location, range } = self;
-            let file_id = file_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let range = range.map_err(Error::InvalidRequest)?;
+            let file_id = file_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_RECORDING_FILE,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_RECORDING_FILE,
+                    e,
+                ))?;
+            let range = range
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_RECORDING_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/files/{}", client.baseurl, encode_path(& file_id
                 .to_string()),
@@ -77094,7 +75323,17 @@ pub mod builder {
                     ),
                 );
             if let Some(value) = range {
-                header_map.append("Range", value.to_string().try_into()?);
+                header_map
+                    .append(
+                        "Range",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::DOWNLOAD_RECORDING_FILE,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -77102,60 +75341,28 @@ pub mod builder {
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "download_recording_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DOWNLOAD_RECORDING_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DOWNLOAD_RECORDING_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 206u16 => Ok(ResponseValue::stream(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DOWNLOAD_RECORDING_FILE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                416u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -77203,10 +75410,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/calls/1/recordings/files/{fileId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PublicRecordingFile>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::PublicRecordingFile>, Error> {
             let Self { client, file_id, location } = self;
-            let file_id = file_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let file_id = file_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_RECORDING_FILE,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_RECORDING_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/recordings/files/{}", client.baseurl, encode_path(& file_id
                 .to_string()),
@@ -77229,52 +75444,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_recording_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_RECORDING_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_RECORDING_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_RECORDING_FILE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_RECORDING_FILE,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -77321,13 +75517,18 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/media-stream-configs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MediaStreamConfigPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MediaStreamConfigPage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MEDIA_STREAM_CONFIGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MEDIA_STREAM_CONFIGS,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/media-stream-configs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -77348,52 +75549,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media_stream_configs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MEDIA_STREAM_CONFIGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MEDIA_STREAM_CONFIGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_MEDIA_STREAM_CONFIGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_MEDIA_STREAM_CONFIGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -77427,12 +75609,13 @@ pub mod builder {
         ///Sends a `POST` request to `/calls/1/media-stream-configs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MediaStreamConfigResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MediaStreamConfigResponse>, Error> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_MEDIA_STREAM_CONFIG,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/media-stream-configs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -77452,52 +75635,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_media_stream_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_MEDIA_STREAM_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_MEDIA_STREAM_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_MEDIA_STREAM_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_MEDIA_STREAM_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -77533,13 +75697,13 @@ pub mod builder {
         ///Sends a `GET` request to `/calls/1/media-stream-configs/{mediaStreamConfigId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MediaStreamConfigResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MediaStreamConfigResponse>, Error> {
             let Self { client, media_stream_config_id } = self;
             let media_stream_config_id = media_stream_config_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MEDIA_STREAM_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/media-stream-configs/{}", client.baseurl, encode_path(&
                 media_stream_config_id.to_string()),
@@ -77561,52 +75725,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media_stream_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MEDIA_STREAM_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MEDIA_STREAM_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_MEDIA_STREAM_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_MEDIA_STREAM_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -77656,14 +75801,18 @@ pub mod builder {
         ///Sends a `PUT` request to `/calls/1/media-stream-configs/{mediaStreamConfigId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MediaStreamConfigResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MediaStreamConfigResponse>, Error> {
             let Self { client, media_stream_config_id, body } = self;
             let media_stream_config_id = media_stream_config_id
-                .map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_MEDIA_STREAM_CONFIG,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_MEDIA_STREAM_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/media-stream-configs/{}", client.baseurl, encode_path(&
                 media_stream_config_id.to_string()),
@@ -77686,59 +75835,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_media_stream_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_MEDIA_STREAM_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_MEDIA_STREAM_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_MEDIA_STREAM_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_MEDIA_STREAM_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -77774,13 +75897,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/calls/1/media-stream-configs/{mediaStreamConfigId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MediaStreamConfigResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MediaStreamConfigResponse>, Error> {
             let Self { client, media_stream_config_id } = self;
             let media_stream_config_id = media_stream_config_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_MEDIA_STREAM_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/media-stream-configs/{}", client.baseurl, encode_path(&
                 media_stream_config_id.to_string()),
@@ -77802,52 +75925,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_media_stream_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_MEDIA_STREAM_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_MEDIA_STREAM_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_MEDIA_STREAM_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_MEDIA_STREAM_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -77889,13 +75993,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/bulks`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::BulkRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_BULK,
+                    e,
+                ))?;
             let url = format!("{}/calls/1/bulks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -77915,59 +76020,25 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_bulk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_BULK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_BULK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_BULK, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_BULK, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -77999,11 +76070,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/calls/1/bulks/{bulkId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkStatus>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkStatus>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_BULK_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/bulks/{}", client.baseurl, encode_path(& bulk_id
                 .to_string()),
@@ -78025,52 +76098,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_bulk_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_BULK_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_BULK_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_BULK_STATUS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_BULK_STATUS, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -78128,16 +76176,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/bulks/{bulkId}/reschedule`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkStatus>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkStatus>, Error> {
             let Self { client, bulk_id, body } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESCHEDULE_BULK,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::RescheduleRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESCHEDULE_BULK,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/bulks/{}/reschedule", client.baseurl, encode_path(& bulk_id
                 .to_string()),
@@ -78160,59 +76213,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "reschedule_bulk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESCHEDULE_BULK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESCHEDULE_BULK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::RESCHEDULE_BULK, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::RESCHEDULE_BULK, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -78244,11 +76265,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/bulks/{bulkId}/pause`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkStatus>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkStatus>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PAUSE_BULK,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/bulks/{}/pause", client.baseurl, encode_path(& bulk_id
                 .to_string()),
@@ -78270,52 +76293,23 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "pause_bulk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PAUSE_BULK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PAUSE_BULK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PAUSE_BULK, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::PAUSE_BULK, response).await,
             }
         }
     }
@@ -78347,11 +76341,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/bulks/{bulkId}/resume`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkStatus>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkStatus>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESUME_BULK,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/bulks/{}/resume", client.baseurl, encode_path(& bulk_id
                 .to_string()),
@@ -78373,52 +76369,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resume_bulk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESUME_BULK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESUME_BULK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::RESUME_BULK, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::RESUME_BULK, response).await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -78450,11 +76419,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/calls/1/bulks/{bulkId}/cancel`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkStatus>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkStatus>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CANCEL_BULK,
+                    e,
+                ))?;
             let url = format!(
                 "{}/calls/1/bulks/{}/cancel", client.baseurl, encode_path(& bulk_id
                 .to_string()),
@@ -78476,52 +76447,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "cancel_bulk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CANCEL_BULK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CANCEL_BULK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CANCEL_BULK, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CANCEL_BULK, response).await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -78563,15 +76507,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/markuplanguage/1/create`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::MarkupResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::MarkupResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::MarkupRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_MARKUP_LANGUAGE_CALL,
+                    e,
+                ))?;
             let url = format!("{}/markuplanguage/1/create", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -78591,52 +76536,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_markup_language_call",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_MARKUP_LANGUAGE_CALL,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_MARKUP_LANGUAGE_CALL,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_MARKUP_LANGUAGE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_MARKUP_LANGUAGE_CALL,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -78683,13 +76609,18 @@ pub mod builder {
         ///Sends a `GET` request to `/markuplanguage/1/config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MarkupLanguageConfigResponsePage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MarkupLanguageConfigResponsePage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MARKUP_LANGUAGE_CONFIG_LIST,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MARKUP_LANGUAGE_CONFIG_LIST,
+                    e,
+                ))?;
             let url = format!("{}/markuplanguage/1/config", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -78710,52 +76641,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_markup_language_config_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MARKUP_LANGUAGE_CONFIG_LIST,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MARKUP_LANGUAGE_CONFIG_LIST,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_MARKUP_LANGUAGE_CONFIG_LIST,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_MARKUP_LANGUAGE_CONFIG_LIST,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -78804,17 +76716,17 @@ pub mod builder {
         ///Sends a `POST` request to `/markuplanguage/1/config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MarkupLanguageConfigResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MarkupLanguageConfigResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::MarkupLanguageConfigRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_MARKUP_LANGUAGE_CONFIG,
+                    e,
+                ))?;
             let url = format!("{}/markuplanguage/1/config", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -78834,52 +76746,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_markup_language_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_MARKUP_LANGUAGE_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_MARKUP_LANGUAGE_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_MARKUP_LANGUAGE_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_MARKUP_LANGUAGE_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -78913,12 +76806,13 @@ pub mod builder {
         ///Sends a `GET` request to `/markuplanguage/1/config/{configId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MarkupLanguageConfigResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MarkupLanguageConfigResponse>, Error> {
             let Self { client, config_id } = self;
-            let config_id = config_id.map_err(Error::InvalidRequest)?;
+            let config_id = config_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_MARKUP_LANGUAGE_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/markuplanguage/1/config/{}", client.baseurl, encode_path(& config_id
                 .to_string()),
@@ -78940,52 +76834,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_markup_language_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_MARKUP_LANGUAGE_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_MARKUP_LANGUAGE_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_MARKUP_LANGUAGE_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_MARKUP_LANGUAGE_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -79048,18 +76923,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/markuplanguage/1/config/{configId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MarkupLanguageConfigResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MarkupLanguageConfigResponse>, Error> {
             let Self { client, config_id, body } = self;
-            let config_id = config_id.map_err(Error::InvalidRequest)?;
+            let config_id = config_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_MARKUP_LANGUAGE_CONFIG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::MarkupLanguageConfigRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_MARKUP_LANGUAGE_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/markuplanguage/1/config/{}", client.baseurl, encode_path(& config_id
                 .to_string()),
@@ -79082,59 +76961,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_markup_language_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_MARKUP_LANGUAGE_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_MARKUP_LANGUAGE_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_MARKUP_LANGUAGE_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_MARKUP_LANGUAGE_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -79168,12 +77021,13 @@ pub mod builder {
         ///Sends a `DELETE` request to `/markuplanguage/1/config/{configId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::MarkupLanguageConfigResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::MarkupLanguageConfigResponse>, Error> {
             let Self { client, config_id } = self;
-            let config_id = config_id.map_err(Error::InvalidRequest)?;
+            let config_id = config_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_MARKUP_LANGUAGE_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/markuplanguage/1/config/{}", client.baseurl, encode_path(& config_id
                 .to_string()),
@@ -79195,52 +77049,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_markup_language_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_MARKUP_LANGUAGE_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_MARKUP_LANGUAGE_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_MARKUP_LANGUAGE_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_MARKUP_LANGUAGE_CONFIG,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -79286,16 +77121,16 @@ pub mod builder {
         ///Sends a `POST` request to `/tts/3/single`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StandardVoiceResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StandardVoiceResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::SingleTtsApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_SINGLE_VOICE_TTS,
+                    e,
+                ))?;
             let url = format!("{}/tts/3/single", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -79315,52 +77150,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_single_voice_tts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_SINGLE_VOICE_TTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_SINGLE_VOICE_TTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_SINGLE_VOICE_TTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_SINGLE_VOICE_TTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -79406,16 +77222,16 @@ pub mod builder {
         ///Sends a `POST` request to `/tts/3/multi`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StandardVoiceResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StandardVoiceResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::MultiTtsApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_MULTIPLE_VOICE_TTS,
+                    e,
+                ))?;
             let url = format!("{}/tts/3/multi", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -79435,52 +77251,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_multiple_voice_tts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_MULTIPLE_VOICE_TTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_MULTIPLE_VOICE_TTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_MULTIPLE_VOICE_TTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_MULTIPLE_VOICE_TTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -79528,16 +77325,16 @@ pub mod builder {
         ///Sends a `POST` request to `/tts/3/advanced`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StandardVoiceResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StandardVoiceResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AdvancedTtsApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_ADVANCED_VOICE_TTS,
+                    e,
+                ))?;
             let url = format!("{}/tts/3/advanced", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -79557,52 +77354,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_advanced_voice_tts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_ADVANCED_VOICE_TTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_ADVANCED_VOICE_TTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_ADVANCED_VOICE_TTS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_ADVANCED_VOICE_TTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -79650,10 +77428,18 @@ pub mod builder {
         ///Sends a `GET` request to `/tts/3/voices/{language}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetVoicesResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::GetVoicesResponse>, Error> {
             let Self { client, language, include_neural } = self;
-            let language = language.map_err(Error::InvalidRequest)?;
-            let include_neural = include_neural.map_err(Error::InvalidRequest)?;
+            let language = language
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VOICES,
+                    e,
+                ))?;
+            let include_neural = include_neural
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VOICES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/tts/3/voices/{}", client.baseurl, encode_path(& language
                 .to_string()),
@@ -79678,31 +77464,23 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("includeNeural", &include_neural),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_voices",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_VOICES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_VOICES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_VOICES, response).await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_VOICES, response).await,
             }
         }
     }
@@ -79736,12 +77514,13 @@ pub mod builder {
         ///Sends a `GET` request to `/tts/3/bulks`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BulkResponsea15a35d4>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BulkResponsea15a35d4>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_BULKS,
+                    e,
+                ))?;
             let url = format!("{}/tts/3/bulks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -79761,52 +77540,26 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sent_bulks",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SENT_BULKS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SENT_BULKS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SENT_BULKS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_SENT_BULKS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -79866,17 +77619,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/tts/3/bulks`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BulkResponsea15a35d4>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BulkResponsea15a35d4>, Error> {
             let Self { client, bulk_id, body } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESCHEDULE_SENT_BULK,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BulkRequesta15a35d4::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RESCHEDULE_SENT_BULK,
+                    e,
+                ))?;
             let url = format!("{}/tts/3/bulks", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -79897,52 +77654,30 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "reschedule_sent_bulk",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RESCHEDULE_SENT_BULK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RESCHEDULE_SENT_BULK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::RESCHEDULE_SENT_BULK, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RESCHEDULE_SENT_BULK,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -79976,9 +77711,13 @@ pub mod builder {
         ///Sends a `GET` request to `/tts/3/bulks/status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error> {
             let Self { client, bulk_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_BULKS_STATUS,
+                    e,
+                ))?;
             let url = format!("{}/tts/3/bulks/status", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -79998,52 +77737,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sent_bulks_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SENT_BULKS_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SENT_BULKS_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_SENT_BULKS_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SENT_BULKS_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -80103,14 +77823,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/tts/3/bulks/status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error> {
             let Self { client, bulk_id, body } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MANAGE_SENT_BULKS_STATUS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BulkStatusRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MANAGE_SENT_BULKS_STATUS,
+                    e,
+                ))?;
             let url = format!("{}/tts/3/bulks/status", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -80131,52 +77858,33 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "manage_sent_bulks_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::MANAGE_SENT_BULKS_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::MANAGE_SENT_BULKS_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::MANAGE_SENT_BULKS_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::MANAGE_SENT_BULKS_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -80286,10 +77994,7 @@ pub mod builder {
         ///Sends a `GET` request to `/voice/ivr/1/scenarios`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::SearchResponse>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::SearchResponse>>, Error> {
             let Self {
                 client,
                 label,
@@ -80299,14 +78004,36 @@ pub mod builder {
                 page,
                 page_size,
             } = self;
-            let label = label.map_err(Error::InvalidRequest)?;
+            let label = label
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                    e,
+                ))?;
             let last_usage_date_since = last_usage_date_since
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                    e,
+                ))?;
             let last_usage_date_until = last_usage_date_until
-                .map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                    e,
+                ))?;
+            let page_size = page_size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                    e,
+                ))?;
             let url = format!("{}/voice/ivr/1/scenarios", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -80341,38 +78068,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "search_voice_ivr_scenarios",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEARCH_VOICE_IVR_SCENARIOS,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -80420,16 +78142,16 @@ pub mod builder {
         ///Sends a `POST` request to `/voice/ivr/1/scenarios`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UpdateScenarioResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::UpdateScenarioResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::UpdateScenarioRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_A_VOICE_IVR_SCENARIO,
+                    e,
+                ))?;
             let url = format!("{}/voice/ivr/1/scenarios", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -80449,45 +78171,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_a_voice_ivr_scenario",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_A_VOICE_IVR_SCENARIO,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_A_VOICE_IVR_SCENARIO,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_A_VOICE_IVR_SCENARIO,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_A_VOICE_IVR_SCENARIO,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -80521,12 +78231,13 @@ pub mod builder {
         ///Sends a `GET` request to `/voice/ivr/1/scenarios/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UpdateScenarioResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::UpdateScenarioResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_A_VOICE_IVR_SCENARIO,
+                    e,
+                ))?;
             let url = format!(
                 "{}/voice/ivr/1/scenarios/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -80548,45 +78259,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_a_voice_ivr_scenario",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_A_VOICE_IVR_SCENARIO,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_A_VOICE_IVR_SCENARIO,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_A_VOICE_IVR_SCENARIO,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_A_VOICE_IVR_SCENARIO,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -80648,17 +78347,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/voice/ivr/1/scenarios/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UpdateScenarioResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::UpdateScenarioResponse>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_VOICE_IVR_SCENARIO,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateScenarioRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_VOICE_IVR_SCENARIO,
+                    e,
+                ))?;
             let url = format!(
                 "{}/voice/ivr/1/scenarios/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -80681,52 +78384,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_voice_ivr_scenario",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_VOICE_IVR_SCENARIO,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_VOICE_IVR_SCENARIO,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_VOICE_IVR_SCENARIO,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_VOICE_IVR_SCENARIO,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -80758,9 +78442,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/voice/ivr/1/scenarios/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_A_VOICE_IVR_SCENARIO,
+                    e,
+                ))?;
             let url = format!(
                 "{}/voice/ivr/1/scenarios/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -80782,45 +78470,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_a_voice_ivr_scenario",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_A_VOICE_IVR_SCENARIO,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_A_VOICE_IVR_SCENARIO,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_A_VOICE_IVR_SCENARIO,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -80868,16 +78538,16 @@ pub mod builder {
         ///Sends a `POST` request to `/voice/ivr/1/messages`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StandardVoiceResponse13d6cf83>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StandardVoiceResponse13d6cf83>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::LaunchScenarioRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_VOICE_MESSAGES_WITH_AN_IVR_SCENARIO,
+                    e,
+                ))?;
             let url = format!("{}/voice/ivr/1/messages", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -80897,45 +78567,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_voice_messages_with_an_ivr_scenario",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_VOICE_MESSAGES_WITH_AN_IVR_SCENARIO,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_VOICE_MESSAGES_WITH_AN_IVR_SCENARIO,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_VOICE_MESSAGES_WITH_AN_IVR_SCENARIO,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_VOICE_MESSAGES_WITH_AN_IVR_SCENARIO,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -81009,15 +78667,28 @@ pub mod builder {
         ///Sends a `GET` request to `/voice/ivr/1/files`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RecordedAudioFilesResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::RecordedAudioFilesResponse>, Error> {
             let Self { client, message_id, number, page, page_size } = self;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let number = number.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_RECORDED_FILES,
+                    e,
+                ))?;
+            let number = number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_RECORDED_FILES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_RECORDED_FILES,
+                    e,
+                ))?;
+            let page_size = page_size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_RECORDED_FILES,
+                    e,
+                ))?;
             let url = format!("{}/voice/ivr/1/files", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -81040,38 +78711,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "search_voice_ivr_recorded_files",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEARCH_VOICE_IVR_RECORDED_FILES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEARCH_VOICE_IVR_RECORDED_FILES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEARCH_VOICE_IVR_RECORDED_FILES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEARCH_VOICE_IVR_RECORDED_FILES,
+                            response,
+                        )
+                        .await
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -81103,11 +78769,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/voice/ivr/1/files/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_VOICE_IVR_RECORDED_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/voice/ivr/1/files/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -81120,45 +78788,31 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "search_voice_ivr_recorded_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEARCH_VOICE_IVR_RECORDED_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEARCH_VOICE_IVR_RECORDED_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEARCH_VOICE_IVR_RECORDED_FILE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -81205,10 +78859,18 @@ pub mod builder {
         ///Sends a `GET` request to `/voice/ivr/1/uploads`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RouteResponsePage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::RouteResponsePage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::IVR_UPLOAD_GET_FILES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::IVR_UPLOAD_GET_FILES,
+                    e,
+                ))?;
             let url = format!("{}/voice/ivr/1/uploads", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -81229,52 +78891,30 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "ivr_upload_get_files",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::IVR_UPLOAD_GET_FILES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::IVR_UPLOAD_GET_FILES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::IVR_UPLOAD_GET_FILES, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::IVR_UPLOAD_GET_FILES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -81322,16 +78962,16 @@ pub mod builder {
         ///Sends a `POST` request to `/voice/ctc/1/send`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::StandardVoiceResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::StandardVoiceResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ClickToCallApiRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_CLICK_TO_CALL_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/voice/ctc/1/send", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -81351,52 +78991,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_click_to_call_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_CLICK_TO_CALL_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_CLICK_TO_CALL_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_CLICK_TO_CALL_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_CLICK_TO_CALL_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -81456,13 +79077,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/voice/1/reports`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ReportResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ReportResponse>, Error> {
             let Self { client, bulk_id, limit, message_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS,
+                    e,
+                ))?;
             let url = format!("{}/voice/1/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -81484,31 +79115,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_voice_delivery_reports",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_VOICE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_VOICE_DELIVERY_REPORTS,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -81570,11 +79203,23 @@ pub mod builder {
         ///Sends a `GET` request to `/tts/3/reports`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::VoiceReportResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::VoiceReportResponse>, Error> {
             let Self { client, bulk_id, limit, message_id } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS_DEPRECATED,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS_DEPRECATED,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS_DEPRECATED,
+                    e,
+                ))?;
             let url = format!("{}/tts/3/reports", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -81596,31 +79241,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_voice_delivery_reports_deprecated",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS_DEPRECATED,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_VOICE_DELIVERY_REPORTS_DEPRECATED,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_VOICE_DELIVERY_REPORTS_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_VOICE_DELIVERY_REPORTS_DEPRECATED,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -81783,9 +79430,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/tts/3/logs`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::LogsResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::LogsResponse>, Error> {
             let Self {
                 client,
                 bulk_id,
@@ -81799,16 +79444,56 @@ pub mod builder {
                 sent_until,
                 to,
             } = self;
-            let bulk_id = bulk_id.map_err(Error::InvalidRequest)?;
-            let from = from.map_err(Error::InvalidRequest)?;
-            let general_status = general_status.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let mcc = mcc.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let mnc = mnc.map_err(Error::InvalidRequest)?;
-            let sent_since = sent_since.map_err(Error::InvalidRequest)?;
-            let sent_until = sent_until.map_err(Error::InvalidRequest)?;
-            let to = to.map_err(Error::InvalidRequest)?;
+            let bulk_id = bulk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let from = from
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let general_status = general_status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let limit = limit
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let mcc = mcc
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let mnc = mnc
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let sent_since = sent_since
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let sent_until = sent_until
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let to = to
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
             let url = format!("{}/tts/3/logs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -81839,31 +79524,30 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("to", &to))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_sent_voice_logs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SENT_VOICE_LOGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SENT_VOICE_LOGS, response)
+                        .await
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_SENT_VOICE_LOGS,
+                            response,
+                        )
+                        .await
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -81881,10 +79565,7 @@ pub mod builder {
         ///Sends a `GET` request to `/voice/masking/2/config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::SetupResponse>>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::SetupResponse>>, Error> {
             let Self { client } = self;
             let url = format!("{}/voice/masking/2/config", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -81904,45 +79585,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_number_masking_configurations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_NUMBER_MASKING_CONFIGURATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_NUMBER_MASKING_CONFIGURATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_NUMBER_MASKING_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_NUMBER_MASKING_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -81982,13 +79651,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/voice/masking/2/config`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SetupResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::SetupResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::SetupBody::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NUMBER_MASKING_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!("{}/voice/masking/2/config", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -82008,45 +79678,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_number_masking_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_NUMBER_MASKING_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_NUMBER_MASKING_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_NUMBER_MASKING_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_NUMBER_MASKING_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -82078,11 +79736,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/voice/masking/2/config/{key}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SetupResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::SetupResponse>, Error> {
             let Self { client, key } = self;
-            let key = key.map_err(Error::InvalidRequest)?;
+            let key = key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_NUMBER_MASKING_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/voice/masking/2/config/{}", client.baseurl, encode_path(& key
                 .to_string()),
@@ -82104,52 +79764,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_number_masking_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_NUMBER_MASKING_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_NUMBER_MASKING_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_NUMBER_MASKING_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_NUMBER_MASKING_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -82203,14 +79844,19 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/voice/masking/2/config/{key}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SetupResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::SetupResponse>, Error> {
             let Self { client, key, body } = self;
-            let key = key.map_err(Error::InvalidRequest)?;
+            let key = key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_NUMBER_MASKING_CONFIGURATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::SetupBody::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_NUMBER_MASKING_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/voice/masking/2/config/{}", client.baseurl, encode_path(& key
                 .to_string()),
@@ -82233,52 +79879,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_number_masking_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_NUMBER_MASKING_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_NUMBER_MASKING_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_NUMBER_MASKING_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_NUMBER_MASKING_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -82310,9 +79937,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/voice/masking/2/config/{key}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, key } = self;
-            let key = key.map_err(Error::InvalidRequest)?;
+            let key = key
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_NUMBER_MASKING_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/voice/masking/2/config/{}", client.baseurl, encode_path(& key
                 .to_string()),
@@ -82334,52 +79965,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_number_masking_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_NUMBER_MASKING_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_NUMBER_MASKING_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_NUMBER_MASKING_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -82421,13 +80027,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/voice/masking/1/upload`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::UploadResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::UploadResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::UploadBody::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPLOAD_AUDIO_FILES,
+                    e,
+                ))?;
             let url = format!("{}/voice/masking/1/upload", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -82447,45 +80054,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "upload_audio_files",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPLOAD_AUDIO_FILES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPLOAD_AUDIO_FILES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPLOAD_AUDIO_FILES, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPLOAD_AUDIO_FILES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -82503,7 +80095,7 @@ pub mod builder {
         ///Sends a `GET` request to `/voice/masking/2/credentials`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CredentialsResponse>, Error> {
             let Self { client } = self;
             let url = format!("{}/voice/masking/2/credentials", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -82523,45 +80115,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_number_masking_credentials",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_NUMBER_MASKING_CREDENTIALS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_NUMBER_MASKING_CREDENTIALS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_NUMBER_MASKING_CREDENTIALS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_NUMBER_MASKING_CREDENTIALS,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -82607,13 +80187,16 @@ pub mod builder {
         ///Sends a `PUT` request to `/voice/masking/2/credentials`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CredentialsResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CredentialsBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_NUMBER_MASKING_CREDENTIALS,
+                    e,
+                ))?;
             let url = format!("{}/voice/masking/2/credentials", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -82633,45 +80216,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_number_masking_credentials",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_NUMBER_MASKING_CREDENTIALS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_NUMBER_MASKING_CREDENTIALS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_NUMBER_MASKING_CREDENTIALS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_NUMBER_MASKING_CREDENTIALS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -82717,13 +80288,16 @@ pub mod builder {
         ///Sends a `POST` request to `/voice/masking/2/credentials`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialsResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CredentialsResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CredentialsBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_NUMBER_MASKING_CREDENTIALS,
+                    e,
+                ))?;
             let url = format!("{}/voice/masking/2/credentials", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -82743,52 +80317,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_number_masking_credentials",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_NUMBER_MASKING_CREDENTIALS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_NUMBER_MASKING_CREDENTIALS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_NUMBER_MASKING_CREDENTIALS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_NUMBER_MASKING_CREDENTIALS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -82804,7 +80359,7 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `DELETE` request to `/voice/masking/2/credentials`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client } = self;
             let url = format!("{}/voice/masking/2/credentials", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -82824,45 +80379,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_number_masking_credentials",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_NUMBER_MASKING_CREDENTIALS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_NUMBER_MASKING_CREDENTIALS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_NUMBER_MASKING_CREDENTIALS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -82924,11 +80461,23 @@ pub mod builder {
         ///Sends a `GET` request to `/callrouting/1/routes`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RouteResponsePage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::RouteResponsePage>, Error> {
             let Self { client, name_contains, page, size } = self;
-            let name_contains = name_contains.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let name_contains = name_contains
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_ROUTES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_ROUTES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_ROUTES,
+                    e,
+                ))?;
             let url = format!("{}/callrouting/1/routes", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -82952,52 +80501,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_call_routes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALL_ROUTES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALL_ROUTES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALL_ROUTES, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CALL_ROUTES, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -83039,15 +80563,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/callrouting/1/routes`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::RouteResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::RouteResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::RouteRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CALL_ROUTE,
+                    e,
+                ))?;
             let url = format!("{}/callrouting/1/routes", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -83067,52 +80592,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_call_route",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CALL_ROUTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CALL_ROUTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_CALL_ROUTE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_CALL_ROUTE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -83144,11 +80644,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/callrouting/1/routes/{routeId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::RouteResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::RouteResponse>, Error> {
             let Self { client, route_id } = self;
-            let route_id = route_id.map_err(Error::InvalidRequest)?;
+            let route_id = route_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_ROUTE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/callrouting/1/routes/{}", client.baseurl, encode_path(& route_id
                 .to_string()),
@@ -83170,52 +80672,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_call_route",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALL_ROUTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALL_ROUTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALL_ROUTE, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CALL_ROUTE, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -83271,16 +80747,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/callrouting/1/routes/{routeId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::RouteResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::RouteResponse>, Error> {
             let Self { client, route_id, body } = self;
-            let route_id = route_id.map_err(Error::InvalidRequest)?;
+            let route_id = route_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CALL_ROUTE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::RouteRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CALL_ROUTE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/callrouting/1/routes/{}", client.baseurl, encode_path(& route_id
                 .to_string()),
@@ -83303,59 +80784,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_call_route",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CALL_ROUTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CALL_ROUTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_CALL_ROUTE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_CALL_ROUTE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -83387,11 +80836,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/callrouting/1/routes/{routeId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::RouteResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::RouteResponse>, Error> {
             let Self { client, route_id } = self;
-            let route_id = route_id.map_err(Error::InvalidRequest)?;
+            let route_id = route_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CALL_ROUTE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/callrouting/1/routes/{}", client.baseurl, encode_path(& route_id
                 .to_string()),
@@ -83413,52 +80864,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_call_route",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CALL_ROUTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CALL_ROUTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_CALL_ROUTE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_CALL_ROUTE, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -83516,16 +80942,21 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/callrouting/1/routes/{routeId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::RouteResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::RouteResponse>, Error> {
             let Self { client, route_id, body } = self;
-            let route_id = route_id.map_err(Error::InvalidRequest)?;
+            let route_id = route_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SET_ORDER_CALL_ROUTE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::RouteOrderRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SET_ORDER_CALL_ROUTE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/callrouting/1/routes/{}", client.baseurl, encode_path(& route_id
                 .to_string()),
@@ -83548,59 +80979,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "set_order_call_route",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SET_ORDER_CALL_ROUTE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SET_ORDER_CALL_ROUTE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SET_ORDER_CALL_ROUTE, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SET_ORDER_CALL_ROUTE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -83840,10 +81242,7 @@ pub mod builder {
         ///Sends a `GET` request to `/callrouting/1/recordings`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CallRoutingRecordingPage>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::CallRoutingRecordingPage>, Error> {
             let Self {
                 client,
                 correlation_id,
@@ -83862,21 +81261,81 @@ pub mod builder {
                 start_time_before,
                 webrtc_identity,
             } = self;
-            let correlation_id = correlation_id.map_err(Error::InvalidRequest)?;
-            let endpoint_type = endpoint_type.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let phone_number = phone_number.map_err(Error::InvalidRequest)?;
-            let route_id = route_id.map_err(Error::InvalidRequest)?;
-            let route_name = route_name.map_err(Error::InvalidRequest)?;
-            let sip_trunk_id = sip_trunk_id.map_err(Error::InvalidRequest)?;
-            let sip_username = sip_username.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let sort_direction = sort_direction.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
-            let start_time_before = start_time_before.map_err(Error::InvalidRequest)?;
-            let webrtc_identity = webrtc_identity.map_err(Error::InvalidRequest)?;
+            let correlation_id = correlation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let endpoint_type = endpoint_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let phone_number = phone_number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let route_id = route_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let route_name = route_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let sip_trunk_id = sip_trunk_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let sip_username = sip_username
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let sort_by = sort_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let sort_direction = sort_direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let start_time_before = start_time_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let webrtc_identity = webrtc_identity
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
             let url = format!("{}/callrouting/1/recordings", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -83931,52 +81390,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "search_call_routing_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEARCH_CALL_ROUTING_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -84025,13 +81465,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/callrouting/1/recordings`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RecordingApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::RecordingApiResponse>, Error> {
             let Self { client, correlation_id, location } = self;
-            let correlation_id = correlation_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let correlation_id = correlation_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_BY_CORRELATION_ID,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_BY_CORRELATION_ID,
+                    e,
+                ))?;
             let url = format!("{}/callrouting/1/recordings", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -84054,59 +81499,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_by_correlation_id",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_BY_CORRELATION_ID,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_BY_CORRELATION_ID,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_BY_CORRELATION_ID,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_BY_CORRELATION_ID,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -84168,13 +81587,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/callrouting/1/recordings/files/{fileId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, file_id, location, range } = self;
-            let file_id = file_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let range = range.map_err(Error::InvalidRequest)?;
+            let file_id = file_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RECORDING_FILE_DOWNLOAD,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RECORDING_FILE_DOWNLOAD,
+                    e,
+                ))?;
+            let range = range
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RECORDING_FILE_DOWNLOAD,
+                    e,
+                ))?;
             let url = format!(
                 "{}/callrouting/1/recordings/files/{}", client.baseurl, encode_path(&
                 file_id.to_string()),
@@ -84188,7 +81617,17 @@ pub mod builder {
                     ),
                 );
             if let Some(value) = range {
-                header_map.append("Range", value.to_string().try_into()?);
+                header_map
+                    .append(
+                        "Range",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::RECORDING_FILE_DOWNLOAD,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -84196,59 +81635,27 @@ pub mod builder {
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "recording_file_download",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RECORDING_FILE_DOWNLOAD,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RECORDING_FILE_DOWNLOAD,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RECORDING_FILE_DOWNLOAD,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -84306,16 +81713,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/callrouting/1/routes/{routeId}/status`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::RouteResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::RouteResponse>, Error> {
             let Self { client, route_id, body } = self;
-            let route_id = route_id.map_err(Error::InvalidRequest)?;
+            let route_id = route_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CALL_ROUTE_STATUS,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::RouteStatusRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CALL_ROUTE_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/callrouting/1/routes/{}/status", client.baseurl, encode_path(&
                 route_id.to_string()),
@@ -84338,59 +81750,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_call_route_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CALL_ROUTE_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CALL_ROUTE_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_CALL_ROUTE_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_CALL_ROUTE_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -84436,15 +81822,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/callrouting/1/routes/simulate`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::RouteResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::RouteResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::RouteSimulatorRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SIMULATE_ROUTE_SELECTION,
+                    e,
+                ))?;
             let url = format!("{}/callrouting/1/routes/simulate", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -84464,59 +81851,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "simulate_route_selection",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SIMULATE_ROUTE_SELECTION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SIMULATE_ROUTE_SELECTION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SIMULATE_ROUTE_SELECTION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SIMULATE_ROUTE_SELECTION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -84525,6 +81886,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
 /// none): a form per operation, with file parts as [`FilePart`](crate::FilePart)s.
 pub mod multipart {
@@ -84571,62 +81933,33 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<ResponseValue<types::File>, Error<crate::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::File>, Error> {
+            let operation = &super::operations::UPLOAD_CALLS_AUDIO_FILE;
             let Self { client, form } = self;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!("{}/calls/1/files", client.baseurl,);
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::UPLOAD_CALLS_AUDIO_FILE,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPLOAD_CALLS_AUDIO_FILE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -84671,65 +82004,33 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::File287f18f0>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::File287f18f0>, Error> {
+            let operation = &super::operations::IVR_UPLOAD_AUDIO_FILE;
             let Self { client, form } = self;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!("{}/voice/ivr/1/uploads", client.baseurl,);
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::IVR_UPLOAD_AUDIO_FILE,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::IVR_UPLOAD_AUDIO_FILE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -84745,4 +82046,4 @@ impl Client {
     }
 }
 pub mod operations;
-crate::hooks::impl_hooks!("voice", operations::by_method_name);
+crate::hooks::impl_product_client!("voice");

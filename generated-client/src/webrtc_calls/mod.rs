@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -10302,13 +10302,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/webrtc/1/token`
 
@@ -10782,13 +10775,16 @@ pub mod builder {
         ///Sends a `POST` request to `/webrtc/1/token`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TokenResponseModel>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TokenResponseModel>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TokenRequestModel::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GENERATE_WEBRTC_TOKEN,
+                    e,
+                ))?;
             let url = format!("{}/webrtc/1/token", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -10808,45 +10804,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "generate_webrtc_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GENERATE_WEBRTC_TOKEN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GENERATE_WEBRTC_TOKEN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GENERATE_WEBRTC_TOKEN,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GENERATE_WEBRTC_TOKEN,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -10891,13 +10875,18 @@ pub mod builder {
         ///Sends a `GET` request to `/webrtc/1/webrtc-push-config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PushConfigurationPageResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PushConfigurationPageResponse>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_CONFIGURATIONS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_CONFIGURATIONS,
+                    e,
+                ))?;
             let url = format!("{}/webrtc/1/webrtc-push-config", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -10918,52 +10907,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_push_configurations",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_PUSH_CONFIGURATIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_PUSH_CONFIGURATIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_PUSH_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_PUSH_CONFIGURATIONS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11011,17 +10981,17 @@ pub mod builder {
         ///Sends a `POST` request to `/webrtc/1/webrtc-push-config`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PushConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::PushConfigurationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SAVE_PUSH_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!("{}/webrtc/1/webrtc-push-config", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -11041,52 +11011,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "save_push_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SAVE_PUSH_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SAVE_PUSH_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SAVE_PUSH_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SAVE_PUSH_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11120,12 +11071,13 @@ pub mod builder {
         ///Sends a `GET` request to `/webrtc/1/webrtc-push-config/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PushConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_PUSH_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -11147,59 +11099,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_push_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_PUSH_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_PUSH_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_PUSH_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_PUSH_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11261,18 +11187,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/webrtc/1/webrtc-push-config/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PushConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_PUSH_CONFIGURATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PushConfigurationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_PUSH_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -11295,59 +11225,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_push_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_PUSH_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_PUSH_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::UPDATE_PUSH_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_PUSH_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11379,9 +11283,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/webrtc/1/webrtc-push-config/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_PUSH_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -11403,53 +11311,28 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_push_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_PUSH_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_PUSH_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_PUSH_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11511,18 +11394,22 @@ pub mod builder {
         ///Sends a `PATCH` request to `/webrtc/1/webrtc-push-config/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PushConfigurationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_PUSH_CONFIGURATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PushConfigurationRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_PUSH_CONFIGURATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -11545,59 +11432,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "patch_push_configuration",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PATCH_PUSH_CONFIGURATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PATCH_PUSH_CONFIGURATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::PATCH_PUSH_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::PATCH_PUSH_CONFIGURATION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11644,10 +11505,18 @@ pub mod builder {
         ///Sends a `GET` request to `/webrtc/1/files`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::FilePageResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::FilePageResponse>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILES,
+                    e,
+                ))?;
             let url = format!("{}/webrtc/1/files", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -11668,52 +11537,23 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_files",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_FILES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_FILES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_FILES, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_FILES, response).await,
             }
         }
     }
@@ -11745,11 +11585,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/files/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::FileResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::FileResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/webrtc/1/files/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -11770,52 +11612,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                200u16 => crate::call::json(&super::operations::GET_FILE, response).await,
+                _ => crate::call::failure(&super::operations::GET_FILE, response).await,
             }
         }
     }
@@ -11847,11 +11658,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/webrtc/1/files/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::FileResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::FileResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/webrtc/1/files/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -11872,52 +11685,25 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_FILE, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_FILE, response).await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -11949,11 +11735,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/files/{id}/download`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_FILE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/webrtc/1/files/{}/download", client.baseurl, encode_path(& id
                 .to_string()),
@@ -11967,52 +11755,28 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "download_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DOWNLOAD_FILE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DOWNLOAD_FILE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DOWNLOAD_FILE, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12113,10 +11877,7 @@ pub mod builder {
         ///Sends a `GET` request to `/webrtc/1/user-activity`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UserActivityPageResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::UserActivityPageResponse>, Error> {
             let Self {
                 client,
                 end_time,
@@ -12126,12 +11887,36 @@ pub mod builder {
                 size,
                 start_time,
             } = self;
-            let end_time = end_time.map_err(Error::InvalidRequest)?;
-            let identity = identity.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let session_id = session_id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let start_time = start_time.map_err(Error::InvalidRequest)?;
+            let end_time = end_time
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_USER_ACTIVITY,
+                    e,
+                ))?;
+            let identity = identity
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_USER_ACTIVITY,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_USER_ACTIVITY,
+                    e,
+                ))?;
+            let session_id = session_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_USER_ACTIVITY,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_USER_ACTIVITY,
+                    e,
+                ))?;
+            let start_time = start_time
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_USER_ACTIVITY,
+                    e,
+                ))?;
             let url = format!("{}/webrtc/1/user-activity", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -12156,52 +11941,27 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("startTime", &start_time))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_user_activity",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_USER_ACTIVITY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_USER_ACTIVITY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_USER_ACTIVITY, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_USER_ACTIVITY, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12391,10 +12151,7 @@ pub mod builder {
         ///Sends a `GET` request to `/webrtc/1/recordings`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WebrtcRecordingPageResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WebrtcRecordingPageResponse>, Error> {
             let Self {
                 client,
                 call_type,
@@ -12410,18 +12167,66 @@ pub mod builder {
                 start_time_after,
                 start_time_before,
             } = self;
-            let call_type = call_type.map_err(Error::InvalidRequest)?;
-            let identity = identity.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let phone_number = phone_number.map_err(Error::InvalidRequest)?;
-            let room_id = room_id.map_err(Error::InvalidRequest)?;
-            let room_name = room_name.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let sort_direction = sort_direction.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
-            let start_time_before = start_time_before.map_err(Error::InvalidRequest)?;
+            let call_type = call_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let identity = identity
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let phone_number = phone_number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let room_id = room_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let room_name = room_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let sort_by = sort_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let sort_direction = sort_direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let start_time_before = start_time_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
             let url = format!("{}/webrtc/1/recordings", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -12464,52 +12269,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_webrtc_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WEBRTC_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WEBRTC_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WEBRTC_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12557,10 +12343,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/webrtc/1/recordings/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RecordingResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::RecordingResponse>, Error> {
             let Self { client, id, location } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                    e,
+                ))?;
             let url = format!(
                 "{}/webrtc/1/recordings/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -12583,59 +12377,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_webrtc_recording_by_id",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12696,13 +12464,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/recordings/{id}/download`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, id, location, range } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let range = range.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                    e,
+                ))?;
+            let range = range
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                    e,
+                ))?;
             let url = format!(
                 "{}/webrtc/1/recordings/{}/download", client.baseurl, encode_path(& id
                 .to_string()),
@@ -12716,7 +12494,17 @@ pub mod builder {
                     ),
                 );
             if let Some(value) = range {
-                header_map.append("Range", value.to_string().try_into()?);
+                header_map
+                    .append(
+                        "Range",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -12724,60 +12512,28 @@ pub mod builder {
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "download_webrtc_recording_by_id",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 206u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12822,12 +12578,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/links`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLinkPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLinkPage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINKS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINKS,
+                    e,
+                ))?;
             let url = format!("{}/call-link/1/links", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -12848,52 +12610,26 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_call_links",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALL_LINKS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALL_LINKS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALL_LINKS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CALL_LINKS, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -12939,13 +12675,16 @@ pub mod builder {
         ///Sends a `POST` request to `/call-link/1/links`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CallLinkResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CallLinkResponse>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CallLinkRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CALL_LINK,
+                    e,
+                ))?;
             let url = format!("{}/call-link/1/links", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -12965,52 +12704,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_call_link",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CALL_LINK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CALL_LINK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_CALL_LINK, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_CALL_LINK, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13042,11 +12756,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/links/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLink>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLink>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/links/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -13067,59 +12783,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_call_link",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALL_LINK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALL_LINK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CALL_LINK, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CALL_LINK, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13151,11 +12834,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/call-link/1/links/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLink>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLink>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CALL_LINK,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/links/{}", client.baseurl, encode_path(& id.to_string()),
             );
@@ -13176,52 +12861,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_call_link",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CALL_LINK,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CALL_LINK,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_CALL_LINK, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_CALL_LINK, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13268,10 +12928,18 @@ pub mod builder {
         ///Sends a `GET` request to `/call-link/1/configs`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CallLinkConfigPage>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::CallLinkConfigPage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFIGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFIGS,
+                    e,
+                ))?;
             let url = format!("{}/call-link/1/configs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13292,52 +12960,25 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_configs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONFIGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONFIGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CONFIGS, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_CONFIGS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13383,15 +13024,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/call-link/1/configs`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLinkConfig>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CallLinkConfigRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_CONFIG,
+                    e,
+                ))?;
             let url = format!("{}/call-link/1/configs", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13411,52 +13053,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_CONFIG, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_CONFIG, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13488,11 +13104,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/configs/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLinkConfig>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -13514,52 +13132,23 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_CONFIG, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_CONFIG, response).await,
             }
         }
     }
@@ -13619,16 +13208,21 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/call-link/1/configs/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLinkConfig>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONFIG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CallLinkConfigRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -13651,59 +13245,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::UPDATE_CONFIG, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::UPDATE_CONFIG, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13735,11 +13296,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/call-link/1/configs/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLinkConfig>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -13761,52 +13324,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_CONFIG, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_CONFIG, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13866,16 +13403,21 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/call-link/1/configs/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CallLinkConfig>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_CONFIG,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CallLinkConfigRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PATCH_CONFIG,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -13898,59 +13440,26 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "patch_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PATCH_CONFIG,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PATCH_CONFIG,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::PATCH_CONFIG, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::PATCH_CONFIG, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -13995,12 +13504,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/images`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ImagePage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ImagePage>, Error> {
             let Self { client, page, size } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_IMAGES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_IMAGES,
+                    e,
+                ))?;
             let url = format!("{}/call-link/1/images", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14021,52 +13536,23 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_images",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_IMAGES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_IMAGES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_IMAGES, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_IMAGES, response).await,
             }
         }
     }
@@ -14098,11 +13584,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/images/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ImageResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ImageResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_IMAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/images/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -14124,52 +13612,23 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_image",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_IMAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_IMAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_IMAGE, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(&super::operations::GET_IMAGE, response).await,
             }
         }
     }
@@ -14201,11 +13660,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/call-link/1/images/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ImageResponse>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::ImageResponse>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_IMAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/images/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -14227,52 +13688,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_image",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_IMAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_IMAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_IMAGE, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_IMAGE, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14288,9 +13723,7 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `GET` request to `/call-link/1/subdomains`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SubdomainPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::SubdomainPage>, Error> {
             let Self { client } = self;
             let url = format!("{}/call-link/1/subdomains", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -14310,52 +13743,26 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_subdomains",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_SUBDOMAINS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_SUBDOMAINS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_SUBDOMAINS, response).await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::GET_SUBDOMAINS, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14399,15 +13806,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/call-link/1/subdomains`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Subdomain>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Subdomain>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::SubdomainRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_SUBDOMAIN,
+                    e,
+                ))?;
             let url = format!("{}/call-link/1/subdomains", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14427,59 +13835,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_subdomain",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_SUBDOMAIN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_SUBDOMAIN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::CREATE_SUBDOMAIN, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::CREATE_SUBDOMAIN, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14511,11 +13887,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/call-link/1/subdomains/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Subdomain>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Subdomain>, Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_SUBDOMAIN,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/subdomains/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -14537,52 +13915,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_subdomain",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_SUBDOMAIN,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_SUBDOMAIN,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::DELETE_SUBDOMAIN, response)
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(&super::operations::DELETE_SUBDOMAIN, response)
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14760,9 +14113,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/recordings`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::RecordingPage>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::RecordingPage>, Error> {
             let Self {
                 client,
                 call_link_config_id,
@@ -14778,17 +14129,60 @@ pub mod builder {
                 start_time_before,
             } = self;
             let call_link_config_id = call_link_config_id
-                .map_err(Error::InvalidRequest)?;
-            let call_link_id = call_link_id.map_err(Error::InvalidRequest)?;
-            let destination_data = destination_data.map_err(Error::InvalidRequest)?;
-            let destination_type = destination_type.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let sort_direction = sort_direction.map_err(Error::InvalidRequest)?;
-            let start_time_after = start_time_after.map_err(Error::InvalidRequest)?;
-            let start_time_before = start_time_before.map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let call_link_id = call_link_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let destination_data = destination_data
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let destination_type = destination_type
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let sort_by = sort_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let sort_direction = sort_direction
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let start_time_after = start_time_after
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let start_time_before = start_time_before
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
             let url = format!("{}/call-link/1/recordings", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -14845,52 +14239,33 @@ pub mod builder {
                     ),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_call_link_recordings",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_CALL_LINK_RECORDINGS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_CALL_LINK_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_CALL_LINK_RECORDINGS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -14938,13 +14313,18 @@ pub mod builder {
         ///Sends a `DELETE` request to `/call-link/1/recordings/{id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RecordingResponse73e6f414>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::RecordingResponse73e6f414>, Error> {
             let Self { client, id, location } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CALL_LINK_RECORDING,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_CALL_LINK_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/recordings/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -14967,52 +14347,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_call_link_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_CALL_LINK_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_CALL_LINK_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DELETE_CALL_LINK_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_CALL_LINK_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -15073,13 +14434,23 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/recordings/files/{fileId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, file_id, location, range } = self;
-            let file_id = file_id.map_err(Error::InvalidRequest)?;
-            let location = location.map_err(Error::InvalidRequest)?;
-            let range = range.map_err(Error::InvalidRequest)?;
+            let file_id = file_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                    e,
+                ))?;
+            let location = location
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                    e,
+                ))?;
+            let range = range
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                    e,
+                ))?;
             let url = format!(
                 "{}/call-link/1/recordings/files/{}", client.baseurl, encode_path(&
                 file_id.to_string()),
@@ -15093,7 +14464,17 @@ pub mod builder {
                     ),
                 );
             if let Some(value) = range {
-                header_map.append("Range", value.to_string().try_into()?);
+                header_map
+                    .append(
+                        "Range",
+                        value
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                                e,
+                            ))?,
+                    );
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -15101,59 +14482,27 @@ pub mod builder {
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("location", &location))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "download_call_link_recording",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -15162,6 +14511,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
 /// none): a form per operation, with file parts as [`FilePart`](crate::FilePart)s.
 pub mod multipart {
@@ -15218,21 +14568,19 @@ pub mod multipart {
         /// Sends the upload through the client's authenticator.
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            ResponseValue<types::ImageResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> ::std::result::Result<ResponseValue<types::ImageResponse>, Error> {
+            let operation = &super::operations::UPLOAD_IMAGE;
             let Self { client, type_, form } = self;
             let type_ = type_
-                .ok_or_else(|| Error::InvalidRequest(
-                    ::std::string::String::from("`type` was not set"),
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "`type` was not set",
                 ))?;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!(
                 "{}/call-link/1/images/upload/{}", client.baseurl, crate
                 ::multipart::encode_path(& ::std::string::ToString::to_string(& type_)),
@@ -15240,57 +14588,17 @@ pub mod multipart {
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::UPLOAD_IMAGE,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::UPLOAD_IMAGE, response).await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -15302,4 +14610,4 @@ impl Client {
     }
 }
 pub mod operations;
-crate::hooks::impl_hooks!("webrtc-calls", operations::by_method_name);
+crate::hooks::impl_product_client!("webrtc-calls");

@@ -15,7 +15,7 @@
     rustdoc::all
 )]
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -59244,13 +59244,6 @@ impl ClientInfo<crate::Auth> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::Auth>,
-    {}
-};
 impl Client {
     /**Sends a `POST` request to `/whatsapp/1/message/template`
 
@@ -60111,13 +60104,14 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/template`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::BulkMessageInfo>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::BulkMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::BulkMessage::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/template", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -60137,52 +60131,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_template_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -60226,11 +60201,14 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/text`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::TextMessage::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/text", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -60250,52 +60228,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_text_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -60341,13 +60300,16 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/document`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::DocumentMessage::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/document", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -60367,52 +60329,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_document_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -60456,13 +60399,16 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/image`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ImageMessage::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/image", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -60482,52 +60428,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_image_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -60571,13 +60498,16 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/audio`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AudioMessage::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/audio", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -60597,52 +60527,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_audio_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -60686,13 +60597,16 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/video`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::VideoMessage::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/video", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -60712,52 +60626,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_video_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -60803,13 +60698,16 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/sticker`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::StickerMessage::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/sticker", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -60829,52 +60727,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_sticker_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -60920,13 +60799,16 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/location`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::LocationMessage::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/location", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -60946,52 +60828,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_location_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -61037,13 +60900,16 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/contact`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ContactsMessage::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/contact", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -61063,52 +60929,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_contact_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -61157,14 +61004,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/buttons`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveButtonsMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/buttons", client.baseurl,
             );
@@ -61186,52 +61036,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_buttons_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -61279,13 +61110,16 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/list`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveListMessage::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/interactive/list", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -61305,52 +61139,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_list_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -61399,14 +61214,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/media-carousel`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveMediaCarouselMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/media-carousel", client.baseurl,
             );
@@ -61428,52 +61246,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_media_carousel_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -61522,14 +61321,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/location-request`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveLocationRequestMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/location-request", client.baseurl,
             );
@@ -61551,52 +61353,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_location_request_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -61645,14 +61428,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/product`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveProductMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/product", client.baseurl,
             );
@@ -61674,52 +61460,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_product_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -61768,14 +61535,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/multi-product`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveMultiProductMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/multi-product", client.baseurl,
             );
@@ -61797,52 +61567,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_multi_product_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -61891,14 +61642,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/order-details`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveOrderDetailsMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/order-details", client.baseurl,
             );
@@ -61920,52 +61674,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_order_details_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -62014,14 +61749,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/order-status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveOrderStatusMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/order-status", client.baseurl,
             );
@@ -62043,52 +61781,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_order_status_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -62136,13 +61855,16 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/flow`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveFlowMessage::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/message/interactive/flow", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -62162,52 +61884,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_flow_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -62256,14 +61959,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/url-button`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveUrlButtonMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/url-button", client.baseurl,
             );
@@ -62285,52 +61991,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_url_button_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -62379,14 +62066,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/call-permission-request`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveCallPermissionRequestMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/call-permission-request", client
                 .baseurl,
@@ -62409,52 +62099,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_call_permission_request_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -62503,14 +62174,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/voice-button`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveVoiceButtonMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/voice-button", client.baseurl,
             );
@@ -62532,52 +62206,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_voice_button_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -62631,14 +62286,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/in-thread-authentication-request`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveInThreadAuthenticationRequestMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/in-thread-authentication-request",
                 client.baseurl,
@@ -62661,52 +62319,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_in_thread_authentication_request_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -62755,14 +62394,17 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/request-contact-info`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::InteractiveRequestContactInfoMessage::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/message/interactive/request-contact-info", client.baseurl,
             );
@@ -62784,52 +62426,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_interactive_request_contact_info_message",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -62879,14 +62502,17 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error<crate::ErrorBody>,
+            Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::WhatsAppEventRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEND_WHATSAPP_EVENTS,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/events", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -62906,52 +62532,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_whatsapp_events",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEND_WHATSAPP_EVENTS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEND_WHATSAPP_EVENTS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::SEND_WHATSAPP_EVENTS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SEND_WHATSAPP_EVENTS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -62997,12 +62601,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/media/{mediaId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, sender, media_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let media_id = media_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                    e,
+                ))?;
+            let media_id = media_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/media/{}", client.baseurl, encode_path(& sender
                 .to_string()), encode_path(& media_id.to_string()),
@@ -63016,45 +62626,31 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "download_whatsapp_inbound_media",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63100,10 +62696,18 @@ pub mod builder {
             self
         }
         ///Sends a `HEAD` request to `/whatsapp/1/senders/{sender}/media/{mediaId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, media_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let media_id = media_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                    e,
+                ))?;
+            let media_id = media_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/media/{}", client.baseurl, encode_path(& sender
                 .to_string()), encode_path(& media_id.to_string()),
@@ -63125,45 +62729,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_media_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63209,10 +62795,18 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/message/{messageId}/read`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, message_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                    e,
+                ))?;
+            let message_id = message_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/message/{}/read", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& message_id.to_string()),
@@ -63234,59 +62828,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "mark_whatsapp_message_as_read",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63332,12 +62894,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/payments/upi/payu/{paymentId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Payment>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Payment>, Error> {
             let Self { client, sender, payment_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let payment_id = payment_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                    e,
+                ))?;
+            let payment_id = payment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/payments/upi/payu/{}", client.baseurl,
                 encode_path(& sender.to_string()), encode_path(& payment_id.to_string()),
@@ -63359,52 +62927,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_upi_payu_payment_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63450,12 +62999,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/payments/br/{paymentId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Payment>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Payment>, Error> {
             let Self { client, sender, payment_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let payment_id = payment_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                    e,
+                ))?;
+            let payment_id = payment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/payments/br/{}", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& payment_id.to_string()),
@@ -63477,52 +63032,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_brazil_payment_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63568,12 +63104,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/payments/upi/{paymentId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Payment>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Payment>, Error> {
             let Self { client, sender, payment_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let payment_id = payment_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                    e,
+                ))?;
+            let payment_id = payment_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/payments/upi/{}", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& payment_id.to_string()),
@@ -63595,52 +63137,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_upi_payment_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63674,12 +63197,13 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/2/senders/{sender}/templates`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::TemplatesApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::TemplatesApiResponse>, Error> {
             let Self { client, sender } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/2/senders/{}/templates", client.baseurl, encode_path(&
                 sender.to_string()),
@@ -63701,52 +63225,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_templates",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_TEMPLATES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_TEMPLATES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_TEMPLATES,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63794,10 +63299,18 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/2/senders/{sender}/templates`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error> {
             let Self { client, sender, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/2/senders/{}/templates", client.baseurl, encode_path(&
                 sender.to_string()),
@@ -63820,59 +63333,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_whatsapp_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -63918,10 +63405,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/whatsapp/2/senders/{sender}/templates/{templateName}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, template_name } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let template_name = template_name.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
+            let template_name = template_name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/2/senders/{}/templates/{}", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& template_name.to_string()),
@@ -63943,59 +63438,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_whatsapp_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64043,10 +63506,18 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/2/senders/{sender}/templates/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error> {
             let Self { client, sender, id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/2/senders/{}/templates/{}", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& id.to_string()),
@@ -64068,59 +63539,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64197,16 +63642,27 @@ pub mod builder {
         ///Sends a `PATCH` request to `/whatsapp/2/senders/{sender}/templates/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error> {
             let Self { client, sender, id, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
+            let id = id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::TemplateEditPublicApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/2/senders/{}/templates/{}", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& id.to_string()),
@@ -64229,59 +63685,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "edit_whatsapp_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64315,12 +63745,13 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/templates`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::V1TemplatesApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::V1TemplatesApiResponse>, Error> {
             let Self { client, sender } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/templates", client.baseurl, encode_path(&
                 sender.to_string()),
@@ -64342,52 +63773,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_get_whatsapp_templates",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64450,18 +63862,22 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/templates`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::V1TemplateApiResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::V1TemplateApiResponse>, Error> {
             let Self { client, sender, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::V1TemplatePublicApiRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/templates", client.baseurl, encode_path(&
                 sender.to_string()),
@@ -64484,59 +63900,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecated_create_whatsapp_template",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64718,10 +64108,7 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/1/templates`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::TemplatesApiResponsePaginated>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::TemplatesApiResponsePaginated>, Error> {
             let Self {
                 client,
                 application_id,
@@ -64735,16 +64122,56 @@ pub mod builder {
                 size,
                 status,
             } = self;
-            let application_id = application_id.map_err(Error::InvalidRequest)?;
-            let category = category.map_err(Error::InvalidRequest)?;
-            let entity_id = entity_id.map_err(Error::InvalidRequest)?;
-            let language = language.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
+            let application_id = application_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let category = category
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let entity_id = entity_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let language = language
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let name = name
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let order_by = order_by
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let page = page
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let size = size
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let status = status
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/templates", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -64775,52 +64202,33 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_account_whatsapp_templates",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64854,12 +64262,13 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/flows`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetSenderFlowsResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::GetSenderFlowsResponse>, Error> {
             let Self { client, sender } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_FLOWS,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows", client.baseurl, encode_path(& sender
                 .to_string()),
@@ -64881,59 +64290,30 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_flows",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_FLOWS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_FLOWS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(&super::operations::GET_WHATSAPP_FLOWS, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_FLOWS,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -64993,14 +64373,21 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/flows`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::FlowDataResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::FlowDataResponse>, Error> {
             let Self { client, sender, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::CreateFlowRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CREATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows", client.baseurl, encode_path(& sender
                 .to_string()),
@@ -65023,59 +64410,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_whatsapp_flow",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CREATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CREATE_WHATSAPP_FLOW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(&super::operations::CREATE_WHATSAPP_FLOW, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CREATE_WHATSAPP_FLOW,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65121,10 +64479,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/whatsapp/1/senders/{sender}/flows/{flowId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, flow_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let flow_id = flow_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let flow_id = flow_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WHATSAPP_FLOW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows/{}", client.baseurl, encode_path(& sender
                 .to_string()), encode_path(& flow_id.to_string()),
@@ -65146,59 +64512,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_whatsapp_flow",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_WHATSAPP_FLOW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_WHATSAPP_FLOW,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65270,15 +64604,26 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/whatsapp/1/senders/{sender}/flows/{flowId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, flow_id, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let flow_id = flow_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let flow_id = flow_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UpdateFlowRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows/{}", client.baseurl, encode_path(& sender
                 .to_string()), encode_path(& flow_id.to_string()),
@@ -65301,59 +64646,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_whatsapp_flow",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_WHATSAPP_FLOW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_WHATSAPP_FLOW,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65399,10 +64712,18 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/publish`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, flow_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let flow_id = flow_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PUBLISH_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let flow_id = flow_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::PUBLISH_WHATSAPP_FLOW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows/{}/publish", client.baseurl,
                 encode_path(& sender.to_string()), encode_path(& flow_id.to_string()),
@@ -65424,59 +64745,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "publish_whatsapp_flow",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::PUBLISH_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::PUBLISH_WHATSAPP_FLOW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::PUBLISH_WHATSAPP_FLOW,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65524,10 +64813,18 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/json`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetFlowJsonResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::GetFlowJsonResponse>, Error> {
             let Self { client, sender, flow_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let flow_id = flow_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_FLOW_JSON,
+                    e,
+                ))?;
+            let flow_id = flow_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_FLOW_JSON,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows/{}/json", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& flow_id.to_string()),
@@ -65549,59 +64846,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_flow_json",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_FLOW_JSON,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_FLOW_JSON,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_FLOW_JSON,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_FLOW_JSON,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65660,11 +64931,23 @@ pub mod builder {
         ///Sends a `PUT` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/json`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AddFlowJsonResponse>, Error<crate::ErrorBody>> {
+        ) -> Result<ResponseValue<types::AddFlowJsonResponse>, Error> {
             let Self { client, sender, flow_id, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let flow_id = flow_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                    e,
+                ))?;
+            let flow_id = flow_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                    e,
+                ))?;
+            let body = body
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows/{}/json", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& flow_id.to_string()),
@@ -65687,59 +64970,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_whatsapp_flow_json",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                201u16 => {
+                    crate::call::json(
+                            &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65785,10 +65042,18 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/deprecate`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, flow_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let flow_id = flow_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let flow_id = flow_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows/{}/deprecate", client.baseurl,
                 encode_path(& sender.to_string()), encode_path(& flow_id.to_string()),
@@ -65810,59 +65075,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "deprecate_whatsapp_flow",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -65908,12 +65141,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/preview`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::FlowPreview>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::FlowPreview>, Error> {
             let Self { client, sender, flow_id } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let flow_id = flow_id.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                    e,
+                ))?;
+            let flow_id = flow_id
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows/{}/preview", client.baseurl,
                 encode_path(& sender.to_string()), encode_path(& flow_id.to_string()),
@@ -65935,52 +65174,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_flow_preview",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                            response,
+                        )
+                        .await
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66043,18 +65263,22 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/flows/generate`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GenerateFlowResponseApiData>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::GenerateFlowResponseApiData>, Error> {
             let Self { client, sender, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GENERATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::GenerateFlowRequestApiData::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GENERATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/flows/generate", client.baseurl, encode_path(&
                 sender.to_string()),
@@ -66077,59 +65301,33 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "generate_whatsapp_flow",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GENERATE_WHATSAPP_FLOW,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GENERATE_WHATSAPP_FLOW,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GENERATE_WHATSAPP_FLOW,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GENERATE_WHATSAPP_FLOW,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66187,14 +65385,21 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/whatsapp/1/senders/{sender}/media`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WHATSAPP_MEDIA,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UrlDeletionRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WHATSAPP_MEDIA,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/media", client.baseurl, encode_path(& sender
                 .to_string()),
@@ -66217,52 +65422,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_whatsapp_media",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_WHATSAPP_MEDIA,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_WHATSAPP_MEDIA,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_WHATSAPP_MEDIA,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66296,12 +65476,13 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/1/senders/quality`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WhatsAppSenderQualityResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WhatsAppSenderQualityResponse>, Error> {
             let Self { client, senders } = self;
-            let senders = senders.map_err(Error::InvalidRequest)?;
+            let senders = senders
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/senders/quality", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -66321,52 +65502,33 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("senders", &senders))
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_senders_quality",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66400,12 +65562,13 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/business-info`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BusinessInfoResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::BusinessInfoResponse>, Error> {
             let Self { client, sender } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/business-info", client.baseurl, encode_path(&
                 sender.to_string()),
@@ -66427,59 +65590,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_sender_business_info",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66537,14 +65674,21 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/whatsapp/1/senders/{sender}/business-info`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::BusinessInfoRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/business-info", client.baseurl, encode_path(&
                 sender.to_string()),
@@ -66567,59 +65711,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_whatsapp_sender_business_info",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66651,11 +65763,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/business-info/logo`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
             let Self { client, sender } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/business-info/logo", client.baseurl,
                 encode_path(& sender.to_string()),
@@ -66669,59 +65783,31 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_sender_business_logo",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let mut request = client
+                .client
+                .get(url)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66769,13 +65855,18 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/calls/{userNumber}/permissions`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WhatsAppCallingPermissionResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WhatsAppCallingPermissionResponse>, Error> {
             let Self { client, sender, user_number } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let user_number = user_number.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                    e,
+                ))?;
+            let user_number = user_number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/calls/{}/permissions", client.baseurl,
                 encode_path(& sender.to_string()), encode_path(& user_number
@@ -66798,59 +65889,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_calling_permission",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -66884,12 +65949,13 @@ pub mod builder {
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/public-key`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SenderPublicKeyResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::SenderPublicKeyResponse>, Error> {
             let Self { client, sender } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/public-key", client.baseurl, encode_path(&
                 sender.to_string()),
@@ -66911,59 +65977,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_sender_public_key",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67024,18 +66064,21 @@ pub mod builder {
         ///Sends a `POST` request to `/whatsapp/1/embedded-signup/registrations/business-account/{businessAccountId}/senders`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WhatsAppSenderRegistrationResponse>,
-            Error<crate::ErrorBody>,
-        > {
+        ) -> Result<ResponseValue<types::WhatsAppSenderRegistrationResponse>, Error> {
             let Self { client, business_account_id, body } = self;
             let business_account_id = business_account_id
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_WHATSAPP_SENDER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::PhoneNumberRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::ADD_WHATSAPP_SENDER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/embedded-signup/registrations/business-account/{}/senders",
                 client.baseurl, encode_path(& business_account_id.to_string()),
@@ -67058,59 +66101,30 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_whatsapp_sender",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::ADD_WHATSAPP_SENDER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::ADD_WHATSAPP_SENDER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                202u16 => {
+                    crate::call::json(&super::operations::ADD_WHATSAPP_SENDER, response)
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::ADD_WHATSAPP_SENDER,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67166,12 +66180,19 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/whatsapp/1/embedded-signup/registrations/senders/{sender}/verification`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| types::OtpRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/embedded-signup/registrations/senders/{}/verification",
                 client.baseurl, encode_path(& sender.to_string()),
@@ -67194,59 +66215,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "retry_whatsapp_sender_verification",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67304,14 +66293,21 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/embedded-signup/registrations/senders/{sender}/verification`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_WHATSAPP_SENDER,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::VerifyCodeRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::VERIFY_WHATSAPP_SENDER,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/embedded-signup/registrations/senders/{}/verification",
                 client.baseurl, encode_path(& sender.to_string()),
@@ -67334,59 +66330,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_whatsapp_sender",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::VERIFY_WHATSAPP_SENDER,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::VERIFY_WHATSAPP_SENDER,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::VERIFY_WHATSAPP_SENDER,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67432,12 +66396,18 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/{sender}/contacts/{userNumber}/identity`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::IdentityInfo>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<types::IdentityInfo>, Error> {
             let Self { client, sender, user_number } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let user_number = user_number.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
+            let user_number = user_number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::GET_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/{}/contacts/{}/identity", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& user_number.to_string()),
@@ -67459,45 +66429,33 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_whatsapp_identity",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::GET_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::GET_WHATSAPP_IDENTITY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                200u16 => {
+                    crate::call::json(
+                            &super::operations::GET_WHATSAPP_IDENTITY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::GET_WHATSAPP_IDENTITY,
+                            response,
+                        )
+                        .await
                 }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67571,15 +66529,26 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/whatsapp/1/{sender}/contacts/{userNumber}/identity`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, user_number, body } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let user_number = user_number.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
+            let user_number = user_number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::IdentityConfirmation::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/{}/contacts/{}/identity", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& user_number.to_string()),
@@ -67602,52 +66571,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "confirm_whatsapp_identity",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67693,10 +66637,18 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/whatsapp/1/{sender}/contacts/{userNumber}/identity`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, sender, user_number } = self;
-            let sender = sender.map_err(Error::InvalidRequest)?;
-            let user_number = user_number.map_err(Error::InvalidRequest)?;
+            let sender = sender
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
+            let user_number = user_number
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::DELETE_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/{}/contacts/{}/identity", client.baseurl, encode_path(&
                 sender.to_string()), encode_path(& user_number.to_string()),
@@ -67718,52 +66670,27 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_whatsapp_identity",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::DELETE_WHATSAPP_IDENTITY,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::DELETE_WHATSAPP_IDENTITY,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::DELETE_WHATSAPP_IDENTITY,
+                            response,
+                        )
+                        .await
                 }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67809,13 +66736,16 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/conversions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ConversionEventRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/conversions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -67835,52 +66765,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "submit_whatsapp_conversions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -67927,14 +66832,17 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/conversions/waba`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::WabaConversionEventRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
+                    e,
+                ))?;
             let url = format!("{}/whatsapp/1/conversions/waba", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -67954,59 +66862,27 @@ pub mod builder {
                 )
                 .json(&body)
                 .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "submit_waba_whatsapp_conversions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
+                    e,
+                ))?;
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
+                    request,
+                )
+                .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                _ => {
+                    crate::call::failure(
+                            &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
+                            response,
+                        )
+                        .await
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -68015,6 +66891,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
 /// none): a form per operation, with file parts as [`FilePart`](crate::FilePart)s.
 pub mod multipart {
@@ -68069,20 +66946,19 @@ pub mod multipart {
             self
         }
         /// Sends the upload through the client's authenticator.
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<ResponseValue<()>, Error<crate::ErrorBody>> {
+        pub async fn send(self) -> ::std::result::Result<ResponseValue<()>, Error> {
+            let operation = &super::operations::UPLOAD_WHATSAPP_SENDER_PUBLIC_KEY;
             let Self { client, sender, form } = self;
             let sender = sender
-                .ok_or_else(|| Error::InvalidRequest(
-                    ::std::string::String::from("`sender` was not set"),
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "`sender` was not set",
                 ))?;
             let form = form
-                .ok_or_else(|| {
-                    Error::InvalidRequest(
-                        ::std::string::String::from("the form was not set"),
-                    )
-                })?;
+                .ok_or_else(|| crate::call::invalid_request(
+                    operation,
+                    "the form was not set",
+                ))?;
             let url = format!(
                 "{}/whatsapp/1/senders/{}/public-key", client.baseurl, crate
                 ::multipart::encode_path(& ::std::string::ToString::to_string(& sender)),
@@ -68090,7 +66966,7 @@ pub mod multipart {
             let response = crate::multipart::send(
                     &client.inner,
                     &client.client,
-                    &super::operations::UPLOAD_WHATSAPP_SENDER_PUBLIC_KEY,
+                    operation,
                     ::reqwest::Method::POST,
                     &url,
                     &form,
@@ -68098,49 +66974,7 @@ pub mod multipart {
                 .await?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
+                _ => crate::call::failure(operation, response).await,
             }
         }
     }
@@ -68154,4 +66988,4 @@ impl Client {
     }
 }
 pub mod operations;
-crate::hooks::impl_hooks!("whatsapp", operations::by_method_name);
+crate::hooks::impl_product_client!("whatsapp");

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// The newer error body (`errorCode`, `description`, `action`, `violations`, `resources`), used
 /// by the API key endpoints and by every version-3 product endpoint.
+// Every field but the code may be missing: a body that has Infobip's code is read as its
+// error, not shown raw, when it leaves out the rest.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiError {
@@ -14,12 +16,16 @@ pub struct ApiError {
     #[serde(rename = "errorCode")]
     pub error_code: String,
     /// What went wrong.
+    #[serde(default)]
     pub description: String,
     /// What to do about it.
+    #[serde(default)]
     pub action: String,
     /// Per-field problems.
+    #[serde(default)]
     pub violations: Vec<ApiErrorViolation>,
     /// Links to documentation.
+    #[serde(default)]
     pub resources: Vec<ApiErrorResource>,
 }
 

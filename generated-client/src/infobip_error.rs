@@ -2,9 +2,8 @@
 
 use std::fmt;
 
-use infobip_client::{ApiError, ApiException, ErrorBody};
-
 use crate::redact::{redact_json, redact_text};
+use crate::{ApiError, ApiException, ErrorBody};
 
 /// Infobip's error body, whichever of its two formats the endpoint used.
 ///
@@ -54,8 +53,6 @@ pub struct Resource {
     pub url: String,
 }
 
-const RAW_LIMIT: usize = 2048;
-
 /// Maps a legacy `messageId` onto the newer error codes, as Infobip's Java client does.
 pub fn legacy_code(message_id: &str) -> Option<&'static str> {
     Some(match message_id {
@@ -70,6 +67,9 @@ pub fn legacy_code(message_id: &str) -> Option<&'static str> {
 }
 
 impl InfobipError {
+    /// How much of a body in neither format [`raw`](Self::raw) keeps, in characters.
+    pub const RAW_LIMIT: usize = 2048;
+
     /// Reads a response body in either format; anything else is kept as `raw`.
     pub fn from_body(status: Option<u16>, body: &[u8]) -> Self {
         if let Ok(new) = serde_json::from_slice::<ApiError>(body) {
@@ -78,6 +78,31 @@ impl InfobipError {
         if let Ok(legacy) = serde_json::from_slice::<ApiException>(body) {
             return Self::from_legacy(status, &legacy);
         }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            // An empty answer (a proxy's 502, a bare 429): the status is all there is.
+            let reason = status
+                .and_then(|s| reqwest::StatusCode::from_u16(s).ok())
+                .and_then(|s| s.canonical_reason());
+            return Self {
+                status,
+                code: status.map(|s| format!("E{s}")).unwrap_or_default(),
+                description: format!("{} (no body)", reason.unwrap_or("no answer text")),
+                ..Self::default()
+            };
+        }
+        let raw = Self::shown(body);
+        Self {
+            status,
+            code: status.map(|s| format!("E{s}")).unwrap_or_default(),
+            description: String::from("the error body is in neither of Infobip's formats"),
+            raw: Some(raw),
+            ..Self::default()
+        }
+    }
+
+    /// A body fit to show: the values of secret-named fields taken out, cut to
+    /// [`RAW_LIMIT`](Self::RAW_LIMIT) characters.
+    pub(crate) fn shown(body: &[u8]) -> String {
         // Re-serialised only when something was redacted, so that any other body is kept
         // byte for byte (field order and spacing included). A body that is not JSON (an
         // error page that echoes the request) loses the values of secret-named keys.
@@ -97,17 +122,11 @@ impl InfobipError {
                 }
             }
         };
-        let mut raw: String = text.chars().take(RAW_LIMIT).collect();
+        let mut raw: String = text.chars().take(Self::RAW_LIMIT).collect();
         if raw.len() < text.len() {
             raw.push('…');
         }
-        Self {
-            status,
-            code: status.map(|s| format!("E{s}")).unwrap_or_default(),
-            description: String::from("the error body is in neither of Infobip's formats"),
-            raw: Some(raw),
-            ..Self::default()
-        }
+        raw
     }
 
     /// From the newer format.
@@ -175,18 +194,13 @@ impl InfobipError {
         }
     }
 
-    /// Infobip's error inside an error of the generated client, if it carries a response.
-    pub fn from_client_error<E: IntoInfobipError>(
-        error: &infobip_client::Error<E>,
-    ) -> Option<Self> {
-        match error {
-            infobip_client::Error::ErrorResponse(response) => {
-                Some(response.as_infobip_error(Some(response.status().as_u16())))
-            }
-            infobip_client::Error::InvalidResponsePayload(body, _) => {
-                Some(Self::from_body(None, body))
-            }
-            _ => None,
+    /// From a body already read as [`ErrorBody`]: either format, or any other JSON (redacted
+    /// and cut like a body read from the wire).
+    pub fn from_error_body(status: Option<u16>, body: &ErrorBody) -> Self {
+        match body {
+            ErrorBody::Api(new) => Self::from_new(status, new),
+            ErrorBody::Exception(legacy) => Self::from_legacy(status, legacy),
+            ErrorBody::Other(json) => Self::from_body(status, json.to_string().as_bytes()),
         }
     }
 }
@@ -215,103 +229,3 @@ impl fmt::Display for InfobipError {
 }
 
 impl std::error::Error for InfobipError {}
-
-/// The generated error types that [`InfobipError`] can be read from.
-pub trait IntoInfobipError {
-    /// Converts, given the HTTP status if known.
-    fn as_infobip_error(&self, status: Option<u16>) -> InfobipError;
-}
-
-impl IntoInfobipError for ApiError {
-    fn as_infobip_error(&self, status: Option<u16>) -> InfobipError {
-        InfobipError::from_new(status, self)
-    }
-}
-
-impl IntoInfobipError for ApiException {
-    fn as_infobip_error(&self, status: Option<u16>) -> InfobipError {
-        InfobipError::from_legacy(status, self)
-    }
-}
-
-impl IntoInfobipError for ErrorBody {
-    fn as_infobip_error(&self, status: Option<u16>) -> InfobipError {
-        match self {
-            ErrorBody::Api(new) => InfobipError::from_new(status, new),
-            ErrorBody::Exception(legacy) => InfobipError::from_legacy(status, legacy),
-            // The same redaction and bound as a body read from the wire.
-            ErrorBody::Other(json) => InfobipError::from_body(status, json.to_string().as_bytes()),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn legacy_body_maps_to_the_new_codes() {
-        let body = br#"{"requestError":{"serviceException":{"messageId":"TOO_MANY_REQUESTS","text":"Slow down","validationErrors":{"size":["must be at most 100","must be positive"]}}}}"#;
-        let error = InfobipError::from_body(Some(429), body);
-        assert_eq!(error.code, "E429");
-        assert_eq!(error.message_id.as_deref(), Some("TOO_MANY_REQUESTS"));
-        assert_eq!(error.description, "Slow down");
-        assert_eq!(error.violations.len(), 2);
-        assert_eq!(error.violations[1].violation, "must be positive");
-        assert_eq!(
-            error.to_string(),
-            "HTTP 429 E429 Slow down; size: must be at most 100; size: must be positive"
-        );
-        for (id, code) in [
-            ("BAD_REQUEST", "E400"),
-            ("UNAUTHORIZED", "E401"),
-            ("FORBIDDEN", "E403"),
-            ("NOT_FOUND", "E404"),
-            ("TOO_MANY_REQUESTS", "E429"),
-            ("GENERAL_ERROR", "E500"),
-        ] {
-            assert_eq!(legacy_code(id), Some(code));
-        }
-    }
-
-    #[test]
-    fn unknown_legacy_ids_fall_back_to_the_status() {
-        let body = br#"{"requestError":{"serviceException":{"messageId":"SOMETHING_NEW"}}}"#;
-        assert_eq!(InfobipError::from_body(Some(418), body).code, "E418");
-        assert_eq!(InfobipError::from_body(None, body).code, "SOMETHING_NEW");
-    }
-
-    #[test]
-    fn new_body_is_read_as_is() {
-        let body = br#"{"errorCode":"E403","description":"Insufficient permissions","action":"Add a scope","violations":[{"property":"scopeGuids","violation":"missing"}],"resources":[{"name":"Docs","url":"https://example.com"}]}"#;
-        let error = InfobipError::from_body(Some(403), body);
-        assert_eq!(error.code, "E403");
-        assert_eq!(error.action.as_deref(), Some("Add a scope"));
-        assert_eq!(error.resources[0].url, "https://example.com");
-        assert_eq!(
-            error.to_string(),
-            "HTTP 403 E403 Insufficient permissions; scopeGuids: missing (action: Add a scope)"
-        );
-    }
-
-    #[test]
-    fn other_bodies_are_kept_raw_and_cut() {
-        let error = InfobipError::from_body(Some(502), b"<html>bad gateway</html>");
-        assert_eq!(error.raw.as_deref(), Some("<html>bad gateway</html>"));
-        let long = vec![b'x'; 10_000];
-        let error = InfobipError::from_body(None, &long);
-        assert_eq!(error.raw.unwrap().chars().count(), RAW_LIMIT + 1);
-    }
-
-    #[test]
-    fn secrets_in_an_unreadable_json_body_are_redacted() {
-        // A token response whose `expires_in` is not a number fails to parse and lands here.
-        let body = br#"{"access_token":"tok-S3CRET","expires_in":"soon","nested":[{"apiKeySecret":"key-S3CRET","Password":"pw-S3CRET","name":"kept"}]}"#;
-        let error = InfobipError::from_body(Some(200), body);
-        let raw = error.raw.unwrap();
-        assert!(!raw.contains("S3CRET"), "{raw}");
-        assert!(raw.contains(r#""access_token":"[redacted]""#), "{raw}");
-        assert!(raw.contains(r#""expires_in":"soon""#), "{raw}");
-        assert!(raw.contains(r#""name":"kept""#), "{raw}");
-    }
-}

@@ -1,0 +1,99 @@
+//! What every generated `send` does once progenitor's code has built its request: send it
+//! through the [`Authenticator`](crate::Authenticator), read the answer, and turn each failure
+//! into an [`Error`] that names the operation.
+//!
+//! Codegen rewrites each `send` to call these (see `codegen/src/sends.rs`), so that an
+//! operation returns the rim's error type and progenitor's hooks, which can fail a call only
+//! with text, are not used.
+
+use std::fmt;
+
+use progenitor_client::ResponseValue;
+use serde::de::DeserializeOwned;
+
+use crate::hooks::Call;
+use crate::{Auth, Error, ErrorKind, InfobipError, Operation, Transport};
+
+/// Authenticates `request` and sends it: the answer, whatever its status, or why none came.
+pub(crate) async fn execute(
+    auth: &Auth,
+    transport: &reqwest::Client,
+    operation: &'static Operation,
+    mut request: reqwest::Request,
+) -> Result<reqwest::Response, Error> {
+    let call = Call {
+        operation,
+        transport: transport as &dyn Transport,
+    };
+    let authenticator = auth.authenticator();
+    authenticator
+        .prepare(call, &mut request)
+        .await
+        .map_err(|error| Error::new(operation, ErrorKind::Auth(error)))?;
+    authenticator
+        .send(call, request)
+        .await
+        .map_err(|error| transport_error(operation, error))
+}
+
+/// A failure of the transport: the request could not be built (an invalid URL), or no answer
+/// came.
+pub(crate) fn transport_error(operation: &'static Operation, error: reqwest::Error) -> Error {
+    if error.is_builder() {
+        return invalid_request(operation, error);
+    }
+    Error::new(operation, ErrorKind::Transport(error))
+}
+
+/// Values that do not make a valid request of `operation`.
+pub(crate) fn invalid_request(operation: &'static Operation, message: impl fmt::Display) -> Error {
+    Error::new(operation, ErrorKind::InvalidRequest(message.to_string()))
+}
+
+/// A JSON success answer, decoded as the operation's description says.
+pub(crate) async fn json<T: DeserializeOwned>(
+    operation: &'static Operation,
+    response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|error| transport_error(operation, error))?;
+    match serde_json::from_slice(&body) {
+        Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
+        Err(error) => {
+            // The body may be a success body that holds a secret (a token, an API key's
+            // secret) in an unexpected shape. serde's message can quote a value, so only its
+            // kind and position are kept, and of the body only what the error reader shows.
+            let reason = format!(
+                "{} at line {} column {}",
+                match error.classify() {
+                    serde_json::error::Category::Io => "unreadable",
+                    serde_json::error::Category::Syntax => "not JSON",
+                    serde_json::error::Category::Data => "JSON of another shape",
+                    serde_json::error::Category::Eof => "cut short",
+                },
+                error.line(),
+                error.column()
+            );
+            Err(Error::new(
+                operation,
+                ErrorKind::InvalidResponse {
+                    status: status.as_u16(),
+                    reason,
+                    body: InfobipError::shown(&body),
+                },
+            ))
+        }
+    }
+}
+
+/// An answer with a status the operation has no success for.
+pub(crate) async fn failure<T>(
+    operation: &'static Operation,
+    response: reqwest::Response,
+) -> Result<T, Error> {
+    Err(Error::from_response(operation, response).await)
+}
