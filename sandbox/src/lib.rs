@@ -128,6 +128,7 @@
 
 mod config;
 mod errors;
+mod ids;
 mod keys;
 mod model;
 mod routes;
