@@ -126,8 +126,10 @@
 //! # }
 //! ```
 
+mod account;
 mod config;
 mod errors;
+mod http;
 mod ids;
 mod keys;
 mod model;

@@ -13,9 +13,9 @@ use infobip_client::account::types::{Permission, UpdateApiKeyRequest};
 
 use crate::config::{Account, SandboxConfig, SessionRule};
 use crate::errors::Failure;
+use crate::ids::{random_hex, random_uuid};
 use crate::keys::{Present, StoredKey};
 use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
-use crate::ids::{random_hex, random_uuid};
 use crate::sms::SmsStore;
 
 #[derive(Debug, Clone)]
