@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use infobip_auth::{Clock, ManualClock, SystemClock};
+use crate::clock::{Clock, SystemClock};
 
 /// Username of the demo account every default configuration contains.
 pub const DEMO_USERNAME: &str = "demo";
@@ -149,8 +149,9 @@ pub struct SandboxConfig {
     /// webhooks by itself; `None`: only when [`Sandbox::deliver_due`](crate::Sandbox::deliver_due)
     /// is called, so that a test decides when (the default of [`for_tests`](Self::for_tests)).
     pub webhook_interval: Option<Duration>,
-    /// The time source: the same [`Clock`] the auth crate's clients take, so that one
-    /// [`ManualClock`] can expire tokens on both sides without waiting.
+    /// The time source: the [`SystemClock`] by default; a [`ManualClock`](crate::ManualClock)
+    /// in tests, or the client's own fake clock through an adapter (see [`Clock`]), so that
+    /// one clock expires tokens on both sides without waiting.
     pub clock: Arc<dyn Clock>,
 }
 
@@ -260,7 +261,8 @@ impl SandboxConfig {
         self
     }
 
-    /// Sets the time source, typically a [`ManualClock`] shared with the clients under test.
+    /// Sets the time source: a [`ManualClock`](crate::ManualClock), or an adapter over the
+    /// fake clock the clients under test run on.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self

@@ -127,6 +127,7 @@
 //! ```
 
 mod account;
+mod clock;
 mod config;
 mod errors;
 mod http;
@@ -138,9 +139,10 @@ mod server;
 mod sms;
 mod state;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    Account, Clock, ManualClock, SandboxConfig, SessionRule, SystemClock, DEMO_ACCOUNT_ID,
-    DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE,
+    Account, SandboxConfig, SessionRule, DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME,
+    MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE,
 };
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 pub use server::{Sandbox, SandboxError};
