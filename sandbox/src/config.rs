@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
+use crate::log::LogLimits;
 
 /// Username of the demo account every default configuration contains.
 pub const DEMO_USERNAME: &str = "demo";
@@ -122,6 +123,8 @@ impl fmt::Debug for Account {
 pub struct SandboxConfig {
     /// Where to listen; `127.0.0.1:0` (a port the OS picks) by default.
     pub bind: SocketAddr,
+    /// How much of the requests [`Sandbox::requests`](crate::Sandbox::requests) keeps.
+    pub log_limits: LogLimits,
     /// The accounts that can log in; the demo account by default.
     pub accounts: Vec<Account>,
     /// How long a session lives without use; 60 minutes by default, as at Infobip.
@@ -159,6 +162,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            log_limits: LogLimits::default(),
             accounts: vec![Account::demo()],
             session_idle: Duration::from_secs(60 * 60),
             session_rule: SessionRule::Reuse,
@@ -189,6 +193,12 @@ impl SandboxConfig {
     /// Sets the listening address.
     pub fn with_bind(mut self, bind: SocketAddr) -> Self {
         self.bind = bind;
+        self
+    }
+
+    /// Sets how much of the requests the log keeps.
+    pub fn with_log_limits(mut self, limits: LogLimits) -> Self {
+        self.log_limits = limits;
         self
     }
 

@@ -14,6 +14,12 @@
 //! shows exactly what the client sent (less a `client_secret` in a query string, see below)
 //! and [`Sandbox::issued_tokens`] what it was given.
 //!
+//! # Left running
+//! The sandbox keeps a bounded request log ([`LogLimits`]: the oldest entries leave first,
+//! bodies are cut; the counts [`Sandbox::count`] and [`Sandbox::answered`] stay exact). A
+//! reader that follows the log awaits [`Sandbox::log_changed`] and asks for
+//! [`Sandbox::requests_since`].
+//!
 //! # Choices where Infobip's documentation is silent
 //! - A create-session while the user holds a valid session follows [`SessionRule`]; `Strict`
 //!   answers 403 `FORBIDDEN` (legacy body) because the request is well formed but refused.
@@ -133,6 +139,7 @@ mod errors;
 mod http;
 mod ids;
 mod keys;
+mod log;
 mod model;
 mod routes;
 mod server;
@@ -144,5 +151,6 @@ pub use config::{
     Account, SandboxConfig, SessionRule, DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME,
     MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE,
 };
+pub use log::{LogLimits, LogStats};
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 pub use server::{Sandbox, SandboxError};

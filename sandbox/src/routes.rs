@@ -71,25 +71,31 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
     let scheme = authorization(&parts.headers)
         .and_then(SchemeUsed::parse)
         .map(|(scheme, _)| scheme);
-    let id = shared.record(RecordedRequest {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(redact_query),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: String::from_utf8_lossy(&body).into_owned(),
-        endpoint,
-        scheme,
-        status: None,
-    });
+    let (kept_body, truncated) = shared.log.keep_body(&body);
+    let ticket = shared.log.record(
+        RecordedRequest {
+            seq: 0,
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(redact_query),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_owned(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: kept_body,
+            body_len: body.len(),
+            endpoint,
+            scheme,
+            status: None,
+        },
+        truncated,
+    );
     // Only the method, path and scheme name: header values, bodies and queries (`apiKeySecret`)
     // hold secrets.
     let method = parts.method.clone();
@@ -151,7 +157,7 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
         }
         None => next.run(Request::from_parts(parts, Body::from(body))).await,
     };
-    shared.record_status(id, response.status().as_u16());
+    shared.log.answered(ticket, response.status().as_u16());
     tracing::info!(
         %method,
         %path,

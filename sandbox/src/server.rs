@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use infobip_client::account::types::{ApiKey, CreateApiKeyRequest};
 
 use crate::config::SandboxConfig;
+use crate::log::LogStats;
 use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 use crate::routes::{router, ConnectionKill};
 use crate::sms::webhooks;
@@ -90,39 +91,53 @@ impl Sandbox {
         self.shared.inject(endpoint, fault);
     }
 
-    /// Every request received since the start or the last [`Sandbox::clear_log`], in order.
+    /// The requests received since the start or the last [`Sandbox::clear_log`], in order,
+    /// as far as the log keeps them: within [`SandboxConfig::log_limits`] the oldest leave
+    /// first, and long bodies are cut (see [`LogLimits`](crate::LogLimits)).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.requests()
+        self.shared.log.requests()
     }
 
-    /// How many requests reached `endpoint`, whatever their credentials.
+    /// The kept requests numbered `seq` or later ([`RecordedRequest::seq`]), in order: what a
+    /// reader that follows the log asks for, passing the last number it saw plus one, instead
+    /// of copying the whole log each time. A gap in the numbers is requests that left the
+    /// log before they were read.
+    pub fn requests_since(&self, seq: u64) -> Vec<RecordedRequest> {
+        self.shared.log.since(seq)
+    }
+
+    /// Marked changed each time a request is recorded or answered and when the log is
+    /// cleared: await [`changed`](watch::Receiver::changed), then read the counts or
+    /// [`requests_since`](Self::requests_since), rather than polling.
+    pub fn log_changed(&self) -> watch::Receiver<()> {
+        self.shared.log.subscribe()
+    }
+
+    /// What the request log holds, by its own accounting.
+    pub fn log_stats(&self) -> LogStats {
+        self.shared.log.stats()
+    }
+
+    /// How many requests reached `endpoint`, whatever their credentials. Counted apart from
+    /// the log's entries: exact even when entries have left it.
     pub fn count(&self, endpoint: Endpoint) -> usize {
-        self.requests()
-            .iter()
-            .filter(|r| r.endpoint == Some(endpoint))
-            .count()
+        self.shared.log.count(endpoint, None, false)
     }
 
     /// How many requests to `endpoint` have been answered so far (one whose connection was
     /// dropped never is): what to wait for when a client sends in the background.
     pub fn answered(&self, endpoint: Endpoint) -> usize {
-        self.requests()
-            .iter()
-            .filter(|r| r.endpoint == Some(endpoint) && r.status.is_some())
-            .count()
+        self.shared.log.count(endpoint, None, true)
     }
 
     /// How many requests reached `endpoint` naming `scheme` (`None`: no recognised scheme).
     pub fn count_with(&self, endpoint: Endpoint, scheme: Option<SchemeUsed>) -> usize {
-        self.requests()
-            .iter()
-            .filter(|r| r.endpoint == Some(endpoint) && r.scheme == scheme)
-            .count()
+        self.shared.log.count(endpoint, Some(scheme), false)
     }
 
-    /// Forgets the recorded requests.
+    /// Forgets the recorded requests and the counts.
     pub fn clear_log(&self) {
-        self.shared.clear_log();
+        self.shared.log.clear();
     }
 
     /// Every session token and OAuth access token issued since the start, in order (a

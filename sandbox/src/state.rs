@@ -15,7 +15,8 @@ use crate::config::{Account, SandboxConfig, SessionRule};
 use crate::errors::Failure;
 use crate::ids::{random_hex, random_uuid};
 use crate::keys::{Present, StoredKey};
-use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
+use crate::log::RequestLog;
+use crate::model::{Endpoint, Fault, SchemeUsed};
 use crate::sms::SmsStore;
 
 #[derive(Debug, Clone)]
@@ -38,10 +39,8 @@ struct Inner {
     oauth: HashMap<String, OAuthToken>,
     keys: Vec<StoredKey>,
     faults: HashMap<Endpoint, VecDeque<Queued>>,
-    log: Vec<(u64, RecordedRequest)>,
     /// Every session token and access token issued, in order.
     issued: Vec<String>,
-    next_log_id: u64,
     /// Admitted calls per (account id, endpoint), oldest first.
     throttle: HashMap<(String, Endpoint), VecDeque<Instant>>,
 }
@@ -76,6 +75,8 @@ pub(crate) struct Principal {
 pub(crate) struct Shared {
     pub config: SandboxConfig,
     inner: Mutex<Inner>,
+    /// The requests received, bounded, behind a lock of its own.
+    pub log: RequestLog,
     /// The SMS product's messages, behind a lock of its own.
     pub sms: SmsStore,
 }
@@ -97,6 +98,7 @@ impl Shared {
     /// Fails only when the HTTP client that posts webhooks cannot be built.
     pub fn new(config: SandboxConfig) -> std::io::Result<Self> {
         Ok(Self {
+            log: RequestLog::new(config.log_limits),
             config,
             inner: Mutex::new(Inner::default()),
             sms: SmsStore::new()?,
@@ -139,30 +141,7 @@ impl Shared {
             .ok_or_else(|| Failure::unauthorized("Invalid login details"))
     }
 
-    // ---- request log and faults -------------------------------------------------------
-
-    pub fn record(&self, request: RecordedRequest) -> u64 {
-        let mut inner = self.lock();
-        let id = inner.next_log_id;
-        inner.next_log_id += 1;
-        inner.log.push((id, request));
-        id
-    }
-
-    pub fn record_status(&self, id: u64, status: u16) {
-        let mut inner = self.lock();
-        if let Some((_, entry)) = inner.log.iter_mut().find(|(i, _)| *i == id) {
-            entry.status = Some(status);
-        }
-    }
-
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().log.iter().map(|(_, r)| r.clone()).collect()
-    }
-
-    pub fn clear_log(&self) {
-        self.lock().log.clear();
-    }
+    // ---- faults -------------------------------------------------------------------------
 
     pub fn inject(&self, endpoint: Endpoint, fault: Fault) {
         let barrier = match fault {
