@@ -15,10 +15,13 @@
 //! and [`Sandbox::issued_tokens`] what it was given.
 //!
 //! # Left running
-//! The sandbox keeps a bounded request log ([`LogLimits`]: the oldest entries leave first,
-//! bodies are cut; the counts [`Sandbox::count`] and [`Sandbox::answered`] stay exact). A
-//! reader that follows the log awaits [`Sandbox::log_changed`] and asks for
-//! [`Sandbox::requests_since`].
+//! The sandbox listens on loopback unless [`SandboxConfig::allow_remote`] is set (its demo
+//! password is public), keeps a bounded request log ([`LogLimits`]: the oldest entries leave
+//! first, bodies are cut; the counts [`Sandbox::count`] and [`Sandbox::answered`] stay exact),
+//! cuts off a client that sends a request head or body slower than
+//! [`SandboxConfig::read_timeout`] or stays idle that long, and serves at most
+//! [`SandboxConfig::max_connections`] connections at once. A reader that follows the log
+//! awaits [`Sandbox::log_changed`] and asks for [`Sandbox::requests_since`].
 //!
 //! # Choices where Infobip's documentation is silent
 //! - A create-session while the user holds a valid session follows [`SessionRule`]; `Strict`
@@ -153,4 +156,4 @@ pub use config::{
 };
 pub use log::{LogLimits, LogStats};
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
-pub use server::{Sandbox, SandboxError};
+pub use server::{Sandbox, SandboxError, StartError};

@@ -64,8 +64,17 @@ fn exact_reply(status: u16, headers: &[(String, String)], body: String) -> Respo
 /// Records every request, then plays the endpoint's next injected fault, if any.
 async fn record(State(shared): AppState, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    // hyper bounds the wait for the head; this bounds the body's, so that a client that sends
+    // a few bytes a minute cannot hold a connection (and the memory it reads into) for good.
+    let body = match tokio::time::timeout(
+        shared.config.read_timeout,
+        axum::body::to_bytes(body, BODY_LIMIT),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(_) => return StatusCode::REQUEST_TIMEOUT.into_response(),
     };
     let endpoint = Endpoint::route(&parts.method, parts.uri.path());
     let scheme = authorization(&parts.headers)

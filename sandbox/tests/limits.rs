@@ -1,12 +1,20 @@
 //! A sandbox left running, and reachable by whoever shares the machine: its request log stays
-//! within its bounds, and a reader follows it without copying it.
+//! within its bounds, it listens on loopback unless told otherwise, a client that sends
+//! slowly or not at all is cut off, and connections beyond the limit wait for a place.
+//!
+//! The read timeouts are real time (they are the server's own timers), set short here; the
+//! tests wait for the server to act, with a long deadline only so that a broken build fails
+//! instead of hanging.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers fail loudly by design
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use infobip_sandbox::{Endpoint, LogLimits, Sandbox, SandboxConfig};
+use infobip_sandbox::{Endpoint, LogLimits, Sandbox, SandboxConfig, StartError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// How long a test waits for something the server must do before calling it broken.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -16,6 +24,42 @@ async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> 
         .await
         .unwrap_or_else(|_| panic!("{what}: nothing after {DEADLINE:?}"))
 }
+
+/// Reads one HTTP/1.1 response with a `content-length` from a raw connection.
+async fn read_response(stream: &mut TcpStream) -> String {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if bytes.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the connection closed mid-response: {text}");
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Whether the server closed the connection: end of file, or a reset.
+async fn closed(stream: &mut TcpStream) -> bool {
+    let mut rest = Vec::new();
+    match stream.read_to_end(&mut rest).await {
+        Ok(_) => rest.is_empty(),
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    }
+}
+
+const NOT_FOUND: &[u8] = b"GET /nothing-here HTTP/1.1\r\nhost: sandbox\r\n\r\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_of_large_bodies_leaves_the_log_within_its_bounds() {
@@ -106,5 +150,132 @@ async fn a_reader_follows_the_log_by_sequence_number_and_change_notice() {
         next[0].seq + 1,
         "numbers go on after a clear, so a reader's position stays valid"
     );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_address_other_than_loopback_needs_allow_remote() {
+    for bind in ["0.0.0.0:0", "[::]:0", "192.0.2.1:0"] {
+        let bind: SocketAddr = bind.parse().unwrap();
+        let error = Sandbox::start(SandboxConfig::for_tests().with_bind(bind))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, StartError::NotLoopback { addr } if addr == bind),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&bind.to_string())
+                && message.contains("password is public")
+                && message.contains("--allow-remote"),
+            "{message}"
+        );
+        let io = std::io::Error::from(error);
+        assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+    }
+    // Any loopback address serves without the flag, and gets no warning.
+    let sandbox =
+        Sandbox::start(SandboxConfig::for_tests().with_bind("127.0.0.1:0".parse().unwrap()))
+            .await
+            .unwrap();
+    assert_eq!(sandbox.exposure_warning(), None);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_a_bind_error_that_names_it() {
+    let sandbox = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let taken = sandbox.addr();
+    let error = Sandbox::start(SandboxConfig::for_tests().with_bind(taken))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StartError::Bind { addr, .. } if addr == taken),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("choose another port"), "{error}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_head_never_finished_is_cut_off() {
+    let sandbox =
+        Sandbox::start(SandboxConfig::for_tests().with_read_timeout(Duration::from_millis(200)))
+            .await
+            .unwrap();
+    let mut stream = TcpStream::connect(sandbox.addr()).await.unwrap();
+    stream
+        .write_all(b"GET /account/1/balance HTTP/1.1\r\nhost: sandbox\r\n")
+        .await
+        .unwrap();
+    assert!(within("the server closing", closed(&mut stream)).await);
+    assert_eq!(sandbox.count(Endpoint::GetAccountBalance), 0);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_body_never_finished_is_answered_408() {
+    let sandbox =
+        Sandbox::start(SandboxConfig::for_tests().with_read_timeout(Duration::from_millis(200)))
+            .await
+            .unwrap();
+    let mut stream = TcpStream::connect(sandbox.addr()).await.unwrap();
+    stream
+        .write_all(b"POST /sms/3/messages HTTP/1.1\r\nhost: sandbox\r\ncontent-length: 100\r\n\r\n{\"messages\"")
+        .await
+        .unwrap();
+    let response = within("an answer", read_response(&mut stream)).await;
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert_eq!(sandbox.count(Endpoint::SendSmsMessages), 0);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_gives_its_place_back() {
+    let sandbox = Sandbox::start(
+        SandboxConfig::for_tests()
+            .with_read_timeout(Duration::from_millis(200))
+            .with_max_connections(1),
+    )
+    .await
+    .unwrap();
+    let mut idle = TcpStream::connect(sandbox.addr()).await.unwrap();
+    idle.write_all(NOT_FOUND).await.unwrap();
+    let response = within("an answer", read_response(&mut idle)).await;
+    assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+    // Kept alive, then silent: closed after the read timeout, and its place is free again.
+    assert!(within("the server closing", closed(&mut idle)).await);
+    let mut next = TcpStream::connect(sandbox.addr()).await.unwrap();
+    next.write_all(NOT_FOUND).await.unwrap();
+    let response = within("an answer", read_response(&mut next)).await;
+    assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_wait_for_a_place() {
+    let sandbox = Sandbox::start(SandboxConfig::for_tests().with_max_connections(1))
+        .await
+        .unwrap();
+    let mut first = TcpStream::connect(sandbox.addr()).await.unwrap();
+    first.write_all(NOT_FOUND).await.unwrap();
+    within("an answer", read_response(&mut first)).await;
+
+    // The system accepts the second connection into its backlog; the sandbox serves it only
+    // once the first, kept alive, is closed.
+    let addr = sandbox.addr();
+    let (sent, sent_rx) = tokio::sync::oneshot::channel();
+    let second = tokio::spawn(async move {
+        let mut second = TcpStream::connect(addr).await.unwrap();
+        second.write_all(NOT_FOUND).await.unwrap();
+        let _ = sent.send(());
+        read_response(&mut second).await
+    });
+    within("the second request sent", sent_rx).await.unwrap();
+    drop(first);
+    let response = within("the second answer", second).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+    assert_eq!(sandbox.peak_connections(), 1, "never two at once");
     sandbox.shutdown().await;
 }

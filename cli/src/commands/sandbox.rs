@@ -18,22 +18,41 @@ pub struct Serve {
     /// The port to listen on (default: one the system picks)
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// The address to listen on
+    /// The address to listen on; one other than loopback needs --allow-remote
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     host: IpAddr,
+    /// Accept connections from other machines (the demo password is public: anyone who
+    /// reaches the sandbox can use it)
+    #[arg(long)]
+    allow_remote: bool,
 }
 
 impl Serve {
     /// Runs it until Ctrl-C.
     pub async fn run(self) -> Result<(), Failure> {
-        let config = SandboxConfig::default().with_bind(SocketAddr::new(self.host, self.port));
+        let config = SandboxConfig::default()
+            .with_bind(SocketAddr::new(self.host, self.port))
+            .with_allow_remote(self.allow_remote);
         let sandbox = Sandbox::start(config)
             .await
-            .map_err(|e| Failure::local(format!("the sandbox cannot listen: {e}")))?;
+            .map_err(|e| Failure::local(e.to_string()))?;
+        if let Some(warning) = sandbox.exposure_warning() {
+            eprintln!("{warning}\n");
+        }
+        // Loopback even when listening on every interface: the instructions are for this
+        // machine, and nothing can connect to 0.0.0.0.
         let url = sandbox.base_url().to_owned();
+        let elsewhere = if sandbox.addr().ip().is_unspecified() {
+            format!(
+                "\nOther machines reach it at http://<an address of this machine>:{}",
+                sandbox.addr().port()
+            )
+        } else {
+            String::new()
+        };
         // The demo account exists only in this process: printing its password is the point.
         println!(
-            "Infobip sandbox listening on {url} (demo account {DEMO_USERNAME}, id {DEMO_ACCOUNT_ID})
+            "Infobip sandbox listening on {url} (demo account {DEMO_USERNAME}, id {DEMO_ACCOUNT_ID}){elsewhere}
 
 Use it from another terminal, with the variables:
   export INFOBIP_BASE_URL={url}
