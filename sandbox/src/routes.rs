@@ -83,6 +83,7 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
     let (kept_body, truncated) = shared.log.keep_body(&body);
     let ticket = shared.log.record(
         RecordedRequest {
+            // The log numbers it.
             seq: 0,
             method: parts.method.to_string(),
             path: parts.uri.path().to_owned(),
