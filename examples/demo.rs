@@ -8,7 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use infobip_auth::{ClientBuilder, ClientExt as _, Infobip};
+use infobip_auth::{ClientBuilder, ClientExt as _, Infobip, ManualClock};
 use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
 use infobip_client::account::Client;
 use infobip_client::sms::types::error::ConversionError;
@@ -18,8 +18,7 @@ use infobip_client::sms::types::{
 };
 use infobip_client::Products as _;
 use infobip_sandbox::{
-    Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME,
-    MANAGE_SCOPE,
+    Endpoint, Fault, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
 
 type StepResult = Result<String, String>;
@@ -36,7 +35,7 @@ struct Demo {
 /// Runs the demo; `Err` lists the steps that failed.
 async fn run() -> Result<(), String> {
     let clock = ManualClock::new();
-    let config = SandboxConfig::default().with_clock(clock.clone());
+    let config = SandboxConfig::default().with_clock(SandboxClock(clock.clone()));
     let sandbox = Sandbox::start(config)
         .await
         .map_err(|e| format!("the sandbox could not start: {e}"))?;
@@ -487,5 +486,20 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {message}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// The clients' clock as the sandbox's too, so that expiry happens on both sides at once. The
+/// sandbox has a clock trait of its own: it does not depend on the auth crate it stands in for.
+#[derive(Debug)]
+struct SandboxClock(ManualClock);
+
+impl infobip_sandbox::Clock for SandboxClock {
+    fn now(&self) -> std::time::Instant {
+        infobip_auth::Clock::now(&self.0)
+    }
+
+    fn wall(&self) -> std::time::SystemTime {
+        infobip_auth::Clock::wall(&self.0)
     }
 }

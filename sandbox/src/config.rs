@@ -4,7 +4,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use infobip_auth::{Clock, ManualClock, SystemClock};
+use crate::clock::{Clock, SystemClock};
+use crate::log::LogLimits;
 
 /// Username of the demo account every default configuration contains.
 pub const DEMO_USERNAME: &str = "demo";
@@ -120,8 +121,23 @@ impl fmt::Debug for Account {
 /// usually start from [`SandboxConfig::for_tests`].
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
-    /// Where to listen; `127.0.0.1:0` (a port the OS picks) by default.
+    /// Where to listen; `127.0.0.1:0` (a port the OS picks) by default. An address other
+    /// than loopback needs [`allow_remote`](Self::allow_remote).
     pub bind: SocketAddr,
+    /// Lets [`bind`](Self::bind) be an address other than loopback (`0.0.0.0`, a LAN
+    /// address). Off by default: the demo account's password is public, so whoever can reach
+    /// the address can use the sandbox, send to its webhooks' URLs and fill its memory up to
+    /// the limits below.
+    pub allow_remote: bool,
+    /// How long a client may take to send a request's head (the connection is then closed)
+    /// and then its body (then answered 408); an idle kept-alive connection is closed after
+    /// this too. 10 seconds by default.
+    pub read_timeout: Duration,
+    /// The most connections served at once; further ones wait to be accepted until one
+    /// closes. 256 by default.
+    pub max_connections: usize,
+    /// How much of the requests [`Sandbox::requests`](crate::Sandbox::requests) keeps.
+    pub log_limits: LogLimits,
     /// The accounts that can log in; the demo account by default.
     pub accounts: Vec<Account>,
     /// How long a session lives without use; 60 minutes by default, as at Infobip.
@@ -149,8 +165,9 @@ pub struct SandboxConfig {
     /// webhooks by itself; `None`: only when [`Sandbox::deliver_due`](crate::Sandbox::deliver_due)
     /// is called, so that a test decides when (the default of [`for_tests`](Self::for_tests)).
     pub webhook_interval: Option<Duration>,
-    /// The time source: the same [`Clock`] the auth crate's clients take, so that one
-    /// [`ManualClock`] can expire tokens on both sides without waiting.
+    /// The time source: the [`SystemClock`] by default; a [`ManualClock`](crate::ManualClock)
+    /// in tests, or the client's own fake clock through an adapter (see [`Clock`]), so that
+    /// one clock expires tokens on both sides without waiting.
     pub clock: Arc<dyn Clock>,
 }
 
@@ -158,6 +175,10 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            allow_remote: false,
+            read_timeout: Duration::from_secs(10),
+            max_connections: 256,
+            log_limits: LogLimits::default(),
             accounts: vec![Account::demo()],
             session_idle: Duration::from_secs(60 * 60),
             session_rule: SessionRule::Reuse,
@@ -188,6 +209,30 @@ impl SandboxConfig {
     /// Sets the listening address.
     pub fn with_bind(mut self, bind: SocketAddr) -> Self {
         self.bind = bind;
+        self
+    }
+
+    /// Allows (or not) a [`bind`](Self::bind) address other than loopback.
+    pub fn with_allow_remote(mut self, allow: bool) -> Self {
+        self.allow_remote = allow;
+        self
+    }
+
+    /// Sets how long a client may take to send a request's head, and then its body.
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Sets how many connections are served at once (at least one is).
+    pub fn with_max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// Sets how much of the requests the log keeps.
+    pub fn with_log_limits(mut self, limits: LogLimits) -> Self {
+        self.log_limits = limits;
         self
     }
 
@@ -260,7 +305,8 @@ impl SandboxConfig {
         self
     }
 
-    /// Sets the time source, typically a [`ManualClock`] shared with the clients under test.
+    /// Sets the time source: a [`ManualClock`](crate::ManualClock), or an adapter over the
+    /// fake clock the clients under test run on.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self

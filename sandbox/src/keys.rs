@@ -9,7 +9,7 @@ use infobip_client::account::types::{
 use infobip_client::Secret;
 
 use crate::errors::Failure;
-use crate::state::random_hex;
+use crate::ids::{random_hex, random_uuid};
 
 #[derive(Debug, Clone)]
 pub(crate) struct StoredKey {
@@ -56,7 +56,7 @@ impl StoredKey {
             .unwrap_or_else(|| default_scopes.to_vec());
         let key = Self {
             id: random_hex(16).to_ascii_uppercase(),
-            secret: format!("{}-{}", random_hex(16), crate::state::random_uuid()),
+            secret: format!("{}-{}", random_hex(16), random_uuid()),
             account_id,
             name: request.name,
             allowed_ips: request.allowed_i_ps,

@@ -14,6 +14,15 @@
 //! shows exactly what the client sent (less a `client_secret` in a query string, see below)
 //! and [`Sandbox::issued_tokens`] what it was given.
 //!
+//! # Left running
+//! The sandbox listens on loopback unless [`SandboxConfig::allow_remote`] is set (its demo
+//! password is public), keeps a bounded request log ([`LogLimits`]: the oldest entries leave
+//! first, bodies are cut; the counts [`Sandbox::count`] and [`Sandbox::answered`] stay exact),
+//! cuts off a client that sends a request head or body slower than
+//! [`SandboxConfig::read_timeout`] or stays idle that long, and serves at most
+//! [`SandboxConfig::max_connections`] connections at once. A reader that follows the log
+//! awaits [`Sandbox::log_changed`] and asks for [`Sandbox::requests_since`].
+//!
 //! # Choices where Infobip's documentation is silent
 //! - A create-session while the user holds a valid session follows [`SessionRule`]; `Strict`
 //!   answers 403 `FORBIDDEN` (legacy body) because the request is well formed but refused.
@@ -126,18 +135,25 @@
 //! # }
 //! ```
 
+mod account;
+mod clock;
 mod config;
 mod errors;
+mod http;
+mod ids;
 mod keys;
+mod log;
 mod model;
 mod routes;
 mod server;
 mod sms;
 mod state;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    Account, Clock, ManualClock, SandboxConfig, SessionRule, SystemClock, DEMO_ACCOUNT_ID,
-    DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE,
+    Account, SandboxConfig, SessionRule, DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME,
+    MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE,
 };
+pub use log::{LogLimits, LogStats};
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
-pub use server::{Sandbox, SandboxError};
+pub use server::{Sandbox, SandboxError, StartError};

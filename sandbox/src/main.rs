@@ -14,7 +14,11 @@ A local stand-in for Infobip: authentication, API keys, balance and SMS (v3).
 
 Options:
   --port N                 port to listen on (default: one the OS picks)
-  --host IP                address to bind (default: 127.0.0.1)
+  --host IP                address to bind (default: 127.0.0.1); an address other
+                           than loopback needs --allow-remote
+  --allow-remote           accept connections from other machines (the demo
+                           password is public: anyone who reaches it can use it)
+  --max-connections N      connections served at once; more wait (default: 256)
   --session-rule RULE      create-session while a session is valid:
                            reuse (default), strict or fresh
   --session-idle-secs S    session idle timeout in seconds (default: 3600)
@@ -44,6 +48,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<SandboxCo
                 host = value("--host")?
                     .parse()
                     .map_err(|_| "--host takes an IP address such as 127.0.0.1".to_owned())?;
+            }
+            "--allow-remote" => config.allow_remote = true,
+            "--max-connections" => {
+                config.max_connections = value("--max-connections")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| "--max-connections takes a number from 1 up".to_owned())?;
             }
             "--session-rule" => config.session_rule = value("--session-rule")?.parse()?,
             "--session-idle-secs" => {
@@ -106,13 +118,22 @@ async fn main() -> ExitCode {
     let sandbox = match Sandbox::start(config).await {
         Ok(sandbox) => sandbox,
         Err(e) => {
-            eprintln!("error: cannot listen: {e}");
+            eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
+    if let Some(warning) = sandbox.exposure_warning() {
+        eprintln!("{warning}");
+    }
     // The demo account exists only in this local process, so showing its password is the
     // point: it is what a user types into their service's configuration.
     println!("Infobip sandbox listening on {}", sandbox.base_url());
+    if sandbox.addr().ip().is_unspecified() {
+        println!(
+            "  from other machines: http://<an address of this machine>:{}",
+            sandbox.addr().port()
+        );
+    }
     println!("  demo username:   {DEMO_USERNAME}");
     println!("  demo password:   {DEMO_PASSWORD}");
     println!("  demo account id: {DEMO_ACCOUNT_ID}");
@@ -169,6 +190,9 @@ mod tests {
             "41790000002",
             "--rejected",
             "41790000003",
+            "--allow-remote",
+            "--max-connections",
+            "8",
         ])
         .unwrap()
         .unwrap();
@@ -180,10 +204,13 @@ mod tests {
         assert_eq!(config.delivery_delay, std::time::Duration::from_secs(10));
         assert!(config.undeliverable.contains("41790000001"));
         assert_eq!(config.rejected.len(), 2);
+        assert!(config.allow_remote);
+        assert_eq!(config.max_connections, 8);
 
         let defaults = parse(&[]).unwrap().unwrap();
         assert_eq!(defaults.bind.port(), 0);
         assert!(defaults.throttle);
+        assert!(!defaults.allow_remote, "loopback only unless asked");
         assert!(
             defaults.webhook_interval.is_some(),
             "the binary posts webhooks itself"
@@ -196,6 +223,10 @@ mod tests {
         for (args, message) in [
             (&["--port", "x"][..], "--port takes a number"),
             (&["--port"][..], "--port needs a value"),
+            (
+                &["--max-connections", "0"][..],
+                "--max-connections takes a number",
+            ),
             (&["--session-rule", "lax"][..], "use reuse, strict or fresh"),
             (&["--verbose"][..], "unknown option `--verbose`"),
         ] {

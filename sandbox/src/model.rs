@@ -322,6 +322,10 @@ impl Fault {
 /// so nothing needs its value, and the record does not keep it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
+    /// Its number in the log: 0 for the first request the sandbox received, counting on
+    /// across [`Sandbox::clear_log`](crate::Sandbox::clear_log) and entries that left the
+    /// bounded log (see [`Sandbox::requests_since`](crate::Sandbox::requests_since)).
+    pub seq: u64,
     /// HTTP method, upper case.
     pub method: String,
     /// Path without the query.
@@ -331,8 +335,12 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// Headers in arrival order, names lower case.
     pub headers: Vec<(String, String)>,
-    /// The body as text (lossy for non-UTF-8 bytes).
+    /// The body as text (lossy for non-UTF-8 bytes), or its start when it is longer than
+    /// [`LogLimits::body_bytes`](crate::LogLimits::body_bytes).
     pub body: String,
+    /// The body's length in bytes as received: more than `body.len()` when the log kept only
+    /// its start.
+    pub body_len: usize,
     /// The endpoint the request was routed to; `None` for unknown paths.
     pub endpoint: Option<Endpoint>,
     /// The scheme the `Authorization` header named, accepted or not.
@@ -364,6 +372,7 @@ impl std::fmt::Debug for RecordedRequest {
             _ => self.body.as_str(),
         };
         f.debug_struct("RecordedRequest")
+            .field("seq", &self.seq)
             .field("method", &self.method)
             .field("path", &self.path)
             .field(
@@ -378,6 +387,7 @@ impl std::fmt::Debug for RecordedRequest {
             )
             .field("headers", &headers)
             .field("body", &body)
+            .field("body_len", &self.body_len)
             .field("endpoint", &self.endpoint)
             .field("scheme", &self.scheme)
             .field("status", &self.status)

@@ -1,4 +1,5 @@
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -6,15 +7,16 @@ use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use infobip_client::account::types::{ApiKey, CreateApiKeyRequest};
 
 use crate::config::SandboxConfig;
+use crate::log::LogStats;
 use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 use crate::routes::{router, ConnectionKill};
 use crate::sms::webhooks;
@@ -29,17 +31,117 @@ pub struct Sandbox {
     base_url: String,
     addr: SocketAddr,
     shared: Arc<Shared>,
+    connections: Arc<Connections>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
 
+/// Why [`Sandbox::start`] failed. Converts into `std::io::Error`, for callers that return
+/// one.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The address is not loopback and [`SandboxConfig::allow_remote`] is off.
+    #[error(
+        "the sandbox will not listen on {addr}: it is not a loopback address, and the demo \
+         account's password is public, so anyone who can reach {addr} could use the sandbox; \
+         listen on 127.0.0.1 or ::1, or allow it knowingly (SandboxConfig::allow_remote, \
+         `--allow-remote` on the command line)"
+    )]
+    NotLoopback {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The address could not be bound (in use, not an address of this machine, no
+    /// permission for a port below 1024).
+    #[error(
+        "the sandbox cannot listen on {addr}: {source}; choose another port (0: one the \
+         system picks) or address"
+    )]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The HTTP client that posts webhooks could not be built (no TLS roots, typically).
+    #[error("the sandbox cannot build the HTTP client that posts webhooks: {0}")]
+    WebhookClient(#[source] std::io::Error),
+}
+
+impl From<StartError> for std::io::Error {
+    fn from(error: StartError) -> Self {
+        let kind = match &error {
+            StartError::NotLoopback { .. } => std::io::ErrorKind::PermissionDenied,
+            StartError::Bind { source, .. } | StartError::WebhookClient(source) => source.kind(),
+        };
+        std::io::Error::new(kind, error)
+    }
+}
+
+/// Connections open now and at most, and the permits that bound them.
+#[derive(Debug)]
+struct Connections {
+    permits: Arc<Semaphore>,
+    max: usize,
+    peak: AtomicUsize,
+    /// Whether the limit was reached since it was last warned about, so that a flood gives
+    /// one warning rather than one per connection.
+    full: AtomicBool,
+}
+
+impl Connections {
+    fn new(max: usize) -> Self {
+        // Zero would accept nothing, ever: serve one at a time instead.
+        let max = max.max(1);
+        Self {
+            permits: Arc::new(Semaphore::new(max)),
+            max,
+            peak: AtomicUsize::new(0),
+            full: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits for a free place; the permit is the place, given back when dropped.
+    async fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        if self.permits.available_permits() > 0 {
+            self.full.store(false, Ordering::Relaxed);
+        } else if !self.full.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                max = self.max,
+                "the connection limit is reached: new connections wait until one closes"
+            );
+        }
+        self.permits.clone().acquire_owned().await.ok()
+    }
+
+    /// Notes a connection accepted on a place: every place taken is then a connection served.
+    fn opened(&self) {
+        let open = self.max - self.permits.available_permits();
+        self.peak.fetch_max(open, Ordering::Relaxed);
+    }
+}
+
 impl Sandbox {
     /// Binds `config.bind` and serves in a background task of the current tokio runtime.
-    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
-        let listener = TcpListener::bind(config.bind).await?;
-        let addr = listener.local_addr()?;
+    /// An address other than loopback is refused unless
+    /// [`allow_remote`](SandboxConfig::allow_remote) is set.
+    pub async fn start(config: SandboxConfig) -> Result<Sandbox, StartError> {
+        let requested = config.bind;
+        if !requested.ip().to_canonical().is_loopback() && !config.allow_remote {
+            return Err(StartError::NotLoopback { addr: requested });
+        }
+        let bind_error = |source| StartError::Bind {
+            addr: requested,
+            source,
+        };
+        let listener = TcpListener::bind(requested).await.map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let webhook_interval = config.webhook_interval;
-        let shared = Arc::new(Shared::new(config)?);
+        let limits = Limits {
+            read_timeout: config.read_timeout,
+        };
+        let connections = Arc::new(Connections::new(config.max_connections));
+        let shared = Arc::new(Shared::new(config).map_err(StartError::WebhookClient)?);
         let (stop, stopped) = watch::channel(false);
         if let Some(interval) = webhook_interval {
             tokio::spawn(webhooks::post_every(
@@ -48,18 +150,28 @@ impl Sandbox {
                 stop.subscribe(),
             ));
         }
-        let task = tokio::spawn(serve(listener, router(shared.clone()), stopped));
+        let task = tokio::spawn(serve(
+            listener,
+            router(shared.clone()),
+            connections.clone(),
+            limits,
+            stopped,
+        ));
         tracing::info!(%addr, "sandbox listening");
         Ok(Sandbox {
-            base_url: format!("http://{addr}"),
+            base_url: format!("http://{}", reachable(addr)),
             addr,
             shared,
+            connections,
             stop,
             task: Some(task),
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT`, without a trailing slash: a URL this machine can connect to.
+    /// When the sandbox listens on every interface (`0.0.0.0` or `::`), it names loopback,
+    /// since no client can connect to the unspecified address; other machines use one of
+    /// this machine's own addresses with the same port.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -67,6 +179,18 @@ impl Sandbox {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// What to tell the person running the sandbox when it listens beyond loopback (it was
+    /// allowed to with [`allow_remote`](SandboxConfig::allow_remote)); `None` on loopback.
+    pub fn exposure_warning(&self) -> Option<String> {
+        exposure_warning(self.addr)
+    }
+
+    /// The most connections that were open at once since the start; never more than
+    /// [`SandboxConfig::max_connections`].
+    pub fn peak_connections(&self) -> usize {
+        self.connections.peak.load(Ordering::Relaxed)
     }
 
     /// The configuration the sandbox runs with.
@@ -90,39 +214,53 @@ impl Sandbox {
         self.shared.inject(endpoint, fault);
     }
 
-    /// Every request received since the start or the last [`Sandbox::clear_log`], in order.
+    /// The requests received since the start or the last [`Sandbox::clear_log`], in order,
+    /// as far as the log keeps them: within [`SandboxConfig::log_limits`] the oldest leave
+    /// first, and long bodies are cut (see [`LogLimits`](crate::LogLimits)).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.requests()
+        self.shared.log.requests()
     }
 
-    /// How many requests reached `endpoint`, whatever their credentials.
+    /// The kept requests numbered `seq` or later ([`RecordedRequest::seq`]), in order: what a
+    /// reader that follows the log asks for, passing the last number it saw plus one, instead
+    /// of copying the whole log each time. A gap in the numbers is requests that left the
+    /// log before they were read.
+    pub fn requests_since(&self, seq: u64) -> Vec<RecordedRequest> {
+        self.shared.log.since(seq)
+    }
+
+    /// Marked changed each time a request is recorded or answered and when the log is
+    /// cleared: await [`changed`](watch::Receiver::changed), then read the counts or
+    /// [`requests_since`](Self::requests_since), rather than polling.
+    pub fn log_changed(&self) -> watch::Receiver<()> {
+        self.shared.log.subscribe()
+    }
+
+    /// What the request log holds, by its own accounting.
+    pub fn log_stats(&self) -> LogStats {
+        self.shared.log.stats()
+    }
+
+    /// How many requests reached `endpoint`, whatever their credentials. Counted apart from
+    /// the log's entries: exact even when entries have left it.
     pub fn count(&self, endpoint: Endpoint) -> usize {
-        self.requests()
-            .iter()
-            .filter(|r| r.endpoint == Some(endpoint))
-            .count()
+        self.shared.log.count(endpoint, None, false)
     }
 
     /// How many requests to `endpoint` have been answered so far (one whose connection was
     /// dropped never is): what to wait for when a client sends in the background.
     pub fn answered(&self, endpoint: Endpoint) -> usize {
-        self.requests()
-            .iter()
-            .filter(|r| r.endpoint == Some(endpoint) && r.status.is_some())
-            .count()
+        self.shared.log.count(endpoint, None, true)
     }
 
     /// How many requests reached `endpoint` naming `scheme` (`None`: no recognised scheme).
     pub fn count_with(&self, endpoint: Endpoint, scheme: Option<SchemeUsed>) -> usize {
-        self.requests()
-            .iter()
-            .filter(|r| r.endpoint == Some(endpoint) && r.scheme == scheme)
-            .count()
+        self.shared.log.count(endpoint, Some(scheme), false)
     }
 
-    /// Forgets the recorded requests.
+    /// Forgets the recorded requests and the counts.
     pub fn clear_log(&self) {
-        self.shared.clear_log();
+        self.shared.log.clear();
     }
 
     /// Every session token and OAuth access token issued since the start, in order (a
@@ -193,16 +331,71 @@ impl Drop for Sandbox {
     }
 }
 
-async fn serve(listener: TcpListener, router: Router, mut stopped: watch::Receiver<bool>) {
+/// The warning for a sandbox listening on `addr`, unless that is loopback.
+fn exposure_warning(addr: SocketAddr) -> Option<String> {
+    let ip = addr.ip().to_canonical();
+    if ip.is_loopback() {
+        return None;
+    }
+    let reach = if ip.is_unspecified() {
+        format!(
+            "every network interface of this machine (port {})",
+            addr.port()
+        )
+    } else {
+        addr.to_string()
+    };
+    Some(format!(
+        "warning: the sandbox accepts connections from other machines, on {reach}. Its demo \
+         account's password is public: anyone who can reach it can use it, make it post to \
+         URLs of their choosing (webhooks) and fill its memory up to its limits. Stop it \
+         (Ctrl-C) unless this network is yours alone."
+    ))
+}
+
+/// A URL host for `addr`: loopback of the same family in place of the unspecified address.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
+/// What each connection is held to.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    read_timeout: Duration,
+}
+
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    connections: Arc<Connections>,
+    limits: Limits,
+    mut stopped: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     loop {
-        let accepted = tokio::select! {
+        // A place first, then the connection: at the limit, new connections wait in the
+        // system's backlog rather than each holding a task and its buffers here.
+        let permit = tokio::select! {
             // An error means the Sandbox is gone: stop as well.
+            _ = stopped.changed() => break,
+            permit = connections.admit() => permit,
+        };
+        // The semaphore is never closed; no permit would mean no way to serve.
+        let Some(permit) = permit else { break };
+        let accepted = tokio::select! {
             _ = stopped.changed() => break,
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, peer)) => serve_connection(stream, peer, router.clone(), &graceful),
+            Ok((stream, peer)) => {
+                connections.opened();
+                serve_connection(stream, peer, router.clone(), limits, permit, &graceful);
+            }
             Err(e) => {
                 // Typically out of file descriptors; pausing keeps the loop from spinning.
                 tracing::warn!(error = %e, "accept failed");
@@ -225,6 +418,8 @@ fn serve_connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     router: Router,
+    limits: Limits,
+    permit: OwnedSemaphorePermit,
     graceful: &GracefulShutdown,
 ) {
     let kill = Arc::new(Notify::new());
@@ -237,9 +432,15 @@ fn serve_connection(
         let mut router = router.clone();
         tower_service::Service::call(&mut router, request)
     });
-    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    // The header read timeout covers the wait for the next request on a kept-alive connection
+    // too, so an idle connection gives its place back.
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.read_timeout)
+        .serve_connection(TokioIo::new(stream), service);
     let connection = graceful.watch(connection);
     tokio::spawn(async move {
+        let _place = permit;
         tokio::select! {
             result = connection => {
                 if let Err(e) = result {
@@ -249,4 +450,48 @@ fn serve_connection(
             () = kill.notified() => tracing::debug!("connection dropped on purpose"),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn the_url_names_loopback_when_listening_everywhere() {
+        for (bound, url) in [
+            ("0.0.0.0:8080", "127.0.0.1:8080"),
+            ("[::]:8080", "[::1]:8080"),
+            ("127.0.0.1:8080", "127.0.0.1:8080"),
+            ("192.0.2.7:8080", "192.0.2.7:8080"),
+        ] {
+            assert_eq!(reachable(addr(bound)), addr(url), "{bound}");
+        }
+    }
+
+    #[test]
+    fn only_addresses_beyond_loopback_are_warned_about() {
+        for quiet in [
+            "127.0.0.1:1",
+            "127.0.0.2:1",
+            "[::1]:1",
+            "[::ffff:127.0.0.1]:1",
+        ] {
+            assert_eq!(exposure_warning(addr(quiet)), None, "{quiet}");
+        }
+        let everywhere = exposure_warning(addr("0.0.0.0:8080")).unwrap_or_default();
+        assert!(
+            everywhere.contains("every network interface") && everywhere.contains("8080"),
+            "{everywhere}"
+        );
+        assert!(!everywhere.contains("0.0.0.0"), "{everywhere}");
+        let one = exposure_warning(addr("192.0.2.7:8080")).unwrap_or_default();
+        assert!(
+            one.contains("192.0.2.7:8080") && one.contains("password is public"),
+            "{one}"
+        );
+    }
 }

@@ -13,8 +13,10 @@ use infobip_client::account::types::{Permission, UpdateApiKeyRequest};
 
 use crate::config::{Account, SandboxConfig, SessionRule};
 use crate::errors::Failure;
+use crate::ids::{random_hex, random_uuid};
 use crate::keys::{Present, StoredKey};
-use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
+use crate::log::RequestLog;
+use crate::model::{Endpoint, Fault, SchemeUsed};
 use crate::sms::SmsStore;
 
 #[derive(Debug, Clone)]
@@ -37,10 +39,8 @@ struct Inner {
     oauth: HashMap<String, OAuthToken>,
     keys: Vec<StoredKey>,
     faults: HashMap<Endpoint, VecDeque<Queued>>,
-    log: Vec<(u64, RecordedRequest)>,
     /// Every session token and access token issued, in order.
     issued: Vec<String>,
-    next_log_id: u64,
     /// Admitted calls per (account id, endpoint), oldest first.
     throttle: HashMap<(String, Endpoint), VecDeque<Instant>>,
 }
@@ -75,6 +75,8 @@ pub(crate) struct Principal {
 pub(crate) struct Shared {
     pub config: SandboxConfig,
     inner: Mutex<Inner>,
+    /// The requests received, bounded, behind a lock of its own.
+    pub log: RequestLog,
     /// The SMS product's messages, behind a lock of its own.
     pub sms: SmsStore,
 }
@@ -96,6 +98,7 @@ impl Shared {
     /// Fails only when the HTTP client that posts webhooks cannot be built.
     pub fn new(config: SandboxConfig) -> std::io::Result<Self> {
         Ok(Self {
+            log: RequestLog::new(config.log_limits),
             config,
             inner: Mutex::new(Inner::default()),
             sms: SmsStore::new()?,
@@ -138,30 +141,7 @@ impl Shared {
             .ok_or_else(|| Failure::unauthorized("Invalid login details"))
     }
 
-    // ---- request log and faults -------------------------------------------------------
-
-    pub fn record(&self, request: RecordedRequest) -> u64 {
-        let mut inner = self.lock();
-        let id = inner.next_log_id;
-        inner.next_log_id += 1;
-        inner.log.push((id, request));
-        id
-    }
-
-    pub fn record_status(&self, id: u64, status: u16) {
-        let mut inner = self.lock();
-        if let Some((_, entry)) = inner.log.iter_mut().find(|(i, _)| *i == id) {
-            entry.status = Some(status);
-        }
-    }
-
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().log.iter().map(|(_, r)| r.clone()).collect()
-    }
-
-    pub fn clear_log(&self) {
-        self.lock().log.clear();
-    }
+    // ---- faults -------------------------------------------------------------------------
 
     pub fn inject(&self, endpoint: Endpoint, fault: Fault) {
         let barrier = match fault {
@@ -588,43 +568,9 @@ fn decode_basic(credential: &str) -> Option<(String, String)> {
     Some((username.to_owned(), password.to_owned()))
 }
 
-/// Lower-case hex of `bytes` random bytes. fastrand is not a CSPRNG; these tokens only guard
-/// a local test double, and unpredictability across runs is all the tests need.
-pub(crate) fn random_hex(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", fastrand::u8(..)))
-        .collect()
-}
-
-/// A version-4-looking UUID, the shape of Infobip's session tokens.
-pub(crate) fn random_uuid() -> String {
-    let hex = random_hex(16);
-    format!(
-        "{}-{}-4{}-{:x}{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[13..16],
-        8 + fastrand::u8(..4),
-        &hex[17..20],
-        &hex[20..32]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uuids_have_the_v4_shape() {
-        let id = random_uuid();
-        let parts: Vec<&str> = id.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
-        assert!(parts[2].starts_with('4'));
-        assert_ne!(random_uuid(), id);
-    }
 
     #[test]
     fn basic_credentials_decode() {

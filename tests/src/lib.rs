@@ -13,6 +13,7 @@
 //!   `tests/tests/deprecation.rs`: `Deprecation` and `Sunset` headers on answers) and
 //!   the property tests' server tokens (`auth/tests/properties.rs`: any token a server could
 //!   send).
+//! - [`ClientClock`] lets the clients' `ManualClock` drive the sandbox's clock too.
 //! - [`CapturedLogs`] is the one log capture: every test that reads what reaches the logs
 //!   (`secrets`, `fleet`, `deprecation`) installs its subscriber.
 //! - [`redis_server::RedisServer`] runs a real `redis-server` for the token store tests
@@ -296,6 +297,23 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ThisThread {
         _: tracing_subscriber::layer::Context<'_, S>,
     ) -> bool {
         TRACED.with(std::cell::Cell::get)
+    }
+}
+
+/// A client's clock (an `infobip_auth::ManualClock` in tests) as the sandbox's time source,
+/// so that one fake clock expires tokens and sessions on both sides at once:
+/// `SandboxConfig::for_tests().with_clock(ClientClock(clock.clone()))`. The sandbox has a
+/// clock trait of its own because it does not depend on the auth crate it stands in for.
+#[derive(Debug, Clone)]
+pub struct ClientClock<C>(pub C);
+
+impl<C: infobip_auth::Clock> infobip_sandbox::Clock for ClientClock<C> {
+    fn now(&self) -> std::time::Instant {
+        self.0.now()
+    }
+
+    fn wall(&self) -> std::time::SystemTime {
+        self.0.wall()
     }
 }
 

@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use infobip_auth::{ClientBuilder, ClientExt as _, EncryptionKey, InfobipAuth};
+use infobip_auth::{ClientBuilder, ClientExt as _, EncryptionKey, InfobipAuth, ManualClock};
 use infobip_client::account::Client;
 use infobip_client::ClientInfo as _;
 use infobip_sandbox::{
-    Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, SessionRule, DEMO_PASSWORD, DEMO_USERNAME,
+    Endpoint, Fault, Sandbox, SandboxConfig, SessionRule, DEMO_PASSWORD, DEMO_USERNAME,
 };
 use workspace_tests::redis_server::{RedisCluster, RedisServer};
-use workspace_tests::CapturedLogs;
+use workspace_tests::{CapturedLogs, ClientClock};
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -46,7 +46,7 @@ impl Infobip {
         let clock = ManualClock::new();
         let sandbox = runtime
             .block_on(Sandbox::start(
-                SandboxConfig::for_tests().with_clock(clock.clone()),
+                SandboxConfig::for_tests().with_clock(ClientClock(clock.clone())),
             ))
             .unwrap();
         Self {
@@ -303,7 +303,7 @@ fn capturing<F: std::future::Future>(test: impl FnOnce(CapturedLogs) -> F) -> F:
 }
 
 async fn sandbox(clock: &ManualClock) -> Sandbox {
-    Sandbox::start(SandboxConfig::for_tests().with_clock(clock.clone()))
+    Sandbox::start(SandboxConfig::for_tests().with_clock(ClientClock(clock.clone())))
         .await
         .unwrap()
 }
@@ -1028,7 +1028,7 @@ async fn a_replica_that_lost_the_lock_ends_its_own_session_for_the_fleets() {
     let clock = ManualClock::new();
     let sandbox = Sandbox::start(
         SandboxConfig::for_tests()
-            .with_clock(clock.clone())
+            .with_clock(ClientClock(clock.clone()))
             .with_session_rule(SessionRule::Fresh),
     )
     .await
@@ -1180,7 +1180,7 @@ async fn a_store_without_ttls_still_shares_one_session() {
     let clock = ManualClock::new();
     let sandbox = Sandbox::start(
         SandboxConfig::for_tests()
-            .with_clock(clock.clone())
+            .with_clock(ClientClock(clock.clone()))
             .with_session_rule(SessionRule::Strict),
     )
     .await

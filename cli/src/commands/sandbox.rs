@@ -1,7 +1,6 @@
 //! `infobip sandbox`: a local Infobip with a demo account, until Ctrl-C.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
 
 use infobip_sandbox::{
     Endpoint, Sandbox, SandboxConfig, DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME,
@@ -19,22 +18,41 @@ pub struct Serve {
     /// The port to listen on (default: one the system picks)
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// The address to listen on
+    /// The address to listen on; one other than loopback needs --allow-remote
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     host: IpAddr,
+    /// Accept connections from other machines (the demo password is public: anyone who
+    /// reaches the sandbox can use it)
+    #[arg(long)]
+    allow_remote: bool,
 }
 
 impl Serve {
     /// Runs it until Ctrl-C.
     pub async fn run(self) -> Result<(), Failure> {
-        let config = SandboxConfig::default().with_bind(SocketAddr::new(self.host, self.port));
+        let config = SandboxConfig::default()
+            .with_bind(SocketAddr::new(self.host, self.port))
+            .with_allow_remote(self.allow_remote);
         let sandbox = Sandbox::start(config)
             .await
-            .map_err(|e| Failure::local(format!("the sandbox cannot listen: {e}")))?;
+            .map_err(|e| Failure::local(e.to_string()))?;
+        if let Some(warning) = sandbox.exposure_warning() {
+            eprintln!("{warning}\n");
+        }
+        // Loopback even when listening on every interface: the instructions are for this
+        // machine, and nothing can connect to 0.0.0.0.
         let url = sandbox.base_url().to_owned();
+        let elsewhere = if sandbox.addr().ip().is_unspecified() {
+            format!(
+                "\nOther machines reach it at http://<an address of this machine>:{}",
+                sandbox.addr().port()
+            )
+        } else {
+            String::new()
+        };
         // The demo account exists only in this process: printing its password is the point.
         println!(
-            "Infobip sandbox listening on {url} (demo account {DEMO_USERNAME}, id {DEMO_ACCOUNT_ID})
+            "Infobip sandbox listening on {url} (demo account {DEMO_USERNAME}, id {DEMO_ACCOUNT_ID}){elsewhere}
 
 Use it from another terminal, with the variables:
   export INFOBIP_BASE_URL={url}
@@ -65,11 +83,13 @@ Press Ctrl-C to stop."
     }
 }
 
-/// Prints the count of tokens and sessions issued whenever it changes.
+/// Prints the count of tokens and sessions issued whenever it changes. Wakes only when a
+/// request arrives or is answered, and reads two counters: nothing is copied, and an idle
+/// sandbox costs nothing.
 async fn watch(sandbox: &Sandbox) {
+    let mut changes = sandbox.log_changed();
     let mut shown = (0, 0);
-    loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    while changes.changed().await.is_ok() {
         let now = (
             sandbox.answered(Endpoint::CreateOAuth2Token),
             sandbox.answered(Endpoint::CreateSession),

@@ -1,5 +1,6 @@
-//! The SMS endpoints: send, delivery reports and logs. Authentication, scopes, throttling,
-//! error bodies and faults are the sandbox's common ones (`crate::routes`).
+//! The SMS endpoints: send, delivery reports and logs. Authentication, scopes, throttling and
+//! error bodies come from the sandbox's HTTP kit (`crate::http`); faults and the request log
+//! from its middleware (`crate::routes`).
 
 use std::sync::Arc;
 
@@ -15,8 +16,8 @@ use infobip_client::sms::types::MessageGeneralStatus;
 use super::store::{Filter, LogPosition, LogQuery};
 use super::validate;
 use crate::errors::Failure;
+use crate::http::{guard, respond, single_value, AppState, Peer};
 use crate::model::Endpoint;
-use crate::routes::{guard, respond, single_value, AppState, Peer};
 use crate::state::Shared;
 
 /// `limit` when the call gives none, and the most one call is served.

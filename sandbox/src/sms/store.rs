@@ -16,7 +16,7 @@ use infobip_client::sms::types::{
 
 use super::catalogue::{self, Outcome};
 use crate::config::SandboxConfig;
-use crate::state::random_uuid;
+use crate::ids::random_uuid;
 
 /// How long reports and logs are kept (Infobip: 48 hours).
 const RETENTION: TimeDelta = TimeDelta::hours(48);

@@ -4,13 +4,14 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine as _;
-use infobip_auth::{ClientBuilder, Infobip};
+use infobip_auth::{ClientBuilder, Infobip, ManualClock};
 use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_client::account::Client;
 use infobip_client::sms::types::SmsRequestEnvelope;
 use infobip_sandbox::{
-    Endpoint, ManualClock, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
+    Endpoint, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
+use workspace_tests::ClientClock;
 
 /// A legacy 500 body, as Infobip's login endpoints send it.
 pub const LEGACY_500: &str = r#"{"requestError":{"serviceException":{"messageId":"GENERAL_ERROR","text":"Something went wrong"}}}"#;
@@ -24,7 +25,7 @@ pub struct World {
 
 pub async fn world(config: SandboxConfig) -> World {
     let clock = ManualClock::new();
-    let sandbox = Sandbox::start(config.with_clock(clock.clone()))
+    let sandbox = Sandbox::start(config.with_clock(ClientClock(clock.clone())))
         .await
         .unwrap();
     World { sandbox, clock }

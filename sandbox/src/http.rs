@@ -1,0 +1,78 @@
+//! The HTTP kit every product's handlers share: the state and peer extractors, the guard that
+//! authenticates, checks scopes and throttles, the answer in the endpoint's error format, and
+//! the readers of bodies and query values. Product modules import it; it imports no product.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::errors::Failure;
+use crate::model::Endpoint;
+use crate::state::{Principal, Shared};
+
+/// The state every handler reads.
+pub(crate) type AppState = State<Arc<Shared>>;
+/// The caller's address (sessions are bound to it, keys may be limited to some).
+pub(crate) type Peer = ConnectInfo<SocketAddr>;
+
+pub(crate) fn respond<T: IntoResponse>(endpoint: Endpoint, result: Result<T, Failure>) -> Response {
+    match result {
+        Ok(ok) => ok.into_response(),
+        Err(failure) => failure.render(endpoint),
+    }
+}
+
+pub(crate) fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Authentication, scope and rate limit, in the order Infobip answers 401, 403, 429.
+pub(crate) fn guard(
+    shared: &Shared,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<Principal, Failure> {
+    let principal = shared.authenticate(endpoint, authorization(headers), peer.ip())?;
+    shared.require_scope(&principal, endpoint)?;
+    shared.admit(&principal.account.account_id, endpoint)?;
+    Ok(principal)
+}
+
+/// Reads a JSON body without insisting on its content type, and reports what is wrong in the
+/// endpoint's error format rather than axum's plain text.
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body)
+        .map_err(|e| Failure::bad_request(format!("The request body is not valid: {e}")))
+}
+
+/// The value of the field `name` among `fields`, if it has a non-empty one. Every non-empty
+/// occurrence must agree: with two different values there is no telling which one Infobip
+/// would read, so the sandbox refuses rather than guess. Neither value reaches the error.
+pub(crate) fn single_value<'a>(
+    name: &str,
+    fields: impl Iterator<Item = &'a (String, String)>,
+) -> Result<Option<&'a str>, Failure> {
+    let mut found: Option<&str> = None;
+    for (key, value) in fields {
+        if key != name || value.is_empty() {
+            continue;
+        }
+        match found {
+            Some(seen) if seen != value => {
+                return Err(Failure::invalid(
+                    name,
+                    "is given more than once, with different values",
+                ))
+            }
+            _ => found = Some(value),
+        }
+    }
+    Ok(found)
+}
