@@ -236,19 +236,19 @@ pub(crate) fn answer(spec: &OpenAPI, operation: &Operation) -> Answer {
 }
 
 /// The success type and the match arms that decode it (every other status is read as an error
-/// by the rim, whatever the description declares).
+/// by the rim, whatever the description declares). The arms name the `operation` of the
+/// `send` they are written into.
 fn responses(
     spec: &OpenAPI,
     operation: &Operation,
     types: &BTreeSet<String>,
-    table: &Ident,
 ) -> Result<(TokenStream, Vec<TokenStream>), String> {
     let found = successes(spec, operation);
     let kinds: BTreeSet<&Kind> = found.iter().map(|(_, kind)| kind).collect();
     let (success, decode) = match kinds.into_iter().collect::<Vec<_>>().as_slice() {
         [Kind::Json(reference)] => (
             type_of(reference, types)?,
-            quote!(crate::call::json(&super::operations::#table, response).await),
+            quote!(crate::call::json(operation, response).await),
         ),
         [] | [Kind::None] => (quote!(()), quote!(Ok(ResponseValue::empty(response)))),
         _ => (
@@ -307,8 +307,7 @@ pub(crate) fn render(
         let fields = form_fields(spec, op.operation)
             .map_err(|reason| failed(Rule::MultipartShape(reason).to_string()))?;
         let table = ident(&op.operation_id.to_shouty_snake_case());
-        let (success, success_arms) =
-            responses(spec, op.operation, types, &table).map_err(failed)?;
+        let (success, success_arms) = responses(spec, op.operation, types).map_err(failed)?;
         let base = op.operation_id.to_pascal_case();
         let builder = ident(&base);
         let form = ident(&format!("{base}Form"));

@@ -195,13 +195,16 @@ impl Default for SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// The default configuration without throttling, so that a test suite's bursts pass, and
-    /// without the background webhook task: a test posts due delivery reports with
-    /// [`Sandbox::deliver_due`](crate::Sandbox::deliver_due).
+    /// The default configuration without throttling, so that a test suite's bursts pass,
+    /// without the background webhook task (a test posts due delivery reports with
+    /// [`Sandbox::deliver_due`](crate::Sandbox::deliver_due)), and without a connection limit
+    /// that a load test would meet first: thousands of calls held open at once must all
+    /// arrive.
     pub fn for_tests() -> Self {
         Self {
             throttle: false,
             webhook_interval: None,
+            max_connections: 65_536,
             ..Self::default()
         }
     }

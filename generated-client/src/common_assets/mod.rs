@@ -1122,10 +1122,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::IMPORT_SAAS_RESOURCE, response)
-                        .await
-                }
+                200u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }

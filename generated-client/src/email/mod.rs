@@ -19916,13 +19916,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_FULLY_FEATURED_EMAIL,
-                            response,
-                        )
-                        .await
-                }
+                200u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }
@@ -20063,13 +20057,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_EMAIL_TEMPLATE,
-                            response,
-                        )
-                        .await
-                }
+                201u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }
@@ -20226,13 +20214,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_EMAIL_TEMPLATE,
-                            response,
-                        )
-                        .await
-                }
+                200u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }
@@ -20389,10 +20371,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::PATCH_EMAIL_TEMPLATE, response)
-                        .await
-                }
+                200u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }
@@ -20584,13 +20563,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::UPLOAD_EMAIL_TEMPLATE_ATTACHMENT,
-                            response,
-                        )
-                        .await
-                }
+                201u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }

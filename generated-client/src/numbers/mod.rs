@@ -41973,13 +41973,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::UPLOAD_DOCUMENT_METADATA,
-                            response,
-                        )
-                        .await
-                }
+                201u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }

@@ -30559,10 +30559,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::UPLOAD_DOCUMENT, response)
-                        .await
-                }
+                201u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }

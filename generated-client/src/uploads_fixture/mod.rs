@@ -689,10 +689,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPLOAD_DOCUMENT, response)
-                        .await
-                }
+                200u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }

@@ -81952,13 +81952,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPLOAD_CALLS_AUDIO_FILE,
-                            response,
-                        )
-                        .await
-                }
+                200u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }
@@ -82023,13 +82017,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::IVR_UPLOAD_AUDIO_FILE,
-                            response,
-                        )
-                        .await
-                }
+                200u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }

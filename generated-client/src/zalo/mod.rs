@@ -14404,10 +14404,7 @@ pub mod multipart {
                 )
                 .await?;
             match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::UPLOAD_ZALO_MEDIA, response)
-                        .await
-                }
+                201u16 => crate::call::json(operation, response).await,
                 _ => crate::call::failure(operation, response).await,
             }
         }
